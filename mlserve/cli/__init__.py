@@ -1,0 +1,53 @@
+"""The ``mlserve`` command line: ``mlserve models ...``, ``mlserve serve``, ``mlserve predict``,
+``mlserve flavors``.
+
+Each sub-command lives in its own module exposing ``add_parser(subparsers)``; the module is only
+imported when the command line is built, never by ``import mlserve``. argparse is used for the
+whole CLI so that it adds no dependency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mlserve.errors import MlserveError
+
+# sub-command modules, in the order ``mlserve --help`` lists them
+_COMMANDS = (
+    "mlserve.cli.serve",
+    "mlserve.cli.predict",
+    "mlserve.cli.models",
+    "mlserve.cli.flavors",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full ``mlserve`` argument parser."""
+    parser = argparse.ArgumentParser(prog="mlserve", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in _COMMANDS:
+        importlib.import_module(name).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``mlserve`` command line; returns the process exit code.
+
+    An :class:`~mlserve.errors.MlserveError` is printed as one line on stderr (exit code 1),
+    never as a traceback.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except MlserveError as exc:
+        print(f"mlserve: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

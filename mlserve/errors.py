@@ -1,0 +1,352 @@
+"""The mlserve exception tree.
+
+Every error mlserve raises on purpose derives from :class:`MlserveError`. Each class carries an
+MLflow-compatible ``error_code`` as a class attribute, takes its data as constructor arguments,
+keeps that data in attributes, and builds its message from it. Callers branch on the class or the
+attributes, never on the message text. Foreign exceptions (yaml, json, pandas, OS errors) are
+translated at the boundary with ``raise ... from exc``.
+
+::
+
+    MlserveError                              INTERNAL_ERROR
+    ├── BadRequest (ValueError)                BAD_REQUEST
+    │   ├── PayloadError                       a request body that cannot be decoded
+    │   ├── UnsupportedContentType             a media type no codec handles (HTTP 415)
+    │   └── ModelPredictError                  the model raised inside predict
+    ├── InvalidParameterValue (ValueError)     INVALID_PARAMETER_VALUE
+    │   ├── SchemaMismatch                     data does not fit the signature
+    │   ├── InvalidParams                      inference params do not fit the signature
+    │   ├── InvalidSignature                   a signature that does not parse
+    │   ├── MalformedModel                     a missing or malformed MLmodel file
+    │   ├── InvalidURI                         a model URI that does not parse
+    │   ├── InvalidName                        a run / model / alias name that is not allowed
+    │   └── NoFlavorForModel (TypeError)       no installed flavor can save this object
+    ├── ResourceNotFound (LookupError)         RESOURCE_DOES_NOT_EXIST
+    │   ├── FlavorNotFound                     the model needs a flavor that is not installed
+    │   ├── RunNotFound
+    │   ├── RegisteredModelNotFound
+    │   ├── ModelVersionNotFound
+    │   ├── AliasNotFound
+    │   └── ArtifactNotFound
+    ├── ResourceAlreadyExists                  RESOURCE_ALREADY_EXISTS
+    ├── FlavorError                            INTERNAL_ERROR: a plugin is broken or conflicts
+    │   ├── BrokenFlavor                       an entry point that fails to import or validate
+    │   └── FlavorConflict                     two distributions claim one flavor name
+    └── MissingExtra (ImportError)             an optional dependency is not installed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+__all__ = [
+    "AliasNotFound",
+    "ArtifactNotFound",
+    "BadRequest",
+    "BrokenFlavor",
+    "FlavorConflict",
+    "FlavorError",
+    "FlavorNotFound",
+    "InvalidName",
+    "InvalidParameterValue",
+    "InvalidParams",
+    "InvalidSignature",
+    "InvalidURI",
+    "MalformedModel",
+    "MissingExtra",
+    "MlserveError",
+    "ModelPredictError",
+    "ModelVersionNotFound",
+    "NoFlavorForModel",
+    "PayloadError",
+    "RegisteredModelNotFound",
+    "ResourceAlreadyExists",
+    "ResourceNotFound",
+    "RunNotFound",
+    "SchemaMismatch",
+    "UnsupportedContentType",
+]
+
+
+def _listing(items: Iterable[object], empty: str = "none") -> str:
+    """Render a short, sorted, comma-separated list for an error message."""
+    names = sorted(str(i) for i in items)
+    if not names:
+        return empty
+    if len(names) > 20:
+        return ", ".join(names[:20]) + f", ... ({len(names) - 20} more)"
+    return ", ".join(names)
+
+
+class MlserveError(Exception):
+    """Root of every error mlserve raises on purpose.
+
+    ``error_code`` is the MLflow-compatible code a REST client sees in the JSON error body.
+    """
+
+    error_code: ClassVar[str] = "INTERNAL_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# -- BAD_REQUEST -------------------------------------------------------------------------------
+
+
+class BadRequest(MlserveError, ValueError):
+    """The client sent something that cannot be served."""
+
+    error_code: ClassVar[str] = "BAD_REQUEST"
+
+
+class PayloadError(BadRequest):
+    """A request body that cannot be decoded; ``reason`` says what was expected.
+
+    The message never contains the body itself.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Invalid request body: {reason}")
+
+
+class UnsupportedContentType(BadRequest):
+    """A request whose media type no codec handles (the server answers 415)."""
+
+    def __init__(self, content_type: str | None, supported: Iterable[str]) -> None:
+        self.content_type = content_type
+        self.supported = sorted(supported)
+        got = repr(content_type) if content_type else "no Content-Type header"
+        super().__init__(
+            f"Unsupported content type: {got}. Supported: {_listing(self.supported)}."
+        )
+
+
+class ModelPredictError(BadRequest):
+    """The model raised inside ``predict``; carries the exception type and its message."""
+
+    def __init__(self, exc_type: str, detail: str) -> None:
+        self.exc_type = exc_type
+        self.detail = detail
+        super().__init__(f"Model prediction failed: {exc_type}: {detail}")
+
+
+# -- INVALID_PARAMETER_VALUE -------------------------------------------------------------------
+
+
+class InvalidParameterValue(MlserveError, ValueError):
+    """A value that does not fit what was declared (signature, name rules, URI grammar)."""
+
+    error_code: ClassVar[str] = "INVALID_PARAMETER_VALUE"
+
+
+class SchemaMismatch(InvalidParameterValue):
+    """Input data that does not fit the model signature.
+
+    ``column`` names the input (or ``None`` for a tensor / the whole input), ``expected`` the
+    declared type or shape, ``found`` the kind of value seen (never the data itself).
+    """
+
+    def __init__(self, column: str | None, expected: str, found: str) -> None:
+        self.column = column
+        self.expected = expected
+        self.found = found
+        where = f"column {column!r}" if column is not None else "input"
+        super().__init__(f"Schema mismatch for {where}: expected {expected}, found {found}.")
+
+
+class InvalidParams(InvalidParameterValue):
+    """Inference params that do not fit the signature's params."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Invalid params: {reason}")
+
+
+class InvalidSignature(InvalidParameterValue):
+    """A signature (or one of its specs) that does not parse."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"Invalid model signature: {reason}")
+
+
+class MalformedModel(InvalidParameterValue):
+    """A model directory whose MLmodel file is missing, unreadable or malformed."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"Cannot read model at {path}: {reason}")
+
+
+class InvalidURI(InvalidParameterValue):
+    """A model URI that does not parse; ``reason`` shows the accepted forms."""
+
+    def __init__(self, uri: str, reason: str) -> None:
+        self.uri = uri
+        self.reason = reason
+        super().__init__(f"Invalid model URI {uri!r}: {reason}")
+
+
+class InvalidName(InvalidParameterValue):
+    """A run, model, artifact or alias name that is not allowed (e.g. it could escape the store)."""
+
+    def __init__(self, kind: str, name: str, reason: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.reason = reason
+        super().__init__(f"Invalid {kind} name {name!r}: {reason}")
+
+
+class NoFlavorForModel(InvalidParameterValue, TypeError):
+    """No installed flavor declares it can save this object."""
+
+    def __init__(self, type_name: str, installed: Iterable[str]) -> None:
+        self.type_name = type_name
+        self.installed = sorted(installed)
+        super().__init__(
+            f"No installed flavor can save an object of type {type_name}; pass flavor=... "
+            f"explicitly. Installed flavors: {_listing(self.installed)}."
+        )
+
+
+# -- RESOURCE_DOES_NOT_EXIST -------------------------------------------------------------------
+
+
+class ResourceNotFound(MlserveError, LookupError):
+    """Something that was asked for by name does not exist."""
+
+    error_code: ClassVar[str] = "RESOURCE_DOES_NOT_EXIST"
+
+
+class FlavorNotFound(ResourceNotFound):
+    """A model needs a flavor that is not installed; the message lists the installed ones."""
+
+    def __init__(self, name: str, installed: Iterable[str]) -> None:
+        self.name = name
+        self.installed = sorted(installed)
+        super().__init__(
+            f"Flavor {name!r} is not installed. Installed flavors: {_listing(self.installed)}."
+        )
+
+
+class RunNotFound(ResourceNotFound):
+    """No run with this id exists in the tracking store."""
+
+    def __init__(self, run_id: str, tracking_uri: str) -> None:
+        self.run_id = run_id
+        self.tracking_uri = tracking_uri
+        super().__init__(f"Run {run_id!r} does not exist in {tracking_uri}.")
+
+
+class RegisteredModelNotFound(ResourceNotFound):
+    """No registered model with this name exists."""
+
+    def __init__(self, name: str, existing: Iterable[str] = ()) -> None:
+        self.name = name
+        self.existing = sorted(existing)
+        super().__init__(
+            f"Registered model {name!r} does not exist. "
+            f"Registered models: {_listing(self.existing)}."
+        )
+
+
+class ModelVersionNotFound(ResourceNotFound):
+    """A registered model exists but not this version of it."""
+
+    def __init__(self, name: str, version: int | str, versions: Iterable[int] = ()) -> None:
+        self.name = name
+        self.version = version
+        self.versions = sorted(versions)
+        super().__init__(
+            f"Version {version} of registered model {name!r} does not exist. "
+            f"Versions: {_listing(self.versions)}."
+        )
+
+
+class AliasNotFound(ResourceNotFound):
+    """A registered model exists but has no such alias."""
+
+    def __init__(self, name: str, alias: str, aliases: Iterable[str] = ()) -> None:
+        self.name = name
+        self.alias = alias
+        self.aliases = sorted(aliases)
+        super().__init__(
+            f"Registered model {name!r} has no alias {alias!r}. "
+            f"Aliases: {_listing(self.aliases)}."
+        )
+
+
+class ArtifactNotFound(ResourceNotFound):
+    """A path inside a run or model that does not exist."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"No model or artifact at {path}.")
+
+
+# -- RESOURCE_ALREADY_EXISTS -------------------------------------------------------------------
+
+
+class ResourceAlreadyExists(MlserveError):
+    """Something that must be unique already exists (a registered model, a saved model path)."""
+
+    error_code: ClassVar[str] = "RESOURCE_ALREADY_EXISTS"
+
+    def __init__(self, kind: str, name: str) -> None:
+        self.kind = kind
+        self.name = name
+        super().__init__(f"{kind} {name!r} already exists.")
+
+
+# -- plugins -----------------------------------------------------------------------------------
+
+
+class FlavorError(MlserveError):
+    """A flavor plugin that cannot be used."""
+
+
+class BrokenFlavor(FlavorError):
+    """An entry point in ``mlserve.flavors`` that fails to import or does not satisfy the protocol.
+
+    Names the entry point and the distribution that declared it.
+    """
+
+    def __init__(self, entry_point: str, distribution: str, reason: str) -> None:
+        self.entry_point = entry_point
+        self.distribution = distribution
+        self.reason = reason
+        super().__init__(
+            f"Flavor entry point {entry_point!r} from distribution {distribution!r} "
+            f"is broken: {reason}"
+        )
+
+
+class FlavorConflict(FlavorError):
+    """Two distributions register the same flavor name."""
+
+    def __init__(self, name: str, distributions: Iterable[str]) -> None:
+        self.name = name
+        self.distributions = sorted(distributions)
+        super().__init__(
+            f"Flavor name {name!r} is claimed by more than one distribution: "
+            f"{_listing(self.distributions)}. Uninstall one of them."
+        )
+
+
+class MissingExtra(MlserveError, ImportError):
+    """An optional dependency is missing; the message has the exact ``pip install`` line."""
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"{feature} needs the {module!r} package: pip install 'mlserve[{extra}]'"
+        )
