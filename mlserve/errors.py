@@ -29,6 +29,8 @@ translated at the boundary with ``raise ... from exc``.
     │   ├── AliasNotFound
     │   └── ArtifactNotFound
     ├── ResourceAlreadyExists                  RESOURCE_ALREADY_EXISTS
+    ├── ServerBusy                             TEMPORARILY_UNAVAILABLE: queue full (HTTP 503)
+    ├── RequestTimeout                         DEADLINE_EXCEEDED: predict too slow (HTTP 504)
     ├── FlavorError                            INTERNAL_ERROR: a plugin is broken or conflicts
     │   ├── BrokenFlavor                       an entry point that fails to import or validate
     │   └── FlavorConflict                     two distributions claim one flavor name
@@ -61,10 +63,12 @@ __all__ = [
     "NoFlavorForModel",
     "PayloadError",
     "RegisteredModelNotFound",
+    "RequestTimeout",
     "ResourceAlreadyExists",
     "ResourceNotFound",
     "RunNotFound",
     "SchemaMismatch",
+    "ServerBusy",
     "UnsupportedContentType",
 ]
 
@@ -122,9 +126,7 @@ class UnsupportedContentType(BadRequest):
         self.content_type = content_type
         self.supported = sorted(supported)
         got = repr(content_type) if content_type else "no Content-Type header"
-        super().__init__(
-            f"Unsupported content type: {got}. Supported: {_listing(self.supported)}."
-        )
+        super().__init__(f"Unsupported content type: {got}. Supported: {_listing(self.supported)}.")
 
 
 class ModelPredictError(BadRequest):
@@ -278,8 +280,7 @@ class AliasNotFound(ResourceNotFound):
         self.alias = alias
         self.aliases = sorted(aliases)
         super().__init__(
-            f"Registered model {name!r} has no alias {alias!r}. "
-            f"Aliases: {_listing(self.aliases)}."
+            f"Registered model {name!r} has no alias {alias!r}. Aliases: {_listing(self.aliases)}."
         )
 
 
@@ -303,6 +304,29 @@ class ResourceAlreadyExists(MlserveError):
         self.kind = kind
         self.name = name
         super().__init__(f"{kind} {name!r} already exists.")
+
+
+# -- load shedding and deadlines -------------------------------------------------------------
+
+
+class ServerBusy(MlserveError):
+    """The server's queue is full; the client should retry after ``retry_after`` seconds."""
+
+    error_code: ClassVar[str] = "TEMPORARILY_UNAVAILABLE"
+
+    def __init__(self, retry_after: float = 1.0) -> None:
+        self.retry_after = retry_after
+        super().__init__(f"The server is busy; retry after {retry_after:g} s.")
+
+
+class RequestTimeout(MlserveError):
+    """A prediction did not finish within the configured per-request timeout."""
+
+    error_code: ClassVar[str] = "DEADLINE_EXCEEDED"
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(f"The prediction did not finish within {timeout:g} s.")
 
 
 # -- plugins -----------------------------------------------------------------------------------
@@ -347,6 +371,4 @@ class MissingExtra(MlserveError, ImportError):
         self.feature = feature
         self.extra = extra
         self.module = module
-        super().__init__(
-            f"{feature} needs the {module!r} package: pip install 'mlserve[{extra}]'"
-        )
+        super().__init__(f"{feature} needs the {module!r} package: pip install 'mlserve[{extra}]'")
