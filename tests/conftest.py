@@ -1,0 +1,31 @@
+"""Shared fixtures: an isolated tracking store per test and the seed model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test in its own directory so the default ./mlruns never lands in the repo."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLSERVE_TRACKING_URI", raising=False)
+
+
+@pytest.fixture(scope="session")
+def seed_data():
+    """The seed scenario's training data: ``make_classification(100, 4, random_state=42)``."""
+    from sklearn.datasets import make_classification
+
+    return make_classification(n_samples=100, n_features=4, random_state=42)
+
+
+@pytest.fixture(scope="session")
+def seed_model(seed_data):
+    """The seed scenario's ``RandomForestClassifier(random_state=42)`` fitted on ``seed_data``."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = seed_data
+    return RandomForestClassifier(random_state=42).fit(X, y)

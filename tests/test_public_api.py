@@ -1,0 +1,45 @@
+"""The public surface: ``__all__`` is complete and sorted, and ``import mlserve`` stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import mlserve
+
+
+def test_all_is_sorted_and_unique() -> None:
+    assert mlserve.__all__ == sorted(set(mlserve.__all__))
+
+
+@pytest.mark.parametrize("name", mlserve.__all__)
+def test_every_public_name_resolves_and_is_documented(name: str) -> None:
+    value = getattr(mlserve, name)
+    if name != "__version__":
+        assert (value.__doc__ or "").strip(), f"mlserve.{name} has no docstring"
+
+
+def test_version_comes_from_the_installed_distribution() -> None:
+    from importlib.metadata import version
+
+    assert mlserve.__version__ == version("mlserve")
+
+
+@pytest.mark.parametrize(
+    "module", ["werkzeug", "gunicorn", "sklearn", "mlserve.server", "mlserve.flavors.sklearn"]
+)
+def test_import_mlserve_pulls_in_no_server_and_no_framework(module: str) -> None:
+    code = (
+        "import sys, mlserve; "
+        "mlserve.load_model; mlserve.save_model; mlserve.log_model; mlserve.ModelSignature; "
+        f"print({module!r} in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_name"):
+        mlserve.no_such_name  # noqa: B018
