@@ -1,0 +1,83 @@
+"""Model URI grammar: every accepted form and the malformed ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlserve.errors import InvalidURI
+from mlserve.uri import LocalURI, RegistryURI, RunsURI, parse_model_uri
+
+VALID = [
+    ("/abs/model", LocalURI(Path("/abs/model"))),
+    ("rel/model", LocalURI(Path("rel/model"))),
+    ("file:///abs/model", LocalURI(Path("/abs/model"))),
+    ("file://localhost/abs/model", LocalURI(Path("/abs/model"))),
+    ("file:///with%20space", LocalURI(Path("/with space"))),
+    ("runs:/abc123/model", RunsURI("abc123", "model")),
+    ("runs:///abc123/model", RunsURI("abc123", "model")),
+    ("runs:/abc123/sub/model/", RunsURI("abc123", "sub/model")),
+    ("models:/MyModel/3", RegistryURI("MyModel", version=3)),
+    ("models:/MyModel/latest", RegistryURI("MyModel")),
+    ("models:/MyModel/Latest", RegistryURI("MyModel")),
+    ("models:/MyModel@champion", RegistryURI("MyModel", alias="champion")),
+    ("models:/My Model@champion", RegistryURI("My Model", alias="champion")),
+    ("models:/a@b@champion", RegistryURI("a@b", alias="champion")),
+]
+
+
+@pytest.mark.parametrize(("uri", "expected"), VALID, ids=[v[0] for v in VALID])
+def test_valid_uris_parse(uri: str, expected: object) -> None:
+    assert parse_model_uri(uri) == expected
+
+
+def test_path_objects_are_local() -> None:
+    assert parse_model_uri(Path("x/y")) == LocalURI(Path("x/y"))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["models:/MyModel/3", "models:/MyModel/latest", "models:/MyModel@champion", "runs:/abc/m"],
+    ids=["version", "latest", "alias", "runs"],
+)
+def test_str_round_trips(uri: str) -> None:
+    assert str(parse_model_uri(uri)) == uri
+
+
+INVALID = [
+    ("", "empty"),
+    ("   ", "blank"),
+    ("s3://bucket/model", "s3"),
+    ("http://host/model", "http"),
+    ("file://otherhost/model", "remote-file-host"),
+    ("runs:/", "runs-empty"),
+    ("runs:/abc", "runs-no-path"),
+    ("models:/", "models-empty"),
+    ("models:/MyModel", "models-no-version"),
+    ("models:/MyModel/0", "version-zero"),
+    ("models:/MyModel/-1", "version-negative"),
+    ("models:/MyModel/Production", "stage"),
+    ("models:/MyModel/1/extra", "extra-part"),
+    ("models:/@alias", "alias-no-name"),
+    ("models:/name@", "alias-empty"),
+    ("/x\x00y", "nul"),
+]
+
+
+@pytest.mark.parametrize("uri", [i[0] for i in INVALID], ids=[i[1] for i in INVALID])
+def test_invalid_uris_raise(uri: str) -> None:
+    with pytest.raises(InvalidURI) as info:
+        parse_model_uri(uri)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "\x00" not in str(info.value)
+
+
+def test_stage_error_points_to_aliases() -> None:
+    with pytest.raises(InvalidURI, match="alias"):
+        parse_model_uri("models:/MyModel/Production")
+
+
+def test_non_string_is_invalid() -> None:
+    with pytest.raises(InvalidURI):
+        parse_model_uri(42)  # type: ignore[arg-type]
