@@ -1,1 +1,23 @@
+"""Model signatures: what a model takes and returns, how to infer it, how to enforce it.
 
+Specs and their MLflow JSON forms live in :mod:`mlserve.schema.types` and
+:mod:`mlserve.schema.params`; the signature in :mod:`mlserve.schema.signature`. The user guide is
+``docs/signatures.md``.
+"""
+
+from __future__ import annotations
+
+from mlserve.schema.params import ParamSchema, ParamSpec, enforce_params
+from mlserve.schema.signature import ModelSignature
+from mlserve.schema.types import ColSpec, DataType, Schema, TensorSpec
+
+__all__ = [
+    "ColSpec",
+    "DataType",
+    "ModelSignature",
+    "ParamSchema",
+    "ParamSpec",
+    "Schema",
+    "TensorSpec",
+    "enforce_params",
+]
