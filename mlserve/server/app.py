@@ -1,0 +1,284 @@
+"""The WSGI application serving one model: routes, body limit, deadline and error answers.
+
+``create_app(model)`` does every per-model step once (the request decoder built from the
+signature, the ``/metadata`` document, the routing table), so a request only reads its body,
+decodes it, predicts and encodes. Nothing is imported on the request path.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from mlserve.errors import MissingExtra, MlserveError
+
+try:
+    from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+    from werkzeug.routing import Map, Rule
+    from werkzeug.wrappers import Request, Response
+    from werkzeug.wsgi import get_content_length
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise MissingExtra("The mlserve REST server", "server", "werkzeug") from exc
+
+from mlserve.codecs import RequestDecoder, encode_predictions
+from mlserve.server.deadline import DeadlinePool
+from mlserve.server.errors import (
+    ErrorAnswer,
+    answer_for_error,
+    answer_for_http,
+    answer_for_unexpected,
+)
+from mlserve.server.metadata import metadata_document, version_document
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from mlserve import PyFuncModel
+
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_TIMEOUT", "ScoringApp", "create_app"]
+
+logger = logging.getLogger("mlserve.server")
+
+DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_THREADS = 4
+
+_JSON = "application/json"
+_READ_CHUNK = 1024 * 1024
+_ROUTES = (
+    ("/ping", "ping", "GET"),
+    ("/health", "health", "GET"),
+    ("/version", "version", "GET"),
+    ("/metadata", "metadata", "GET"),
+    ("/invocations", "invocations", "POST"),
+)
+_ROUTE_LIST = ", ".join(f"{method} {path}" for path, _, method in _ROUTES)
+
+
+class _BodyTimeout(Exception):
+    """The client did not finish sending its body before the request's deadline."""
+
+
+def create_app(
+    model: PyFuncModel,
+    *,
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    threads: int = DEFAULT_THREADS,
+    max_batch_size: int = 0,
+    max_batch_delay_ms: float = 0.0,
+) -> ScoringApp:
+    """Build the WSGI application that serves ``model``.
+
+    Parameters:
+        model: the loaded model (``mlserve.load_model(uri)``).
+        max_body_size: largest accepted request body in bytes; a larger ``Content-Length`` is
+            answered 413 before any of the body is read, and a chunked body is cut off there.
+        timeout: seconds a request may take from the moment the server hands it to the
+            application until its answer is ready (reading the body, decoding, predicting,
+            encoding); past it the client gets 504 and the prediction, which Python cannot
+            interrupt, finishes in the background. ``None`` or ``0`` disables the deadline and
+            predicts on the request thread.
+        threads: how many predictions may run at once in this process (set it to the
+            server's request threads); it also bounds how many timed-out predictions can still
+            be running in the background.
+        max_batch_size: when above 0 and the model declares row-wise batchable predictions,
+            concurrent requests are merged into predict calls of up to this many rows.
+        max_batch_delay_ms: how long a batch may wait for more requests (0: never wait).
+
+    Raises:
+        MissingExtra: werkzeug (the ``server`` extra) is not installed.
+        ValueError: a limit is out of range.
+    """
+    return ScoringApp(
+        model,
+        max_body_size=max_body_size,
+        timeout=timeout,
+        threads=threads,
+        max_batch_size=max_batch_size,
+        max_batch_delay_ms=max_batch_delay_ms,
+    )
+
+
+class ScoringApp:
+    """A WSGI application serving one model; build it with :func:`create_app`.
+
+    The routes are ``GET /ping``, ``GET /health``, ``GET /version``, ``GET /metadata`` and
+    ``POST /invocations``. Every error is answered as ``{"error_code": ..., "message": ...}``
+    with the status of :mod:`mlserve.server.errors`.
+    """
+
+    def __init__(
+        self,
+        model: PyFuncModel,
+        *,
+        max_body_size: int,
+        timeout: float | None,
+        threads: int,
+        max_batch_size: int,
+        max_batch_delay_ms: float,
+    ) -> None:
+        if max_body_size < 0:
+            raise ValueError("max_body_size must be >= 0")
+        if timeout is not None and timeout < 0:
+            raise ValueError("timeout must be >= 0 (0 disables it)")
+        self.model = model
+        self.max_body_size = max_body_size
+        self.timeout = timeout or None
+        signature = model.signature
+        self._decoder = RequestDecoder(
+            signature.inputs if signature is not None else None,
+            signature.params if signature is not None else None,
+        )
+        self._predict = _make_predict(model, max_batch_size, max_batch_delay_ms)
+        self._pool = DeadlinePool(max(threads, 1), self.timeout)
+        self._documents = {
+            "ping": b'{"status": "ok"}',
+            "health": b'{"status": "ok"}',
+            "version": version_document(),
+            "metadata": metadata_document(model),
+        }
+        self._urls = Map([Rule(path, endpoint=name, methods=[m]) for path, name, m in _ROUTES])
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Serve one WSGI request."""
+        request = Request(environ)
+        try:
+            endpoint, _ = self._urls.bind_to_environ(environ).match()
+            if endpoint == "invocations":
+                response = self._invocations(request)
+            else:
+                response = Response(self._documents[endpoint], content_type=_JSON)
+        except MlserveError as exc:
+            response = _error_response(answer_for_error(exc))
+        except NotFound:
+            response = _error_response(
+                answer_for_http(404, f"No such endpoint. Endpoints: {_ROUTE_LIST}.")
+            )
+        except MethodNotAllowed as exc:
+            allowed = sorted(exc.valid_methods or ())
+            message = f"Method not allowed on this endpoint; allowed: {', '.join(allowed)}."
+            response = _error_response(
+                answer_for_http(405, message, [("Allow", ", ".join(allowed))])
+            )
+        except HTTPException as exc:
+            response = _error_response(answer_for_http(exc.code or 400, exc.description or ""))
+        except Exception as exc:
+            response = _error_response(answer_for_unexpected(exc))
+        return response(environ, start_response)
+
+    def _invocations(self, request: Request) -> Response:
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        content_type = request.headers.get("Content-Type")
+        try:
+            body = self._read_body(request.environ, deadline)
+        except _BodyTimeout:
+            return _error_response(
+                answer_for_http(408, f"The request body did not arrive within {self.timeout:g} s.")
+            )
+        payload = self._pool.run(self._score, body, content_type, deadline=deadline)
+        return Response(payload, content_type=_JSON)
+
+    def _score(self, body: bytes, content_type: str | None) -> bytes:
+        decoded = self._decoder.decode(body, content_type)
+        return encode_predictions(self._predict(decoded.data, decoded.params))
+
+    def _read_body(self, environ: WSGIEnvironment, deadline: float | None) -> bytes:
+        """Read the request body within the size limit and the deadline.
+
+        A declared ``Content-Length`` over the limit is refused before reading anything; a
+        body of unknown length (chunked) is read in pieces and refused as soon as it passes
+        the limit, so at most ``max_body_size`` bytes are ever held.
+        """
+        length = get_content_length(environ)
+        if length is not None and length > self.max_body_size:
+            raise _TooLarge(self.max_body_size)
+        stream = environ["wsgi.input"]
+        if length is None and not environ.get("wsgi.input_terminated"):
+            # no length and a server that does not frame the body: there is no body to read
+            return b""
+        sock = environ.get("gunicorn.socket")
+        if sock is not None and deadline is not None:
+            # bound every recv by the deadline, so a client that stalls cannot hold a thread
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+        try:
+            if length is not None:
+                body = stream.read(length) if length else b""
+                if len(body) < length:
+                    raise _Disconnected()
+                return bytes(body)
+            return _read_until(stream, self.max_body_size)
+        except TimeoutError:
+            raise _BodyTimeout() from None
+        finally:
+            if sock is not None and deadline is not None:
+                sock.settimeout(None)
+
+    def close(self) -> None:
+        """Release the prediction threads (and the batcher). The app must not be used after."""
+        self._pool.close()
+        close = getattr(self._predict, "close", None)
+        if close is not None:
+            close()
+
+
+class _TooLarge(HTTPException):
+    code = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"The request body is larger than the server's limit of {limit} bytes "
+            "(--max-body-size)."
+        )
+
+
+class _Disconnected(HTTPException):
+    code = 400
+    description = "The client closed the connection before sending the whole body."
+
+
+def _read_until(stream: Any, limit: int) -> bytes:
+    """Read a body of unknown length, refusing it as soon as it passes ``limit`` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        chunk = stream.read(min(_READ_CHUNK, limit - size + 1))
+        if not chunk:
+            return b"".join(parts)
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge(limit)
+        parts.append(chunk)
+
+
+def _error_response(answer: ErrorAnswer) -> Response:
+    return Response(answer.body, status=answer.status, headers=answer.headers)
+
+
+def _make_predict(
+    model: PyFuncModel, max_batch_size: int, max_batch_delay_ms: float
+) -> Callable[[Any, dict | None], Any]:
+    """The predict callable requests go through: batched, serialized, or the model's own."""
+    capabilities = getattr(model, "capabilities", None)
+    if max_batch_size > 0 and capabilities is not None and capabilities.batchable:
+        from mlserve.server.batching import AdaptiveBatcher  # once, at start-up
+
+        return AdaptiveBatcher(
+            model.predict, max_batch_rows=max_batch_size, max_delay_ms=max_batch_delay_ms
+        )
+    if capabilities is not None and not capabilities.thread_safe:
+        lock = threading.Lock()
+
+        def predict_serialized(data: Any, params: dict | None) -> Any:
+            with lock:
+                return model.predict(data, params)
+
+        return predict_serialized
+
+    def predict(data: Any, params: dict | None) -> Any:
+        return model.predict(data, params)
+
+    return predict

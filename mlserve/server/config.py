@@ -1,0 +1,213 @@
+"""Server options: one table feeds the command line, the ``MLSERVE_*`` variables and the docs.
+
+Each option is settable as a flag or an environment variable; the flag wins, then the variable,
+then the default. ``python -m mlserve.server`` and ``mlserve serve`` share this table, so they
+accept exactly the same options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["OPTIONS", "Option", "ServerConfig", "add_arguments", "config_from_args", "parse_size"]
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*$", re.IGNORECASE)
+_UNITS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
+
+
+def parse_size(text: str) -> int:
+    """Parse a byte size: ``1048576``, ``100MiB``, ``100M`` (both binary), ``1.5GB`` (decimal).
+
+    A bare ``K``/``M``/``G`` means binary units, as for most server tools; only ``KB``/``MB``/
+    ``GB`` spelled out are decimal. Raises ``ValueError`` for anything else.
+    """
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"not a size: {text!r} (use bytes or a unit: 100MiB, 512K, 1GB)")
+    number, unit, binary = match.groups()
+    decimal = bool(unit) and not binary and text.strip().lower().endswith("b")
+    base = 1000 if decimal else 1024
+    return int(float(number) * base ** _UNITS[unit.lower()])
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be 0 or more")
+    return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be between 0 and 65535")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses NaN
+        raise ValueError("must be 0 or more seconds")
+    return value
+
+
+def _log_level(text: str) -> str:
+    value = text.strip().lower()
+    if value not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+    return value
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One server option: its flags, its environment variable, its parser and default."""
+
+    dest: str
+    flags: tuple[str, ...]
+    env: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+    metavar: str | None = None
+    is_flag: bool = False
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("model_uri", ("-m", "--model-uri"), "MLSERVE_MODEL_URI", str, None,
+           "model to serve: a path, file://, runs:/<run_id>/<path>, models:/<name>/<version>, "
+           "models:/<name>/latest or models:/<name>@<alias> (required)", "URI"),
+    Option("host", ("--host",), "MLSERVE_HOST", str, "127.0.0.1",
+           "address to listen on (default 127.0.0.1; 0.0.0.0 listens on every interface)",
+           "HOST"),
+    Option("port", ("-p", "--port"), "MLSERVE_PORT", _port, 5000,
+           "TCP port (default 5000; 0 picks a free port, printed at start-up)", "PORT"),
+    Option("workers", ("-w", "--workers"), "MLSERVE_WORKERS", _positive_int, 1,
+           "worker processes, forked after the model is loaded (default 1)", "N"),
+    Option("threads", ("--threads",), "MLSERVE_THREADS", _positive_int, 4,
+           "request threads per worker (default 4)", "N"),
+    Option("timeout", ("-t", "--timeout"), "MLSERVE_TIMEOUT", _seconds, 60.0,
+           "seconds a request may take before it is answered 504; 0 disables (default 60)",
+           "SECONDS"),
+    Option("max_body_size", ("--max-body-size",), "MLSERVE_MAX_BODY_SIZE", parse_size,
+           100 * 1024 * 1024,
+           "largest request body, in bytes or with a unit like 100MiB (default 100MiB)", "SIZE"),
+    Option("keepalive", ("--keep-alive",), "MLSERVE_KEEP_ALIVE", _non_negative_int, 5,
+           "seconds an idle keep-alive connection stays open; 0 disables keep-alive (default 5)",
+           "SECONDS"),
+    Option("graceful_timeout", ("--graceful-timeout",), "MLSERVE_GRACEFUL_TIMEOUT", _seconds,
+           30.0, "seconds a stopping worker may spend finishing in-flight requests (default 30)",
+           "SECONDS"),
+    Option("max_batch_size", ("--max-batch-size",), "MLSERVE_MAX_BATCH_SIZE", _non_negative_int,
+           0, "merge concurrent requests into predict calls of up to this many rows, for "
+           "models that declare batchable predictions; 0 disables (default 0)", "ROWS"),
+    Option("max_batch_delay_ms", ("--max-batch-delay-ms",), "MLSERVE_MAX_BATCH_DELAY_MS",
+           _seconds, 0.0, "how long a batch may wait for more requests (default 0: never wait)",
+           "MS"),
+    Option("tracking_uri", ("--tracking-uri",), "MLSERVE_TRACKING_URI", str, None,
+           "tracking store for runs:/ and models:/ URIs (default ./mlruns)", "URI"),
+    Option("log_level", ("--log-level",), "MLSERVE_LOG_LEVEL", _log_level, "info",
+           f"log level: {', '.join(LOG_LEVELS)} (default info)", "LEVEL"),
+    Option("access_log", ("--no-access-log",), "MLSERVE_ACCESS_LOG", _flag, True,
+           "do not write the access log (one line per request on stdout)", is_flag=True),
+    Option("dev", ("--dev",), "MLSERVE_DEV", _flag, False,
+           "run werkzeug's single-process development server instead of gunicorn "
+           "(not for production; for platforms without fork)", is_flag=True),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Resolved server options (see ``OPTIONS`` for their meaning and defaults)."""
+
+    model_uri: str
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 1
+    threads: int = 4
+    timeout: float = 60.0
+    max_body_size: int = 100 * 1024 * 1024
+    keepalive: int = 5
+    graceful_timeout: float = 30.0
+    max_batch_size: int = 0
+    max_batch_delay_ms: float = 0.0
+    tracking_uri: str | None = None
+    log_level: str = "info"
+    access_log: bool = True
+    dev: bool = False
+
+
+class _ParseFlag(argparse.Action):
+    """Parse a flag's value with the option's parser, naming the flag in the error."""
+
+    def __init__(self, *args: Any, parse: Callable[[str], Any], **kwargs: Any) -> None:
+        self._parse = parse
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        try:
+            setattr(namespace, self.dest, self._parse(values))
+        except ValueError as exc:
+            parser.error(f"argument {option_string}: {exc}")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add every server option to ``parser`` (flags default to ``None``: see
+    :func:`config_from_args` for how the environment and defaults fill them in)."""
+    for opt in OPTIONS:
+        help_text = f"{opt.help} [env {opt.env}]"
+        if opt.is_flag:
+            value = not opt.default  # the flag flips the default
+            parser.add_argument(*opt.flags, dest=opt.dest, action="store_const", const=value,
+                                default=None, help=help_text)  # fmt: skip
+        else:
+            parser.add_argument(*opt.flags, dest=opt.dest, action=_ParseFlag, parse=opt.parse,
+                                default=None, metavar=opt.metavar, help=help_text)  # fmt: skip
+
+
+def config_from_args(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    environ: Mapping[str, str] | None = None,
+) -> ServerConfig:
+    """Resolve the options: the flag if given, else the ``MLSERVE_*`` variable, else the default.
+
+    A malformed variable or a missing model URI ends the program through ``parser.error``
+    (one line on stderr, exit status 2), as a malformed flag does.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for opt in OPTIONS:
+        value = getattr(args, opt.dest, None)
+        if value is None and environ.get(opt.env, "") != "":
+            try:
+                value = opt.parse(environ[opt.env])
+            except ValueError as exc:
+                parser.error(f"environment variable {opt.env}: {exc}")
+        values[opt.dest] = opt.default if value is None else value
+    if not values["model_uri"]:
+        parser.error("a model URI is required: -m URI or MLSERVE_MODEL_URI")
+    return ServerConfig(**values)

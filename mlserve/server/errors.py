@@ -1,0 +1,142 @@
+"""Map errors to HTTP answers: a status, headers and a ``{"error_code", "message"}`` JSON body.
+
+Two kinds of failure reach the client:
+
+- an :class:`~mlserve.errors.MlserveError` raised while serving (a bad payload, a schema mismatch,
+  a full queue, a deadline): its class picks the status, its ``error_code`` and message go in
+  the body;
+- an HTTP-level refusal (unknown path, wrong method, body too large, body too slow): the status
+  is fixed and the error code is one of MLflow's codes, listed in ``HTTP_ERROR_CODES``.
+
+Anything else is a server fault: 500 with a generic message and an incident id; the traceback
+goes to the log, never to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from collections.abc import Iterable
+
+from mlserve.codecs import encode_error
+from mlserve.errors import (
+    BadRequest,
+    InvalidParameterValue,
+    MlserveError,
+    RequestTimeout,
+    ResourceAlreadyExists,
+    ResourceNotFound,
+    ServerBusy,
+    UnsupportedContentType,
+)
+
+__all__ = [
+    "HTTP_ERROR_CODES",
+    "STATUS_BY_ERROR",
+    "ErrorAnswer",
+    "answer_for_error",
+    "answer_for_http",
+    "answer_for_unexpected",
+]
+
+logger = logging.getLogger("mlserve.server")
+
+JSON = "application/json"
+
+# error class -> HTTP status; the most specific class in an exception's MRO wins
+STATUS_BY_ERROR: dict[type[MlserveError], int] = {
+    UnsupportedContentType: 415,
+    BadRequest: 400,
+    InvalidParameterValue: 400,
+    ResourceNotFound: 404,
+    ResourceAlreadyExists: 409,
+    ServerBusy: 503,
+    RequestTimeout: 504,
+}
+
+# HTTP status of a refusal made by the server itself -> MLflow error code in the body
+HTTP_ERROR_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    404: "ENDPOINT_NOT_FOUND",
+    405: "BAD_REQUEST",
+    408: "DEADLINE_EXCEEDED",
+    411: "BAD_REQUEST",
+    413: "RESOURCE_EXHAUSTED",
+    415: "BAD_REQUEST",
+    500: "INTERNAL_ERROR",
+    503: "TEMPORARILY_UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+
+class ErrorAnswer:
+    """An error response ready to send: ``status`` (int), ``headers`` and the JSON ``body``."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        self.status = status
+        self.body = encode_error(error_code, message)
+        self.headers = [("Content-Type", JSON), *headers]
+
+    def __repr__(self) -> str:
+        return f"ErrorAnswer({self.status}, {self.body!r})"
+
+
+def status_for(exc: MlserveError) -> int:
+    """The HTTP status for ``exc``: the entry of its most specific class, else 500."""
+    for cls in type(exc).__mro__:
+        status = STATUS_BY_ERROR.get(cls)  # type: ignore[call-overload]
+        if status is not None:
+            return status
+    return 500
+
+
+def answer_for_error(exc: MlserveError) -> ErrorAnswer:
+    """Answer an :class:`~mlserve.errors.MlserveError` raised while serving a request.
+
+    Client mistakes keep their class's ``error_code`` and message (our messages never contain
+    the request body). A :class:`~mlserve.errors.ServerBusy` adds ``Retry-After`` (whole
+    seconds, at least 1). An error that maps to 500 (a broken plugin, a missing extra) is
+    logged and answered like any unexpected fault, so no internal detail leaks.
+    """
+    status = status_for(exc)
+    if status >= 500 and status not in (503, 504):
+        return answer_for_unexpected(exc)
+    headers: list[tuple[str, str]] = []
+    if isinstance(exc, ServerBusy):
+        headers.append(("Retry-After", str(max(1, math.ceil(exc.retry_after)))))
+    return ErrorAnswer(status, exc.error_code, exc.message, headers)
+
+
+def answer_for_http(
+    status: int, message: str, headers: Iterable[tuple[str, str]] = ()
+) -> ErrorAnswer:
+    """Answer a refusal made at the HTTP level (404, 405, 408, 413, ...).
+
+    The error code comes from ``HTTP_ERROR_CODES`` (``BAD_REQUEST`` for a status not listed).
+    """
+    code = HTTP_ERROR_CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
+    return ErrorAnswer(status, code, message, headers)
+
+
+def answer_for_unexpected(exc: BaseException) -> ErrorAnswer:
+    """Answer a server fault: 500 with a generic message naming an incident id.
+
+    The traceback is logged with the same id, so an operator can find it from what the client
+    reports; the client sees neither the exception text nor the traceback.
+    """
+    incident = uuid.uuid4().hex[:12]
+    logger.error("Internal error (incident %s)", incident, exc_info=exc)
+    return ErrorAnswer(
+        500,
+        "INTERNAL_ERROR",
+        f"Internal server error (incident {incident}); the details are in the server log.",
+    )

@@ -1,0 +1,211 @@
+"""The production runner: load the model once, then serve it with gunicorn's pre-fork workers.
+
+The model is loaded in the parent (gunicorn's arbiter) before any worker exists; workers are
+forked from it and share the model's memory copy-on-write. gunicorn is embedded through its
+``BaseApplication`` (no shell-out, no config file, no ``GUNICORN_CMD_ARGS``), with the
+``gthread`` worker: keep-alive connections wait in a selector without holding a thread, and
+a request runs on one of ``--threads`` threads. Why this and not the ``sync`` worker is in
+``docs/serving.md``.
+
+Signals: SIGTERM and SIGINT both stop gracefully (stop accepting, finish in-flight requests
+within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the arbiter.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+from typing import TYPE_CHECKING, Any
+
+from mlserve.errors import MissingExtra, MlserveError
+
+if TYPE_CHECKING:
+    from mlserve.server.app import ScoringApp
+    from mlserve.server.config import ServerConfig
+
+__all__ = ["ACCESS_LOG_FORMAT", "check_address", "load_app", "run_gunicorn", "serve"]
+
+logger = logging.getLogger("mlserve.server")
+
+# time, client, request line, status, response bytes, duration in seconds
+ACCESS_LOG_FORMAT = '%(t)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss'
+
+
+def serve(config: ServerConfig) -> int:
+    """Load the model named by ``config`` and serve it until stopped; returns the exit status.
+
+    Raises:
+        MlserveError: the address is taken, the URI is wrong, the model fails to load, or the
+            ``server`` extra is missing. The callers print it as one line.
+    """
+    _configure_logging(config.log_level)
+    if not config.dev:
+        _require_gunicorn()
+    check_address(config.host, config.port)
+    app = load_app(config)
+    if config.dev:
+        return _run_dev(app, config)
+    return run_gunicorn(app, config)
+
+
+def load_app(config: ServerConfig) -> ScoringApp:
+    """Load the model and build the WSGI app, turning every load failure into an MlserveError.
+
+    An exception that is not ours (a pickle that needs a missing module, say) is wrapped in a
+    one-line :class:`~mlserve.errors.MlserveError`; its traceback is logged at debug level.
+    """
+    import mlserve
+    from mlserve.server.app import create_app
+
+    if config.tracking_uri:
+        mlserve.set_tracking_uri(config.tracking_uri)
+    try:
+        model = mlserve.load_model(config.model_uri)
+    except MlserveError:
+        raise
+    except Exception as exc:
+        logger.debug("Loading %s failed", config.model_uri, exc_info=True)
+        raise MlserveError(
+            f"Cannot load model {config.model_uri!r}: {type(exc).__name__}: {exc}"
+        ) from exc
+    return create_app(
+        model,
+        max_body_size=config.max_body_size,
+        timeout=config.timeout,
+        threads=config.threads,
+        max_batch_size=config.max_batch_size,
+        max_batch_delay_ms=config.max_batch_delay_ms,
+    )
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail early, with one line, when ``host:port`` cannot be bound.
+
+    gunicorn would retry for several seconds and log a stack of lines; checking before the
+    model loads also saves the load time. Port 0 is always free.
+    """
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise MlserveError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise MlserveError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def _require_gunicorn() -> None:
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtra("The production server", "server", "gunicorn") from exc
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S %z",
+    )
+    logging.getLogger("mlserve").setLevel(level.upper())
+
+
+def _bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
+    """The gunicorn settings for ``config`` (hooks are added by :func:`run_gunicorn`)."""
+    options: dict[str, Any] = {
+        "bind": [_bind_address(config.host, config.port)],
+        "workers": config.workers,
+        "worker_class": "gthread",
+        "threads": config.threads,
+        "preload_app": True,
+        "keepalive": config.keepalive,
+        "graceful_timeout": config.graceful_timeout,
+        # gthread's heartbeat comes from its event loop, not from requests, so this only
+        # catches a worker whose loop is stuck; slow requests are --timeout's business
+        "timeout": 30,
+        "loglevel": config.log_level,
+        "errorlog": "-",
+        "accesslog": "-" if config.access_log else None,
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "proc_name": "mlserve",
+        "control_socket_disable": True,
+    }
+    if os.path.isdir("/dev/shm"):
+        # the heartbeat file lives in memory, so a slow disk cannot make a worker look dead
+        options["worker_tmp_dir"] = "/dev/shm"
+    return options
+
+
+def run_gunicorn(app: ScoringApp, config: ServerConfig) -> int:
+    """Serve ``app`` with gunicorn until SIGTERM/SIGINT; returns the exit status."""
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
+
+    class GracefulArbiter(Arbiter):
+        # gunicorn treats SIGINT as a quick shutdown; Ctrl-C should drain like SIGTERM
+        def handle_int(self) -> None:
+            raise StopIteration
+
+    def when_ready(server: Any) -> None:
+        addresses = ", ".join(f"http://{_listener_address(lst)}" for lst in server.LISTENERS)
+        server.log.info(
+            "mlserve: serving %s at %s (%d worker(s) x %d thread(s), timeout %gs)",
+            config.model_uri, addresses, config.workers, config.threads, config.timeout,
+        )  # fmt: skip
+
+    def post_worker_init(worker: Any) -> None:
+        # Ctrl-C reaches the workers too (same process group): drain, do not drop requests
+        signal.signal(signal.SIGINT, worker.handle_exit)
+        signal.siginterrupt(signal.SIGINT, False)
+
+    def worker_exit(server: Any, worker: Any) -> None:
+        app.close()
+
+    options = gunicorn_options(config)
+    options.update(when_ready=when_ready, post_worker_init=post_worker_init,
+                   worker_exit=worker_exit)  # fmt: skip
+
+    class MlserveApplication(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if value is not None:
+                    self.cfg.set(key, value)
+
+        def load(self) -> ScoringApp:
+            return app
+
+        def run(self) -> None:
+            GracefulArbiter(self).run()
+
+    try:
+        MlserveApplication(prog="mlserve").run()
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return 0
+
+
+def _listener_address(listener: Any) -> str:
+    host, port = listener.sock.getsockname()[:2]
+    return _bind_address(host, port)
+
+
+def _run_dev(app: ScoringApp, config: ServerConfig) -> int:
+    """werkzeug's development server: one process, one thread per request, no pre-fork."""
+    from werkzeug.serving import run_simple
+
+    logger.warning("Development server (--dev): not for production; use the default runner.")
+    run_simple(config.host, config.port, app, threaded=True, use_reloader=False)
+    return 0
