@@ -1,0 +1,187 @@
+"""The ``sklearn`` flavor: any scikit-learn estimator or Pipeline.
+
+Writes the layout of ``mlflow.sklearn.save_model``: the pickled estimator (``model.pkl``, or
+``model.skops``), an ``sklearn`` section (``pickled_model``, ``serialization_format``,
+``sklearn_version``, ``code``) and a ``python_function`` section with
+``loader_module: mlflow.sklearn`` so MLflow loads our models too. scikit-learn is imported only
+when a model is saved or loaded.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra
+from mlserve.flavor import PYFUNC_SECTION, Capabilities
+
+__all__ = ["SERIALIZATION_FORMATS", "SklearnFlavor", "flavor"]
+
+SERIALIZATION_FORMATS = ("cloudpickle", "pickle", "skops")
+_PREDICT_FNS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "predict_joint_log_proba",
+    "decision_function",
+    "score_samples",
+    "transform",
+)
+_CAPABILITIES = Capabilities(
+    accepts_dataframe=True,
+    accepts_ndarray=True,
+    supports_params=False,
+    batchable=True,
+    thread_safe=True,
+)
+
+
+def _sklearn_version() -> str:
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:  # pragma: no cover - sklearn imported but not installed?
+        import sklearn
+
+        return str(sklearn.__version__)
+
+
+def _skops_io() -> Any:
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise MissingExtra("serialization_format='skops'", "skops", "skops") from exc
+    return sio
+
+
+@dataclass(frozen=True)
+class _SklearnPredictor:
+    """Calls the chosen method of a fitted estimator."""
+
+    method: Any
+    wants_frame: bool
+    capabilities: Capabilities = _CAPABILITIES
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        # An estimator fitted on an ndarray warns when given named columns; hand it the values.
+        if not self.wants_frame and hasattr(data, "to_numpy") and hasattr(data, "columns"):
+            data = data.to_numpy()
+        return self.method(data)
+
+
+class SklearnFlavor:
+    """Saves and loads scikit-learn estimators; the ``sklearn`` entry point's object."""
+
+    name = "sklearn"
+
+    def can_save(self, obj: Any) -> bool:
+        """True for instances of ``sklearn.base.BaseEstimator`` (no import if sklearn isn't
+        loaded: then nothing can be an estimator)."""
+        base = sys.modules.get("sklearn.base")
+        return base is not None and isinstance(obj, base.BaseEstimator)
+
+    def save(
+        self,
+        obj: Any,
+        path: Path,
+        *,
+        serialization_format: str = "cloudpickle",
+        pyfunc_predict_fn: str = "predict",
+    ) -> dict[str, Any]:
+        """Pickle ``obj`` into ``path`` and return the ``sklearn`` section.
+
+        Raises :class:`~mlserve.errors.InvalidParameterValue` for an unknown format or a
+        ``pyfunc_predict_fn`` the estimator does not have, :class:`~mlserve.errors.MissingExtra`
+        for ``skops`` when it is not installed.
+        """
+        if serialization_format not in SERIALIZATION_FORMATS:
+            raise InvalidParameterValue(
+                f"serialization_format must be one of {', '.join(SERIALIZATION_FORMATS)}; "
+                f"got {serialization_format!r}"
+            )
+        if pyfunc_predict_fn not in _PREDICT_FNS:
+            raise InvalidParameterValue(
+                f"pyfunc_predict_fn must be one of {', '.join(_PREDICT_FNS)}; "
+                f"got {pyfunc_predict_fn!r}"
+            )
+        if not callable(getattr(obj, pyfunc_predict_fn, None)):
+            raise InvalidParameterValue(
+                f"pyfunc_predict_fn={pyfunc_predict_fn!r}: {type(obj).__name__} has no such method"
+            )
+        section: dict[str, Any] = {
+            "sklearn_version": _sklearn_version(),
+            "serialization_format": serialization_format,
+            "code": None,
+        }
+        if serialization_format == "skops":
+            sio = _skops_io()
+            filename = "model.skops"
+            sio.dump(obj, path / filename)
+            # the saver vouches for the types it wrote; loading trusts exactly those
+            section["skops_trusted_types"] = sorted(sio.get_untrusted_types(file=path / filename))
+        else:
+            filename = "model.pkl"
+            with open(path / filename, "wb") as out:
+                if serialization_format == "cloudpickle":
+                    import cloudpickle
+
+                    cloudpickle.dump(obj, out)
+                else:
+                    pickle.dump(obj, out, protocol=pickle.DEFAULT_PROTOCOL)
+        section["pickled_model"] = filename
+        section[PYFUNC_SECTION] = {
+            "loader_module": "mlflow.sklearn",
+            "model_path": filename,
+            "predict_fn": pyfunc_predict_fn,
+        }
+        return section
+
+    def load(self, path: Path, section: Mapping[str, Any]) -> Any:
+        """Unpickle the estimator (the file is ``pickled_model``, or pyfunc's ``model_path``).
+
+        Raises :class:`~mlserve.errors.MalformedModel` when the file is missing or unreadable.
+        """
+        pyfunc = section.get(PYFUNC_SECTION) or {}
+        filename = section.get("pickled_model") or pyfunc.get("model_path")
+        if not filename:
+            raise MalformedModel(str(path), "the sklearn section names no pickled_model")
+        target = Path(path) / str(filename)
+        fmt = section.get("serialization_format", "cloudpickle")
+        if fmt not in SERIALIZATION_FORMATS:
+            raise MalformedModel(str(path), f"unknown sklearn serialization_format {fmt!r}")
+        if not target.is_file():
+            raise MalformedModel(str(path), f"the model file {filename} is missing")
+        if fmt == "skops":
+            sio = _skops_io()
+            trusted = list(section.get("skops_trusted_types") or [])
+            return sio.load(target, trusted=trusted)
+        try:
+            with open(target, "rb") as src:
+                # cloudpickle output is read by the standard unpickler
+                return pickle.load(src)  # loading a model runs its code by design
+        except (pickle.UnpicklingError, EOFError) as exc:
+            raise MalformedModel(str(path), f"cannot unpickle {filename}: {exc}") from exc
+
+    def predictor(self, native: Any, section: Mapping[str, Any]) -> _SklearnPredictor:
+        """Wrap ``native`` so ``predict`` calls its ``predict_fn`` (default ``predict``).
+
+        Raises :class:`~mlserve.errors.MalformedModel` if the estimator lacks that method.
+        """
+        pyfunc = section.get(PYFUNC_SECTION) or {}
+        name = str(pyfunc.get("predict_fn") or "predict")
+        method = getattr(native, name, None)
+        if name not in _PREDICT_FNS or not callable(method):
+            raise MalformedModel("<sklearn>", f"{type(native).__name__} has no method {name!r}")
+        wants_frame = getattr(native, "feature_names_in_", None) is not None
+        return _SklearnPredictor(method=method, wants_frame=wants_frame)
+
+    def requirements(self, obj: Any | None = None) -> list[str]:
+        """scikit-learn and what its pickles need."""
+        return ["scikit-learn", "numpy", "scipy", "cloudpickle", "pandas"]
+
+
+flavor = SklearnFlavor()

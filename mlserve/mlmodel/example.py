@@ -1,0 +1,171 @@
+"""Input examples: ``input_example.json`` and the ready-to-POST ``serving_input_example.json``.
+
+The files and the ``saved_input_example_info`` entry have MLflow's layout:
+
+- a DataFrame (and anything tabular: a list of rows, a dict of columns) is stored as
+  ``{"columns": [...], "data": [[...]]}`` with ``type: dataframe, pandas_orient: split`` and
+  served as ``{"dataframe_split": ...}``;
+- an ndarray (or a dict of ndarrays) is stored as ``{"inputs": ...}`` with
+  ``type: ndarray, format: tf-serving`` and served as ``{"inputs": ...}``.
+
+An example may be ``(data, params)``: the params go into the serving example as ``"params"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.errors import InvalidParameterValue, MalformedModel
+
+__all__ = [
+    "EXAMPLE_FILENAME",
+    "SERVING_INPUT_FILENAME",
+    "SavedExample",
+    "load_input_example",
+    "save_input_example",
+    "to_jsonable",
+]
+
+EXAMPLE_FILENAME = "input_example.json"
+SERVING_INPUT_FILENAME = "serving_input_example.json"
+
+
+@dataclass(frozen=True)
+class SavedExample:
+    """What :func:`save_input_example` wrote: the MLmodel ``info``, the example as a DataFrame /
+    ndarray / dict of ndarrays (for signature inference) and its params (or ``None``)."""
+
+    info: dict[str, Any]
+    data: Any
+    params: dict[str, Any] | None
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn pandas / numpy values into JSON-ready Python: NaN and NaT become ``None``,
+    datetimes ISO strings, bytes base64 text."""
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(row) for row in value.itertuples(index=False, name=None)]
+    if isinstance(value, np.ndarray | pd.Series):
+        return [to_jsonable(v) for v in value.tolist()]
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if value is pd.NaT or (value is not None and not isinstance(value, str) and _is_na(value)):
+        return None
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
+
+
+def _is_na(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _column_name(name: Any) -> Any:
+    return name.item() if isinstance(name, np.generic) else name
+
+
+def _as_frame(example: Any) -> pd.DataFrame | None:
+    """The tabular forms MLflow accepts, as a DataFrame; ``None`` for tensor forms."""
+    if isinstance(example, pd.DataFrame):
+        return example
+    if isinstance(example, pd.Series):
+        return example.to_frame()
+    if isinstance(example, Mapping):
+        if all(isinstance(v, np.ndarray) for v in example.values()):
+            return None
+        if all(np.isscalar(v) or v is None for v in example.values()):
+            return pd.DataFrame([dict(example)])
+        return pd.DataFrame(dict(example))
+    if isinstance(example, list):
+        if example and all(isinstance(r, Mapping) for r in example):
+            return pd.DataFrame(example)
+        return pd.DataFrame(example)
+    if isinstance(example, str | bytes | int | float | bool):
+        return pd.DataFrame([[example]])
+    return None
+
+
+def save_input_example(directory: Path, example: Any) -> SavedExample:
+    """Write ``input_example.json`` and ``serving_input_example.json`` into ``directory``.
+
+    Raises :class:`~mlserve.errors.InvalidParameterValue` for a type that has no JSON form.
+    """
+    params = None
+    if isinstance(example, tuple) and len(example) == 2 and isinstance(example[1], Mapping):
+        example, params = example[0], dict(example[1])
+    frame = _as_frame(example)
+    if frame is not None:
+        split: dict[str, Any] = {"data": to_jsonable(frame)}
+        if not frame.columns.equals(pd.RangeIndex(len(frame.columns))):
+            split = {"columns": [_column_name(c) for c in frame.columns], **split}
+        stored: Any = split
+        serving: dict[str, Any] = {"dataframe_split": split}
+        info = {"type": "dataframe", "pandas_orient": "split"}
+        data: Any = frame
+    elif isinstance(example, np.ndarray | Mapping):
+        if isinstance(example, Mapping):
+            data = {str(k): np.asarray(v) for k, v in example.items()}
+        else:
+            data = example
+        stored = {"inputs": to_jsonable(data)}
+        serving = dict(stored)
+        info = {"type": "ndarray", "format": "tf-serving"}
+    else:
+        raise InvalidParameterValue(
+            f"input_example of type {type(example).__name__} is not supported; pass a DataFrame, "
+            "an ndarray, a dict of arrays or columns, or a list of rows"
+        )
+    if params:
+        serving["params"] = to_jsonable(params)
+    (directory / EXAMPLE_FILENAME).write_text(json.dumps(stored), encoding="utf-8")
+    (directory / SERVING_INPUT_FILENAME).write_text(json.dumps(serving, indent=2), encoding="utf-8")
+    info = {"artifact_path": EXAMPLE_FILENAME, "serving_input_path": SERVING_INPUT_FILENAME, **info}
+    return SavedExample(info=info, data=data, params=params)
+
+
+def load_input_example(directory: Path, info: Mapping[str, Any] | None) -> Any:
+    """Read the input example a model directory holds, or ``None`` if it has none.
+
+    A ``dataframe`` example comes back as a DataFrame, an ``ndarray`` one as an ndarray or a
+    dict of ndarrays, anything else as the parsed JSON. Raises
+    :class:`~mlserve.errors.MalformedModel` if the file named by ``info`` is missing or broken.
+    """
+    if not info or not info.get("artifact_path"):
+        return None
+    target = directory / str(info["artifact_path"])
+    try:
+        raw = json.loads(target.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MalformedModel(str(directory), f"cannot read input example {target.name}") from exc
+    kind = info.get("type")
+    if kind == "dataframe":
+        if isinstance(raw, Mapping) and "data" in raw:
+            return pd.DataFrame(raw["data"], columns=raw.get("columns"))
+        return pd.DataFrame(raw)
+    if kind == "ndarray":
+        inputs = raw.get("inputs", raw) if isinstance(raw, Mapping) else raw
+        if isinstance(inputs, Mapping):
+            return {k: np.asarray(v) for k, v in inputs.items()}
+        return np.asarray(inputs)
+    return raw

@@ -1,0 +1,226 @@
+"""The loaded model: a flavor's predictor behind the signature's enforcement.
+
+:class:`PyFuncModel` is what :func:`mlserve.load_model` returns and what the server serves. The
+flavor is chosen from the ``MLmodel`` file (its ``flavors:`` keys, or the ``python_function``
+section's ``loader_module`` mapped through :data:`mlserve.flavor.LOADER_MODULES`); the
+signature's :class:`~mlserve.schema.SchemaEnforcer` is built once, here, so each ``predict`` only
+applies it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlserve.errors import FlavorNotFound, MlserveError, ModelPredictError
+from mlserve.flavor import LOADER_MODULES, PYFUNC_SECTION, Capabilities, Flavor, get_flavor
+from mlserve.flavor import list_flavors as _list_flavors
+from mlserve.mlmodel import Model
+from mlserve.mlmodel.example import load_input_example
+from mlserve.schema import ModelSignature, SchemaEnforcer, enforce_params
+
+__all__ = ["PyFuncModel", "choose_flavor"]
+
+
+def choose_flavor(model: Model) -> tuple[Flavor, dict[str, Any]]:
+    """The registered flavor that loads ``model``, and the section to hand it.
+
+    The ``python_function`` section's ``loader_module`` (mapped through the fixed table) is
+    preferred, as MLflow's pyfunc would; then the other ``flavors:`` keys in file order.
+
+    Raises :class:`~mlserve.errors.FlavorNotFound` (listing the installed flavors) when none of
+    them is installed, or the :class:`~mlserve.errors.FlavorError` of a broken or conflicting
+    flavor the model needs.
+    """
+    pyfunc = model.flavors.get(PYFUNC_SECTION)
+    candidates: list[str] = []
+    if pyfunc is not None:
+        loader = pyfunc.get("loader_module")
+        mapped = LOADER_MODULES.get(str(loader)) if loader is not None else None
+        if mapped is not None:
+            candidates.append(mapped)
+    candidates += [name for name in model.flavors if name != PYFUNC_SECTION]
+    if pyfunc is not None and not candidates:
+        candidates.append(PYFUNC_SECTION)
+    wanted = list(dict.fromkeys(candidates))
+    first_error: MlserveError | None = None
+    for name in wanted:
+        try:
+            flavor = get_flavor(name)
+        except FlavorNotFound:
+            continue
+        except MlserveError as exc:  # broken or conflicting: try the next, report if none works
+            first_error = first_error or exc
+            continue
+        section = dict(model.flavors.get(name) or pyfunc or {})
+        if pyfunc is not None and name != PYFUNC_SECTION:
+            section[PYFUNC_SECTION] = dict(pyfunc)
+        return flavor, section
+    if first_error is not None:
+        raise first_error
+    installed = [info.name for info in _list_flavors() if info.ok]
+    raise FlavorNotFound(" or ".join(wanted) or "<none declared>", installed)
+
+
+def _add_code_path(directory: Path, model: Model, section: Mapping[str, Any]) -> None:
+    # MLflow puts the model's code/ directory itself on sys.path (code/foo.py -> import foo)
+    pyfunc = model.flavors.get(PYFUNC_SECTION) or {}
+    code = section.get("code") or pyfunc.get("code")
+    if code:
+        target = str((directory / str(code)).resolve())
+        if target not in sys.path:
+            sys.path.insert(0, target)
+
+
+class PyFuncModel:
+    """A model loaded for prediction.
+
+    ``predict(data, params=None)`` validates ``data`` against the signature (when the model has
+    one), fills and checks ``params``, then calls the flavor's predictor. Use
+    :meth:`from_directory` (or :func:`mlserve.load_model`) to build one.
+    """
+
+    def __init__(
+        self,
+        metadata: Model,
+        predictor: Any,
+        native: Any,
+        *,
+        path: Path,
+        flavor: str,
+        model_uri: str | None = None,
+    ) -> None:
+        self._metadata = metadata
+        self._predictor = predictor
+        self._native = native
+        self._path = path
+        self._flavor = flavor
+        self._model_uri = model_uri if model_uri is not None else str(path)
+        caps = predictor.capabilities
+        if not isinstance(caps, Capabilities):
+            raise MlserveError(f"flavor {flavor!r} returned a predictor without Capabilities")
+        self._capabilities: Capabilities = caps
+        signature = metadata.signature
+        inputs = signature.inputs if signature is not None else None
+        self._enforcer = SchemaEnforcer(inputs) if inputs is not None else None
+        self._params_schema = signature.params if signature is not None else None
+        self._input_example: Any = None
+        self._input_example_loaded = False
+
+    @classmethod
+    def from_directory(
+        cls, path: str | os.PathLike[str], *, model_uri: str | None = None
+    ) -> PyFuncModel:
+        """Load the model directory ``path``: read ``MLmodel``, pick the flavor, load the native
+        model, build its predictor and the signature's enforcer.
+
+        Raises :class:`~mlserve.errors.MalformedModel`, :class:`~mlserve.errors.InvalidSignature`,
+        :class:`~mlserve.errors.FlavorNotFound` or a :class:`~mlserve.errors.FlavorError`.
+        """
+        directory = Path(path).resolve()
+        metadata = Model.load(directory)
+        flavor, section = choose_flavor(metadata)
+        _add_code_path(directory, metadata, section)
+        native = flavor.load(directory, section)
+        predictor = flavor.predictor(native, section)
+        return cls(
+            metadata, predictor, native, path=directory, flavor=flavor.name, model_uri=model_uri
+        )
+
+    # -- prediction ------------------------------------------------------------------------
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """Predict on ``data`` (DataFrame, ndarray, dict of arrays, ...).
+
+        Raises :class:`~mlserve.errors.SchemaMismatch` when the data does not fit the signature,
+        :class:`~mlserve.errors.InvalidParams` for params that do not fit (or any params when the
+        model declares none), and :class:`~mlserve.errors.ModelPredictError` (the exception's
+        type and message) when the model's own code raises.
+        """
+        if self._enforcer is not None:
+            data = self._enforcer(data)
+        if params or self._params_schema is not None:
+            params = enforce_params(params, self._params_schema) or None
+        else:
+            params = None
+        data = self._adapt(data)
+        try:
+            return self._predictor.predict(data, params)
+        except MlserveError:
+            raise
+        except Exception as exc:
+            raise ModelPredictError(type(exc).__name__, str(exc)) from exc
+
+    def _adapt(self, data: Any) -> Any:
+        caps = self._capabilities
+        if caps.accepts_dataframe and caps.accepts_ndarray:
+            return data
+        import numpy as np
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame) and not caps.accepts_dataframe:
+            return data.to_numpy()
+        if isinstance(data, np.ndarray) and not caps.accepts_ndarray and data.ndim <= 2:
+            return pd.DataFrame(data)
+        return data
+
+    # -- what the model is -----------------------------------------------------------------
+
+    @property
+    def metadata(self) -> Model:
+        """The parsed ``MLmodel`` file."""
+        return self._metadata
+
+    @property
+    def signature(self) -> ModelSignature | None:
+        """The model signature, or ``None`` when the model was saved without one."""
+        return self._metadata.signature
+
+    @property
+    def input_example(self) -> Any:
+        """The saved input example (read on first access), or ``None``."""
+        if not self._input_example_loaded:
+            info = self._metadata.saved_input_example_info
+            self._input_example = load_input_example(self._path, info)
+            self._input_example_loaded = True
+        return self._input_example
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the flavor's predictor declared it can do."""
+        return self._capabilities
+
+    @property
+    def enforcer(self) -> SchemaEnforcer | None:
+        """The input enforcer built at load time, or ``None`` without an input signature."""
+        return self._enforcer
+
+    @property
+    def params_schema(self) -> Any:
+        """The signature's :class:`~mlserve.schema.ParamSchema`, or ``None``."""
+        return self._params_schema
+
+    @property
+    def model_uri(self) -> str:
+        """The URI the model was loaded from (its directory when loaded by path)."""
+        return self._model_uri
+
+    @property
+    def path(self) -> Path:
+        """The local model directory."""
+        return self._path
+
+    @property
+    def flavor(self) -> str:
+        """The name of the flavor that loaded the model."""
+        return self._flavor
+
+    def unwrap(self) -> Any:
+        """The native model object (an estimator, a PythonModel, ...)."""
+        return self._native
+
+    def __repr__(self) -> str:
+        return f"PyFuncModel(flavor={self._flavor!r}, model_uri={self._model_uri!r})"
