@@ -7,6 +7,7 @@ Specs and their MLflow JSON forms live in :mod:`mlserve.schema.types` and
 
 from __future__ import annotations
 
+from mlserve.schema.enforce import SchemaEnforcer, enforce_schema
 from mlserve.schema.params import ParamSchema, ParamSpec, enforce_params
 from mlserve.schema.signature import ModelSignature
 from mlserve.schema.types import ColSpec, DataType, Schema, TensorSpec
@@ -18,6 +19,8 @@ __all__ = [
     "ParamSchema",
     "ParamSpec",
     "Schema",
+    "SchemaEnforcer",
     "TensorSpec",
     "enforce_params",
+    "enforce_schema",
 ]

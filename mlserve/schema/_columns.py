@@ -1,0 +1,207 @@
+"""Per-column conversion rules for :class:`~mlserve.schema.enforce.SchemaEnforcer`.
+
+Each converter takes a pandas Series and returns ``None`` when the column already has the right
+dtype (the common, zero-copy case), or the converted values. It raises
+:class:`~mlserve.errors.SchemaMismatch` naming the column, the expected type and the kind of value
+found. Checks are dtype checks first; only object, string and narrowing conversions look at the
+values, and then with vectorized numpy/pandas calls, never a Python loop over cells.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import infer_dtype
+
+from mlserve.errors import SchemaMismatch
+from mlserve.schema._kinds import column_kind
+from mlserve.schema.types import ColSpec, DataType
+
+__all__ = ["Converter", "converter_for"]
+
+Converter = Callable[[pd.Series], Any]
+
+_NUMERIC_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
+_DATETIME_INFERRED = frozenset({"string", "datetime", "datetime64", "date", "empty"})
+_NULLABLE_INT = {DataType.integer: "Int32", DataType.long: "Int64"}
+
+
+def _ext_kind(dtype: Any) -> str | None:
+    """The numpy kind of a pandas nullable extension dtype (Int64, Float64, boolean), else None."""
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(
+        dtype, (pd.StringDtype, pd.CategoricalDtype)
+    ):
+        kind = getattr(dtype, "kind", None)
+        return kind if kind in ("i", "u", "f", "b") else None
+    return None
+
+
+class _Rules:
+    """The conversion rules of one column spec, bound to its name and declared type."""
+
+    def __init__(self, spec: ColSpec, name: str) -> None:
+        self.name = name
+        self.type = spec.type
+        self.required = spec.required
+        self.target = spec.type.to_numpy()
+
+    def fail(self, found: str) -> SchemaMismatch:
+        return SchemaMismatch(self.name, self.type.name, found)
+
+    def check_nulls(self, s: pd.Series) -> bool:
+        """True if the column holds nulls that an optional column may keep; raises if required."""
+        if not s.isna().any():
+            return False
+        if self.required:
+            raise self.fail("null")
+        return True
+
+    # -- numbers -----------------------------------------------------------------------------
+
+    def to_float(self, s: pd.Series) -> Any:
+        dtype = s.dtype
+        kind = getattr(dtype, "kind", "O")
+        if dtype == self.target:
+            return None
+        if isinstance(dtype, np.dtype) and kind == "f":
+            with np.errstate(over="ignore"):  # overflow is reported below, by column name
+                values = s.to_numpy().astype(self.target)
+            if self.target.itemsize < dtype.itemsize:
+                overflow = np.isinf(values) & ~np.isinf(s.to_numpy())
+                if overflow.any():
+                    raise self.fail(f"a float out of range for {self.type.name}")
+            return values
+        if isinstance(dtype, np.dtype) and kind in "iu":
+            return s.to_numpy().astype(self.target)
+        ext = _ext_kind(dtype)
+        if ext in ("i", "u", "f"):
+            return s.to_numpy(dtype=self.target, na_value=np.nan)
+        if dtype == np.dtype(object) and infer_dtype(s, skipna=True) in _NUMERIC_INFERRED:
+            return s.astype(np.float64).to_numpy().astype(self.target, copy=False)
+        raise self.fail(column_kind(s))
+
+    def to_int(self, s: pd.Series) -> Any:
+        dtype = s.dtype
+        kind = getattr(dtype, "kind", "O")
+        if dtype == self.target:
+            return None
+        if isinstance(dtype, np.dtype) and kind in "iu":
+            values = s.to_numpy()
+            return self._narrow(values, values)
+        if isinstance(dtype, np.dtype) and kind == "f":
+            return self._from_float(s.to_numpy())
+        ext = _ext_kind(dtype)
+        if ext in ("i", "u"):
+            if self.check_nulls(s):
+                return self._nullable(s)
+            values = s.to_numpy(dtype=np.int64 if ext == "i" else np.uint64)
+            return self._narrow(values, values)
+        if ext == "f":
+            return self._from_float(s.to_numpy(dtype=np.float64, na_value=np.nan))
+        if dtype == np.dtype(object):
+            inferred = infer_dtype(s, skipna=True)
+            if inferred == "integer" and not s.isna().any():
+                # Python ints straight to int64: a detour through float64 would round big ones.
+                try:
+                    values = s.to_numpy().astype(np.int64)
+                except OverflowError:
+                    raise self.fail(f"an integer out of range for {self.type.name}") from None
+                return self._narrow(values, values)
+            if inferred in _NUMERIC_INFERRED:
+                return self._from_float(s.astype(np.float64).to_numpy())
+        raise self.fail(column_kind(s))
+
+    def _from_float(self, values: np.ndarray) -> Any:
+        nulls = np.isnan(values)
+        has_nulls = bool(nulls.any())
+        if has_nulls and self.required:
+            raise self.fail("null")
+        present = values[~nulls] if has_nulls else values
+        if not np.isfinite(present).all():
+            raise self.fail("an infinite float")
+        if (present != np.trunc(present)).any():
+            raise self.fail("a non-integer float")
+        if has_nulls:
+            return self._nullable(pd.Series(values))
+        return self._narrow(values, present)
+
+    def _check_range(self, present: np.ndarray) -> None:
+        info = np.iinfo(self.target)
+        if present.size and (present.min() < info.min or present.max() > info.max):
+            raise self.fail(f"an integer out of range for {self.type.name}")
+
+    def _narrow(self, values: np.ndarray, present: np.ndarray) -> np.ndarray:
+        self._check_range(present)
+        return values.astype(self.target)
+
+    def _nullable(self, s: pd.Series) -> Any:
+        # An optional integer column with nulls cannot be int64; pandas' nullable Int64 keeps
+        # both the integers and the nulls.
+        values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        self._check_range(values[~np.isnan(values)])
+        return pd.array(values, dtype=_NULLABLE_INT[self.type])
+
+    # -- booleans, text, bytes, time ------------------------------------------------------------
+
+    def to_bool(self, s: pd.Series) -> Any:
+        dtype = s.dtype
+        if dtype == self.target:
+            return None
+        if _ext_kind(dtype) == "b" or (
+            dtype == np.dtype(object) and infer_dtype(s, skipna=True) in ("boolean", "empty")
+        ):
+            if self.check_nulls(s):
+                return s.astype("boolean").array
+            return s.to_numpy(dtype=bool)
+        raise self.fail(column_kind(s))
+
+    def to_text(self, s: pd.Series) -> Any:
+        dtype = s.dtype
+        want = "string" if self.type is DataType.string else "bytes"
+        if isinstance(dtype, pd.StringDtype):
+            ok = want == "string"
+        elif isinstance(dtype, pd.CategoricalDtype):
+            ok = infer_dtype(dtype.categories, skipna=True) == want
+        elif dtype == np.dtype(object):
+            ok = infer_dtype(s, skipna=True) in (want, "empty")
+        else:
+            ok = False
+        if not ok:
+            raise self.fail(column_kind(s))
+        self.check_nulls(s)
+        return None
+
+    def to_datetime(self, s: pd.Series) -> Any:
+        dtype = s.dtype
+        if getattr(dtype, "kind", "O") == "M":  # any unit, with or without a time zone
+            self.check_nulls(s)
+            return None
+        textual = dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype)
+        if textual and infer_dtype(s, skipna=True) in _DATETIME_INFERRED:
+            self.check_nulls(s)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    return pd.to_datetime(s, format="ISO8601").array
+            except (ValueError, TypeError, OverflowError, Warning):
+                raise self.fail("a string that is not an ISO 8601 datetime") from None
+        raise self.fail(column_kind(s))
+
+
+def converter_for(spec: ColSpec, name: str) -> Converter:
+    """The converter for one column spec; ``name`` is what error messages call the column."""
+    rules = _Rules(spec, name)
+    return {
+        DataType.boolean: rules.to_bool,
+        DataType.integer: rules.to_int,
+        DataType.long: rules.to_int,
+        DataType.float: rules.to_float,
+        DataType.double: rules.to_float,
+        DataType.string: rules.to_text,
+        DataType.binary: rules.to_text,
+        DataType.datetime: rules.to_datetime,
+    }[spec.type]

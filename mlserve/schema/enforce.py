@@ -1,0 +1,237 @@
+"""Make input data fit a model's input :class:`~mlserve.schema.types.Schema`, or say why not.
+
+:class:`SchemaEnforcer` is built once per model: it precomputes the column order, the lookup from
+the names data may use to the signature's names, and one converter per column. Calling it on a
+request does dtype checks and conversions only where needed; a numeric DataFrame whose dtypes
+already match comes back without copying any values. The rules are tabled in
+``docs/signatures.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.errors import SchemaMismatch
+from mlserve.schema._columns import Converter, converter_for
+from mlserve.schema._kinds import inferred_kind, value_kind
+from mlserve.schema.types import Schema, TensorSpec
+
+__all__ = ["SchemaEnforcer", "enforce_schema"]
+
+Data = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def _missing(noun: str, names: list[str]) -> SchemaMismatch:
+    if len(names) == 1:
+        return SchemaMismatch(None, f"required {noun} {names[0]!r}", "it missing")
+    return SchemaMismatch(None, f"required {noun}s {_quoted(names)}", "them missing")
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    dims = ", ".join("-1" if d == -1 else str(d) for d in shape)
+    return f"({dims},)" if len(shape) == 1 else f"({dims})"
+
+
+class SchemaEnforcer:
+    """Checks and converts input data against one :class:`Schema`; build once, call per request.
+
+    ``enforcer(data)`` returns a DataFrame for a column schema, and an ndarray (one tensor) or a
+    dict of ndarrays (named tensors) for a tensor schema. Accepted data: DataFrame, Series,
+    ndarray, dict of columns or tensors, list of row dicts, nested lists.
+    Raises :class:`~mlserve.errors.SchemaMismatch` naming the column, the expected type and the
+    kind of value found (never the value): see ``docs/signatures.md`` for every rule.
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self._tensor = schema.is_tensor_spec()
+        self._named = schema.has_input_names()
+        specs = schema.inputs
+        self._names: list[str] = [
+            s.name if s.name is not None else str(i) for i, s in enumerate(specs)
+        ]
+        if not self._tensor:
+            self._converters: list[Converter] = [
+                converter_for(s, n)  # type: ignore[arg-type]
+                for s, n in zip(specs, self._names, strict=True)
+            ]
+            self._required = {n for s, n in zip(specs, self._names, strict=True) if s.required}
+        # Positional data (ndarray, nested lists) gets the signature's names, as in MLflow.
+        self._frame_columns: list[Any] = self._names if self._named else list(range(len(specs)))
+
+    @property
+    def input_dtypes(self) -> dict[str, np.dtype]:
+        """Signature name (or position as a string) -> the numpy dtype the input converts to.
+
+        Decoders use it to parse straight into the right dtype. Strings and bytes map to
+        ``object``, as in a pandas column; tensors to their declared dtype.
+        """
+        return {
+            n: s.dtype if isinstance(s, TensorSpec) else s.type.to_pandas()
+            for n, s in zip(self._names, self.schema.inputs, strict=True)
+        }
+
+    def __repr__(self) -> str:
+        return f"SchemaEnforcer({self.schema!r})"
+
+    def __call__(self, data: Any) -> Data:
+        if self._tensor:
+            return self._tensors(data)
+        return self._columns(self._as_frame(data))
+
+    # -- column schemas --------------------------------------------------------------------
+
+    def _as_frame(self, data: Any) -> pd.DataFrame:
+        if isinstance(data, pd.DataFrame):
+            return data
+        width = len(self._names)
+        if isinstance(data, pd.Series):
+            if width != 1:
+                raise SchemaMismatch(None, f"{width} columns", "a single column (a Series)")
+            return data.to_frame(name=self._names[0])
+        if isinstance(data, Mapping):
+            if data and all(np.ndim(v) == 0 for v in data.values()):
+                data = [data]  # one row given as {"a": 1, "b": 2}
+            else:
+                return self._build(pd.DataFrame, data)
+        if isinstance(data, list) and data and all(isinstance(r, Mapping) for r in data):
+            return self._build(pd.DataFrame, data)
+        if isinstance(data, (list, tuple)):
+            data = self._build(np.asarray, data)
+        if not isinstance(data, np.ndarray):
+            raise SchemaMismatch(None, "a table of columns", value_kind(data))
+        if data.ndim == 1 and width == 1:
+            data = data.reshape(-1, 1)
+        if data.ndim != 2 or data.shape[1] != width:
+            raise SchemaMismatch(None, f"{width} columns", f"an array of shape {data.shape}")
+        return pd.DataFrame(data, columns=self._frame_columns, copy=False)
+
+    @staticmethod
+    def _build(build: Any, data: Any) -> Any:
+        try:
+            return build(data)
+        except (ValueError, TypeError) as exc:
+            raise SchemaMismatch(None, "a table of columns", "rows of unequal length") from exc
+
+    def _locate(self, df: pd.DataFrame) -> list[Any]:
+        """The data's column label for each signature column (``None`` when missing)."""
+        labels = list(df.columns)
+        if labels == self._names:
+            return labels
+        if not self._named:
+            if len(labels) != len(self._names):
+                raise SchemaMismatch(None, f"{len(self._names)} columns", f"{len(labels)} columns")
+            return labels
+        # Integer labels match by their string form: "columns": [0, 1] meets a signature "0", "1".
+        by_name: dict[str, Any] = {}
+        duplicated: set[str] = set()
+        for label in labels:
+            key = label if isinstance(label, str) else str(label)
+            if key in by_name:
+                duplicated.add(key)
+            by_name[key] = label
+        wanted = [n for n in self._names if n in duplicated]
+        if wanted:
+            raise SchemaMismatch(wanted[0], "one column", "duplicate columns")
+        return [by_name.get(n) for n in self._names]
+
+    def _columns(self, df: pd.DataFrame) -> pd.DataFrame:
+        labels = self._locate(df)
+        missing = [n for n, lab in zip(self._names, labels, strict=True) if lab is None]
+        missing_required = [n for n in missing if n in self._required]
+        if missing_required:
+            raise _missing("column", missing_required)
+        present = [(i, lab) for i, lab in enumerate(labels) if lab is not None]
+        chosen = [lab for _, lab in present]
+        out = df if chosen == list(df.columns) else df[chosen]
+        if self._named:
+            names = [self._names[i] for i, _ in present]
+            if names != chosen:
+                out = out.set_axis(names, axis=1)
+        else:
+            names = chosen
+        changes: dict[Any, Any] = {}
+        for j, ((i, _), name) in enumerate(zip(present, names, strict=True)):
+            new = self._converters[i](out.iloc[:, j])
+            if new is not None:
+                changes[name] = new
+        if changes:
+            out = out.copy(deep=False) if out is df else out
+            for name, values in changes.items():
+                out[name] = values
+        return out
+
+    # -- tensor schemas --------------------------------------------------------------------
+
+    def _tensors(self, data: Any) -> Data:
+        specs: tuple[TensorSpec, ...] = self.schema.inputs  # type: ignore[assignment]
+        if len(specs) == 1 and not isinstance(data, Mapping):
+            if isinstance(data, (pd.DataFrame, pd.Series)):
+                data = data.to_numpy()
+            return _tensor(specs[0], data)
+        if isinstance(data, pd.DataFrame):
+            data = {str(c): data[c].to_numpy() for c in data.columns}
+        if not isinstance(data, Mapping):
+            raise SchemaMismatch(
+                None, f"named tensors {_quoted(self._names)}", f"{value_kind(data)} without names"
+            )
+        if not self._named and len(data) == 1:  # one unnamed tensor sent as {"anything": [...]}
+            return _tensor(specs[0], next(iter(data.values())))
+        keyed = {k if isinstance(k, str) else str(k): v for k, v in data.items()}
+        missing = [n for n in self._names if n not in keyed]
+        if missing:
+            raise _missing("tensor", missing)
+        return {s.name: _tensor(s, keyed[s.name]) for s in specs}  # type: ignore[misc]
+
+
+def _castable(src: np.dtype, dst: np.dtype) -> bool:
+    if np.can_cast(src, dst, casting="safe"):
+        return True
+    # JSON numbers arrive as int64; any integer may fill a float tensor, as with columns.
+    return src.kind in "iu" and dst.kind == "f"
+
+
+def _tensor(spec: TensorSpec, data: Any) -> np.ndarray:
+    expected = f"a {spec.dtype.name} tensor of shape {_shape_text(spec.shape)}"
+    if not isinstance(data, np.ndarray):
+        try:
+            data = np.asarray(data)
+        except (ValueError, TypeError) as exc:
+            raise SchemaMismatch(spec.name, expected, "rows of unequal length") from exc
+    if data.ndim != len(spec.shape) or any(
+        want not in (-1, got) for want, got in zip(spec.shape, data.shape, strict=False)
+    ):
+        raise SchemaMismatch(spec.name, expected, f"shape {data.shape}")
+    src, dst = data.dtype, spec.dtype
+    if src == dst or (src.kind == dst.kind and dst.kind in "USO"):
+        return data
+    if src.kind == "O":
+        kind = inferred_kind(data.ravel())
+        numeric = dst.kind in "fiu" and kind in ("an integer", "a float")
+        if numeric or (dst.kind == "b" and kind == "a boolean"):
+            try:
+                converted = data.astype(dst)
+            except (ValueError, TypeError, OverflowError):
+                raise SchemaMismatch(spec.name, expected, kind) from None
+            if dst.kind in "iu" and not np.array_equal(converted, data.astype(np.float64)):
+                raise SchemaMismatch(spec.name, expected, "a non-integer float")
+            return converted
+        if dst.kind in "USO" and kind == "a string":
+            return data
+        raise SchemaMismatch(spec.name, expected, kind)
+    if _castable(src, dst):
+        return data.astype(dst)
+    raise SchemaMismatch(spec.name, expected, f"dtype {src.name}")
+
+
+def enforce_schema(data: Any, schema: Schema) -> Data:
+    """One-off form of :class:`SchemaEnforcer`: ``SchemaEnforcer(schema)(data)``."""
+    return SchemaEnforcer(schema)(data)

@@ -1,0 +1,386 @@
+"""Enforcement rules, one parametrized row per rule (docs/signatures.md has the same table)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlserve.errors import SchemaMismatch
+from mlserve.schema import ColSpec, Schema, SchemaEnforcer, TensorSpec, enforce_schema
+
+
+def _one(type_: str, values, dtype=None, required: bool = True):
+    enforcer = SchemaEnforcer(Schema([ColSpec(type_, "c", required=required)]))
+    frame = pd.DataFrame({"c": pd.Series(values, dtype=dtype)})
+    return enforcer, frame
+
+
+# (id, declared type, values, input dtype, required, output dtype, output values)
+SILENT = [
+    ("long<-int64", "long", [1, 2], "int64", True, "int64", [1, 2]),
+    ("long<-int32", "long", [1, 2], "int32", True, "int64", [1, 2]),
+    ("long<-uint8", "long", [1, 2], "uint8", True, "int64", [1, 2]),
+    ("long<-integral-float", "long", [1.0, -2.0], "float64", True, "int64", [1, -2]),
+    ("long<-object-ints", "long", [1, 2**40], object, True, "int64", [1, 2**40]),
+    ("long<-object-int-and-float", "long", [1, 2.0], object, True, "int64", [1, 2]),
+    ("long<-Int64", "long", [1, 2], "Int64", True, "int64", [1, 2]),
+    ("optional-long<-null", "long", [1.0, None], "float64", False, "Int64", [1, pd.NA]),
+    ("optional-long<-Int64-NA", "long", [1, None], "Int64", False, "Int64", [1, pd.NA]),
+    ("integer<-int64-in-range", "integer", [1, -(2**31)], "int64", True, "int32", [1, -(2**31)]),
+    ("double<-int64", "double", [1, 2], "int64", True, "float64", [1.0, 2.0]),
+    ("double<-int32", "double", [1, 2], "int32", True, "float64", [1.0, 2.0]),
+    ("double<-float32", "double", [0.5], "float32", True, "float64", [0.5]),
+    ("double<-NaN-required", "double", [1.0, np.nan], "float64", True, "float64", [1.0, np.nan]),
+    ("double<-object-numbers", "double", [1, 2.5, None], object, True, "float64", [1, 2.5, np.nan]),
+    ("double<-Float64-NA", "double", [1.5, None], "Float64", True, "float64", [1.5, np.nan]),
+    ("double<-Int64", "double", [1, 2], "Int64", True, "float64", [1.0, 2.0]),
+    ("float<-float64", "float", [0.5, 2.0], "float64", True, "float32", [0.5, 2.0]),
+    ("float<-int64", "float", [3], "int64", True, "float32", [3.0]),
+    ("boolean<-bool", "boolean", [True, False], "bool", True, "bool", [True, False]),
+    ("boolean<-object-bools", "boolean", [True, False], object, True, "bool", [True, False]),
+    ("optional-boolean<-null", "boolean", [True, None], object, False, "boolean", [True, pd.NA]),
+    ("string<-str", "string", ["a", "b"], "str", True, "str", ["a", "b"]),
+    ("string<-object", "string", ["a", "b"], object, True, "object", ["a", "b"]),
+    ("optional-string<-null", "string", ["a", None], object, False, "object", ["a", None]),
+    ("string<-category", "string", ["a", "b"], "category", True, "category", ["a", "b"]),
+    ("binary<-bytes", "binary", [b"a", b"\x00"], object, True, "object", [b"a", b"\x00"]),
+    (
+        "datetime<-datetime64",
+        "datetime",
+        ["2024-01-01", "2024-02-01"],
+        "datetime64[ns]",
+        True,
+        "datetime64[ns]",
+        [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-02-01")],
+    ),
+    (
+        "datetime<-iso-strings",
+        "datetime",
+        ["2024-01-01", "2024-01-02T03:04:05"],
+        "str",
+        True,
+        None,
+        [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02T03:04:05")],
+    ),
+    (
+        "datetime<-python-datetimes",
+        "datetime",
+        [dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 2)],
+        object,
+        True,
+        None,
+        [pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-02")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("type_", "values", "dtype", "required", "out_dtype", "expected"),
+    [row[1:] for row in SILENT],
+    ids=[row[0] for row in SILENT],
+)
+def test_silent_conversion(type_, values, dtype, required, out_dtype, expected):
+    enforcer, frame = _one(type_, values, dtype, required)
+    before = frame.copy()
+    out = enforcer(frame)
+    if out_dtype is not None:
+        assert str(out["c"].dtype) == str(pd.Series([], dtype=out_dtype).dtype)
+    else:
+        assert out["c"].dtype.kind == "M"
+    assert out["c"].tolist() == pd.Series(expected, dtype=out["c"].dtype).tolist() or (
+        out["c"].isna().tolist() == pd.Series(expected).isna().tolist()
+    )
+    pd.testing.assert_series_equal(
+        out["c"].reset_index(drop=True),
+        pd.Series(expected, dtype=out["c"].dtype, name="c"),
+        check_dtype=False,
+    )
+    pd.testing.assert_frame_equal(frame, before)  # the caller's frame is never modified
+
+
+# (id, declared type, values, input dtype, required, the "found" words)
+ERRORS = [
+    ("long<-non-integer-float", "long", [1.0, 1.5], "float64", True, "a non-integer float"),
+    ("long<-null", "long", [1.0, None], "float64", True, "null"),
+    ("long<-infinity", "long", [np.inf], "float64", True, "an infinite float"),
+    ("long<-string", "long", ["abc"], object, True, "a string"),
+    ("long<-str-dtype", "long", ["1"], "str", True, "a string"),
+    ("long<-bool", "long", [True], "bool", True, "a boolean"),
+    ("long<-object-non-integer", "long", [1, 2.5], object, True, "a non-integer float"),
+    ("long<-object-null", "long", [1, None], object, True, "null"),
+    ("long<-Int64-NA", "long", [1, None], "Int64", True, "null"),
+    ("long<-uint64-too-big", "long", [2**63], "uint64", True, "an integer out of range for long"),
+    ("long<-object-too-big", "long", [2**70], object, True, "an integer out of range for long"),
+    ("integer<-too-big", "integer", [2**40], "int64", True, "an integer out of range for integer"),
+    (
+        "integer<-float-too-big",
+        "integer",
+        [2.0**40],
+        "float64",
+        True,
+        "an integer out of range for integer",
+    ),
+    ("double<-string", "double", ["abc"], object, True, "a string"),
+    ("double<-str-dtype", "double", ["abc"], "str", True, "a string"),
+    ("double<-bool", "double", [True], "bool", True, "a boolean"),
+    ("double<-mixed", "double", [1, "a"], object, True, "values of mixed types"),
+    ("double<-datetime", "double", ["2024-01-01"], "datetime64[ns]", True, "a datetime"),
+    ("float<-overflow", "float", [1e300], "float64", True, "a float out of range for float"),
+    ("boolean<-int", "boolean", [1, 0], "int64", True, "an integer"),
+    ("boolean<-string", "boolean", ["true"], object, True, "a string"),
+    ("boolean<-null", "boolean", [True, None], object, True, "null"),
+    ("string<-int", "string", [1, 2], "int64", True, "an integer"),
+    ("string<-float", "string", [1.5], "float64", True, "a float"),
+    ("string<-mixed", "string", [1, "a"], object, True, "values of mixed types"),
+    ("string<-null", "string", ["a", None], object, True, "null"),
+    ("string<-str-null", "string", ["a", None], "str", True, "null"),
+    ("string<-bytes", "string", [b"a"], object, True, "bytes"),
+    ("binary<-string", "binary", ["a"], object, True, "a string"),
+    (
+        "datetime<-bad-string",
+        "datetime",
+        ["not a date"],
+        object,
+        True,
+        "a string that is not an ISO 8601 datetime",
+    ),
+    ("datetime<-float", "datetime", [1.5], "float64", True, "a float"),
+    ("datetime<-NaT", "datetime", [None, "2024-01-01"], "datetime64[ns]", True, "null"),
+]
+
+
+@pytest.mark.parametrize(
+    ("type_", "values", "dtype", "required", "found"),
+    [row[1:] for row in ERRORS],
+    ids=[row[0] for row in ERRORS],
+)
+def test_error(type_, values, dtype, required, found):
+    enforcer, frame = _one(type_, values, dtype, required)
+    with pytest.raises(SchemaMismatch) as info:
+        enforcer(frame)
+    err = info.value
+    assert (err.column, err.expected, err.found) == ("c", type_, found)
+    assert str(err) == f"Schema mismatch for column 'c': expected {type_}, found {found}."
+
+
+def test_error_never_echoes_data():
+    enforcer, frame = _one("double", ["s3cr3t-value"], object)
+    with pytest.raises(SchemaMismatch) as info:
+        enforcer(frame)
+    assert "s3cr3t" not in str(info.value)
+
+
+SCHEMA = Schema(
+    [ColSpec("double", "a"), ColSpec("long", "b"), ColSpec("string", "c", required=False)]
+)
+
+
+def test_missing_required_columns_are_all_named():
+    with pytest.raises(SchemaMismatch) as info:
+        SchemaEnforcer(SCHEMA)(pd.DataFrame({"c": ["x"]}))
+    assert info.value.column is None
+    assert info.value.expected == "required columns 'a', 'b'"
+    assert str(info.value) == (
+        "Schema mismatch for input: expected required columns 'a', 'b', found them missing."
+    )
+
+
+def test_missing_optional_column_is_fine_and_not_added():
+    out = SchemaEnforcer(SCHEMA)(pd.DataFrame({"b": [1], "a": [2.0]}))
+    assert list(out.columns) == ["a", "b"]
+
+
+def test_extra_columns_dropped_and_columns_reordered():
+    frame = pd.DataFrame({"zz": [0], "c": ["x"], "b": [1], "a": [1]})
+    out = SchemaEnforcer(SCHEMA)(frame)
+    assert list(out.columns) == ["a", "b", "c"]
+    assert out.dtypes.tolist() == [np.dtype("float64"), np.dtype("int64"), frame["c"].dtype]
+    assert list(frame.columns) == ["zz", "c", "b", "a"]
+
+
+def test_matching_numeric_frame_is_returned_untouched():
+    schema = Schema([ColSpec("double", n) for n in "abcd"])
+    frame = pd.DataFrame(np.random.default_rng(0).random((5, 4)), columns=list("abcd"))
+    assert SchemaEnforcer(schema)(frame) is frame
+
+
+def test_integer_labels_match_string_names_without_copying():
+    schema = Schema([ColSpec("double", str(i)) for i in range(4)])
+    data = np.random.default_rng(0).random((3, 4))
+    frame = pd.DataFrame(data)
+    out = SchemaEnforcer(schema)(frame)
+    assert list(out.columns) == ["0", "1", "2", "3"]
+    assert np.shares_memory(out["2"].to_numpy(), frame[2].to_numpy())
+    assert list(frame.columns) == [0, 1, 2, 3]
+
+
+def test_int_to_double_is_one_astype_per_column():
+    schema = Schema([ColSpec("double", "a"), ColSpec("double", "b")])
+    out = SchemaEnforcer(schema)(pd.DataFrame({"a": [1, 2], "b": [0.5, 1.5]}))
+    assert out.dtypes.tolist() == [np.dtype("float64")] * 2
+    assert out["a"].tolist() == [1.0, 2.0]
+
+
+def test_duplicate_column_is_an_error():
+    frame = pd.DataFrame([[1.0, 2.0, 3]], columns=["a", "a", "b"])
+    with pytest.raises(SchemaMismatch) as info:
+        SchemaEnforcer(SCHEMA)(frame)
+    assert (info.value.column, info.value.found) == ("a", "duplicate columns")
+
+
+INPUT_SHAPES = [
+    ("ndarray", np.array([[1.0, 2], [3.0, 4]])),
+    ("nested-list", [[1.0, 2], [3.0, 4]]),
+    ("records", [{"a": 1.0, "b": 2}, {"a": 3.0, "b": 4}]),
+    ("columns-dict", {"a": [1.0, 3.0], "b": [2, 4]}),
+    ("reordered-frame", pd.DataFrame({"b": [2, 4], "a": [1.0, 3.0]})),
+]
+
+
+@pytest.mark.parametrize("data", [d for _, d in INPUT_SHAPES], ids=[i for i, _ in INPUT_SHAPES])
+def test_input_shapes_become_a_frame(data):
+    schema = Schema([ColSpec("double", "a"), ColSpec("long", "b")])
+    out = enforce_schema(data, schema)
+    expected = pd.DataFrame({"a": [1.0, 3.0], "b": [2, 4]})
+    pd.testing.assert_frame_equal(out.reset_index(drop=True), expected)
+
+
+def test_one_row_dict_and_series():
+    schema = Schema([ColSpec("double", "a"), ColSpec("long", "b")])
+    out = enforce_schema({"a": 1, "b": 2}, schema)
+    assert out.to_dict("records") == [{"a": 1.0, "b": 2}]
+    single = Schema([ColSpec("double", "x")])
+    assert enforce_schema(pd.Series([1, 2]), single)["x"].tolist() == [1.0, 2.0]
+    assert enforce_schema(np.array([1, 2]), single)["x"].tolist() == [1.0, 2.0]
+
+
+BAD_INPUTS = [
+    ("wrong-width-array", np.zeros((2, 3)), "2 columns"),
+    ("3-d-array", np.zeros((2, 2, 2)), "2 columns"),
+    ("series-for-two-columns", pd.Series([1.0]), "2 columns"),
+    ("scalar", 3, "a table of columns"),
+    ("ragged-lists", [[1.0, 2.0], [1.0]], "a table of columns"),
+]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [(d, e) for _, d, e in BAD_INPUTS],
+    ids=[i for i, _, _ in BAD_INPUTS],
+)
+def test_bad_input_shapes(data, expected):
+    schema = Schema([ColSpec("double", "a"), ColSpec("long", "b")])
+    with pytest.raises(SchemaMismatch) as info:
+        enforce_schema(data, schema)
+    assert info.value.expected == expected
+
+
+def test_unnamed_column_schema_is_positional():
+    schema = Schema([ColSpec("double"), ColSpec("long")])
+    out = enforce_schema(pd.DataFrame({"x": [1], "y": [2]}), schema)
+    assert list(out.columns) == ["x", "y"]
+    assert out.dtypes.tolist() == [np.dtype("float64"), np.dtype("int64")]
+    assert list(enforce_schema(np.array([[1, 2]]), schema).columns) == [0, 1]
+    with pytest.raises(SchemaMismatch) as info:
+        enforce_schema(pd.DataFrame({"x": [1]}), schema)
+    assert (info.value.expected, info.value.found) == ("2 columns", "1 columns")
+
+
+# -- tensors ---------------------------------------------------------------------------------
+
+TENSOR_OK = [
+    ("exact", "float64", (-1, 3), np.ones((2, 3)), "float64"),
+    ("int-to-float64", "float64", (-1, 3), np.ones((2, 3), dtype=np.int64), "float64"),
+    ("int-to-float32", "float32", (-1, 3), np.ones((2, 3), dtype=np.int64), "float32"),
+    ("float32-to-float64", "float64", (-1, 3), np.ones((2, 3), dtype=np.float32), "float64"),
+    ("int32-to-int64", "int64", (-1,), np.ones(4, dtype=np.int32), "int64"),
+    ("nested-list", "float64", (-1, 2), [[1, 2], [3, 4]], "float64"),
+    ("fixed-dims", "float32", (2, 2), np.ones((2, 2), dtype=np.float32), "float32"),
+    ("all-wildcards", "int64", (-1, -1), np.ones((5, 7), dtype=np.int64), "int64"),
+    ("object-ints", "int64", (-1,), np.array([1, 2], dtype=object), "int64"),
+    ("object-floats", "float64", (-1,), np.array([1, 2.5], dtype=object), "float64"),
+    ("strings", "str", (-1,), np.array(["a", "bc"]), "<U2"),
+    ("dataframe", "float64", (-1, 2), pd.DataFrame([[1.0, 2.0]]), "float64"),
+]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "shape", "data", "out_dtype"),
+    [row[1:] for row in TENSOR_OK],
+    ids=[row[0] for row in TENSOR_OK],
+)
+def test_tensor_accepted(dtype, shape, data, out_dtype):
+    out = SchemaEnforcer(Schema([TensorSpec(dtype, shape)]))(data)
+    assert isinstance(out, np.ndarray)
+    assert out.dtype == np.dtype(out_dtype)
+    np.testing.assert_array_equal(out, np.asarray(data).astype(out.dtype))
+
+
+def test_tensor_exact_match_is_not_copied():
+    data = np.ones((2, 3))
+    assert SchemaEnforcer(Schema([TensorSpec("float64", (-1, 3))]))(data) is data
+
+
+TENSOR_ERRORS = [
+    ("rank", "float64", (-1, 3), np.ones(3), "shape (3,)"),
+    ("fixed-dim", "float64", (-1, 3), np.ones((2, 4)), "shape (2, 4)"),
+    ("float64-to-float32", "float32", (-1,), np.ones(2), "dtype float64"),
+    ("float-to-int", "int64", (-1,), np.ones(2), "dtype float64"),
+    ("int64-to-int32", "int32", (-1,), np.ones(2, dtype=np.int64), "dtype int64"),
+    ("strings-to-float", "float64", (-1,), np.array(["a"], dtype=object), "a string"),
+    ("object-non-integer", "int64", (-1,), np.array([1, 2.5], dtype=object), "a non-integer float"),
+    ("ragged", "float64", (-1, 2), [[1.0, 2.0], [1.0]], "rows of unequal length"),
+]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "shape", "data", "found"),
+    [row[1:] for row in TENSOR_ERRORS],
+    ids=[row[0] for row in TENSOR_ERRORS],
+)
+def test_tensor_error(dtype, shape, data, found):
+    with pytest.raises(SchemaMismatch) as info:
+        SchemaEnforcer(Schema([TensorSpec(dtype, shape)]))(data)
+    assert info.value.found == found
+    assert info.value.column is None
+    assert info.value.expected.startswith(f"a {np.dtype(dtype).name} tensor of shape (")
+
+
+NAMED = Schema([TensorSpec("float64", (-1,), "x"), TensorSpec("int64", (-1, 2), "y")])
+
+
+def test_named_tensors():
+    out = SchemaEnforcer(NAMED)({"x": [1, 2], "y": np.ones((2, 2), dtype=np.int64), "z": 1})
+    assert set(out) == {"x", "y"}
+    assert out["x"].dtype == np.float64
+
+
+def test_named_tensors_from_dataframe_columns():
+    schema = Schema([TensorSpec("float64", (-1,), "a"), TensorSpec("int64", (-1,), "b")])
+    out = SchemaEnforcer(schema)(pd.DataFrame({"a": [1.0], "b": [2]}))
+    assert out["a"].tolist() == [1.0]
+    assert out["b"].tolist() == [2]
+
+
+def test_named_tensor_errors():
+    with pytest.raises(SchemaMismatch) as info:
+        SchemaEnforcer(NAMED)({"z": [1.0]})
+    assert info.value.expected == "required tensors 'x', 'y'"
+    with pytest.raises(SchemaMismatch) as info:
+        SchemaEnforcer(NAMED)(np.ones(3))
+    assert info.value.found == "a list without names"
+    with pytest.raises(SchemaMismatch) as info:
+        SchemaEnforcer(NAMED)({"x": [1.5], "y": np.ones((1, 3), dtype=np.int64)})
+    assert (info.value.column, info.value.found) == ("y", "shape (1, 3)")
+
+
+def test_input_dtypes_for_decoders():
+    assert SchemaEnforcer(SCHEMA).input_dtypes == {
+        "a": np.dtype("float64"),
+        "b": np.dtype("int64"),
+        "c": np.dtype("object"),
+    }
+    assert SchemaEnforcer(NAMED).input_dtypes == {"x": np.dtype("float64"), "y": np.dtype("int64")}
