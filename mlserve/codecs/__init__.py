@@ -1,1 +1,165 @@
+"""Request bodies to model inputs, model outputs to JSON: the ``/invocations`` wire format.
 
+Codecs are pure functions on ``bytes`` and a Content-Type header; they never see an HTTP request.
+Build a :class:`RequestDecoder` once per model (it precomputes a plan from the signature) and call
+:meth:`RequestDecoder.decode` per request; :func:`decode_request` is the one-shot form. The
+accepted shapes, content types, deviations from MLflow and the error table are in
+``docs/payloads.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.codecs import columnar
+from mlserve.codecs.csv import decode_csv
+from mlserve.codecs.json_input import decode_json
+from mlserve.codecs.media import parse_content_type
+from mlserve.codecs.output import encode_error, encode_predictions
+from mlserve.codecs.plan import DecodePlan, build_plan
+from mlserve.errors import PayloadError, UnsupportedContentType
+from mlserve.schema import ParamSchema, Schema, enforce_params
+
+try:
+    from mlserve.schema import SchemaEnforcer
+except ImportError:  # TEMPORARY: until the schema helper's enforcer lands
+    SchemaEnforcer = None  # type: ignore[assignment,misc]
+
+__all__ = [
+    "CODECS",
+    "SUPPORTED_CONTENT_TYPES",
+    "Codec",
+    "DecodedRequest",
+    "RequestDecoder",
+    "decode_request",
+    "encode_error",
+    "encode_predictions",
+]
+
+ModelInput = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class DecodedRequest:
+    """A decoded request: the model input and the validated params (None when there are none).
+
+    ``input_format`` names the shape the client used (``dataframe_split``, ``csv``, ...), for
+    logs and metrics.
+    """
+
+    data: ModelInput
+    params: dict[str, Any] | None
+    input_format: str = ""
+
+
+@dataclass(frozen=True)
+class Codec:
+    """One registered media type: how to turn a body into ``(data, raw params, format)``.
+
+    ``textual`` codecs require UTF-8 (a ``charset`` parameter naming anything else is a 415).
+    """
+
+    media_type: str
+    decode: Callable[[bytes, DecodePlan], tuple[ModelInput, Any, str]]
+    textual: bool = True
+
+
+def _csv(body: bytes, plan: DecodePlan) -> tuple[ModelInput, Any, str]:
+    return decode_csv(body, plan), None, "csv"
+
+
+def _parquet(body: bytes, plan: DecodePlan) -> tuple[ModelInput, Any, str]:
+    return columnar.decode_parquet(body, plan), None, "parquet"
+
+
+def _arrow(body: bytes, plan: DecodePlan) -> tuple[ModelInput, Any, str]:
+    return columnar.decode_arrow_stream(body, plan), None, "arrow"
+
+
+#: The codec registry, keyed by lower-case media type.
+CODECS: Mapping[str, Codec] = MappingProxyType(
+    {
+        c.media_type: c
+        for c in (
+            Codec("application/json", decode_json),
+            Codec("text/csv", _csv),
+            Codec("application/vnd.apache.parquet", _parquet, textual=False),
+            Codec("application/vnd.apache.arrow.stream", _arrow, textual=False),
+        )
+    }
+)
+
+#: Every media type the decoder accepts (the columnar ones need the ``columnar`` extra).
+SUPPORTED_CONTENT_TYPES: tuple[str, ...] = tuple(CODECS)
+
+
+class RequestDecoder:
+    """Decodes request bodies for one model; build it once, call :meth:`decode` per request.
+
+    ``schema`` and ``params_schema`` are the model signature's inputs and params (None when the
+    model has none). With ``enforce=True`` (the default) the decoded input is also passed
+    through the signature's :class:`~mlserve.schema.SchemaEnforcer`, so what :meth:`decode`
+    returns is ready for the model; pass ``enforce=False`` when the caller enforces itself.
+    """
+
+    def __init__(
+        self,
+        schema: Schema | None = None,
+        params_schema: ParamSchema | None = None,
+        *,
+        enforce: bool = True,
+    ) -> None:
+        enforcer = None
+        if enforce and schema is not None and SchemaEnforcer is not None:
+            enforcer = SchemaEnforcer(schema)
+        self.schema = schema
+        self.params_schema = params_schema
+        self.plan = build_plan(schema, params_schema, enforcer)
+
+    def decode(self, body: bytes, content_type: str | None) -> DecodedRequest:
+        """Decode one request body sent with the given Content-Type header value.
+
+        Raises :class:`~mlserve.errors.UnsupportedContentType` (missing or unknown media type,
+        non-UTF-8 charset), :class:`~mlserve.errors.PayloadError` (a body that does not parse
+        or has the wrong shape), :class:`~mlserve.errors.SchemaMismatch` (data that does not fit
+        the signature), :class:`~mlserve.errors.InvalidParams` (params that do not fit) and
+        :class:`~mlserve.errors.MissingExtra` (a columnar body without pyarrow installed).
+        """
+        codec = self._codec(content_type)
+        if not isinstance(body, (bytes, bytearray, memoryview)):
+            raise PayloadError("the body must be bytes")
+        data, raw_params, input_format = codec.decode(bytes(body), self.plan)
+        if self.plan.enforce is not None:
+            data = self.plan.enforce(data)
+        params = None
+        if raw_params is not None or self.params_schema is not None:
+            params = enforce_params(raw_params, self.params_schema)
+        return DecodedRequest(data, params, input_format)
+
+    def _codec(self, content_type: str | None) -> Codec:
+        media, _ = parse_content_type(content_type, SUPPORTED_CONTENT_TYPES, textual=False)
+        codec = CODECS.get(media)
+        if codec is None:
+            raise UnsupportedContentType(content_type, SUPPORTED_CONTENT_TYPES)
+        if codec.textual:
+            parse_content_type(content_type, SUPPORTED_CONTENT_TYPES, textual=True)
+        return codec
+
+
+def decode_request(
+    body: bytes,
+    content_type: str | None,
+    schema: Schema | None = None,
+    params_schema: ParamSchema | None = None,
+) -> DecodedRequest:
+    """Decode one request body: ``RequestDecoder(schema, params_schema).decode(...)``.
+
+    Prefer a long-lived :class:`RequestDecoder` on hot paths; this rebuilds the plan each call.
+    """
+    return RequestDecoder(schema, params_schema).decode(body, content_type)

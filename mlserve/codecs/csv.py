@@ -1,0 +1,67 @@
+"""``text/csv`` request bodies: a header row, then one row per record, UTF-8.
+
+Parsed by pandas' C reader. Columns the signature declares as strings (or binary, or datetime)
+are read as text so ``"007"`` stays a string; numeric columns are inferred, then typed by the
+decoding plan, then checked by the schema enforcer.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import pandas as pd
+
+from mlserve.codecs.plan import DecodePlan
+from mlserve.codecs.tabular import coerce_frame
+from mlserve.errors import PayloadError
+
+__all__ = ["decode_csv"]
+
+_TEXT_KINDS = ("string", "binary", "datetime")
+
+
+def _text_columns(plan: DecodePlan) -> dict[str | int, type] | None:
+    if plan.by_name:
+        cols: dict[str | int, type] = {
+            n: str for n, r in plan.by_name.items() if r.kind in _TEXT_KINDS
+        }
+    else:
+        cols = {i: str for i, r in enumerate(plan.by_position) if r.kind in _TEXT_KINDS}
+    return cols or None
+
+
+def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
+    """Parse a CSV body into a DataFrame typed by ``plan``.
+
+    Raises :class:`PayloadError` for an empty body, invalid UTF-8, unbalanced quotes or a row
+    with more fields than the header (a shorter row is padded with nulls, as pandas does).
+    """
+    if not body.strip():
+        raise PayloadError("the body is empty; expected CSV with a header row")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"the body is not valid UTF-8 (bad byte at offset {exc.start})") from exc
+    text_cols = _text_columns(plan)
+    try:
+        with warnings.catch_warnings():
+            # pandas warns on mixed-type columns; the enforcer reports those precisely instead
+            warnings.simplefilter("ignore")
+            frame = pd.read_csv(
+                io.BytesIO(body),
+                encoding="utf-8",
+                dtype=text_cols,  # type: ignore[arg-type]
+                engine="c",
+            )
+    except pd.errors.EmptyDataError as exc:
+        raise PayloadError("the CSV body has no header row") from exc
+    except pd.errors.ParserError as exc:
+        raise PayloadError(
+            "malformed CSV: a row has more fields than the header row, or a quote is not closed"
+        ) from exc
+    except (ValueError, TypeError, UnicodeError, OverflowError) as exc:
+        raise PayloadError("malformed CSV: the body could not be parsed as CSV") from exc
+    if frame.columns.has_duplicates:
+        raise PayloadError("the CSV header row has duplicate column names")
+    return coerce_frame(frame, plan)

@@ -1,0 +1,205 @@
+"""The MLflow JSON request shapes: ``dataframe_split``, ``dataframe_records``, ``instances``,
+``inputs``, plus optional ``params``.
+
+What each shape becomes (MLflow's behaviour unless ``docs/payloads.md`` says otherwise):
+
+- ``dataframe_split`` / ``dataframe_records``: a DataFrame (column names kept as given, so
+  ``"columns": [0, 1, 2, 3]`` gives integer names).
+- ``inputs`` / ``instances``: with a column signature, a DataFrame; with a tensor signature or
+  none, a numpy array (nested lists) or a dict of arrays (an object of named tensors, or rows of
+  objects for ``instances``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.codecs import _json
+from mlserve.codecs.plan import DecodePlan
+from mlserve.codecs.tabular import (
+    check_column_names,
+    frame_from_columns,
+    frame_from_rows,
+    to_array,
+)
+from mlserve.errors import PayloadError, SchemaMismatch
+
+__all__ = ["INPUT_KEYS", "PARAMS_KEY", "decode_json"]
+
+INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+PARAMS_KEY = "params"
+_ACCEPTED = (*INPUT_KEYS, PARAMS_KEY)
+_SPLIT_KEYS = frozenset({"columns", "data", "index"})
+
+Decoded = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
+
+
+def _kind(value: object) -> str:
+    """The JSON kind of a value, for messages that must not echo data."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
+    """Parse a JSON request body; returns ``(data, raw params or None, input key)``.
+
+    Raises :class:`PayloadError` for anything that is not one of the accepted shapes and
+    :class:`SchemaMismatch` when the shape cannot fit the signature at all.
+    """
+    if not body.strip():
+        raise PayloadError("the body is empty; expected a JSON object")
+    try:
+        doc = _json.loads(body)
+    except _json.DecodeFailure as exc:
+        raise PayloadError(exc.reason) from exc
+    if not isinstance(doc, dict):
+        raise PayloadError(
+            f"expected a JSON object with one of {', '.join(INPUT_KEYS)}; found {_kind(doc)}"
+        )
+    unknown = [k for k in doc if k not in _ACCEPTED]
+    if unknown:
+        raise PayloadError(
+            f"unknown top-level key(s) {', '.join(repr(k) for k in sorted(unknown)[:10])}; "
+            f"accepted keys: {', '.join(_ACCEPTED)}"
+        )
+    present = [k for k in INPUT_KEYS if k in doc]
+    if len(present) != 1:
+        found = "none of them" if not present else "both " + " and ".join(present)
+        raise PayloadError(f"expected exactly one of {', '.join(INPUT_KEYS)}; found {found}")
+    key = present[0]
+    value = doc[key]
+    if key == "dataframe_split":
+        data: Decoded = _split(value, plan)
+    elif key == "dataframe_records":
+        data = _records(value, plan, key)
+    elif key == "instances" and isinstance(value, list) and value and isinstance(value[0], dict):
+        data = _records(value, plan, key) if plan.kind == "columns" else _row_objects(value, plan)
+    else:
+        data = _tensor_or_columns(value, plan, key)
+    return data, doc.get(PARAMS_KEY), key
+
+
+def _split(value: object, plan: DecodePlan) -> pd.DataFrame:
+    if not isinstance(value, dict):
+        raise PayloadError(
+            f"'dataframe_split' must be an object with 'columns', 'data' and optional 'index'; "
+            f"found {_kind(value)}"
+        )
+    extra = set(value) - _SPLIT_KEYS
+    if extra:
+        raise PayloadError(
+            f"'dataframe_split' has unknown key(s) {', '.join(sorted(map(repr, extra)))}; "
+            "accepted: columns, data, index"
+        )
+    if "data" not in value:
+        raise PayloadError("'dataframe_split' has no 'data' (a list of rows)")
+    columns = value.get("columns")
+    if columns is not None:
+        columns = check_column_names(columns, "dataframe_split.columns")
+    index = value.get("index")
+    if index is not None and (
+        not isinstance(index, list) or not all(isinstance(i, (str, int, float)) for i in index)
+    ):
+        raise PayloadError("'dataframe_split.index' must be a list of strings or numbers")
+    return frame_from_rows(value["data"], columns, plan, "dataframe_split.data", index)
+
+
+def _columns_of_records(records: list[Any], where: str) -> tuple[list[Hashable], list[Any]]:
+    """Column names in first-seen order and the column-major values of a list of objects."""
+    if set(map(type, records)) != {dict}:
+        raise PayloadError(f"'{where}' must be a list of objects (one per row)")
+    names: list[Hashable] = list(records[0])
+    if names and set(map(len, records)) == {len(names)}:
+        try:
+            rows = list(map(itemgetter(*names), records))
+        except KeyError:
+            pass  # same sizes, different keys
+        else:
+            return names, list(zip(*rows)) if len(names) > 1 else [tuple(rows)]
+    # rows with differing keys: pandas fills the gaps with nulls, so do we
+    seen = dict.fromkeys(names)
+    for r in records:
+        seen.update(dict.fromkeys(r))
+    names = list(seen)
+    return names, [tuple(r.get(n) for r in records) for n in names]
+
+
+def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
+    if not isinstance(value, list):
+        raise PayloadError(f"'{where}' must be a list of objects (one per row); found {_kind(value)}")
+    if not value:
+        return pd.DataFrame()
+    names, values = _columns_of_records(value, where)
+    return frame_from_columns(names, values, plan, nrows=len(value))
+
+
+def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
+    """``instances`` as rows of objects, for a tensor signature or none: a dict of arrays."""
+    names, values = _columns_of_records(value, "instances")
+    return {str(n): _tensor(list(v), plan, str(n), f"instances.{n}") for n, v in zip(names, values)}
+
+
+def _tensor(value: object, plan: DecodePlan, name: str | None, where: str) -> np.ndarray:
+    dtype = None
+    if plan.kind == "tensor":
+        dtype = plan.tensor_dtype
+    elif plan.kind == "tensors":
+        rule = plan.by_name.get(str(name)) if plan.by_name else plan.default
+        dtype = rule.dtype if rule is not None else None
+    return to_array(value, dtype, where)
+
+
+def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
+    if plan.kind == "columns":
+        return _columnar(value, plan, where)
+    if isinstance(value, dict):
+        if plan.kind == "tensor":
+            raise SchemaMismatch(None, "a single tensor (nested lists)", "an object")
+        return {str(k): _tensor(v, plan, str(k), f"{where}.{k}") for k, v in value.items()}
+    if plan.kind == "tensors":
+        if plan.single_column is None:
+            raise SchemaMismatch(
+                None, f"an object with the named tensors {', '.join(plan.names)}", _kind(value)
+            )
+        return {plan.single_column: _tensor(value, plan, plan.single_column, where)}
+    return _tensor(value, plan, None, where)
+
+
+def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
+    """``inputs``/``instances`` for a column signature: always a DataFrame."""
+    if isinstance(value, dict):
+        names = list(value)
+        cols = [v if isinstance(v, list) else [v] for v in value.values()]
+        lengths = set(map(len, cols))
+        if len(lengths) > 1:
+            raise PayloadError(f"the lists in '{where}' have unequal lengths {sorted(lengths)[:5]}")
+        return frame_from_columns(names, cols, plan, nrows=lengths.pop() if lengths else 0)
+    if not isinstance(value, list):
+        value = [value]
+    names = list(plan.names) if plan.names else None
+    if value and not isinstance(value[0], list):
+        if plan.single_column is None and len(plan.by_position) != 1:
+            raise SchemaMismatch(
+                None, f"rows of {len(plan.names or plan.by_position)} values", "a flat list"
+            )
+        return frame_from_columns(names or [0], [value], plan, nrows=len(value))
+    width = len(value[0]) if value else len(names or ())
+    if names is not None and width != len(names):
+        raise SchemaMismatch(
+            None, f"rows of {len(names)} values ({', '.join(names)})", f"rows of {width} values"
+        )
+    return frame_from_rows(value, names, plan, where)

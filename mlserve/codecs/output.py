@@ -1,0 +1,168 @@
+"""Predictions and errors as JSON response bodies.
+
+``{"predictions": ...}``: numpy arrays become (nested) lists, DataFrames lists of records, Series
+lists, dicts objects; numpy scalars become numbers, datetimes ISO 8601 strings, bytes base64
+strings, NaN and infinities ``null``. The body is always strict JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.codecs import _json
+
+__all__ = ["encode_error", "encode_predictions", "to_jsonable"]
+
+
+def _datetimes(arr: np.ndarray) -> np.ndarray:
+    out = np.datetime_as_string(arr).astype(object)
+    out[np.isnat(arr)] = None
+    return out
+
+
+def _array(arr: np.ndarray) -> Any:
+    """An ndarray as something both backends serialise without per-element Python code.
+
+    Plain numeric arrays are returned as they are (orjson serialises them natively, the stdlib
+    through ``tolist``); only object, datetime, timedelta and bytes arrays are walked.
+    """
+    kind = arr.dtype.kind
+    if kind == "M":
+        return _datetimes(arr).tolist()
+    if kind == "m":
+        arr = arr.astype("timedelta64[us]").astype(object)  # datetime.timedelta, NaT -> None
+    if kind in "mOSV":
+        return np.frompyfunc(_default_or_self, 1, 1)(arr).tolist() if arr.ndim else (
+            _default_or_self(arr.item())
+        )
+    return arr
+
+
+def _default_or_self(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_default_or_self(v) for v in value]
+    if isinstance(value, dict):
+        return {_key(k): _default_or_self(v) for k, v in value.items()}
+    return _default(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, np.generic):
+        key = key.item()
+    if isinstance(key, (dt.date, dt.time, pd.Timestamp)):
+        return key.isoformat()
+    return str(key)
+
+
+def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as a list of ``{column: value}`` objects, column names as strings."""
+    columns = [_key(c) for c in frame.columns]
+    if len(set(columns)) != len(columns):
+        raise ValueError("duplicate column names in the prediction frame")
+    cols = [_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
+    return [dict(zip(columns, row)) for row in zip(*cols)] if cols else [{}] * len(frame)
+
+
+def _column(series: pd.Series) -> list[Any]:
+    """One column as a list of JSON-ready Python values (nulls as None)."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        values = series.to_numpy()
+        if dtype.kind == "f":
+            finite = np.isfinite(values)
+            if not finite.all():
+                obj = values.astype(object)
+                obj[~finite] = None
+                return obj.tolist()
+        return values.tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
+        return _datetimes(series.to_numpy()).tolist()
+    values = series.astype(object).tolist()
+    return [None if _is_null(v) else _default_or_self(v) for v in values]
+
+
+def _is_null(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and value != value
+
+
+def to_jsonable(output: Any) -> Any:
+    """Convert a model's output to the value of ``"predictions"`` (containers of plain values).
+
+    numpy arrays are returned as arrays when the backend can take them directly.
+    """
+    if isinstance(output, pd.DataFrame):
+        return _frame_records(output)
+    if isinstance(output, pd.Series):
+        return _column(output)
+    if isinstance(output, pd.Index):
+        return _column(output.to_series())
+    if isinstance(output, np.ndarray):
+        return _array(output)
+    if isinstance(output, Mapping):
+        return {_key(k): to_jsonable(v) for k, v in output.items()}
+    if isinstance(output, (list, tuple, set, frozenset)):
+        return [to_jsonable(v) for v in output]
+    return output
+
+
+def _default(value: Any) -> Any:
+    """Convert what neither JSON backend knows; raises ``TypeError`` for anything else."""
+    if isinstance(value, np.ndarray):
+        out = _array(value)
+        return out.tolist() if isinstance(out, np.ndarray) else out
+    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index)):
+        return to_jsonable(value)
+    if value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else str(np.datetime_as_string(value))
+    if isinstance(value, np.timedelta64):
+        return None if np.isnat(value) else pd.Timedelta(value).isoformat()
+    if isinstance(value, np.generic):
+        return _default_or_self(value.item())
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return pd.Timedelta(value).isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, complex):
+        raise TypeError("complex numbers have no JSON form")
+    if isinstance(value, Mapping):
+        return {_key(k): _default_or_self(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot encode a {type(value).__name__} as JSON")
+
+
+def encode_predictions(output: Any) -> bytes:
+    """Serialise a model's output as the ``{"predictions": ...}`` response body (UTF-8 JSON).
+
+    NaN and infinities become ``null``, so strict JSON parsers always accept the body. Raises
+    ``TypeError`` when the output holds a value with no JSON form (a complex number, an
+    arbitrary object); the server reports that as an internal error.
+    """
+    return _json.dumps({"predictions": to_jsonable(output)}, _default)
+
+
+def encode_error(error_code: str, message: str) -> bytes:
+    """The JSON error body every mlserve error response uses: ``{"error_code", "message"}``."""
+    return _json.dumps({"error_code": error_code, "message": message}, _default)

@@ -1,0 +1,131 @@
+"""The per-model decoding plan: what each column or tensor becomes, derived once from a Schema.
+
+A :class:`DecodePlan` is built when a :class:`~mlserve.codecs.RequestDecoder` is created, so a
+request never re-reads the signature: it only looks up a column's :class:`ColumnRule`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mlserve.schema import ColSpec, DataType, ParamSchema, Schema, TensorSpec
+
+__all__ = ["ANY", "ColumnRule", "DecodePlan", "build_plan"]
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """How to type one decoded column.
+
+    ``kind`` is one of ``float``, ``int``, ``bool``, ``string``, ``binary``, ``datetime``,
+    ``any`` (infer as pandas would); ``dtype`` is the numpy target for ``float`` and ``int``.
+    ``name`` is the signature's name for the column (used in error messages).
+    """
+
+    kind: str
+    dtype: np.dtype | None = None
+    name: str | None = None
+
+
+ANY = ColumnRule("any")
+
+_DATATYPE_KIND = {
+    DataType.boolean: "bool",
+    DataType.integer: "int",
+    DataType.long: "int",
+    DataType.float: "float",
+    DataType.double: "float",
+    DataType.string: "string",
+    DataType.binary: "binary",
+    DataType.datetime: "datetime",
+}
+
+
+def _rule_for_dtype(dtype: np.dtype, name: str | None) -> ColumnRule:
+    kind = {"f": "float", "i": "int", "u": "int", "b": "bool", "U": "string", "S": "binary"}
+    k = kind.get(dtype.kind, "datetime" if dtype.kind == "M" else "any")
+    return ColumnRule(k, dtype if k in ("float", "int") else None, name)
+
+
+def _rule_for_spec(spec: ColSpec | TensorSpec) -> ColumnRule:
+    if isinstance(spec, TensorSpec):
+        return _rule_for_dtype(spec.dtype, spec.name)
+    kind = _DATATYPE_KIND[spec.type]
+    dtype = spec.type.to_numpy() if kind in ("float", "int") else None
+    return ColumnRule(kind, dtype, spec.name)
+
+
+@dataclass(frozen=True)
+class DecodePlan:
+    """Everything decoding needs from a signature, computed once.
+
+    ``kind`` is ``none`` (no signature), ``columns`` (ColSpecs), ``tensor`` (one unnamed
+    tensor) or ``tensors`` (named tensors). ``names`` are the declared input names in order
+    (empty when unnamed). ``enforce`` is the prebuilt schema enforcer, or None.
+    """
+
+    schema: Schema | None
+    params_schema: ParamSchema | None
+    kind: str
+    names: tuple[str, ...] = ()
+    by_name: Mapping[str, ColumnRule] = field(default_factory=dict)
+    by_position: tuple[ColumnRule, ...] = ()
+    default: ColumnRule = ANY
+    tensor_dtype: np.dtype | None = None
+    enforce: Callable[[Any], Any] | None = None
+
+    def rule(self, column: Hashable, position: int) -> ColumnRule:
+        """The rule for a decoded column, matched by name (``0`` matches ``"0"``), then position."""
+        if self.by_name:
+            return self.by_name.get(str(column), ANY)
+        if position < len(self.by_position):
+            return self.by_position[position]
+        return self.default
+
+    @property
+    def single_column(self) -> str | None:
+        """The only column or tensor name when the signature declares exactly one named input."""
+        return self.names[0] if len(self.names) == 1 else None
+
+
+def build_plan(
+    schema: Schema | None,
+    params_schema: ParamSchema | None,
+    enforce: Callable[[Any], Any] | None = None,
+) -> DecodePlan:
+    """Derive the :class:`DecodePlan` of a signature (``schema`` None means no signature)."""
+    if schema is None:
+        return DecodePlan(None, params_schema, "none", enforce=enforce)
+    rules = tuple(_rule_for_spec(s) for s in schema.inputs)
+    names = tuple(s.name for s in schema.inputs if s.name is not None)
+    by_name = {r.name: r for r in rules if r.name is not None}
+    if schema.is_tensor_spec():
+        # MLflow types every column of a frame sent to a single-tensor model as that tensor
+        if not schema.has_input_names() or len(rules) == 1:
+            only: TensorSpec = schema.inputs[0]  # type: ignore[assignment]
+            kind = "tensors" if schema.has_input_names() else "tensor"
+            return DecodePlan(
+                schema,
+                params_schema,
+                kind,
+                names,
+                {},
+                (),
+                rules[0],
+                only.dtype,
+                enforce,
+            )
+        return DecodePlan(schema, params_schema, "tensors", names, by_name, enforce=enforce)
+    return DecodePlan(
+        schema,
+        params_schema,
+        "columns",
+        names,
+        by_name,
+        () if by_name else rules,
+        enforce=enforce,
+    )

@@ -1,0 +1,213 @@
+"""Typed pandas frames and numpy arrays from decoded JSON values, one column at a time.
+
+Numbers go straight into numpy arrays of the signature's dtype (``np.asarray(values, dtype)``,
+no per-cell Python work); anything else is typed the way ``pandas.DataFrame(rows)`` would type
+it, so a request decodes to the frame MLflow builds. Integers are never narrowed silently: a value
+outside the declared integer type's range is a :class:`SchemaMismatch`, and floats meant for an
+integer column are left as floats for the schema enforcer to reject.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.codecs.plan import ANY, ColumnRule, DecodePlan
+from mlserve.errors import PayloadError, SchemaMismatch
+
+__all__ = [
+    "check_column_names",
+    "coerce_column",
+    "coerce_frame",
+    "frame_from_columns",
+    "frame_from_rows",
+    "to_array",
+]
+
+_SCALARS = (str, int, float, bool)
+
+
+def check_column_names(columns: object, where: str) -> list[Hashable]:
+    """Validate a list of column names: strings or integers, unique.
+
+    Raises :class:`PayloadError` naming ``where`` (e.g. ``"dataframe_split.columns"``).
+    """
+    if not isinstance(columns, list):
+        raise PayloadError(f"'{where}' must be a list of column names")
+    if not all(type(c) is str or type(c) is int for c in columns):
+        raise PayloadError(f"'{where}' must hold only strings or integers")
+    if len(set(columns)) != len(columns):
+        raise PayloadError(f"'{where}' has duplicate column names")
+    return columns
+
+
+def _infer(values: Sequence[Any]) -> Any:
+    """Type a column exactly as pandas types a column of a frame built from Python rows."""
+    if values and not isinstance(values[0], str):
+        try:
+            arr = np.asarray(values)
+        except (ValueError, TypeError):  # ragged nested lists: an object column
+            arr = None
+        if arr is not None and arr.ndim == 1 and arr.dtype.kind in "biuf":
+            return arr
+    return pd.Series(list(values), dtype=None if values else object).array
+
+
+def _narrow_int(arr: np.ndarray, rule: ColumnRule) -> np.ndarray:
+    target = rule.dtype
+    assert target is not None
+    if arr.dtype == target or arr.size == 0:
+        return arr.astype(target, copy=False)
+    info = np.iinfo(target)
+    if arr.min() < info.min or arr.max() > info.max:
+        raise SchemaMismatch(rule.name, f"{target.name} values", "an integer out of range")
+    return arr.astype(target)
+
+
+def _decode_base64(values: Sequence[Any], rule: ColumnRule) -> Any:
+    out: list[Any] = []
+    for v in values:
+        if isinstance(v, str):
+            try:
+                out.append(base64.b64decode(v, validate=False))
+            except (binascii.Error, ValueError) as exc:
+                raise SchemaMismatch(
+                    rule.name, "binary (a base64 string)", "a string that is not base64"
+                ) from exc
+        else:
+            out.append(v)
+    arr = np.empty(len(out), dtype=object)
+    arr[:] = out
+    return arr
+
+
+def coerce_column(values: Sequence[Any] | np.ndarray, rule: ColumnRule) -> Any:
+    """Type one column (a sequence of JSON values or an array) according to ``rule``.
+
+    Values that do not fit are returned as typed by inference, for the schema enforcer to
+    reject with a precise message; only an out-of-range integer raises here
+    (:class:`SchemaMismatch`).
+    """
+    kind = rule.kind
+    if kind == "float":
+        try:
+            return np.asarray(values, dtype=rule.dtype)
+        except (ValueError, TypeError):
+            pass  # strings, objects: let the enforcer name what it found
+    elif kind == "binary":
+        if isinstance(values, np.ndarray) and values.dtype.kind not in "OUT":
+            return values
+        return _decode_base64(list(values), rule)
+    elif kind == "datetime" and len(values) and isinstance(values[0], str):
+        try:
+            return pd.to_datetime(pd.Series(list(values)), format="ISO8601").array
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise SchemaMismatch(
+                rule.name, "datetime (an ISO 8601 string)", "a string that is not a date"
+            ) from exc
+    arr = values if isinstance(values, np.ndarray) else _infer(values)
+    if kind == "int" and isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
+        return _narrow_int(arr, rule)
+    return arr
+
+
+def frame_from_columns(
+    columns: Sequence[Hashable],
+    values: Sequence[Sequence[Any]],
+    plan: DecodePlan,
+    index: Sequence[Any] | None = None,
+    nrows: int | None = None,
+) -> pd.DataFrame:
+    """Build a DataFrame from column-major values, typing each column by the plan's rules."""
+    data = {
+        name: coerce_column(col, plan.rule(name, i))
+        for i, (name, col) in enumerate(zip(columns, values, strict=True))
+    }
+    try:
+        frame = pd.DataFrame(data, index=index, copy=False)
+    except ValueError as exc:
+        raise PayloadError("'index' must have one entry per row") from exc
+    if not data and nrows:
+        frame = pd.DataFrame(index=pd.RangeIndex(nrows) if index is None else index)
+    return frame
+
+
+def frame_from_rows(
+    rows: object,
+    columns: Sequence[Hashable] | None,
+    plan: DecodePlan,
+    where: str,
+    index: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Build a DataFrame from row-major lists (``dataframe_split`` or a 2-D ``inputs``).
+
+    ``columns`` None gives positional integer names (a RangeIndex), as pandas does. Raises
+    :class:`PayloadError` for rows that are not lists or are of unequal length.
+    """
+    if not isinstance(rows, list):
+        raise PayloadError(f"'{where}' must be a list of rows")
+    if rows and set(map(type, rows)) != {list}:
+        raise PayloadError(f"'{where}' must be a list of rows, each a list of values")
+    widths = set(map(len, rows))
+    if len(widths) > 1:
+        raise PayloadError(f"rows of '{where}' have unequal lengths {sorted(widths)[:5]}")
+    width = widths.pop() if widths else (len(columns) if columns is not None else 0)
+    if columns is not None and width != len(columns):
+        raise PayloadError(
+            f"rows of '{where}' have {width} values but there are {len(columns)} columns"
+        )
+    if index is not None and len(index) != len(rows):
+        raise PayloadError(f"'index' has {len(index)} entries but there are {len(rows)} rows")
+    values = list(zip(*rows)) if rows else [()] * width
+    names = list(columns) if columns is not None else list(range(width))
+    frame = frame_from_columns(names, values, plan, index, len(rows))
+    if columns is None:
+        frame.columns = pd.RangeIndex(width)
+    return frame
+
+
+def coerce_frame(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
+    """Apply the plan's column rules to a frame read by pandas or pyarrow (CSV, Parquet, Arrow)."""
+    if plan.kind == "none":
+        return frame
+    out = {}
+    changed = False
+    for i, name in enumerate(frame.columns):
+        rule = plan.rule(name, i)
+        col = frame.iloc[:, i]
+        if rule is ANY or rule.kind in ("any", "bool", "string"):
+            out[name] = col
+            continue
+        values = col.to_numpy() if col.dtype.kind in "biuf" else list(col)
+        new = coerce_column(values, rule)
+        out[name] = new
+        changed = True
+    if not changed:
+        return frame
+    return pd.DataFrame(out, index=frame.index, copy=False)
+
+
+def to_array(data: object, dtype: np.dtype | None, where: str) -> np.ndarray:
+    """A numpy array from nested lists, typed ``dtype`` where that is lossless.
+
+    Floating dtypes are applied directly; integer dtypes only to integer data (range-checked);
+    other data keeps numpy's inferred dtype for the enforcer to judge. Raises
+    :class:`PayloadError` for ragged nesting.
+    """
+    if dtype is not None and dtype.kind == "f":
+        try:
+            return np.asarray(data, dtype=dtype)
+        except (ValueError, TypeError):
+            pass
+    try:
+        arr = np.asarray(data)
+    except (ValueError, TypeError) as exc:
+        raise PayloadError(f"'{where}' is not a rectangular array (rows of unequal length)") from exc
+    if dtype is not None and dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.ndim:
+        return _narrow_int(arr.ravel(), ColumnRule("int", dtype)).reshape(arr.shape)
+    return arr
