@@ -168,7 +168,8 @@ class Registry:
         """
         names = self.names()
         if filter_string and filter_string.strip():
-            names = [n for n in names if _name_filter(filter_string)(n)]
+            keep = _name_filter(filter_string)
+            names = [n for n in names if keep(n)]
         return [self.get_registered_model(n) for n in names]
 
     def _update_record(self, name: str, **changes: Any) -> RegisteredModel:
