@@ -158,8 +158,8 @@ def log_model(
 ) -> ModelInfo:
     """Save ``model`` into the active run as artifact ``name``; optionally register it.
 
-    The model is written with :func:`mlserve.save_model` into a hidden staging directory, its
-    ``MLmodel`` gets the ``run_id`` and ``artifact_path``, and the directory is renamed into
+    The model is written with :func:`mlserve.save_model` (recording ``run_id`` and
+    ``artifact_path`` in its ``MLmodel``) into a hidden staging directory, which is renamed into
     ``runs/<run_id>/artifacts/<name>``: a crash leaves nothing visible. Without an active run,
     one is started and ended around the call. ``save_kwargs`` go to ``save_model`` (``flavor``,
     ``pip_requirements``, ``metadata``, ...).
@@ -205,11 +205,15 @@ def _log_model(
     staging = runs.store.staging_dir(key)
     try:
         target = staging / "model"
-        saved = save_model(
-            model, target, signature=signature, input_example=input_example, **save_kwargs
+        save_model(
+            model,
+            target,
+            signature=signature,
+            input_example=input_example,
+            run_id=run_id,
+            artifact_path=artifact_path,
+            **save_kwargs,
         )
-        saved = dataclasses.replace(saved, run_id=run_id, artifact_path=artifact_path)
-        saved.save(target)
         runs.store.publish_dir(target, key)
     finally:
         runs.store.discard(staging)
