@@ -1,0 +1,1 @@
+"""Broken flavors for the registry tests."""
