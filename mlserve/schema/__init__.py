@@ -8,6 +8,7 @@ Specs and their MLflow JSON forms live in :mod:`mlserve.schema.types` and
 from __future__ import annotations
 
 from mlserve.schema.enforce import SchemaEnforcer, enforce_schema
+from mlserve.schema.infer import infer_param_schema, infer_schema, infer_signature
 from mlserve.schema.params import ParamSchema, ParamSpec, enforce_params
 from mlserve.schema.signature import ModelSignature
 from mlserve.schema.types import ColSpec, DataType, Schema, TensorSpec
@@ -23,4 +24,7 @@ __all__ = [
     "TensorSpec",
     "enforce_params",
     "enforce_schema",
+    "infer_param_schema",
+    "infer_schema",
+    "infer_signature",
 ]
