@@ -24,12 +24,7 @@ from mlserve.codecs.media import parse_content_type
 from mlserve.codecs.output import encode_error, encode_predictions
 from mlserve.codecs.plan import DecodePlan, build_plan
 from mlserve.errors import PayloadError, UnsupportedContentType
-from mlserve.schema import ParamSchema, Schema, enforce_params
-
-try:
-    from mlserve.schema import SchemaEnforcer
-except ImportError:  # TEMPORARY: until the schema helper's enforcer lands
-    SchemaEnforcer = None  # type: ignore[assignment,misc]
+from mlserve.schema import ParamSchema, Schema, SchemaEnforcer, enforce_params
 
 __all__ = [
     "CODECS",
@@ -116,7 +111,7 @@ class RequestDecoder:
         enforce: bool = True,
     ) -> None:
         enforcer = None
-        if enforce and schema is not None and SchemaEnforcer is not None:
+        if enforce and schema is not None:
             enforcer = SchemaEnforcer(schema)
         self.schema = schema
         self.params_schema = params_schema

@@ -74,7 +74,8 @@ def loads(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise DecodeFailure(f"the body is not valid UTF-8 (bad byte at offset {exc.start})") from exc
+        reason = f"the body is not valid UTF-8 (bad byte at offset {exc.start})"
+        raise DecodeFailure(reason) from exc
     try:
         return _stdlib_loads(text)
     except json.JSONDecodeError as exc:

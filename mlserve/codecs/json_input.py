@@ -129,7 +129,7 @@ def _columns_of_records(records: list[Any], where: str) -> tuple[list[Hashable],
         except KeyError:
             pass  # same sizes, different keys
         else:
-            return names, list(zip(*rows)) if len(names) > 1 else [tuple(rows)]
+            return names, list(zip(*rows, strict=True)) if len(names) > 1 else [tuple(rows)]
     # rows with differing keys: pandas fills the gaps with nulls, so do we
     seen = dict.fromkeys(names)
     for r in records:
@@ -140,7 +140,9 @@ def _columns_of_records(records: list[Any], where: str) -> tuple[list[Hashable],
 
 def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     if not isinstance(value, list):
-        raise PayloadError(f"'{where}' must be a list of objects (one per row); found {_kind(value)}")
+        raise PayloadError(
+            f"'{where}' must be a list of objects (one per row); found {_kind(value)}"
+        )
     if not value:
         return pd.DataFrame()
     names, values = _columns_of_records(value, where)
@@ -150,7 +152,10 @@ def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
 def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
     """``instances`` as rows of objects, for a tensor signature or none: a dict of arrays."""
     names, values = _columns_of_records(value, "instances")
-    return {str(n): _tensor(list(v), plan, str(n), f"instances.{n}") for n, v in zip(names, values)}
+    return {
+        str(n): _tensor(list(v), plan, str(n), f"instances.{n}")
+        for n, v in zip(names, values, strict=True)
+    }
 
 
 def _tensor(value: object, plan: DecodePlan, name: str | None, where: str) -> np.ndarray:

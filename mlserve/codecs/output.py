@@ -40,8 +40,10 @@ def _array(arr: np.ndarray) -> Any:
     if kind == "m":
         arr = arr.astype("timedelta64[us]").astype(object)  # datetime.timedelta, NaT -> None
     if kind in "mOSV":
-        return np.frompyfunc(_default_or_self, 1, 1)(arr).tolist() if arr.ndim else (
-            _default_or_self(arr.item())
+        return (
+            np.frompyfunc(_default_or_self, 1, 1)(arr).tolist()
+            if arr.ndim
+            else (_default_or_self(arr.item()))
         )
     return arr
 
@@ -72,7 +74,11 @@ def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     if len(set(columns)) != len(columns):
         raise ValueError("duplicate column names in the prediction frame")
     cols = [_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    return [dict(zip(columns, row)) for row in zip(*cols)] if cols else [{}] * len(frame)
+    return (
+        [dict(zip(columns, row, strict=True)) for row in zip(*cols, strict=True)]
+        if cols
+        else [{}] * len(frame)
+    )
 
 
 def _column(series: pd.Series) -> list[Any]:

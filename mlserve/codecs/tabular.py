@@ -74,7 +74,8 @@ def _decode_base64(values: Sequence[Any], rule: ColumnRule) -> Any:
     for v in values:
         if isinstance(v, str):
             try:
-                out.append(base64.b64decode(v, validate=False))
+                # MLflow's client wraps base64 at 76 columns (encodebytes): drop the newlines
+                out.append(base64.b64decode("".join(v.split()), validate=True))
             except (binascii.Error, ValueError) as exc:
                 raise SchemaMismatch(
                     rule.name, "binary (a base64 string)", "a string that is not base64"
@@ -159,11 +160,11 @@ def frame_from_rows(
     width = widths.pop() if widths else (len(columns) if columns is not None else 0)
     if columns is not None and width != len(columns):
         raise PayloadError(
-            f"rows of '{where}' have {width} values but there are {len(columns)} columns"
+            f"rows of '{where}' have {width} values but {len(columns)} column names are given"
         )
     if index is not None and len(index) != len(rows):
         raise PayloadError(f"'index' has {len(index)} entries but there are {len(rows)} rows")
-    values = list(zip(*rows)) if rows else [()] * width
+    values = list(zip(*rows, strict=True)) if rows else [()] * width
     names = list(columns) if columns is not None else list(range(width))
     frame = frame_from_columns(names, values, plan, index, len(rows))
     if columns is None:
@@ -207,7 +208,8 @@ def to_array(data: object, dtype: np.dtype | None, where: str) -> np.ndarray:
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError) as exc:
-        raise PayloadError(f"'{where}' is not a rectangular array (rows of unequal length)") from exc
+        reason = f"'{where}' is not a rectangular array (rows of unequal length)"
+        raise PayloadError(reason) from exc
     if dtype is not None and dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.ndim:
         return _narrow_int(arr.ravel(), ColumnRule("int", dtype)).reshape(arr.shape)
     return arr

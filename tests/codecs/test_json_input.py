@@ -1,0 +1,321 @@
+"""Every accepted JSON request shape, per signature kind, and what it decodes to."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from _codec_support import json_backend  # noqa: F401 (a fixture)
+
+from mlserve.codecs import RequestDecoder, decode_request
+from mlserve.errors import InvalidParams, SchemaMismatch
+from mlserve.schema import ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
+
+JSON = "application/json"
+SEED_ROWS = [[0.1, -0.2, 0.3, -0.4], [0.5, 0.6, -0.7, 0.8]]
+COLS_AB = Schema([ColSpec("double", "a"), ColSpec("string", "b")])
+TENSOR_4 = Schema([TensorSpec(np.dtype("float64"), (-1, 4))])
+NAMED_TENSORS = Schema(
+    [TensorSpec(np.dtype("float32"), (-1, 2), "x"), TensorSpec(np.dtype("int32"), (-1,), "y")]
+)
+
+
+def _body(doc: Any) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def _frame(data: dict[str, list[Any]]) -> pd.DataFrame:
+    return pd.DataFrame(data)
+
+
+# (payload, schema, expected) -- expected is a DataFrame, an ndarray or a dict of ndarrays
+ACCEPTED = [
+    pytest.param(
+        {"dataframe_split": {"columns": [0, 1, 2, 3], "data": SEED_ROWS}},
+        None,
+        pd.DataFrame(SEED_ROWS, columns=[0, 1, 2, 3]),
+        id="split-int-columns-no-signature",
+    ),
+    pytest.param(
+        {"dataframe_split": {"columns": [0, 1, 2, 3], "data": SEED_ROWS}},
+        TENSOR_4,
+        np.array(SEED_ROWS),
+        id="split-int-columns-tensor-signature",
+    ),
+    pytest.param(
+        {"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"], [2.5, "y"]]}},
+        COLS_AB,
+        _frame({"a": [1.0, 2.5], "b": ["x", "y"]}),
+        id="split-mixed-columns-signature",
+    ),
+    pytest.param(
+        {"dataframe_split": {"columns": ["b", "a"], "data": [["x", 1]], "index": [7]}},
+        COLS_AB,
+        pd.DataFrame({"a": [1.0], "b": ["x"]}, index=[7]),
+        id="split-reordered-with-index",
+    ),
+    pytest.param(
+        {"dataframe_split": {"data": [[1, 2], [3, 4]]}},
+        None,
+        pd.DataFrame([[1, 2], [3, 4]]),
+        id="split-without-columns",
+    ),
+    pytest.param(
+        {"dataframe_split": {"columns": ["a", "b"], "data": []}},
+        None,
+        pd.DataFrame({"a": pd.Series([], dtype=object), "b": pd.Series([], dtype=object)}),
+        id="split-zero-rows",
+    ),
+    pytest.param(
+        {"dataframe_records": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]},
+        None,
+        _frame({"a": [1, 2], "b": ["x", "y"]}),
+        id="records-no-signature",
+    ),
+    pytest.param(
+        {"dataframe_records": [{"a": 1, "b": "x"}, {"b": "y"}]},
+        Schema([ColSpec("double", "a", required=False), ColSpec("string", "b")]),
+        _frame({"a": [1.0, np.nan], "b": ["x", "y"]}),
+        id="records-missing-key-is-null",
+    ),
+    pytest.param(
+        {"dataframe_records": [{"b": "x", "a": 3}]},
+        COLS_AB,
+        _frame({"a": [3.0], "b": ["x"]}),
+        id="records-signature-order",
+    ),
+    pytest.param(
+        {"instances": [[1, 2], [3, 4]]},
+        None,
+        np.array([[1, 2], [3, 4]]),
+        id="instances-rows-no-signature",
+    ),
+    pytest.param(
+        {"instances": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]},
+        None,
+        {"a": np.array([1, 2]), "b": np.array(["x", "y"])},
+        id="instances-objects-no-signature",
+    ),
+    pytest.param(
+        {"instances": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]},
+        COLS_AB,
+        _frame({"a": [1.0, 2.0], "b": ["x", "y"]}),
+        id="instances-objects-column-signature",
+    ),
+    pytest.param(
+        {"instances": [{"x": [1, 2], "y": 3}, {"x": [3, 4], "y": 5}]},
+        NAMED_TENSORS,
+        {"x": np.array([[1, 2], [3, 4]], "float32"), "y": np.array([3, 5], "int32")},
+        id="instances-objects-named-tensors",
+    ),
+    pytest.param(
+        {"inputs": SEED_ROWS},
+        TENSOR_4,
+        np.array(SEED_ROWS),
+        id="inputs-tensor",
+    ),
+    pytest.param(
+        {"inputs": [[1, 2, 3, 4]]},
+        TENSOR_4,
+        np.array([[1.0, 2.0, 3.0, 4.0]]),
+        id="inputs-int-for-double-tensor",
+    ),
+    pytest.param(
+        {"inputs": [[1, 2], [3, 4]]},
+        None,
+        np.array([[1, 2], [3, 4]]),
+        id="inputs-tensor-no-signature",
+    ),
+    pytest.param(
+        {"inputs": {"x": [[1, 2]], "y": [7]}},
+        NAMED_TENSORS,
+        {"x": np.array([[1, 2]], "float32"), "y": np.array([7], "int32")},
+        id="inputs-named-tensors",
+    ),
+    pytest.param(
+        {"inputs": {"a": [1, 2], "b": ["x", "y"]}},
+        COLS_AB,
+        _frame({"a": [1.0, 2.0], "b": ["x", "y"]}),
+        id="inputs-columnar-dict",
+    ),
+    pytest.param(
+        {"inputs": {"a": [1, 2], "b": ["x", "y"]}},
+        None,
+        {"a": np.array([1, 2]), "b": np.array(["x", "y"])},
+        id="inputs-dict-no-signature",
+    ),
+    pytest.param(
+        {"inputs": [[1, "x"], [2, "y"]]},
+        COLS_AB,
+        _frame({"a": [1.0, 2.0], "b": ["x", "y"]}),
+        id="inputs-rows-column-signature",
+    ),
+    pytest.param(
+        {"inputs": ["x", "y"]},
+        Schema([ColSpec("string", "text")]),
+        _frame({"text": ["x", "y"]}),
+        id="inputs-flat-list-single-column",
+    ),
+    pytest.param(
+        {"dataframe_split": {"columns": ["a"], "data": [[None], [1.5]]}},
+        Schema([ColSpec("double", "a")]),
+        _frame({"a": [np.nan, 1.5]}),
+        id="null-in-double-column",
+    ),
+    pytest.param(
+        {"dataframe_split": {"columns": ["n"], "data": [[1], [2]]}},
+        Schema([ColSpec("integer", "n")]),
+        pd.DataFrame({"n": np.array([1, 2], "int32")}),
+        id="json-ints-narrowed-to-int32",
+    ),
+    pytest.param(
+        {"dataframe_records": [{"blob": "aGVsbG8="}]},
+        Schema([ColSpec("binary", "blob")]),
+        pd.DataFrame({"blob": np.array([b"hello"], dtype=object)}),
+        id="binary-from-base64",
+    ),
+]
+
+
+def _assert_same(got: Any, expected: Any) -> None:
+    if isinstance(expected, pd.DataFrame):
+        assert isinstance(got, pd.DataFrame)
+        pd.testing.assert_frame_equal(
+            got, expected, check_column_type=False, check_index_type=False, check_dtype=False
+        )
+        for col in expected.columns:
+            want, have = expected[col].dtype, got[col].dtype
+            if want.kind in "biuf":  # numeric dtypes must match exactly, strings may be str/object
+                assert have == want, (col, have, want)
+    elif isinstance(expected, dict):
+        assert isinstance(got, dict) and list(got) == list(expected)
+        for k in expected:
+            np.testing.assert_array_equal(got[k], expected[k])
+            assert got[k].dtype.kind == expected[k].dtype.kind
+            if expected[k].dtype.kind in "biuf":
+                assert got[k].dtype == expected[k].dtype
+    else:
+        assert isinstance(got, np.ndarray)
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == expected.dtype
+
+
+@pytest.mark.usefixtures("json_backend")
+@pytest.mark.parametrize(("payload", "schema", "expected"), ACCEPTED)
+def test_accepted_shapes(payload: Any, schema: Any, expected: Any) -> None:
+    decoded = decode_request(_body(payload), JSON, schema)
+    _assert_same(decoded.data, expected)
+    assert decoded.params is None
+    assert decoded.input_format == next(iter(payload))
+
+
+def test_seed_example_predicts_like_the_bare_model(seed_model, seed_data) -> None:
+    """The DESIGN.md curl body, decoded, gives exactly what model.predict gives on the numbers."""
+    body = _body({"dataframe_split": {"columns": [0, 1, 2, 3], "data": SEED_ROWS}})
+    data = RequestDecoder(TENSOR_4).decode(body, JSON).data
+    np.testing.assert_array_equal(seed_model.predict(data), seed_model.predict(np.array(SEED_ROWS)))
+
+
+def test_integer_column_names_are_kept_as_integers() -> None:
+    body = _body({"dataframe_split": {"columns": [0, 1, 2, 3], "data": SEED_ROWS}})
+    assert list(decode_request(body, JSON).data.columns) == [0, 1, 2, 3]
+
+
+@pytest.mark.usefixtures("json_backend")
+def test_mlflow_client_nan_literals_are_accepted() -> None:
+    """MLflow's client uses json.dumps(allow_nan=True), so missing values arrive as NaN."""
+    body = b'{"dataframe_split": {"columns": ["a"], "data": [[NaN], [Infinity], [1.0]]}}'
+    frame = decode_request(body, JSON, Schema([ColSpec("double", "a")])).data
+    assert frame["a"].isna().tolist() == [True, False, False]
+
+
+PARAMS = ParamSchema([ParamSpec("k", "long", 3), ParamSpec("t", "double", 0.5)])
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        pytest.param(None, {"k": 3, "t": 0.5}, id="absent-defaults"),
+        pytest.param({"k": 5}, {"k": 5, "t": 0.5}, id="partial"),
+        pytest.param({"k": 5, "t": 1}, {"k": 5, "t": 1.0}, id="int-for-double"),
+    ],
+)
+def test_params_filled_and_converted(params: Any, expected: dict[str, Any]) -> None:
+    doc: dict[str, Any] = {"inputs": [[1.0, 2.0, 3.0, 4.0]]}
+    if params is not None:
+        doc["params"] = params
+    assert RequestDecoder(TENSOR_4, PARAMS).decode(_body(doc), JSON).params == expected
+
+
+def test_no_params_and_no_param_schema_gives_none() -> None:
+    assert decode_request(_body({"inputs": [1]}), JSON).params is None
+
+
+@pytest.mark.parametrize(
+    ("params", "schema"),
+    [
+        pytest.param({"nope": 1}, PARAMS, id="unknown-param"),
+        pytest.param({"k": "many"}, PARAMS, id="wrong-type"),
+        pytest.param({"k": 1}, None, id="model-declares-none"),
+        pytest.param([1, 2], PARAMS, id="not-an-object"),
+    ],
+)
+def test_bad_params(params: Any, schema: Any) -> None:
+    body = _body({"inputs": [[1.0, 2.0, 3.0, 4.0]], "params": params})
+    with pytest.raises(InvalidParams):
+        RequestDecoder(TENSOR_4, schema).decode(body, JSON)
+
+
+@pytest.mark.parametrize(
+    ("payload", "schema"),
+    [
+        pytest.param({"inputs": {"a": [1]}}, TENSOR_4, id="object-for-unnamed-tensor"),
+        pytest.param({"inputs": [[1, 2]]}, NAMED_TENSORS, id="list-for-several-named-tensors"),
+        pytest.param({"inputs": [[1, 2, 3]]}, COLS_AB, id="rows-wider-than-signature"),
+        pytest.param(
+            {"dataframe_split": {"columns": ["a", "b"], "data": [["abc", "x"]]}},
+            COLS_AB,
+            id="string-for-double",
+        ),
+        pytest.param(
+            {"dataframe_split": {"columns": ["n"], "data": [[1.5]]}},
+            Schema([ColSpec("long", "n")]),
+            id="fraction-for-long",
+        ),
+        pytest.param(
+            {"dataframe_split": {"columns": ["n"], "data": [[3000000000]]}},
+            Schema([ColSpec("integer", "n")]),
+            id="int32-overflow",
+        ),
+        pytest.param(
+            {"dataframe_split": {"columns": ["n"], "data": [[None]]}},
+            Schema([ColSpec("long", "n")]),
+            id="null-for-required-long",
+        ),
+        pytest.param({"dataframe_records": [{"b": "x"}]}, COLS_AB, id="missing-required-column"),
+        pytest.param(
+            {"dataframe_records": [{"blob": "***"}]},
+            Schema([ColSpec("binary", "blob")]),
+            id="binary-not-base64",
+        ),
+        pytest.param(
+            {"inputs": [[1.5, 2.5, 3.5, 4.5]]},
+            Schema([TensorSpec(np.dtype("int64"), (-1, 4))]),
+            id="float-for-int-tensor",
+        ),
+        pytest.param({"inputs": [1.0, 2.0, 3.0, 4.0]}, TENSOR_4, id="tensor-wrong-rank"),
+    ],
+)
+def test_schema_mismatches(payload: Any, schema: Schema) -> None:
+    with pytest.raises(SchemaMismatch) as info:
+        decode_request(_body(payload), JSON, schema)
+    assert "abc" not in info.value.message
+
+
+def test_enforce_false_skips_the_enforcer() -> None:
+    body = _body({"dataframe_split": {"columns": ["a", "b", "c"], "data": [[1, "x", 0]]}})
+    data = RequestDecoder(COLS_AB, enforce=False).decode(body, JSON).data
+    assert list(data.columns) == ["a", "b", "c"]  # the enforcer would drop "c"
