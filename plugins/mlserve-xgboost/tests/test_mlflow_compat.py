@@ -1,0 +1,127 @@
+"""Models written by MLflow's ``mlflow.xgboost`` load through ``loader_module`` mapping.
+
+The directories are laid out exactly as MLflow writes them (MLmodel keys and file names); the
+model file itself is written by XGBoost, which is all MLflow does too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xgboost as xgb
+import yaml
+
+import mlserve
+from mlserve.errors import MalformedModel
+
+
+def _mlflow_dir(
+    path: Path, model: Any, *, data: str, model_class: str | None, model_format: str | None
+) -> Path:
+    path.mkdir()
+    model.save_model(str(path / data))
+    section: dict[str, Any] = {"code": None, "data": data, "xgb_version": xgb.__version__}
+    if model_class is not None:
+        section["model_class"] = model_class
+    if model_format is not None:
+        section["model_format"] = model_format
+    mlmodel = {
+        "artifact_path": "model",
+        "flavors": {
+            "python_function": {
+                "data": data,
+                "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
+                "loader_module": "mlflow.xgboost",
+                "python_version": "3.11.7",
+            },
+            "xgboost": section,
+        },
+        "mlflow_version": "2.17.0",
+        "model_size_bytes": 12345,
+        "model_uuid": "4a3c0a2f4c2b4a0e9a1d2c3b4a5f6e7d",
+        "run_id": "0123456789abcdef0123456789abcdef",
+        "utc_time_created": "2024-10-01 12:00:00.000000",
+    }
+    (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    (path / "requirements.txt").write_text(f"mlflow==2.17.0\nxgboost=={xgb.__version__}\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("model_class", "data", "model_format"),
+    [
+        ("xgboost.sklearn.XGBClassifier", "model.ubj", "ubj"),
+        ("xgboost.sklearn.XGBClassifier", "model.json", "json"),
+        # MLflow < 1.22 wrote no model_class (a Booster is assumed) and no model_format
+        (None, "model.xgb", None),
+    ],
+    ids=["mlflow-2-ubj", "mlflow-2-json", "mlflow-1-booster"],
+)
+def test_mlflow_written_model_loads(
+    model_class: str | None,
+    data: str,
+    model_format: str | None,
+    seed_data: tuple[Any, Any],
+    tmp_path: Path,
+) -> None:
+    X, y = seed_data
+    if model_class is None:
+        model: Any = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(X, label=y), 5)
+        model_file = "model.json"  # today's XGBoost picks the format by suffix; .xgb is legacy
+        expected = model.predict(xgb.DMatrix(X))
+    else:
+        model = xgb.XGBClassifier(n_estimators=5).fit(X, y)
+        model_file = data
+        expected = model.predict(X)
+    target = _mlflow_dir(
+        tmp_path / "m", model, data=model_file, model_class=model_class, model_format=model_format
+    )
+    loaded = mlserve.load_model(target)
+    assert loaded.flavor == "xgboost"
+    np.testing.assert_array_equal(loaded.predict(X), expected)
+
+
+def test_model_class_outside_xgboost_is_refused(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
+    X, y = seed_data
+    model = xgb.XGBClassifier(n_estimators=2).fit(X, y)
+    target = _mlflow_dir(
+        tmp_path / "m", model, data="model.ubj", model_class="os.system", model_format="ubj"
+    )
+    with pytest.raises(MalformedModel, match="model_class"):
+        mlserve.load_model(target)
+
+
+def test_data_outside_the_model_directory_is_refused(
+    seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, y = seed_data
+    model = xgb.XGBClassifier(n_estimators=2).fit(X, y)
+    model.save_model(str(tmp_path / "elsewhere.ubj"))
+    target = _mlflow_dir(
+        tmp_path / "m", model, data="model.ubj", model_class=None, model_format="ubj"
+    )
+    mlmodel = yaml.safe_load((target / "MLmodel").read_text())
+    mlmodel["flavors"]["xgboost"]["data"] = "../elsewhere.ubj"
+    (target / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    with pytest.raises(MalformedModel, match="outside"):
+        mlserve.load_model(target)
+
+
+def test_unreadable_model_file_is_a_malformed_model(
+    seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, y = seed_data
+    model = xgb.XGBClassifier(n_estimators=2).fit(X, y)
+    target = _mlflow_dir(
+        tmp_path / "m",
+        model,
+        data="model.ubj",
+        model_class="xgboost.sklearn.XGBClassifier",
+        model_format="ubj",
+    )
+    (target / "model.ubj").write_bytes(b"not a model")
+    with pytest.raises(MalformedModel, match="XGBoost cannot read"):
+        mlserve.load_model(target)

@@ -1,0 +1,31 @@
+"""An XGBoost model served by a real ``python -m mlserve.server`` answers as XGBoost does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+import mlserve
+
+
+@pytest.mark.slow
+def test_served_predictions_equal_xgboost(
+    seed_data: tuple[Any, Any], tmp_path: Path, serve: Any, post: Any
+) -> None:
+    X, y = seed_data
+    classifier = xgb.XGBClassifier(n_estimators=5).fit(X, y)
+    booster = classifier.get_booster()
+    mlserve.save_model(classifier, tmp_path / "clf", flavor="xgboost", input_example=X[:3])
+    mlserve.save_model(booster, tmp_path / "booster", input_example=X[:3])
+    rows = X[:20]
+    with serve(tmp_path / "clf") as base:
+        labels = post(base, {"inputs": rows.tolist()})
+    np.testing.assert_array_equal(labels, classifier.predict(rows))
+    with serve(tmp_path / "booster") as base:
+        probabilities = post(base, {"inputs": rows.tolist()})
+    # JSON carries float32 exactly enough to round-trip through float64
+    np.testing.assert_allclose(probabilities, booster.predict(xgb.DMatrix(rows)), rtol=1e-6)
