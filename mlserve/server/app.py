@@ -132,6 +132,7 @@ class ScoringApp:
         self._decoder = RequestDecoder(
             signature.inputs if signature is not None else None,
             signature.params if signature is not None else None,
+            enforce=False,  # PyFuncModel.predict enforces the signature, once
         )
         self._predict = _make_predict(model, max_batch_size, max_batch_delay_ms)
         self._pool = DeadlinePool(max(threads, 1), self.timeout)

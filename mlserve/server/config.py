@@ -171,7 +171,7 @@ class _ParseFlag(argparse.Action):
         try:
             setattr(namespace, self.dest, self._parse(values))
         except ValueError as exc:
-            parser.error(f"argument {option_string}: {exc}")
+            parser.error(f"argument {'/'.join(self.option_strings)}: {exc}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

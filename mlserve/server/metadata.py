@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def metadata_document(model: PyFuncModel) -> bytes:
         "utc_time_created": _text(getattr(info, "utc_time_created", None)),
         "flavors": getattr(info, "flavors", None) or {},
         "signature": _guarded("signature", _signature, model),
-        "input_example": _guarded("input example", serving_example, model.input_example),
+        "input_example": _guarded("input example", _input_example, model),
         "metadata": getattr(info, "metadata", None),
         "mlserve_version": mlserve.__version__,
     }
@@ -63,6 +64,20 @@ def _guarded(what: str, build: Any, arg: Any) -> Any:
     except Exception as exc:  # a malformed example must not stop the server
         logger.warning("Cannot render the model's %s for /metadata: %s", what, exc)
         return None
+
+
+def _input_example(model: PyFuncModel) -> Any:
+    """The saved ``serving_input_example.json`` if there is one, else one built from the
+    input example."""
+    info = getattr(model.metadata, "saved_input_example_info", None) or {}
+    name = info.get("serving_input_path")
+    directory = getattr(model, "path", None)
+    if name and directory is not None:
+        root = Path(directory).resolve()
+        path = (root / name).resolve()
+        if path.is_relative_to(root) and path.is_file():  # never read outside the model
+            return json.loads(path.read_text(encoding="utf-8"))
+    return serving_example(model.input_example)
 
 
 def _signature(model: PyFuncModel) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the ar
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import socket
@@ -132,7 +133,7 @@ def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
         "threads": config.threads,
         "preload_app": True,
         "keepalive": config.keepalive,
-        "graceful_timeout": config.graceful_timeout,
+        "graceful_timeout": max(1, math.ceil(config.graceful_timeout)),
         # gthread's heartbeat comes from its event loop, not from requests, so this only
         # catches a worker whose loop is stuck; slow requests are --timeout's business
         "timeout": 30,
