@@ -37,14 +37,15 @@ def choose_flavor(model: Model) -> tuple[Flavor, dict[str, Any]]:
     """
     pyfunc = model.flavors.get(PYFUNC_SECTION)
     candidates: list[str] = []
+    unknown_loader = None
     if pyfunc is not None:
         loader = pyfunc.get("loader_module")
         mapped = LOADER_MODULES.get(str(loader)) if loader is not None else None
         if mapped is not None:
             candidates.append(mapped)
+        else:  # never imported: only the fixed table decides what reads a pyfunc section
+            unknown_loader = f"{PYFUNC_SECTION} (loader_module {loader})"
     candidates += [name for name in model.flavors if name != PYFUNC_SECTION]
-    if pyfunc is not None and not candidates:
-        candidates.append(PYFUNC_SECTION)
     wanted = list(dict.fromkeys(candidates))
     first_error: MlserveError | None = None
     for name in wanted:
@@ -62,7 +63,7 @@ def choose_flavor(model: Model) -> tuple[Flavor, dict[str, Any]]:
     if first_error is not None:
         raise first_error
     installed = [info.name for info in _list_flavors() if info.ok]
-    raise FlavorNotFound(" or ".join(wanted) or "<none declared>", installed)
+    raise FlavorNotFound(" or ".join(wanted or [unknown_loader or "<none declared>"]), installed)
 
 
 def _add_code_path(directory: Path, model: Model, section: Mapping[str, Any]) -> None:

@@ -1,0 +1,173 @@
+"""save_model and load_model: flavor choice, atomic publication, signature inference, files."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import mlserve
+from mlserve import PythonModel
+from mlserve.errors import (
+    ArtifactNotFound,
+    FlavorNotFound,
+    NoFlavorForModel,
+    ResourceAlreadyExists,
+)
+from mlserve.schema import ColSpec, ModelSignature, Schema, TensorSpec
+
+
+def test_flavor_is_picked_automatically(seed_model, tmp_path: Path) -> None:
+    assert set(mlserve.save_model(seed_model, tmp_path / "a").flavors) == {
+        "python_function",
+        "sklearn",
+    }
+    pyfunc = mlserve.save_model(lambda x: x, tmp_path / "b").flavors
+    assert pyfunc["python_function"]["loader_module"] == "mlflow.pyfunc.model"
+
+
+def test_no_flavor_for_the_object(tmp_path: Path) -> None:
+    with pytest.raises(NoFlavorForModel) as info:
+        mlserve.save_model(3, tmp_path / "m")
+    assert info.value.type_name == "builtins.int"
+    assert "sklearn" in info.value.installed
+    assert not (tmp_path / "m").exists()
+
+
+def test_unknown_flavor_name(seed_model, tmp_path: Path) -> None:
+    with pytest.raises(FlavorNotFound, match="Installed flavors: python_function, sklearn"):
+        mlserve.save_model(seed_model, tmp_path / "m", flavor="h2o")
+
+
+def test_existing_non_empty_directory_is_refused(seed_model, tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "keep.txt").write_text("mine")
+    with pytest.raises(ResourceAlreadyExists, match="model directory"):
+        mlserve.save_model(seed_model, tmp_path / "m")
+    assert [p.name for p in (tmp_path / "m").iterdir()] == ["keep.txt"]
+    (tmp_path / "f").write_text("a file")
+    with pytest.raises(ResourceAlreadyExists):
+        mlserve.save_model(seed_model, tmp_path / "f")
+
+
+def test_an_empty_directory_is_filled(seed_model, tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    mlserve.save_model(seed_model, tmp_path / "m")
+    assert (tmp_path / "m" / "MLmodel").is_file()
+
+
+class Unpicklable(PythonModel):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # cannot be pickled: save fails halfway
+
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
+def test_a_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        mlserve.save_model(Unpicklable(), tmp_path / "m")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_publishes_by_rename_into_the_same_parent(seed_model, tmp_path: Path) -> None:
+    mlserve.save_model(seed_model, tmp_path / "nested" / "m")
+    assert [p.name for p in (tmp_path / "nested").iterdir()] == ["m"]
+
+
+def test_signature_is_inferred_from_an_ndarray_example(seed_model, seed_data, tmp_path) -> None:
+    X, _ = seed_data
+    saved = mlserve.save_model(seed_model, tmp_path / "m", input_example=X[:3])
+    assert saved.signature == ModelSignature(
+        inputs=Schema([TensorSpec("float64", (-1, 4))]),
+        outputs=Schema([TensorSpec("int64", (-1,))]),
+    )
+    serving = json.loads((tmp_path / "m" / "serving_input_example.json").read_text())
+    assert serving == {"inputs": X[:3].tolist()}
+    loaded = mlserve.load_model(tmp_path / "m")
+    assert loaded.signature == saved.signature
+    np.testing.assert_array_equal(loaded.predict(X), seed_model.predict(X))
+
+
+def test_signature_is_inferred_from_a_dataframe_example(seed_model, seed_data, tmp_path) -> None:
+    X, _ = seed_data
+    frame = pd.DataFrame(X[:2])
+    saved = mlserve.save_model(seed_model, tmp_path / "m", input_example=frame)
+    assert saved.signature.inputs == Schema([ColSpec("double", str(i)) for i in range(4)])
+    body = json.loads((tmp_path / "m" / "serving_input_example.json").read_text())
+    assert body == {"dataframe_split": {"data": X[:2].tolist()}}
+    # the seed's request body: integer column names, as JSON sends them
+    loaded = mlserve.load_model(tmp_path / "m")
+    request = pd.DataFrame(X[:2], columns=[0, 1, 2, 3])
+    np.testing.assert_array_equal(loaded.predict(request), seed_model.predict(X[:2]))
+
+
+def test_an_explicit_signature_wins(seed_model, seed_data, tmp_path: Path) -> None:
+    X, _ = seed_data
+    signature = ModelSignature(inputs=Schema([TensorSpec("float64", (-1, 4))]))
+    saved = mlserve.save_model(seed_model, tmp_path / "m", signature=signature, input_example=X[:2])
+    assert saved.signature == signature
+
+
+def test_an_example_the_model_rejects_keeps_the_input_schema(tmp_path: Path) -> None:
+    def needs_columns(frame):
+        return frame["missing"]
+
+    saved = mlserve.save_model(needs_columns, tmp_path / "m", input_example={"a": [1.0]})
+    assert saved.signature.inputs == Schema([ColSpec("double", "a")])
+    assert saved.signature.outputs is None
+
+
+def test_metadata_run_and_version_are_recorded(seed_model, tmp_path: Path) -> None:
+    mlserve.save_model(
+        seed_model, tmp_path / "m", metadata={"team": "fraud"}, run_id="abc", artifact_path="rf"
+    )
+    doc = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
+    assert doc["metadata"] == {"team": "fraud"}
+    assert (doc["run_id"], doc["artifact_path"]) == ("abc", "rf")
+    assert doc["mlserve_version"] == mlserve.__version__
+
+
+def test_requirements(seed_model, tmp_path: Path) -> None:
+    mlserve.save_model(seed_model, tmp_path / "a", extra_pip_requirements=["boto3>=1.0"])
+    lines = (tmp_path / "a" / "requirements.txt").read_text().splitlines()
+    assert lines[0] == f"mlserve=={mlserve.__version__}"
+    assert lines[-1] == "boto3>=1.0"
+    assert any(line.startswith("scikit-learn==") for line in lines)
+    mlserve.save_model(seed_model, tmp_path / "b", pip_requirements=["scikit-learn"])
+    assert (tmp_path / "b" / "requirements.txt").read_text() == "scikit-learn\n"
+
+
+def test_code_paths_are_copied(seed_model, tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "util.py").write_text("X = 1\n")
+    saved = mlserve.save_model(
+        seed_model, tmp_path / "m", code_paths=[tmp_path / "pkg", tmp_path / "util.py"]
+    )
+    assert saved.flavors["sklearn"]["code"] == "code"
+    assert sorted(p.name for p in (tmp_path / "m" / "code").iterdir()) == ["pkg", "util.py"]
+
+
+@pytest.mark.parametrize("form", ["path", "mlmodel-file", "file-uri"], ids=str)
+def test_load_model_uri_forms(form: str, seed_model, seed_data, tmp_path: Path) -> None:
+    X, _ = seed_data
+    mlserve.save_model(seed_model, tmp_path / "m")
+    uri = {
+        "path": str(tmp_path / "m"),
+        "mlmodel-file": str(tmp_path / "m" / "MLmodel"),
+        "file-uri": (tmp_path / "m").as_uri(),
+    }[form]
+    loaded = mlserve.load_model(uri)
+    assert loaded.model_uri == uri
+    np.testing.assert_array_equal(loaded.predict(X[:5]), seed_model.predict(X[:5]))
+
+
+def test_load_model_without_mlmodel(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactNotFound):
+        mlserve.load_model(tmp_path)

@@ -1,0 +1,173 @@
+"""The python_function flavor: PythonModel subclasses with artifacts and params, plain functions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import mlserve
+from mlserve import PythonModel
+from mlserve.errors import InvalidParameterValue, InvalidParams, MalformedModel
+from mlserve.flavors.python_function import flavor
+from mlserve.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
+from mlserve.testing import check_flavor
+
+
+class Scaler(PythonModel):
+    """Multiplies column ``a`` by a weight read from an artifact and by the ``scale`` param."""
+
+    def load_context(self, context):
+        self.weight = json.loads(Path(context.artifacts["weights"]).read_text())["w"]
+        self.offset = context.model_config.get("offset", 0)
+        self.vocab = sorted(p.name for p in Path(context.artifacts["vocab"]).iterdir())
+
+    def predict(self, context, model_input, params=None):
+        return model_input["a"].to_numpy() * self.weight * params["scale"] + self.offset
+
+
+class NewStyle(PythonModel):
+    """MLflow 2.20+ style: predict without a context."""
+
+    def predict(self, model_input, params=None):
+        return np.asarray(model_input).sum(axis=1)
+
+
+class Failing(PythonModel):
+    def predict(self, context, model_input, params=None):
+        raise ZeroDivisionError("weights sum to zero")
+
+
+SIGNATURE = ModelSignature(
+    inputs=Schema([ColSpec("double", "a")]),
+    params=ParamSchema([ParamSpec("scale", "double", 1.0)]),
+)
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> dict[str, str]:
+    weights = tmp_path / "src" / "weights.json"
+    weights.parent.mkdir()
+    weights.write_text(json.dumps({"w": 3.0}))
+    vocab = tmp_path / "src" / "vocab"
+    vocab.mkdir()
+    (vocab / "x.txt").write_text("x")
+    (vocab / "y.txt").write_text("y")
+    return {"weights": str(weights), "vocab": str(vocab)}
+
+
+def test_python_model_with_artifacts_and_params(tmp_path: Path, artifacts) -> None:
+    mlserve.save_model(
+        Scaler(),
+        tmp_path / "m",
+        signature=SIGNATURE,
+        artifacts=artifacts,
+        model_config={"offset": 1},
+    )
+    for source in artifacts.values():  # the model must not depend on the originals
+        path = Path(source)
+        if path.is_dir():
+            for child in path.iterdir():
+                child.unlink()
+            path.rmdir()
+        else:
+            path.unlink()
+    loaded = mlserve.load_model(tmp_path / "m")
+    data = pd.DataFrame({"a": [1, 2]})  # ints are fine for a double column
+    np.testing.assert_array_equal(loaded.predict(data), [4.0, 7.0])
+    np.testing.assert_array_equal(loaded.predict(data, {"scale": 2}), [7.0, 13.0])
+    assert loaded.unwrap().vocab == ["x.txt", "y.txt"]
+    with pytest.raises(InvalidParams):
+        loaded.predict(data, {"unknown": 1})
+
+
+def test_layout_matches_mlflow_pyfunc(tmp_path: Path, artifacts) -> None:
+    mlserve.save_model(Scaler(), tmp_path / "m", artifacts=artifacts, model_config={"offset": 1})
+    section = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())["flavors"]
+    assert list(section) == ["python_function"]
+    pyfunc = section["python_function"]
+    assert pyfunc["loader_module"] == "mlflow.pyfunc.model"
+    assert pyfunc["python_model"] == "python_model.pkl"
+    assert pyfunc["model_config"] == {"offset": 1}
+    assert pyfunc["artifacts"]["weights"] == {
+        "path": "artifacts/weights.json",
+        "uri": str(Path(artifacts["weights"]).resolve()),
+    }
+    assert pyfunc["artifacts"]["vocab"]["path"] == "artifacts/vocab"
+    assert "cloudpickle_version" in pyfunc and "python_version" in pyfunc
+    assert (tmp_path / "m" / "artifacts" / "vocab" / "x.txt").read_text() == "x"
+
+
+def test_predict_without_context(tmp_path: Path) -> None:
+    mlserve.save_model(NewStyle(), tmp_path / "m")
+    assert mlserve.load_model(tmp_path / "m").predict(np.ones((2, 3))).tolist() == [3.0, 3.0]
+
+
+def double(model_input):
+    return model_input * 2
+
+
+def with_params(model_input, params=None):
+    return model_input + (params or {}).get("add", 0)
+
+
+def test_plain_function(tmp_path: Path) -> None:
+    mlserve.save_model(double, tmp_path / "f")
+    loaded = mlserve.load_model(tmp_path / "f")
+    assert loaded.flavor == "python_function"
+    np.testing.assert_array_equal(loaded.predict(np.array([1, 2])), [2, 4])
+
+
+def test_plain_function_with_params(tmp_path: Path) -> None:
+    signature = ModelSignature(params=ParamSchema([ParamSpec("add", "long", 0)]))
+    mlserve.save_model(with_params, tmp_path / "f", signature=signature)
+    loaded = mlserve.load_model(tmp_path / "f")
+    np.testing.assert_array_equal(loaded.predict(np.array([1, 2]), {"add": 5}), [6, 7])
+
+
+def test_lambda_is_pickled_by_value(tmp_path: Path) -> None:
+    mlserve.save_model(lambda x: x + 1, tmp_path / "f")
+    assert mlserve.load_model(tmp_path / "f").predict(np.array([1])).tolist() == [2]
+
+
+def test_exception_in_predict_becomes_model_predict_error(tmp_path: Path) -> None:
+    mlserve.save_model(Failing(), tmp_path / "m")
+    with pytest.raises(mlserve.errors.ModelPredictError) as info:
+        mlserve.load_model(tmp_path / "m").predict(pd.DataFrame({"a": [1.0]}))
+    assert info.value.exc_type == "ZeroDivisionError"
+    assert info.value.detail == "weights sum to zero"
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_missing_artifact_is_rejected_at_save(tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameterValue, match="artifact 'w': no file or directory"):
+        mlserve.save_model(Scaler(), tmp_path / "m", artifacts={"w": str(tmp_path / "nope")})
+    assert not (tmp_path / "m").exists()
+
+
+def test_artifact_removed_from_model_is_malformed(tmp_path: Path, artifacts) -> None:
+    mlserve.save_model(Scaler(), tmp_path / "m", artifacts=artifacts)
+    (tmp_path / "m" / "artifacts" / "weights.json").unlink()
+    with pytest.raises(MalformedModel, match="artifact 'weights' is missing"):
+        mlserve.load_model(tmp_path / "m")
+
+
+def test_cannot_save_other_objects(tmp_path: Path) -> None:
+    assert not flavor.can_save(3)
+    assert not flavor.can_save(PythonModel)  # a class, not an instance
+    with pytest.raises(InvalidParameterValue, match="saves a PythonModel or a function"):
+        mlserve.save_model(3, tmp_path / "m", flavor="python_function")
+
+
+def test_capabilities_are_conservative(tmp_path: Path) -> None:
+    mlserve.save_model(double, tmp_path / "f")
+    caps = mlserve.load_model(tmp_path / "f").capabilities
+    assert caps.supports_params and not caps.batchable and not caps.thread_safe
+
+
+def test_conformance(tmp_path: Path) -> None:
+    check_flavor(flavor, NewStyle(), np.arange(8.0).reshape(4, 2), tmp_path)

@@ -1,0 +1,165 @@
+"""The sklearn flavor: MLflow's layout, every serialization format, predict_fn, conformance."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import mlserve
+from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra
+from mlserve.flavors.sklearn import flavor
+from mlserve.testing import check_flavor
+
+
+def test_seed_model_round_trip_predicts_exactly(seed_model, seed_data, tmp_path: Path) -> None:
+    X, _ = seed_data
+    mlserve.save_model(seed_model, tmp_path / "rf")
+    loaded = mlserve.load_model(tmp_path / "rf")
+    np.testing.assert_array_equal(loaded.predict(X), seed_model.predict(X))
+    np.testing.assert_array_equal(loaded.predict(pd.DataFrame(X)), seed_model.predict(X))
+    assert loaded.flavor == "sklearn"
+    assert type(loaded.unwrap()) is type(seed_model)
+
+
+def test_layout_matches_mlflow_sklearn(seed_model, tmp_path: Path) -> None:
+    mlserve.save_model(seed_model, tmp_path / "rf")
+    doc = yaml.safe_load((tmp_path / "rf" / "MLmodel").read_text())
+    assert doc["flavors"]["python_function"] == {
+        "loader_module": "mlflow.sklearn",
+        "model_path": "model.pkl",
+        "predict_fn": "predict",
+        "python_version": mlserve.environment.python_version(),
+        "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
+    }
+    import sklearn
+
+    assert doc["flavors"]["sklearn"] == {
+        "pickled_model": "model.pkl",
+        "serialization_format": "cloudpickle",
+        "sklearn_version": sklearn.__version__,
+        "code": None,
+    }
+    names = sorted(p.name for p in (tmp_path / "rf").iterdir())
+    assert names == ["MLmodel", "conda.yaml", "model.pkl", "python_env.yaml", "requirements.txt"]
+    reqs = (tmp_path / "rf" / "requirements.txt").read_text().splitlines()
+    assert f"scikit-learn=={sklearn.__version__}" in reqs
+
+
+@pytest.mark.parametrize("fmt", ["cloudpickle", "pickle"], ids=["cloudpickle", "pickle"])
+def test_serialization_formats(fmt: str, seed_model, seed_data, tmp_path: Path) -> None:
+    X, _ = seed_data
+    mlserve.save_model(seed_model, tmp_path / "m", serialization_format=fmt)
+    with open(tmp_path / "m" / "model.pkl", "rb") as f:
+        assert type(pickle.load(f)) is type(seed_model)
+    loaded = mlserve.load_model(tmp_path / "m")
+    assert loaded.metadata.flavors["sklearn"]["serialization_format"] == fmt
+    np.testing.assert_array_equal(loaded.predict(X), seed_model.predict(X))
+
+
+def test_skops_needs_its_extra(seed_model, tmp_path: Path) -> None:
+    try:
+        import skops  # noqa: F401
+    except ImportError:
+        with pytest.raises(MissingExtra, match=r"pip install 'mlserve\[skops\]'"):
+            mlserve.save_model(seed_model, tmp_path / "m", serialization_format="skops")
+        assert not (tmp_path / "m").exists()
+    else:  # pragma: no cover - skops is not in the dev extra
+        mlserve.save_model(seed_model, tmp_path / "m", serialization_format="skops")
+        assert mlserve.load_model(tmp_path / "m").flavor == "sklearn"
+
+
+@pytest.mark.parametrize(
+    ("fn", "method"),
+    [
+        ("predict_proba", "predict_proba"),
+        ("predict_log_proba", "predict_log_proba"),
+        ("decision_function", "decision_function"),
+    ],
+    ids=["predict_proba", "predict_log_proba", "decision_function"],
+)
+def test_pyfunc_predict_fn(fn: str, method: str, seed_data, tmp_path: Path) -> None:
+    X, y = seed_data
+    model = LogisticRegression().fit(X, y)
+    mlserve.save_model(model, tmp_path / "m", pyfunc_predict_fn=fn)
+    loaded = mlserve.load_model(tmp_path / "m")
+    assert loaded.metadata.flavors["python_function"]["predict_fn"] == fn
+    np.testing.assert_array_equal(loaded.predict(X), getattr(model, method)(X))
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"serialization_format": "joblib"}, "serialization_format must be one of"),
+        ({"pyfunc_predict_fn": "fit"}, "pyfunc_predict_fn must be one of"),
+        ({"pyfunc_predict_fn": "decision_function"}, "has no such method"),
+    ],
+    ids=["unknown-format", "not-a-predict-fn", "missing-method"],
+)
+def test_bad_options(options: dict, fragment: str, seed_model, tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameterValue, match=fragment):
+        mlserve.save_model(seed_model, tmp_path / "m", **options)
+    assert not (tmp_path / "m").exists()
+
+
+def test_pipeline_with_named_columns(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, [0, 0, 1, 1])
+    mlserve.save_model(model, tmp_path / "m", input_example=frame.head(2))
+    loaded = mlserve.load_model(tmp_path / "m")
+    # columns are reordered to the signature before the pipeline sees them
+    np.testing.assert_array_equal(loaded.predict(frame[["b", "a"]]), model.predict(frame))
+
+
+def test_ndarray_model_given_named_columns_does_not_warn(seed_model, seed_data, tmp_path) -> None:
+    X, _ = seed_data
+    mlserve.save_model(seed_model, tmp_path / "m")
+    named = pd.DataFrame(X, columns=["w", "x", "y", "z"])
+    np.testing.assert_array_equal(
+        mlserve.load_model(tmp_path / "m").predict(named), seed_model.predict(X)
+    )
+
+
+def test_can_save_only_estimators(seed_model) -> None:
+    assert flavor.can_save(seed_model)
+    assert not flavor.can_save(lambda x: x)
+    assert not flavor.can_save(np.zeros(3))
+
+
+def test_missing_pickle_is_malformed(seed_model, tmp_path: Path) -> None:
+    mlserve.save_model(seed_model, tmp_path / "m")
+    (tmp_path / "m" / "model.pkl").unlink()
+    with pytest.raises(MalformedModel, match="model file model.pkl is missing"):
+        mlserve.load_model(tmp_path / "m")
+
+
+def test_capabilities(seed_model, tmp_path: Path) -> None:
+    mlserve.save_model(seed_model, tmp_path / "m")
+    caps = mlserve.load_model(tmp_path / "m").capabilities
+    assert caps == mlserve.Capabilities(
+        accepts_dataframe=True, accepts_ndarray=True, batchable=True, thread_safe=True
+    )
+
+
+@pytest.mark.parametrize(
+    "kind", ["ndarray", "dataframe"], ids=["ndarray-example", "dataframe-example"]
+)
+def test_conformance(kind: str, seed_model, seed_data, tmp_path: Path) -> None:
+    X, _ = seed_data
+    example = X[:5] if kind == "ndarray" else pd.DataFrame(X[:5], columns=list("abcd"))
+    model = seed_model
+    if kind == "dataframe":
+        from sklearn.ensemble import RandomForestClassifier
+
+        model = RandomForestClassifier(n_estimators=10, random_state=0).fit(
+            pd.DataFrame(X, columns=list("abcd")), seed_data[1]
+        )
+    loaded = check_flavor(flavor, model, example, tmp_path)
+    assert loaded.signature.outputs is not None
