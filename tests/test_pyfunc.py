@@ -74,8 +74,7 @@ def test_a_data_file_never_imports_its_loader_module(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def signed(seed_model, seed_data, tmp_path: Path) -> PyFuncModel:
-    X, _ = seed_data
+def signed(seed_model, tmp_path: Path) -> PyFuncModel:
     signature = ModelSignature(inputs=Schema([ColSpec("double", str(i)) for i in range(4)]))
     mlserve.save_model(seed_model, tmp_path / "m", signature=signature)
     return mlserve.load_model(tmp_path / "m")

@@ -136,7 +136,7 @@ def test_can_save_only_estimators(seed_model) -> None:
 def test_missing_pickle_is_malformed(seed_model, tmp_path: Path) -> None:
     mlserve.save_model(seed_model, tmp_path / "m")
     (tmp_path / "m" / "model.pkl").unlink()
-    with pytest.raises(MalformedModel, match="model file model.pkl is missing"):
+    with pytest.raises(MalformedModel, match=r"model file model\.pkl is missing"):
         mlserve.load_model(tmp_path / "m")
 
 
