@@ -23,7 +23,7 @@ __all__ = ["encode_error", "encode_predictions", "to_jsonable"]
 
 
 def _datetimes(arr: np.ndarray) -> np.ndarray:
-    out = np.datetime_as_string(arr).astype(object)
+    out = np.datetime_as_string(arr, unit="auto").astype(object)
     out[np.isnat(arr)] = None
     return out
 
@@ -122,6 +122,8 @@ def to_jsonable(output: Any) -> Any:
         return {_key(k): to_jsonable(v) for k, v in output.items()}
     if isinstance(output, (list, tuple, set, frozenset)):
         return [to_jsonable(v) for v in output]
+    if isinstance(output, (np.datetime64, np.timedelta64)):
+        return _default(output)  # orjson would format these itself, differently from stdlib
     return output
 
 
@@ -135,7 +137,7 @@ def _default(value: Any) -> Any:
     if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else str(np.datetime_as_string(value))
+        return None if np.isnat(value) else str(np.datetime_as_string(value, unit="auto"))
     if isinstance(value, np.timedelta64):
         return None if np.isnat(value) else pd.Timedelta(value).isoformat()
     if isinstance(value, np.generic):

@@ -1,0 +1,110 @@
+"""Predictions -> JSON: every output type, and strict JSON even with NaN / infinities."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import uuid
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from _codec_support import json_backend  # noqa: F401 (a fixture)
+
+from mlserve.codecs import encode_error, encode_predictions
+
+
+def strict_loads(body: bytes) -> Any:
+    """Parse as a strict JSON parser would: NaN / Infinity literals are errors."""
+
+    def reject(token: str) -> Any:
+        raise ValueError(f"non-standard JSON constant {token}")
+
+    return json.loads(body.decode("utf-8"), parse_constant=reject)
+
+
+TS = pd.Timestamp("2024-01-02T03:04:05")
+
+OUTPUTS = [
+    pytest.param(np.array([0, 1, 1]), [0, 1, 1], id="int-array"),
+    pytest.param(
+        np.array([0.5, np.nan, np.inf, -np.inf]), [0.5, None, None, None], id="float-nan-inf"
+    ),
+    pytest.param(np.array([[1.5, 2.5]], dtype="float32"), [[1.5, 2.5]], id="float32-2d"),
+    pytest.param(np.array([[1, 2], [3, 4]])[:, 0], [1, 3], id="non-contiguous"),
+    pytest.param(np.array([True, False]), [True, False], id="bool-array"),
+    pytest.param(np.array(["a", "b"]), ["a", "b"], id="str-array"),
+    pytest.param(np.array([b"hi"], dtype=object), ["aGk="], id="bytes-object-array"),
+    pytest.param(np.array([b"hi"]), ["aGk="], id="bytes-array"),
+    pytest.param(
+        np.array(["2024-01-02T03:04:05", "NaT"], dtype="datetime64[s]"),
+        ["2024-01-02T03:04:05", None],
+        id="datetime64-array",
+    ),
+    pytest.param(np.array([1, None, "x"], dtype=object), [1, None, "x"], id="object-array"),
+    pytest.param(
+        pd.DataFrame({"a": [1.0, np.nan], "b": ["x", None], 0: [1, 2]}),
+        [{"a": 1.0, "b": "x", "0": 1}, {"a": None, "b": None, "0": 2}],
+        id="frame-records",
+    ),
+    pytest.param(
+        pd.DataFrame({"t": [TS, pd.NaT], "n": pd.array([1, None], dtype="Int64")}),
+        [{"t": "2024-01-02T03:04:05", "n": 1}, {"t": None, "n": None}],
+        id="frame-datetime-and-nullable-int",
+    ),
+    pytest.param(pd.Series([1.5, np.nan], name="p"), [1.5, None], id="series-list"),
+    pytest.param(pd.Series(["x", "y"], dtype="str"), ["x", "y"], id="str-series"),
+    pytest.param(
+        {"probs": np.array([[0.1, 0.9]]), "label": np.int64(1), 3: "k"},
+        {"probs": [[0.1, 0.9]], "label": 1, "3": "k"},
+        id="dict-of-arrays",
+    ),
+    pytest.param([np.float32(0.5), np.int8(3), float("nan")], [0.5, 3, None], id="list-of-scalars"),
+    pytest.param(np.float64(float("inf")), None, id="inf-scalar"),
+    pytest.param(np.bool_(True), True, id="numpy-bool"),
+    pytest.param("text", "text", id="string"),
+    pytest.param(None, None, id="none"),
+    pytest.param(dt.datetime(2024, 1, 2, 3, 4, 5), "2024-01-02T03:04:05", id="datetime"),
+    pytest.param(dt.date(2024, 1, 2), "2024-01-02", id="date"),
+    pytest.param(TS, "2024-01-02T03:04:05", id="timestamp"),
+    pytest.param(np.datetime64("2024-01-02"), "2024-01-02", id="datetime64-scalar"),
+    pytest.param(dt.timedelta(seconds=90), "P0DT0H1M30S", id="timedelta"),
+    pytest.param(b"\x00\xff", "AP8=", id="bytes"),
+    pytest.param(decimal.Decimal("1.25"), 1.25, id="decimal"),
+    pytest.param(uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001", id="uuid"),
+    pytest.param("lone \ud800 surrogate", "lone \ud800 surrogate", id="lone-surrogate"),
+    pytest.param(
+        [[1, float("nan")], {"x": float("-inf")}], [[1, None], {"x": None}], id="nested-nan"
+    ),
+]
+
+
+@pytest.mark.usefixtures("json_backend")
+@pytest.mark.parametrize(("output", "expected"), OUTPUTS)
+def test_encode_predictions(output: Any, expected: Any) -> None:
+    body = encode_predictions(output)
+    assert isinstance(body, bytes)
+    assert strict_loads(body) == {"predictions": expected}
+
+
+@pytest.mark.usefixtures("json_backend")
+def test_unencodable_output_raises_type_error() -> None:
+    with pytest.raises(TypeError):
+        encode_predictions(np.array([1 + 2j]))
+    with pytest.raises(TypeError):
+        encode_predictions(object())
+
+
+@pytest.mark.usefixtures("json_backend")
+def test_encode_error() -> None:
+    body = encode_error("BAD_REQUEST", 'bad "thing"')
+    assert strict_loads(body) == {"error_code": "BAD_REQUEST", "message": 'bad "thing"'}
+
+
+def test_seed_model_predictions(seed_model, seed_data) -> None:
+    preds = seed_model.predict(seed_data[0][:5])
+    assert strict_loads(encode_predictions(preds)) == {"predictions": preds.tolist()}
+    proba = seed_model.predict_proba(seed_data[0][:2])
+    assert strict_loads(encode_predictions(proba))["predictions"] == proba.tolist()
