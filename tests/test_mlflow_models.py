@@ -1,0 +1,73 @@
+"""Models written by MLflow itself load with mlserve and predict what MLflow predicted.
+
+The directories under tests/data/mlflow_models/ were written by ``mlflow.sklearn.save_model``
+(see tests/data/make_mlflow_fixtures.py, which also recorded MLflow's own predictions).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlserve
+from mlserve.errors import MissingExtra, SchemaMismatch
+
+MODELS = Path(__file__).parent / "data" / "mlflow_models"
+NAMES = ["sklearn_cloudpickle", "sklearn_pickle_proba", "sklearn_bare", "sklearn_skops"]
+
+# A fixture written by another scikit-learn version still loads, with sklearn's warning.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.InconsistentVersionWarning")
+
+
+def _expected(name: str) -> tuple[object, np.ndarray]:
+    raw = json.loads((MODELS / f"{name}.expected.json").read_text())
+    data = np.asarray(raw["data"])
+    if raw["columns"]:
+        data = pd.DataFrame(data, columns=raw["columns"])
+    return data, np.asarray(raw["predictions"])
+
+
+@pytest.mark.parametrize("name", NAMES, ids=NAMES)
+def test_mlflow_model_predicts_what_mlflow_predicted(name: str, tmp_path: Path) -> None:
+    # load a copy: loading must not need to write into the model directory
+    shutil.copytree(MODELS / name, tmp_path / name)
+    try:
+        loaded = mlserve.load_model(tmp_path / name)
+    except MissingExtra:
+        pytest.skip("the skops extra is not installed")
+    assert loaded.flavor == "sklearn"
+    data, expected = _expected(name)
+    np.testing.assert_allclose(loaded.predict(data), expected, rtol=0, atol=1e-12)
+
+
+def test_mlflow_metadata_is_understood_and_kept(tmp_path: Path) -> None:
+    loaded = mlserve.load_model(MODELS / "sklearn_pickle_proba")
+    meta = loaded.metadata
+    assert meta.flavors["python_function"]["predict_fn"] == "predict_proba"
+    assert meta.extra["mlflow_version"]
+    assert loaded.signature.inputs.input_names() == ["amount", "age", "score", "tenure"]
+    example = loaded.input_example
+    assert list(example.columns) == ["amount", "age", "score", "tenure"]
+    meta.save(tmp_path)
+    assert mlserve.Model.load(tmp_path).extra == meta.extra
+
+
+def test_mlflow_signature_is_enforced() -> None:
+    loaded = mlserve.load_model(MODELS / "sklearn_pickle_proba")
+    data, _ = _expected("sklearn_pickle_proba")
+    reordered = data[["tenure", "score", "age", "amount"]]
+    np.testing.assert_array_equal(loaded.predict(reordered), loaded.predict(data))
+    with pytest.raises(SchemaMismatch, match="amount"):
+        loaded.predict(data.drop(columns=["amount"]))
+
+
+def test_mlflow_ndarray_example_without_inputs_wrapper() -> None:
+    # MLflow 3 writes an ndarray example as a bare list (2.x wrapped it in {"inputs": ...})
+    loaded = mlserve.load_model(MODELS / "sklearn_cloudpickle")
+    assert loaded.input_example.shape == (3, 4)
+    assert loaded.predict(loaded.input_example).shape == (3,)
