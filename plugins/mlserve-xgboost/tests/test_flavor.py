@@ -20,18 +20,25 @@ COLUMNS = ["a", "b", "c", "d"]
 
 
 def _booster(X: Any, y: Any, **params: Any) -> Any:
-    return xgb.train({"objective": "binary:logistic", **params}, xgb.DMatrix(X, label=y), 5)
+    # one thread: the data is tiny and CI machines are busy
+    params = {"objective": "binary:logistic", "nthread": 1, **params}
+    return xgb.train(params, xgb.DMatrix(X, label=y), 5)
 
 
-def _models(seed_data: tuple[Any, Any]) -> dict[str, tuple[Any, Any]]:
+@pytest.fixture(scope="module")
+def models(seed_data: tuple[Any, Any]) -> dict[str, tuple[Any, Any]]:
+    """Each fitted model of the conformance table and its input example, trained once."""
     X, y = seed_data
     frame = pd.DataFrame(X, columns=COLUMNS)
     return {
         "booster-ndarray": (_booster(X, y), X[:10]),
         "booster-named-columns": (_booster(frame, y), frame.iloc[:10]),
-        "classifier": (xgb.XGBClassifier(n_estimators=5).fit(X, y), X[:10]),
-        "classifier-named-columns": (xgb.XGBClassifier(n_estimators=5).fit(frame, y), frame[:10]),
-        "regressor": (xgb.XGBRegressor(n_estimators=5).fit(X, X[:, 0] * 2.0), X[:10]),
+        "classifier": (xgb.XGBClassifier(n_estimators=5, n_jobs=1).fit(X, y), X[:10]),
+        "classifier-named-columns": (
+            xgb.XGBClassifier(n_estimators=5, n_jobs=1).fit(frame, y),
+            frame[:10],
+        ),
+        "regressor": (xgb.XGBRegressor(n_estimators=5, n_jobs=1).fit(X, X[:, 0] * 2.0), X[:10]),
     }
 
 
@@ -46,8 +53,8 @@ def _models(seed_data: tuple[Any, Any]) -> dict[str, tuple[Any, Any]]:
     ],
     ids=str,
 )
-def test_conformance(case: str, seed_data: tuple[Any, Any], tmp_path: Path) -> None:
-    model, example = _models(seed_data)[case]
+def test_conformance(case: str, models: dict[str, tuple[Any, Any]], tmp_path: Path) -> None:
+    model, example = models[case]
     check_flavor(flavor, model, example, tmp_path)
 
 
@@ -56,7 +63,7 @@ def test_saves_the_native_format_with_mlflow_section(
     model_format: str, seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
     X, y = seed_data
-    model = xgb.XGBClassifier(n_estimators=5).fit(X, y)
+    model = xgb.XGBClassifier(n_estimators=5, n_jobs=1).fit(X, y)
     mlserve.save_model(model, tmp_path / "m", flavor="xgboost", model_format=model_format)
     mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
     section = mlmodel["flavors"]["xgboost"]
@@ -89,7 +96,7 @@ def test_booster_predicts_probabilities_like_native(
 def test_classifier_answers_with_labels(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
     X, _ = seed_data
     labels = np.digitize(X[:, 0], [-0.5, 0.5])  # three classes
-    model = xgb.XGBClassifier(n_estimators=5).fit(X, labels)
+    model = xgb.XGBClassifier(n_estimators=5, n_jobs=1).fit(X, labels)
     mlserve.save_model(model, tmp_path / "m", flavor="xgboost")
     loaded = mlserve.load_model(tmp_path / "m")
     assert isinstance(loaded.unwrap(), xgb.XGBClassifier)
@@ -127,7 +134,7 @@ def test_can_save_only_xgboost_models(seed_data: tuple[Any, Any]) -> None:
 
     X, y = seed_data
     assert flavor.can_save(_booster(X, y))
-    assert flavor.can_save(xgb.XGBRegressor(n_estimators=2).fit(X, y))
+    assert flavor.can_save(xgb.XGBRegressor(n_estimators=2, n_jobs=1).fit(X, y))
     assert not flavor.can_save(LogisticRegression().fit(X, y))
     assert not flavor.can_save("model.ubj")
 
@@ -147,5 +154,5 @@ def test_sklearn_api_model_is_saved_with_this_flavor_by_default(
     seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
     X, y = seed_data
-    mlserve.save_model(xgb.XGBClassifier(n_estimators=2).fit(X, y), tmp_path / "m")
+    mlserve.save_model(xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y), tmp_path / "m")
     assert mlserve.load_model(tmp_path / "m").flavor == "xgboost"

@@ -69,11 +69,12 @@ def test_mlflow_written_model_loads(
 ) -> None:
     X, y = seed_data
     if model_class is None:
-        model: Any = xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(X, label=y), 5)
+        params = {"objective": "binary:logistic", "nthread": 1}
+        model: Any = xgb.train(params, xgb.DMatrix(X, label=y), 5)
         model_file = "model.json"  # today's XGBoost picks the format by suffix; .xgb is legacy
         expected = model.predict(xgb.DMatrix(X))
     else:
-        model = xgb.XGBClassifier(n_estimators=5).fit(X, y)
+        model = xgb.XGBClassifier(n_estimators=5, n_jobs=1).fit(X, y)
         model_file = data
         expected = model.predict(X)
     target = _mlflow_dir(
@@ -86,7 +87,7 @@ def test_mlflow_written_model_loads(
 
 def test_model_class_outside_xgboost_is_refused(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
     X, y = seed_data
-    model = xgb.XGBClassifier(n_estimators=2).fit(X, y)
+    model = xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y)
     target = _mlflow_dir(
         tmp_path / "m", model, data="model.ubj", model_class="os.system", model_format="ubj"
     )
@@ -98,7 +99,7 @@ def test_data_outside_the_model_directory_is_refused(
     seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
     X, y = seed_data
-    model = xgb.XGBClassifier(n_estimators=2).fit(X, y)
+    model = xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y)
     model.save_model(str(tmp_path / "elsewhere.ubj"))
     target = _mlflow_dir(
         tmp_path / "m", model, data="model.ubj", model_class=None, model_format="ubj"
@@ -114,7 +115,7 @@ def test_unreadable_model_file_is_a_malformed_model(
     seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
     X, y = seed_data
-    model = xgb.XGBClassifier(n_estimators=2).fit(X, y)
+    model = xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y)
     target = _mlflow_dir(
         tmp_path / "m",
         model,

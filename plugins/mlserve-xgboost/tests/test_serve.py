@@ -17,7 +17,7 @@ def test_served_predictions_equal_xgboost(
     seed_data: tuple[Any, Any], tmp_path: Path, serve: Any, post: Any
 ) -> None:
     X, y = seed_data
-    classifier = xgb.XGBClassifier(n_estimators=5).fit(X, y)
+    classifier = xgb.XGBClassifier(n_estimators=5, n_jobs=1).fit(X, y)
     booster = classifier.get_booster()
     mlserve.save_model(classifier, tmp_path / "clf", flavor="xgboost", input_example=X[:3])
     mlserve.save_model(booster, tmp_path / "booster", input_example=X[:3])

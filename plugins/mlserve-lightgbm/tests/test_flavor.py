@@ -1,0 +1,156 @@
+"""The lightgbm flavor: conformance kit, model text, Booster and scikit-learn-API models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from mlserve_lightgbm import flavor
+
+import mlserve
+from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve.testing import check_flavor
+
+COLUMNS = ["a", "b", "c", "d"]
+QUIET = {"verbose": -1, "num_threads": 1}  # one thread: tiny data, busy CI machine
+
+
+def _booster(X: Any, y: Any, objective: str = "binary") -> Any:
+    return lgb.train({"objective": objective, **QUIET}, lgb.Dataset(X, label=y), 5)
+
+
+def _three_classes(X: Any) -> Any:
+    return np.digitize(X[:, 0], [-0.5, 0.5])
+
+
+@pytest.fixture(scope="module")
+def models(seed_data: tuple[Any, Any]) -> dict[str, tuple[Any, Any]]:
+    """Each fitted model of the conformance table and its input example, trained once."""
+    X, y = seed_data
+    frame = pd.DataFrame(X, columns=COLUMNS)
+    return {
+        "booster": (_booster(X, y), X[:10]),
+        "booster-named-columns": (_booster(frame, y), frame.iloc[:10]),
+        "classifier": (lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(X, y), X[:10]),
+        "classifier-multiclass": (
+            lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(X, _three_classes(X)),
+            X[:10],
+        ),
+        "classifier-named-columns": (
+            lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(frame, y),
+            frame.iloc[:10],
+        ),
+        "regressor": (lgb.LGBMRegressor(n_estimators=5, **QUIET).fit(X, X[:, 0]), X[:10]),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "booster",
+        "booster-named-columns",
+        "classifier",
+        "classifier-multiclass",
+        "classifier-named-columns",
+        "regressor",
+    ],
+    ids=str,
+)
+def test_conformance(case: str, models: dict[str, tuple[Any, Any]], tmp_path: Path) -> None:
+    model, example = models[case]
+    check_flavor(flavor, model, example, tmp_path)
+
+
+def test_classifier_conforms_when_pickled_as_mlflow_does(
+    seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, y = seed_data
+    model = lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(X, y)
+    loaded = check_flavor(flavor, model, X[:10], tmp_path, serialization_format="cloudpickle")
+    assert isinstance(loaded.unwrap(), lgb.LGBMClassifier)
+
+
+def test_booster_is_saved_as_model_text(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
+    X, y = seed_data
+    booster = _booster(X, y)
+    mlserve.save_model(booster, tmp_path / "m")  # a Booster is no sklearn estimator: auto-picked
+    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
+    section = mlmodel["flavors"]["lightgbm"]
+    assert section["data"] == "model.lgb"
+    assert section["model_class"] == "lightgbm.basic.Booster"
+    assert section["lgb_version"] == lgb.__version__
+    assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.lightgbm"
+    assert (tmp_path / "m" / "model.lgb").read_text().startswith("tree")
+    loaded = mlserve.load_model(tmp_path / "m")
+    assert isinstance(loaded.unwrap(), lgb.Booster)
+    np.testing.assert_array_equal(loaded.predict(X), booster.predict(X))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        pytest.param(lambda X, y: y, id="binary-ints"),
+        pytest.param(lambda X, y: np.where(y == 1, "spam", "ham"), id="binary-strings"),
+        pytest.param(lambda X, y: _three_classes(X) * 10, id="multiclass-ints"),
+    ],
+)
+def test_text_saved_classifier_answers_with_its_labels(
+    labels: Any, seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, y = seed_data
+    model = lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(X, labels(X, y))
+    mlserve.save_model(model, tmp_path / "m", flavor="lightgbm")
+    section = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())["flavors"]["lightgbm"]
+    assert section["model_class"] == "lightgbm.sklearn.LGBMClassifier"
+    assert section["serialization_format"] == "lightgbm_text"
+    assert section["classes"] == model.classes_.tolist()
+    loaded = mlserve.load_model(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_rejects_an_unknown_serialization_format(
+    seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, y = seed_data
+    with pytest.raises(InvalidParameterValue, match="serialization_format"):
+        flavor.save(_booster(X, y), tmp_path, serialization_format="skops")
+
+
+def test_rejects_an_unfitted_estimator(tmp_path: Path) -> None:
+    with pytest.raises(InvalidParameterValue, match="not fitted"):
+        flavor.save(lgb.LGBMClassifier(), tmp_path)
+
+
+def test_malformed_classes_are_refused(seed_data: tuple[Any, Any]) -> None:
+    X, y = seed_data
+    with pytest.raises(MalformedModel, match="classes"):
+        flavor.predictor(_booster(X, y), {"classes": "ab"})
+
+
+def test_can_save_only_lightgbm_models(seed_data: tuple[Any, Any]) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = seed_data
+    assert flavor.can_save(_booster(X, y))
+    assert flavor.can_save(lgb.LGBMRegressor())
+    assert not flavor.can_save(LogisticRegression().fit(X, y))
+    assert not flavor.can_save("model.lgb")
+
+
+def test_requirements_name_the_plugin_and_lightgbm(seed_data: tuple[Any, Any]) -> None:
+    X, y = seed_data
+    assert {"mlserve-lightgbm", "lightgbm"} <= set(flavor.requirements(_booster(X, y)))
+    assert "scikit-learn" in flavor.requirements(lgb.LGBMClassifier())
+
+
+def test_sklearn_api_model_is_saved_with_this_flavor_by_default(
+    seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, y = seed_data
+    mlserve.save_model(lgb.LGBMClassifier(n_estimators=2, **QUIET).fit(X, y), tmp_path / "m")
+    assert mlserve.load_model(tmp_path / "m").flavor == "lightgbm"
