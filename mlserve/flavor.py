@@ -201,15 +201,16 @@ class _Registry:
             if key in seen:  # one distribution visible twice on sys.path
                 continue
             seen.add(key)
+            where = f"{ep.name} = {ep.value}"  # how setup.cfg / pyproject.toml spell it
             try:
                 obj = ep.load()
             except Exception as exc:  # a plugin's import error must not stop the others
                 reason = f"import failed: {type(exc).__name__}: {exc}"
-                error: FlavorError | None = BrokenFlavor(ep.value, dist, reason)
+                error: FlavorError | None = BrokenFlavor(where, dist, reason)
                 obj = None
             else:
                 problem = _validate(obj, ep.name)
-                error = BrokenFlavor(ep.value, dist, problem) if problem else None
+                error = BrokenFlavor(where, dist, problem) if problem else None
             info = FlavorInfo(ep.name, ep.value, dist, version, None if error else obj, error)
             found.setdefault(ep.name, []).append(info)
         for name, infos in found.items():

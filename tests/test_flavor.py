@@ -1,0 +1,176 @@
+"""The flavor protocol, capabilities and the entry-point registry (validation, errors, choice)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from mlserve.errors import BrokenFlavor, FlavorNotFound, NoFlavorForModel
+from mlserve.flavor import (
+    ENTRY_POINT_GROUP,
+    LOADER_MODULES,
+    Capabilities,
+    Flavor,
+    flavor_for_object,
+    get_flavor,
+    list_flavors,
+    reset_registry,
+)
+from mlserve.flavors.python_function import flavor as python_function_flavor
+from mlserve.flavors.sklearn import flavor as sklearn_flavor
+
+
+class GoodFlavor:
+    name = "good"
+
+    def can_save(self, obj):
+        return isinstance(obj, bytes)
+
+    def save(self, obj, path, **options):
+        (path / "blob").write_bytes(obj)
+        return {"data": "blob"}
+
+    def load(self, path, section):
+        return (path / section["data"]).read_bytes()
+
+    def predictor(self, native, section):
+        raise NotImplementedError
+
+    def requirements(self, obj=None):
+        return []
+
+
+class RaisingCanSave(GoodFlavor):
+    name = "raising"
+
+    def can_save(self, obj):
+        raise RuntimeError("plugin bug")
+
+
+good = GoodFlavor()
+raising = RaisingCanSave()
+misnamed = GoodFlavor()
+
+
+def _ep(name: str, attr: str) -> EntryPoint:
+    return EntryPoint(name=name, value=f"{__name__}:{attr}", group=ENTRY_POINT_GROUP)
+
+
+@pytest.fixture
+def registry() -> Iterator[None]:
+    """A registry fed with entry points naming objects in this module."""
+    reset_registry(
+        lambda: [
+            _ep("good", "good"),
+            _ep("raising", "raising"),
+            _ep("klass", "GoodFlavor"),
+            _ep("misnamed", "misnamed"),
+            _ep("missing_attr", "no_such_attribute"),
+        ]
+    )
+    yield
+    reset_registry()
+
+
+def test_capabilities_are_a_frozen_dataclass() -> None:
+    caps = Capabilities(accepts_ndarray=True)
+    assert caps == Capabilities(True, True, False, False, False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        caps.batchable = True  # type: ignore[misc]
+
+
+def test_loader_module_table_is_fixed() -> None:
+    assert LOADER_MODULES["mlflow.sklearn"] == "sklearn"
+    assert LOADER_MODULES["mlflow.pyfunc.model"] == "python_function"
+    with pytest.raises(TypeError):
+        LOADER_MODULES["evil"] = "x"  # type: ignore[index]
+
+
+def test_builtin_flavors_satisfy_the_protocol() -> None:
+    assert isinstance(sklearn_flavor, Flavor)
+    assert isinstance(python_function_flavor, Flavor)
+    assert get_flavor("sklearn") is sklearn_flavor
+    assert get_flavor("python_function") is python_function_flavor
+
+
+def test_builtin_flavors_are_listed_with_their_distribution() -> None:
+    infos = {i.name: i for i in list_flavors()}
+    assert infos["sklearn"].distribution == "mlserve"
+    assert infos["sklearn"].entry_point == "mlserve.flavors.sklearn:flavor"
+    assert infos["sklearn"].ok and infos["python_function"].ok
+    assert infos["sklearn"].version
+
+
+@pytest.mark.usefixtures("registry")
+def test_valid_flavor_registers() -> None:
+    assert get_flavor("good") is good
+
+
+@pytest.mark.usefixtures("registry")
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("klass", "names the class GoodFlavor; it must name an instance"),
+        ("misnamed", "its name attribute is 'good', not the entry-point name 'misnamed'"),
+        ("missing_attr", "import failed: AttributeError"),
+    ],
+    ids=["class-not-instance", "name-mismatch", "import-error"],
+)
+def test_invalid_entry_points_are_broken(name: str, fragment: str) -> None:
+    with pytest.raises(BrokenFlavor) as info:
+        get_flavor(name)
+    assert fragment in info.value.reason
+    assert info.value.entry_point.startswith(f"{name} = {__name__}:")
+    assert get_flavor("good") is good  # the others still work
+
+
+@pytest.mark.usefixtures("registry")
+def test_list_flavors_reports_broken_ones() -> None:
+    infos = {i.name: i for i in list_flavors()}
+    assert sorted(infos) == ["good", "klass", "misnamed", "missing_attr", "raising"]
+    assert infos["good"].ok and infos["good"].flavor is good
+    assert not infos["klass"].ok and isinstance(infos["klass"].error, BrokenFlavor)
+    assert infos["klass"].flavor is None
+
+
+@pytest.mark.usefixtures("registry")
+def test_unknown_name_lists_the_usable_flavors() -> None:
+    with pytest.raises(FlavorNotFound) as info:
+        get_flavor("nope")
+    assert info.value.installed == ["good", "raising"]
+
+
+@pytest.mark.usefixtures("registry")
+def test_flavor_for_object_skips_a_raising_can_save() -> None:
+    assert flavor_for_object(b"abc") is good
+    with pytest.raises(NoFlavorForModel, match="builtins.int"):
+        flavor_for_object(3)
+
+
+def test_python_function_is_asked_last(seed_model) -> None:
+    class CallableEstimatorLike:
+        def __call__(self, x):
+            return x
+
+    assert flavor_for_object(seed_model) is sklearn_flavor
+    assert flavor_for_object(CallableEstimatorLike()) is python_function_flavor
+
+
+def test_discovery_happens_once() -> None:
+    calls = []
+
+    def source():
+        calls.append(1)
+        return [_ep("good", "good")]
+
+    reset_registry(source)
+    try:
+        get_flavor("good")
+        list_flavors()
+        get_flavor("good")
+        assert calls == [1]
+    finally:
+        reset_registry()
