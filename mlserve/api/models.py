@@ -17,7 +17,7 @@ from mlserve.flavor import PYFUNC_SECTION, Flavor, flavor_for_object, get_flavor
 from mlserve.mlmodel import Model
 from mlserve.mlmodel.example import save_input_example
 from mlserve.pyfunc import PyFuncModel
-from mlserve.schema import ModelSignature
+from mlserve.schema import ModelSignature, infer_signature
 from mlserve.store import resolve_model_uri
 
 __all__ = ["load_model", "save_model"]
@@ -58,8 +58,6 @@ def _copy_code(code_paths: Sequence[str | os.PathLike[str]], directory: Path) ->
 def _infer(flavor: Flavor, directory: Path, section: dict[str, Any], example: Any) -> Any:
     """MLflow infers the signature from the example and the model's prediction on it; the
     prediction runs on the model as saved, which also proves the saved files load."""
-    from mlserve.schema import infer_signature  # TODO(core): top level once schema exports it
-
     try:
         native = flavor.load(directory, section)
         output = flavor.predictor(native, section).predict(example.data, example.params)
