@@ -21,7 +21,7 @@ from mlserve.errors import SchemaMismatch
 from mlserve.schema._kinds import column_kind
 from mlserve.schema.types import ColSpec, DataType
 
-__all__ = ["Converter", "converter_for"]
+__all__ = ["Converter", "converter_for", "exact_dtype"]
 
 Converter = Callable[[pd.Series], Any]
 
@@ -190,6 +190,17 @@ class _Rules:
             except (ValueError, TypeError, OverflowError, Warning):
                 raise self.fail("a string that is not an ISO 8601 datetime") from None
         raise self.fail(column_kind(s))
+
+
+def exact_dtype(spec: ColSpec) -> np.dtype | None:
+    """The dtype a column of this spec may have and need no check of its values at all.
+
+    Numeric and boolean numpy dtypes cannot hold nulls (NaN is a valid float), so a matching
+    dtype settles it; strings, bytes and datetimes still need a null check, so ``None``.
+    """
+    if spec.type in (DataType.string, DataType.binary, DataType.datetime):
+        return None
+    return spec.type.to_numpy()
 
 
 def converter_for(spec: ColSpec, name: str) -> Converter:

@@ -10,19 +10,19 @@ already match comes back without copying any values. The rules are tabled in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from mlserve.errors import SchemaMismatch
-from mlserve.schema._columns import Converter, converter_for
+from mlserve.schema._columns import Converter, converter_for, exact_dtype
 from mlserve.schema._kinds import inferred_kind, value_kind
 from mlserve.schema.types import Schema, TensorSpec
 
 __all__ = ["SchemaEnforcer", "enforce_schema"]
 
-Data = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
+Data: TypeAlias = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
 
 
 def _quoted(names: list[str]) -> str:
@@ -64,8 +64,14 @@ class SchemaEnforcer:
                 for s, n in zip(specs, self._names, strict=True)
             ]
             self._required = {n for s, n in zip(specs, self._names, strict=True) if s.required}
+            # The dtype a column may already have to need no look at all (None: always look).
+            self._exact: list[np.dtype | None] = [exact_dtype(s) for s in specs]  # type: ignore[arg-type]
+            common = set(self._exact)
+            # When every column wants one numeric dtype, a whole ndarray is cast in one go.
+            self._uniform = common.pop() if len(common) == 1 else None
         # Positional data (ndarray, nested lists) gets the signature's names, as in MLflow.
-        self._frame_columns: list[Any] = self._names if self._named else list(range(len(specs)))
+        # A prebuilt Index: pandas builds a frame from one several times faster than from a list.
+        self._index = pd.Index(self._names if self._named else range(len(specs)))
 
     @property
     def input_dtypes(self) -> dict[str, np.dtype]:
@@ -112,7 +118,10 @@ class SchemaEnforcer:
             data = data.reshape(-1, 1)
         if data.ndim != 2 or data.shape[1] != width:
             raise SchemaMismatch(None, f"{width} columns", f"an array of shape {data.shape}")
-        return pd.DataFrame(data, columns=self._frame_columns, copy=False)
+        uniform = self._uniform
+        if uniform is not None and data.dtype != uniform and _castable(data.dtype, uniform):
+            data = data.astype(uniform)
+        return pd.DataFrame(data, columns=self._index, copy=False)
 
     @staticmethod
     def _build(build: Any, data: Any) -> Any:
@@ -121,52 +130,68 @@ class SchemaEnforcer:
         except (ValueError, TypeError) as exc:
             raise SchemaMismatch(None, "a table of columns", "rows of unequal length") from exc
 
-    def _locate(self, df: pd.DataFrame) -> list[Any]:
-        """The data's column label for each signature column (``None`` when missing)."""
+    def _locate(self, df: pd.DataFrame) -> list[int | None]:
+        """The data's column position for each signature column (``None`` when missing)."""
         labels = list(df.columns)
-        if labels == self._names:
-            return labels
-        if not self._named:
+        if labels == self._names or not self._named:
             if len(labels) != len(self._names):
                 raise SchemaMismatch(None, f"{len(self._names)} columns", f"{len(labels)} columns")
-            return labels
+            return list(range(len(labels)))
         # Integer labels match by their string form: "columns": [0, 1] meets a signature "0", "1".
-        by_name: dict[str, Any] = {}
+        by_name: dict[str, int] = {}
         duplicated: set[str] = set()
-        for label in labels:
+        for pos, label in enumerate(labels):
             key = label if isinstance(label, str) else str(label)
             if key in by_name:
                 duplicated.add(key)
-            by_name[key] = label
+            by_name[key] = pos
         wanted = [n for n in self._names if n in duplicated]
         if wanted:
             raise SchemaMismatch(wanted[0], "one column", "duplicate columns")
         return [by_name.get(n) for n in self._names]
 
     def _columns(self, df: pd.DataFrame) -> pd.DataFrame:
-        labels = self._locate(df)
-        missing = [n for n, lab in zip(self._names, labels, strict=True) if lab is None]
+        positions = self._locate(df)
+        missing = [n for n, pos in zip(self._names, positions, strict=True) if pos is None]
         missing_required = [n for n in missing if n in self._required]
         if missing_required:
             raise _missing("column", missing_required)
-        present = [(i, lab) for i, lab in enumerate(labels) if lab is not None]
-        chosen = [lab for _, lab in present]
-        out = df if chosen == list(df.columns) else df[chosen]
+        present = [(i, pos) for i, pos in enumerate(positions) if pos is not None]
+        chosen = [pos for _, pos in present]
+        # One dtypes lookup, then per column only a dtype comparison: a frame that already fits
+        # costs O(columns) and is returned as is.
+        dtypes = df.dtypes.tolist()
+        exact = self._exact
+        todo = [
+            j
+            for j, (i, pos) in enumerate(present)
+            if exact[i] is None or dtypes[pos] != exact[i]  # np.dtype == None means float64!
+        ]
+        out = df if chosen == list(range(df.shape[1])) else df.iloc[:, chosen]
         if self._named:
             names = [self._names[i] for i, _ in present]
-            if names != chosen:
-                out = out.set_axis(names, axis=1)
-        else:
-            names = chosen
-        changes: dict[Any, Any] = {}
-        for j, ((i, _), name) in enumerate(zip(present, names, strict=True)):
-            new = self._converters[i](out.iloc[:, j])
+            if names != list(out.columns):
+                full = len(names) == len(self._names)
+                out = out.set_axis(self._index if full else pd.Index(names), axis=1)
+        if not todo:
+            return out
+        uniform = self._uniform
+        if uniform is not None and all(
+            isinstance(dtypes[present[j][1]], np.dtype)
+            and _castable(dtypes[present[j][1]], uniform)
+            for j in todo
+        ):
+            # The common "JSON ints for a double model" case: one cast of the whole frame.
+            return out.astype(uniform)
+        changes: dict[int, Any] = {}
+        for j in todo:
+            new = self._converters[present[j][0]](out.iloc[:, j])
             if new is not None:
-                changes[name] = new
+                changes[j] = new
         if changes:
-            out = out.copy(deep=False) if out is df else out
-            for name, values in changes.items():
-                out[name] = values
+            out = out.copy(deep=False)
+            for j, values in changes.items():
+                out.isetitem(j, values)
         return out
 
     # -- tensor schemas --------------------------------------------------------------------
@@ -189,10 +214,13 @@ class SchemaEnforcer:
         missing = [n for n in self._names if n not in keyed]
         if missing:
             raise _missing("tensor", missing)
-        return {s.name: _tensor(s, keyed[s.name]) for s in specs}  # type: ignore[misc]
+        return {n: _tensor(s, keyed[n]) for n, s in zip(self._names, specs, strict=True)}
 
 
 def _castable(src: np.dtype, dst: np.dtype) -> bool:
+    """True for the casts that need no look at the values: safe casts and int -> float."""
+    if src.kind == "b" and dst.kind != "b":
+        return False  # numpy calls bool -> number safe; a signature does not
     if np.can_cast(src, dst, casting="safe"):
         return True
     # JSON numbers arrive as int64; any integer may fill a float tensor, as with columns.

@@ -225,10 +225,10 @@ class Schema:
     :class:`InvalidSignature` otherwise, or for an empty list.
     """
 
-    inputs: tuple[ColSpec, ...] | tuple[TensorSpec, ...] = field()
+    inputs: tuple[ColSpec | TensorSpec, ...] = field()
 
     def __init__(self, inputs: Iterable[ColSpec] | Iterable[TensorSpec]) -> None:
-        items = tuple(inputs)
+        items: tuple[ColSpec | TensorSpec, ...] = tuple(inputs)
         if not items:
             raise InvalidSignature("a schema needs at least one column or tensor")
         if not (
@@ -284,7 +284,7 @@ class Schema:
         """Build from the list form; raises :class:`InvalidSignature` if it is not one."""
         if not isinstance(items, list):
             raise InvalidSignature(f"a schema must be a JSON list, got {type(items).__name__}")
-        return cls([_spec_from_dict(x) for x in items])  # type: ignore[misc]
+        return cls([_spec_from_dict(x) for x in items])  # type: ignore[arg-type]
 
     @classmethod
     def from_json(cls, text: str) -> Schema:

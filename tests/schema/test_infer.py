@@ -273,3 +273,9 @@ def test_tensor_round_trip(array):
     assert restored == sig
     out = SchemaEnforcer(restored.inputs)(array)
     assert out is array
+
+
+def test_tz_aware_datetime_column():
+    stamps = pd.to_datetime(["2024-01-01T00:00:00+01:00"]).tz_convert("UTC")
+    sig = infer_signature(pd.DataFrame({"t": stamps}))
+    assert sig.inputs == Schema([ColSpec("datetime", "t")])
