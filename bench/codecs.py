@@ -98,20 +98,28 @@ def bodies(frame: pd.DataFrame) -> dict[str, tuple[str, bytes]]:
     }
 
 
-def mlflow_parser() -> Callable[[bytes, str, Any], Any] | None:
+def mlflow_parser() -> Callable[[bytes, str, Any, Schema], Any] | None:
+    """MLflow's parse (with the same signature) + schema enforcement + predictions_to_json."""
     try:
+        from mlflow.models.utils import _enforce_schema
         from mlflow.pyfunc import scoring_server as ss
-        from mlflow.utils.proto_json_utils import dataframe_from_parsed_json  # noqa: F401
+        from mlflow.types import Schema as MlflowSchema
     except ImportError:
         return None
+    schemas: dict[str, Any] = {}
 
-    def parse(body: bytes, content_type: str, predictions: Any) -> Any:
+    def parse(body: bytes, content_type: str, predictions: Any, schema: Schema) -> Any:
+        key = schema.to_json()
+        if key not in schemas:
+            schemas[key] = MlflowSchema.from_json(key)
+        mschema = schemas[key]
         text = body.decode("utf-8")
         if content_type == "text/csv":
-            data = ss.parse_csv_input(io.StringIO(text))
+            data = ss.parse_csv_input(io.StringIO(text), schema=mschema)
         else:
             raw, _ = ss._split_data_and_params(text)
-            data = ss.infer_and_parse_data(raw)
+            data = ss.infer_and_parse_data(raw, mschema)
+        data = _enforce_schema(data, mschema)
         out = io.StringIO()
         ss.predictions_to_json(predictions, out)
         return data
@@ -141,7 +149,8 @@ def main() -> None:
         f"  {'predict':>11}  {'codec/predict':>7}"
     )
     print(header + ("  mlflow parse+encode" if mlflow_parse else ""))
-    for backend in ("orjson", "stdlib"):
+    backends = ("orjson", "stdlib") if _json.backend() == "orjson" else ("stdlib",)
+    for backend in backends:
         _json.set_backend(backend)
         print(f"-- JSON backend: {backend}")
         for n in ROWS:
@@ -151,12 +160,14 @@ def main() -> None:
             encode = per_call(lambda p=preds: encode_predictions(p))
             decoder = RequestDecoder(tensor)
             for fmt_name, (ctype, body) in bodies(frame).items():
-                if backend == "stdlib" and fmt_name == "csv":
+                if backend != backends[0] and fmt_name == "csv":
                     continue
                 decode = per_call(lambda b=body, c=ctype, d=decoder: d.decode(b, c))
                 extra = ""
                 if mlflow_parse is not None:
-                    t = per_call(lambda b=body, c=ctype, p=preds: mlflow_parse(b, c, p))
+                    t = per_call(
+                        lambda b=body, c=ctype, p=preds, s=tensor: mlflow_parse(b, c, p, s)
+                    )
                     extra = f"  {fmt(t)}"
                 row(f"seed {fmt_name}", n, decode, encode, predict, extra)
         for n in ROWS:
@@ -165,13 +176,15 @@ def main() -> None:
             preds = np.random.default_rng(2).normal(size=n)
             encode = per_call(lambda p=preds: encode_predictions(p))
             for fmt_name in ("dataframe_split", "dataframe_records", "csv"):
-                if backend == "stdlib" and fmt_name == "csv":
+                if backend != backends[0] and fmt_name == "csv":
                     continue
                 ctype, body = bodies(frame)[fmt_name]
                 decode = per_call(lambda b=body, c=ctype, d=decoder: d.decode(b, c))
                 extra = ""
                 if mlflow_parse is not None:
-                    t = per_call(lambda b=body, c=ctype, p=preds: mlflow_parse(b, c, p))
+                    t = per_call(
+                        lambda b=body, c=ctype, p=preds, s=schema: mlflow_parse(b, c, p, s)
+                    )
                     extra = f"  {fmt(t)}"
                 row(f"mixed20 {fmt_name}", n, decode, encode, None, extra)
 
