@@ -1,0 +1,397 @@
+"""Benchmark mlserve's server against ``mlflow models serve`` on the same models and payloads.
+
+    python bench/run.py [--quick] [--mlflow-python /path/to/venv/bin/python]
+
+Builds the benchmark models, saves them with mlserve (and, when an MLflow Python is found, with
+MLflow), starts each server on a free 127.0.0.1 port, drives both with the same load tool and the
+same bodies, and prints the tables. Every process it starts is stopped by pid at the end. See
+bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import bench_models
+import loadgen
+import processes
+import report
+from bench_models import BenchModel, Payload
+
+HERE = Path(__file__).resolve().parent
+
+# (payload kind, rows, concurrency)
+Case = tuple[str, int, int]
+ONE_ROW: tuple[Case, ...] = (("json", 1, 1), ("json", 1, 16))
+ALL_CASES: tuple[Case, ...] = (
+    *ONE_ROW,
+    ("json", 1000, 1),
+    ("json", 1000, 16),
+    ("csv", 10000, 1),
+    ("csv", 10000, 16),
+)
+BATCH_FLAGS = ["--max-batch-size", "64", "--threads", "16"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One server configuration and the cases run against it."""
+
+    model: str
+    workers: int
+    cases: tuple[Case, ...]
+    batching: bool = False  # ours only: BATCH_FLAGS on
+
+    @property
+    def sides(self) -> tuple[str, ...]:
+        return ("ours",) if self.batching else ("ours", "mlflow")
+
+
+FULL = (
+    Plan("seed_rf", 1, ONE_ROW),
+    Plan("lr20", 1, ALL_CASES),
+    Plan("lr20", 2, ALL_CASES),
+    Plan("seed_rf", 2, ONE_ROW),
+    Plan("seed_rf", 2, ONE_ROW, batching=True),
+    Plan("pipeline", 1, (("json", 1, 1), ("json", 1000, 16))),
+    Plan("big", 1, (("json", 1, 1),)),
+    Plan("big", 2, (("json", 1, 16),)),
+)
+QUICK = (
+    Plan("seed_rf", 1, (("json", 1, 1),)),
+    Plan("lr20", 1, ALL_CASES),
+    Plan("lr20", 2, ONE_ROW),
+    Plan("seed_rf", 2, (("json", 1, 16),)),
+    Plan("seed_rf", 2, (("json", 1, 16),), batching=True),
+    Plan("big", 2, (("json", 1, 1),)),
+)
+
+
+def find_mlflow_python(arg: str | None) -> str | None:
+    """--mlflow-python, else $MLSERVE_BENCH_MLFLOW_PYTHON, else the Python of `mlflow` on PATH."""
+    if arg:
+        return arg
+    if env := os.environ.get("MLSERVE_BENCH_MLFLOW_PYTHON"):
+        return env
+    exe = shutil.which("mlflow")
+    if exe is None:
+        return None
+    first = Path(exe).read_bytes()[:200].split(b"\n", 1)[0]
+    if first.startswith(b"#!"):
+        return first[2:].decode().strip().split()[0]
+    return None
+
+
+def mlflow_versions(python: str) -> dict[str, str] | None:
+    code = (
+        "import json, mlflow, sklearn; print(json.dumps([mlflow.__version__, sklearn.__version__]))"
+    )
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return None
+    mlflow_v, sklearn_v = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"mlflow": mlflow_v, "sklearn": sklearn_v}
+
+
+def server_argv(side: str, plan: Plan, model_dir: Path, port: int, mlflow_python: str | None):
+    if side == "ours":
+        argv = [sys.executable, "-m", "mlserve.server", "-m", str(model_dir), "-p", str(port)]
+        argv += ["-w", str(plan.workers)]
+        return argv + (BATCH_FLAGS if plan.batching else [])
+    assert mlflow_python
+    return [
+        mlflow_python, "-m", "mlflow", "models", "serve", "-m", str(model_dir), "-p", str(port),
+        "-h", "127.0.0.1", "--env-manager", "local", "-w", str(plan.workers),
+    ]  # fmt: skip
+
+
+def server_env(side: str, mlflow_python: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("MLSERVE_TRACKING_URI", None)
+    if side == "mlflow":
+        # MLflow starts `uvicorn` by name through bash, so its venv's bin must come first.
+        bindir = str(Path(mlflow_python or "").parent)
+        env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+        env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+        env["DO_NOT_TRACK"] = "true"
+    return env
+
+
+def predictions(body: bytes) -> list | None:
+    try:
+        return json.loads(body)["predictions"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class Bench:
+    """State of one run: the models, payloads, servers, and what was measured."""
+
+    def __init__(self, args: argparse.Namespace, workdir: Path, mlflow_python: str | None):
+        self.args, self.workdir, self.mlflow_python = args, workdir, mlflow_python
+        self.seconds = args.seconds
+        self.warmup = 0.0 if args.quick else 1.0
+        self.tool = "wrk" if loadgen.wrk_available() and args.load_tool != "python" else "python"
+        self.models: dict[str, BenchModel] = {}
+        self.dirs: dict[tuple[str, str], Path] = {}
+        self.bodies: dict[tuple[str, str, int], tuple[Payload, Path]] = {}
+        self.cases: list[report.CaseResult] = []
+        self.starts: list[report.StartResult] = []
+        self.answers: dict[tuple[str, str, str], list | None] = {}
+        self.live: list[processes.Server] = []
+
+    def log(self, msg: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+    # -- preparation ---------------------------------------------------------------------------
+
+    def prepare(self, plans: tuple[Plan, ...]) -> None:
+        names = sorted({p.model for p in plans}, key=list(bench_models.BUILDERS).index)
+        for name in names:
+            self.log(f"building {name}")
+            bm = self.models[name] = bench_models.BUILDERS[name]()
+            path = self.workdir / "ours" / name
+            bench_models.save_ours(bm, path)
+            self.dirs["ours", name] = path
+        for plan in plans:
+            for kind, rows, _ in plan.cases:
+                key = (plan.model, kind, rows)
+                if key not in self.bodies:
+                    p = bench_models.payload(self.models[plan.model], kind, rows)
+                    path = self.workdir / "payloads" / f"{plan.model}-{kind}-{rows}.body"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(p.body)
+                    self.bodies[key] = (p, path)
+        if self.mlflow_python:
+            self.log("saving MLflow copies (in the MLflow Python)")
+            source = bench_models.dump_for_mlflow(list(self.models.values()), self.workdir)
+            out = subprocess.run(
+                [self.mlflow_python, str(HERE / "mlflow_side.py"), str(source),
+                 str(self.workdir / "mlflow")],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            source.unlink()
+            if out.returncode != 0:
+                raise RuntimeError(f"saving MLflow models failed:\n{out.stderr[-2000:]}")
+            info = json.loads(out.stdout.strip().splitlines()[-1])
+            for name, path in info["models"].items():
+                self.dirs["mlflow", name] = Path(path)
+
+    # -- one server ----------------------------------------------------------------------------
+
+    def run_plan(self, plan: Plan, side: str) -> None:
+        port = processes.free_port()
+        tag = f"{side} {plan.model} -w {plan.workers}{' batching' if plan.batching else ''}"
+        argv = server_argv(side, plan, self.dirs[side, plan.model], port, self.mlflow_python)
+        logfile = self.workdir / "logs" / f"{side}-{plan.model}-w{plan.workers}-{port}.log"
+        logfile.parent.mkdir(exist_ok=True)
+        self.log(f"starting {tag} on port {port}")
+        server = processes.Server(tag, argv, server_env(side, self.mlflow_python), port, logfile)
+        self.live.append(server)
+        try:
+            self._measure(plan, side, server)
+        finally:
+            server.stop()
+            self.live.remove(server)
+
+    def _measure(self, plan: Plan, side: str, server: processes.Server) -> None:
+        one = bench_models.payload(self.models[plan.model], "json", 1)
+        first = server.wait_first_200(one.body, one.content_type, timeout=180)
+        # Memory at rest: every worker up and done loading, one 1-row request served.
+        ws = server.wait_workers(plan.workers)
+        start = report.StartResult(side, plan.model, plan.workers, first)
+        start.idle = [m for w in ws if (m := processes.memory(w.pid))]
+        start.tree_pss_idle = processes.tree_pss(server.proc.pid)
+        if not plan.batching:
+            self.starts.append(start)
+        for kind, rows, conc in plan.cases:
+            payload, path = self.bodies[plan.model, kind, rows]
+            status, body = server.request(
+                "POST", "/invocations", payload.body, payload.content_type
+            )
+            preds = predictions(body)
+            if status != 200 or preds is None or len(preds) != rows:
+                raise RuntimeError(
+                    f"{server.label}: {payload.name} answered {status}: {body[:300]!r}"
+                )
+            self.answers[side, plan.model, payload.name] = preds
+            case = self._case(plan, payload, conc)
+            if self.warmup:
+                self._load(server, payload, path, conc, self.warmup)
+            watch = processes.CpuWatch(server.proc.pid, ws)
+            result = self._load(server, payload, path, conc, self.seconds)
+            split, foreign = watch.stop()
+            case.foreign_cpu = max(case.foreign_cpu, foreign)
+            if side == "ours":
+                case.ours, case.ours_cpu_split = result, split
+            else:
+                case.theirs, case.theirs_cpu_split = result, split
+            self.log(
+                f"  {tag_of(plan, side)} {payload.name} c={conc}: {result.rps:,.1f} req/s, "
+                f"p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, errors {result.errors}, "
+                f"foreign CPU {foreign:.0%}"
+            )
+        start.after = [m for w in ws if (m := processes.memory(w.pid))]
+        start.tree_pss_after = processes.tree_pss(server.proc.pid)
+
+    def _case(self, plan: Plan, payload: Payload, conc: int) -> report.CaseResult:
+        flags = " ".join(BATCH_FLAGS) if plan.batching else ""
+        for c in self.cases:
+            if (c.model, c.workers, c.label, c.concurrency, c.batching) == (
+                plan.model, plan.workers, payload.name, conc, flags,
+            ):  # fmt: skip
+                return c
+        c = report.CaseResult(plan.model, plan.workers, payload.name, payload.rows, conc)
+        c.batching = flags
+        self.cases.append(c)
+        return c
+
+    def _load(self, server, payload: Payload, path: Path, conc: int, seconds: float):
+        if self.tool == "wrk":
+            return loadgen.run_wrk(
+                server.port, path, payload.content_type, conc, seconds, threads=2
+            )
+        return loadgen.run_python(server.port, payload.body, payload.content_type, conc, seconds)
+
+    def stop_all(self) -> None:
+        for server in list(self.live):
+            server.stop()
+            self.live.remove(server)
+
+
+def tag_of(plan: Plan, side: str) -> str:
+    return f"{side:6} {plan.model} w{plan.workers}{' batching' if plan.batching else ''}"
+
+
+def load_average() -> float:
+    return os.getloadavg()[0]
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer cases, 1 s runs (~1-2 min)")
+    parser.add_argument(
+        "--seconds", type=float, help="length of each timed run (default 3, quick 1)"
+    )
+    parser.add_argument("--mlflow-python", help="Python of a venv with mlflow installed")
+    parser.add_argument("--no-mlflow", action="store_true", help="measure ours only")
+    parser.add_argument("--load-tool", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--only", help="comma-separated model names to keep (e.g. lr20,big)")
+    parser.add_argument("--workdir", help="where models, bodies and logs go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--json", help="also write the raw results to this file")
+    args = parser.parse_args(argv)
+    args.seconds = args.seconds or (1.0 if args.quick else 3.0)
+    if args.load_tool == "wrk" and not loadgen.wrk_available():
+        parser.error("wrk is not installed (apt-get install wrk)")
+
+    plans = QUICK if args.quick else FULL
+    if args.only:
+        keep = set(args.only.split(","))
+        plans = tuple(p for p in plans if p.model in keep)
+    mlflow_python = None if args.no_mlflow else find_mlflow_python(args.mlflow_python)
+    versions = mlflow_versions(mlflow_python) if mlflow_python else None
+    if mlflow_python and versions is None:
+        print(
+            f"warning: {mlflow_python} cannot import mlflow; measuring ours only", file=sys.stderr
+        )
+        mlflow_python = None
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="mlserve-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    bench = Bench(args, workdir, mlflow_python)
+    began = time.perf_counter()
+    try:
+        bench.prepare(plans)
+        for plan in plans:
+            for side in plan.sides:
+                if side == "mlflow" and not mlflow_python:
+                    continue
+                bench.run_plan(plan, side)
+    finally:
+        bench.stop_all()
+        if not args.keep and not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    import sklearn
+
+    import mlserve
+
+    info = machine()
+    print("\n## Benchmark: mlserve vs mlflow models serve\n")
+    print(
+        f"Machine: {info['nproc']} CPUs, {info['cpu']}, Linux {info['kernel']}, "
+        f"Python {info['python']}. mlserve {mlserve.__version__}, scikit-learn "
+        f"{sklearn.__version__}; MLflow: "
+        + (f"{versions['mlflow']} (scikit-learn {versions['sklearn']})" if versions else "n/a")
+        + f". Load tool: {bench.tool}; {args.seconds:g} s per run"
+        + ("" if args.quick else " after a 1 s warm-up")
+        + f"; total {time.perf_counter() - began:.0f} s.\n"
+    )
+    for name in sorted({p.model for p in plans}):
+        print(f"- {name}: {bench.models[name].description}")
+    print("\n### Throughput and latency\n")
+    print(report.load_table(bench.cases))
+    if any(c.batching for c in bench.cases):
+        print(f"\n### Adaptive batching (ours: {' '.join(BATCH_FLAGS)})\n")
+        print(report.batching_table(bench.cases))
+    print("\n### Cold start and memory\n")
+    print(report.start_table(bench.starts))
+    agree = [
+        (model, name)
+        for (side, model, name), preds in bench.answers.items()
+        if side == "ours" and ("mlflow", model, name) in bench.answers
+        and bench.answers["mlflow", model, name] != preds
+    ]  # fmt: skip
+    if mlflow_python:
+        print(
+            "\nPredictions identical on both sides for every payload."
+            if not agree
+            else f"\nPredictions DIFFER for: {agree}"
+        )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "mlflow": versions,
+                    "tool": bench.tool,
+                    "seconds": args.seconds,
+                    "cases": [asdict(c) for c in bench.cases],
+                    "starts": [asdict(s) for s in bench.starts],
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
