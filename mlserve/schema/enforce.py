@@ -29,6 +29,10 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(repr(n) for n in names)
 
 
+def _count(n: int) -> str:
+    return f"{n} column" if n == 1 else f"{n} columns"
+
+
 def _missing(noun: str, names: list[str]) -> SchemaMismatch:
     if len(names) == 1:
         return SchemaMismatch(None, f"required {noun} {names[0]!r}", "it missing")
@@ -101,7 +105,7 @@ class SchemaEnforcer:
         width = len(self._names)
         if isinstance(data, pd.Series):
             if width != 1:
-                raise SchemaMismatch(None, f"{width} columns", "a single column (a Series)")
+                raise SchemaMismatch(None, _count(width), "a single column (a Series)")
             return data.to_frame(name=self._names[0])
         if isinstance(data, Mapping):
             if data and all(np.ndim(v) == 0 for v in data.values()):
@@ -117,7 +121,7 @@ class SchemaEnforcer:
         if data.ndim == 1 and width == 1:
             data = data.reshape(-1, 1)
         if data.ndim != 2 or data.shape[1] != width:
-            raise SchemaMismatch(None, f"{width} columns", f"an array of shape {data.shape}")
+            raise SchemaMismatch(None, _count(width), f"an array of shape {data.shape}")
         uniform = self._uniform
         if uniform is not None and data.dtype != uniform and _castable(data.dtype, uniform):
             data = data.astype(uniform)
@@ -135,7 +139,7 @@ class SchemaEnforcer:
         labels = list(df.columns)
         if labels == self._names or not self._named:
             if len(labels) != len(self._names):
-                raise SchemaMismatch(None, f"{len(self._names)} columns", f"{len(labels)} columns")
+                raise SchemaMismatch(None, _count(len(self._names)), _count(len(labels)))
             return list(range(len(labels)))
         # Integer labels match by their string form: "columns": [0, 1] meets a signature "0", "1".
         by_name: dict[str, int] = {}

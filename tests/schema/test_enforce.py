@@ -286,7 +286,7 @@ def test_unnamed_column_schema_is_positional():
     assert list(enforce_schema(np.array([[1, 2]]), schema).columns) == [0, 1]
     with pytest.raises(SchemaMismatch) as info:
         enforce_schema(pd.DataFrame({"x": [1]}), schema)
-    assert (info.value.expected, info.value.found) == ("2 columns", "1 columns")
+    assert (info.value.expected, info.value.found) == ("2 columns", "1 column")
 
 
 # -- tensors ---------------------------------------------------------------------------------
