@@ -257,6 +257,10 @@ class AdaptiveBatcher:
             raise pending.error
         return pending.result
 
+    def __call__(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """Same as :meth:`submit`, so a batcher can stand in for a ``predict`` callable."""
+        return self.submit(data, params)
+
     def close(self, timeout: float | None = None) -> None:
         """Stop accepting requests and wait (up to ``timeout`` s) for queued ones to finish."""
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -134,6 +134,13 @@ def test_alone_request_runs_at_once_in_the_callers_thread() -> None:
     assert batcher.stats.merged_requests == 0
 
 
+def test_batcher_is_a_drop_in_predict_callable() -> None:
+    model = FakeModel()
+    batcher = AdaptiveBatcher(model.predict, max_batch_rows=8)
+    np.testing.assert_array_equal(batcher(rows(4), {"scale": 2}), [80])
+    assert model.calls[0].params == {"scale": 2}
+
+
 def test_concurrent_requests_are_merged_split_and_kept_in_order() -> None:
     model = FakeModel()
     batcher = AdaptiveBatcher(model.predict, max_batch_rows=64)
