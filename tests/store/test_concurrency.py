@@ -26,21 +26,27 @@ pytestmark = pytest.mark.slow
 
 N_PROCESSES = 6
 
-# each writer fits a model that always predicts its own number, so a version can be traced back
-# to the process that registered it
+# each writer logs a model that always predicts its own number, so a version can be traced back
+# to the process that registered it (a python_function model: importing sklearn in six processes
+# would dominate the test's time)
 WRITER = textwrap.dedent(
     """
-    import os, sys, time
+    import sys, time
     from pathlib import Path
-    import numpy as np
-    from sklearn.dummy import DummyClassifier
     import mlserve
+    import mlserve.api.models  # warm every import before the race starts
+
+
+    class Constant(mlserve.PythonModel):
+        def __init__(self, marker):
+            self.marker = marker
+
+        def predict(self, context, model_input, params=None):
+            return [self.marker] * len(model_input)
+
 
     marker, sync = int(sys.argv[1]), Path(sys.argv[2])
-    model = DummyClassifier(strategy="constant", constant=marker).fit(
-        np.zeros((4, 1)), [marker, marker + 100, marker, marker]
-    )
-    import mlserve.api.models  # warm every import before the race starts
+    model = Constant(marker)
     (sync / f"ready-{marker}").touch()
     while not (sync / "go").exists():
         time.sleep(0.002)
@@ -96,13 +102,11 @@ def test_concurrent_registrations_get_distinct_consecutive_versions(tmp_path: Pa
 CRASHER = textwrap.dedent(
     """
     import os, signal, sys
-    from sklearn.dummy import DummyClassifier
-    import numpy as np
     import mlserve
     from mlserve.store.artifacts import LocalArtifactStore
 
     where = sys.argv[1]
-    model = DummyClassifier(strategy="constant", constant=7).fit(np.zeros((2, 1)), [7, 8])
+    model = lambda model_input: [7] * len(model_input)
     original_write = LocalArtifactStore.write_bytes
     original_publish = LocalArtifactStore.publish_dir
 
@@ -132,13 +136,14 @@ def _crash(tmp_path: Path, root: Path, where: str) -> None:
     assert proc.returncode == -9, proc.stderr.decode()
 
 
-def _good_version(root: Path) -> int:
-    from sklearn.dummy import DummyClassifier
+def _one(model_input: object) -> list[int]:
+    return [1] * len(model_input)  # type: ignore[arg-type]
 
-    model = DummyClassifier(strategy="constant", constant=1).fit(np.zeros((2, 1)), [1, 2])
+
+def _good_version(root: Path) -> int:
     mlserve.set_tracking_uri(root)
     try:
-        info = mlserve.log_model(model, "model", registered_model_name="Crashy")
+        info = mlserve.log_model(_one, "model", registered_model_name="Crashy")
     finally:
         mlserve.set_tracking_uri(None)
     assert info.registered_model_version is not None
