@@ -13,6 +13,7 @@ within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the ar
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -31,8 +32,8 @@ __all__ = ["ACCESS_LOG_FORMAT", "check_address", "load_app", "run_gunicorn", "se
 
 logger = logging.getLogger("mlserve.server")
 
-# time, client, request line, status, response bytes, duration in seconds
-ACCESS_LOG_FORMAT = '%(t)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss'
+# time, worker pid, client, request line, status, response bytes, duration in seconds
+ACCESS_LOG_FORMAT = '%(t)s %(p)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss'
 
 
 def serve(config: ServerConfig) -> int:
@@ -173,7 +174,20 @@ def run_gunicorn(app: ScoringApp, config: ServerConfig) -> int:
         signal.siginterrupt(signal.SIGINT, False)
 
     def worker_exit(server: Any, worker: Any) -> None:
+        if os.getpid() != worker.pid:
+            return  # gunicorn also calls this in the arbiter, for a worker already gone
         app.close()
+        # Last thing a worker runs: exit now, with the status gunicorn was exiting with, as
+        # multiprocessing does in forked children. The parent's atexit handlers are not the
+        # worker's to run, and freeing the model's heap object by object delays a restart or
+        # a shutdown by seconds.
+        exiting = sys.exc_info()[1]
+        status = exiting.code if isinstance(exiting, SystemExit) else (1 if exiting else 0)
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(status if isinstance(status, int) else (0 if status is None else 1))
 
     options = gunicorn_options(config)
     options.update(when_ready=when_ready, post_worker_init=post_worker_init,

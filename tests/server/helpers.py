@@ -141,7 +141,26 @@ def rss_bytes(pid: int) -> int:
 
 
 def server_command(*args: str) -> list[str]:
+    """``python -m mlserve.server ARGS``."""
     return [sys.executable, "-m", "mlserve.server", *args]
+
+
+# ``mlserve ARGS`` with only the commands under test (the full CLI needs every helper's module)
+_CLI = """
+import argparse, sys
+from mlserve.cli import serve, predict
+parser = argparse.ArgumentParser(prog="mlserve")
+sub = parser.add_subparsers(dest="command", required=True)
+serve.add_parser(sub)
+predict.add_parser(sub)
+args = parser.parse_args()
+sys.exit(args.func(args))
+"""
+
+
+def cli_command(*args: str) -> list[str]:
+    """The ``mlserve`` command line (``mlserve ARGS``), with this interpreter."""
+    return [sys.executable, "-c", _CLI, *args]
 
 
 def server_env(**extra: str) -> dict[str, str]:
@@ -153,7 +172,7 @@ def server_env(**extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def start_server(
-    log_dir: Path, *args: str, env: dict[str, str] | None = None, module: str = "mlserve.server"
+    log_dir: Path, *args: str, env: dict[str, str] | None = None, command: list[str] | None = None
 ) -> Iterator[Server]:
     """Start a server with ``args`` (``-p 0`` is added unless a port is given) and yield it
     once ``/ping`` answers; stop it by PID afterwards."""
@@ -162,7 +181,7 @@ def start_server(
     argv = list(args)
     if "-p" not in argv and "--port" not in argv:
         argv += ["-p", "0"]
-    command = [sys.executable, "-m", *module.split(), *argv]
+    command = [*(command or server_command()), *argv]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, cwd=log_dir, env=env or server_env()

@@ -1,0 +1,359 @@
+"""The production runner, through real ``python -m mlserve.server`` processes on 127.0.0.1:
+the seed request, every route and error over HTTP, workers, signals, limits and deadlines."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import requests
+
+import mlserve
+
+from .helpers import (
+    SEED_BODY,
+    SEED_ROWS,
+    Server,
+    cli_command,
+    rss_bytes,
+    server_env,
+    start_server,
+)
+
+MiB = 1024 * 1024
+ACCESS_LINE = re.compile(
+    r'<(?P<pid>\d+)> 127\.0\.0\.1 "(?P<method>[A-Z]+) (?P<path>\S+) HTTP/1\.1" '
+    r"(?P<status>\d{3}) (?P<size>\d+) (?P<seconds>\d+\.\d+)s"
+)
+
+
+@pytest.fixture(scope="module")
+def seed_server(tmp_path_factory: pytest.TempPathFactory, registry: Path) -> Server:  # type: ignore[misc]
+    """The seed scenario: ``models:/MyRandomForest/latest`` from a tracking store, 2 workers."""
+    log_dir = tmp_path_factory.mktemp("seed-server")
+    args = ("-m", "models:/MyRandomForest/latest", "--tracking-uri", str(registry), "-w", "2")
+    with start_server(log_dir, *args) as server:
+        yield server
+
+
+def _expected(seed_model) -> list[int]:  # type: ignore[no-untyped-def]
+    return seed_model.predict(np.array(SEED_ROWS)).tolist()
+
+
+def _raw_request(url: str, head: bytes, body: bytes = b"") -> tuple[socket.socket, bytes]:
+    """Send ``head`` and ``body`` on a new socket and read the first response (headers and a
+    Content-Length body); returns the still-open socket and the raw response."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    sock.sendall(head + body)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    headers, _, rest = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: (\d+)", headers)[1])  # type: ignore[index]
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return sock, headers + b"\r\n\r\n" + rest
+
+
+def _status_and_json(raw: bytes) -> tuple[int, dict]:
+    headers, _, body = raw.partition(b"\r\n\r\n")
+    return int(headers.split()[1]), json.loads(body)
+
+
+# -- the seed scenario and the routes -------------------------------------------------------
+
+
+def test_seed_request(seed_server: Server, seed_model, registry: Path) -> None:  # type: ignore[no-untyped-def]
+    response = requests.post(seed_server.url + "/invocations", json=SEED_BODY, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"predictions": _expected(seed_model)}
+    # the same answer as load_model(...).predict in process
+    mlserve.set_tracking_uri(str(registry))
+    try:
+        model = mlserve.load_model("models:/MyRandomForest/latest")
+    finally:
+        mlserve.set_tracking_uri(None)
+    frame = pd.DataFrame(SEED_ROWS, columns=[0, 1, 2, 3])
+    assert response.json()["predictions"] == model.predict(frame).tolist()
+
+
+def test_routes(seed_server: Server) -> None:
+    url = seed_server.url
+    assert requests.get(url + "/ping", timeout=10).json() == {"status": "ok"}
+    assert requests.get(url + "/health", timeout=10).json() == {"status": "ok"}
+    assert requests.get(url + "/version", timeout=10).json() == {"version": mlserve.__version__}
+    meta = requests.get(url + "/metadata", timeout=10).json()
+    assert meta["model_uri"] == "models:/MyRandomForest/latest"
+    assert meta["run_id"] and meta["artifact_path"] == "random-forest-model"
+    assert "sklearn" in meta["flavors"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "code"),
+    [
+        ("GET", "/missing", {}, None, 404, "ENDPOINT_NOT_FOUND"),
+        ("GET", "/invocations", {}, None, 405, "BAD_REQUEST"),
+        ("POST", "/invocations", {"Content-Type": "text/plain"}, b"{}", 415, "BAD_REQUEST"),
+        ("POST", "/invocations", {}, b"{}", 415, "BAD_REQUEST"),
+        ("POST", "/invocations", {"Content-Type": "application/json"}, b"{", 400, "BAD_REQUEST"),
+        (
+            "POST",
+            "/invocations",
+            {"Content-Type": "application/json"},
+            b'{"dataframe_split": {"columns": [0], "data": [["x"]]}}',
+            400,
+            "BAD_REQUEST",
+        ),
+    ],
+    ids=["404", "405", "415-text", "415-missing", "400-json", "400-model-raises"],
+)
+def test_error_statuses(
+    seed_server: Server,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes | None,
+    status: int,
+    code: str,
+) -> None:
+    # requests adds no Content-Type of its own for raw bytes
+    response = requests.request(
+        method, seed_server.url + path, headers=headers, data=body, timeout=10
+    )
+    assert response.status_code == status
+    assert response.headers["Content-Type"] == "application/json"
+    payload = response.json()
+    assert payload["error_code"] == code
+    assert set(payload) == {"error_code", "message"}
+
+
+def test_keep_alive(seed_server: Server) -> None:
+    host, port = seed_server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    body = json.dumps(SEED_BODY)
+    sockets = []
+    for _ in range(3):
+        conn.request("POST", "/invocations", body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.getheader("Connection") == "keep-alive"
+        response.read()
+        sockets.append(conn.sock)
+    assert sockets[0] is not None and all(s is sockets[0] for s in sockets)
+    conn.close()
+
+
+def test_access_log(seed_server: Server) -> None:
+    requests.get(seed_server.url + "/ping?probe=access-log", timeout=10)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = [m for m in ACCESS_LINE.finditer(seed_server.log()) if "access-log" in m["path"]]
+        if lines:
+            break
+        time.sleep(0.05)
+    assert lines, seed_server.log()
+    line = lines[0]
+    assert (line["method"], line["status"]) == ("GET", "200")
+    assert int(line["pid"]) in seed_server.workers()
+    assert float(line["seconds"]) < 5
+
+
+def test_two_workers_serve_concurrent_requests(seed_server: Server, seed_model) -> None:  # type: ignore[no-untyped-def]
+    assert len(seed_server.workers()) == 2
+
+    def post(_: int) -> tuple[int, list[int]]:
+        with requests.Session() as session:
+            responses = [
+                session.post(seed_server.url + "/invocations", json=SEED_BODY, timeout=20)
+                for _ in range(5)
+            ]
+        return responses[-1].status_code, responses[-1].json()["predictions"]
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(post, range(16)))
+    assert results == [(200, _expected(seed_model))] * 16
+
+
+@pytest.mark.slow
+def test_413_for_a_200_mib_body_without_reading_it(seed_server: Server) -> None:
+    """200 MiB announced and streamed: answered 413 from the header; the workers' memory
+    does not grow by anything like the body."""
+    workers = seed_server.workers()
+    before = sum(rss_bytes(pid) for pid in workers)
+    head = (
+        b"POST /invocations HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(200 * MiB).encode() + b"\r\n\r\n"
+    )
+    chunk = b"1" * MiB  # the same MiB is sent over and over: the test holds no 200 MiB either
+    sock, raw = _raw_request(seed_server.url, head, chunk)
+    status, payload = _status_and_json(raw)
+    assert status == 413
+    assert payload["error_code"] == "RESOURCE_EXHAUSTED"
+    sent = MiB
+    try:
+        while sent < 200 * MiB:
+            sock.sendall(chunk)
+            sent += MiB
+    except OSError:
+        pass  # the server closed the connection instead of swallowing 200 MiB: good
+    finally:
+        sock.close()
+    after = sum(rss_bytes(pid) for pid in workers)
+    assert after - before < 20 * MiB, (before, after, sent)
+    assert requests.get(seed_server.url + "/ping", timeout=10).status_code == 200
+
+
+# -- workers, signals -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_killed_worker_is_replaced_and_service_continues(
+    tmp_path: Path, seed_model_dir: Path, seed_model
+) -> None:  # type: ignore[no-untyped-def]
+    with start_server(tmp_path, "-m", str(seed_model_dir), "-w", "2") as server:
+        victim, survivor = server.wait_workers(2)
+        os.kill(victim, signal.SIGKILL)
+        for _ in range(10):  # served meanwhile, by the survivor or the replacement
+            response = requests.post(server.url + "/invocations", json=SEED_BODY, timeout=10)
+            assert response.json() == {"predictions": _expected(seed_model)}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            pids = server.workers()
+            if len(pids) == 2 and victim not in pids:
+                break
+            time.sleep(0.05)
+        assert survivor in pids and victim not in pids and len(pids) == 2
+        response = requests.post(server.url + "/invocations", json=SEED_BODY, timeout=10)
+        assert response.status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stop_signal_finishes_the_request_in_flight(
+    tmp_path: Path, sleepy_model_dir: Path, sig: int
+) -> None:
+    with start_server(tmp_path, "-m", str(sleepy_model_dir)) as server:
+        result: dict[str, requests.Response] = {}
+
+        def slow() -> None:
+            result["response"] = requests.post(
+                server.url + "/invocations", json={"instances": [[1.5]]}, timeout=20
+            )
+
+        client = threading.Thread(target=slow)
+        client.start()
+        time.sleep(0.5)  # the request is in the model now
+        server.proc.send_signal(sig)
+        client.join(20)
+        assert result["response"].status_code == 200
+        assert result["response"].json() == {"predictions": [1.5]}
+        assert server.proc.wait(20) == 0
+        with pytest.raises(requests.ConnectionError):
+            requests.get(server.url + "/ping", timeout=2)
+
+
+# -- limits and deadlines -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_deadline_and_chunked_limit(tmp_path: Path, sleepy_model_dir: Path) -> None:
+    args = ("-m", str(sleepy_model_dir), "-t", "0.5", "--max-body-size", "1MiB")
+    with start_server(tmp_path, *args) as server:
+        started = time.monotonic()
+        response = requests.post(
+            server.url + "/invocations", json={"instances": [[1.5]]}, timeout=20
+        )
+        assert response.status_code == 504
+        assert response.json()["error_code"] == "DEADLINE_EXCEEDED"
+        assert time.monotonic() - started < 1.4
+
+        # a chunked body with no length is cut off at the limit
+        def chunks():  # type: ignore[no-untyped-def]
+            for _ in range(8):
+                yield b"1" * MiB
+
+        try:
+            response = requests.post(
+                server.url + "/invocations",
+                data=chunks(),
+                headers={"Content-Type": "application/json"},
+                timeout=20,
+            )
+        except requests.ConnectionError:
+            pytest.fail("the server dropped the connection instead of answering 413")
+        assert response.status_code == 413
+        assert response.json()["error_code"] == "RESOURCE_EXHAUSTED"
+
+        time.sleep(1.2)  # the abandoned prediction finishes in the background
+        response = requests.post(server.url + "/invocations", json={"instances": [[0]]}, timeout=20)
+        assert response.status_code == 200
+
+
+# -- start-up failures: one line, no traceback ----------------------------------------------
+
+
+def _fails(tmp_path: Path, *args: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlserve.server", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=server_env(),
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert "Traceback" not in proc.stderr
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_startup_failures_are_one_line(tmp_path: Path, registry: Path) -> None:
+    line = _fails(tmp_path, "-m", "models:/NoSuchModel/1", "--tracking-uri", str(registry))
+    assert line.startswith("mlserve: error:") and "NoSuchModel" in line
+    line = _fails(tmp_path, "-m", str(tmp_path / "nowhere"))
+    assert line.startswith("mlserve: error:")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "MLmodel").write_text("flavors: [not, a, mapping\n")
+    assert _fails(tmp_path, "-m", str(broken)).startswith("mlserve: error:")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        line = _fails(tmp_path, "-m", str(broken), "-p", port)
+    assert "Cannot listen on 127.0.0.1:" + port in line
+    usage = subprocess.run(
+        [sys.executable, "-m", "mlserve.server"], capture_output=True, text=True, env=server_env()
+    )
+    assert usage.returncode == 2
+    assert (
+        usage.stderr.strip()
+        .splitlines()[-1]
+        .endswith("a model URI is required: -m URI or MLSERVE_MODEL_URI")
+    )
+
+
+@pytest.mark.slow
+def test_mlserve_serve_is_the_same_server(tmp_path: Path, seed_model_dir: Path, seed_model) -> None:  # type: ignore[no-untyped-def]
+    env = server_env(MLSERVE_MODEL_URI=str(seed_model_dir), MLSERVE_THREADS="2")
+    with start_server(tmp_path, env=env, command=cli_command("serve")) as server:
+        response = requests.post(server.url + "/invocations", json=SEED_BODY, timeout=10)
+        assert response.json() == {"predictions": _expected(seed_model)}
+        assert "1 worker(s) x 2 thread(s)" in server.log()
