@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ __all__ = [
     "encode_predictions",
 ]
 
-ModelInput = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
+ModelInput: TypeAlias = "pd.DataFrame | np.ndarray | dict[str, np.ndarray]"
 
 
 @dataclass(frozen=True)

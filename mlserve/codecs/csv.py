@@ -51,7 +51,7 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
             frame = pd.read_csv(
                 io.BytesIO(body),
                 encoding="utf-8",
-                dtype=text_cols,  # type: ignore[arg-type]
+                dtype=text_cols,
                 engine="c",
             )
     except pd.errors.EmptyDataError as exc:

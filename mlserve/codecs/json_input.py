@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ PARAMS_KEY = "params"
 _ACCEPTED = (*INPUT_KEYS, PARAMS_KEY)
 _SPLIT_KEYS = frozenset({"columns", "data", "index"})
 
-Decoded = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
+Decoded: TypeAlias = "pd.DataFrame | np.ndarray | dict[str, np.ndarray]"
 
 
 def _kind(value: object) -> str:
@@ -187,24 +187,23 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
 def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     """``inputs``/``instances`` for a column signature: always a DataFrame."""
     if isinstance(value, dict):
-        names = list(value)
+        keys = list(value)
         cols = [v if isinstance(v, list) else [v] for v in value.values()]
         lengths = set(map(len, cols))
         if len(lengths) > 1:
             raise PayloadError(f"the lists in '{where}' have unequal lengths {sorted(lengths)[:5]}")
-        return frame_from_columns(names, cols, plan, nrows=lengths.pop() if lengths else 0)
-    if not isinstance(value, list):
-        value = [value]
+        return frame_from_columns(keys, cols, plan, nrows=lengths.pop() if lengths else 0)
+    rows: list[Any] = value if isinstance(value, list) else [value]
     names = list(plan.names) if plan.names else None
-    if value and not isinstance(value[0], list):
+    if rows and not isinstance(rows[0], list):
         if plan.single_column is None and len(plan.by_position) != 1:
             raise SchemaMismatch(
                 None, f"rows of {len(plan.names or plan.by_position)} values", "a flat list"
             )
-        return frame_from_columns(names or [0], [value], plan, nrows=len(value))
-    width = len(value[0]) if value else len(names or ())
+        return frame_from_columns(names or [0], [rows], plan, nrows=len(rows))
+    width = len(rows[0]) if rows else len(names or ())
     if names is not None and width != len(names):
         raise SchemaMismatch(
             None, f"rows of {len(names)} values ({', '.join(names)})", f"rows of {width} values"
         )
-    return frame_from_rows(value, names, plan, where)
+    return frame_from_rows(rows, names, plan, where)
