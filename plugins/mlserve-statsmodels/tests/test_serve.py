@@ -1,0 +1,27 @@
+"""statsmodels results served by a real ``python -m mlserve.server`` answer as statsmodels does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+import mlserve
+
+
+@pytest.mark.slow
+def test_served_predictions_equal_statsmodels(
+    data: pd.DataFrame, tmp_path: Path, serve: Any, post: Any
+) -> None:
+    results = smf.ols("y ~ a + b + c", data=data).fit()
+    features = data[["a", "b", "c"]]
+    mlserve.save_model(results, tmp_path / "m", input_example=features.iloc[:3])
+    rows = features.iloc[:20]
+    payload = {"dataframe_records": rows.to_dict(orient="records")}
+    with serve(tmp_path / "m") as base:
+        predictions = post(base, payload)
+    np.testing.assert_allclose(predictions, results.predict(rows).to_numpy(), rtol=1e-12)
