@@ -79,7 +79,7 @@ def _time(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _table(header: Sequence[str], rows: list[Sequence[object]]) -> None:
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     cells = [list(header), *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     for row in cells:

@@ -18,14 +18,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlserve.errors import (
     AliasNotFound,
     ArtifactNotFound,
-    InvalidParameterValue,
     ModelVersionNotFound,
     RegisteredModelNotFound,
     ResourceAlreadyExists,
@@ -33,6 +31,7 @@ from mlserve.errors import (
 from mlserve.store._files import now_ms, read_yaml, str_dict, write_yaml, yaml_bytes
 from mlserve.store.artifacts import ArtifactStore, LocalArtifactStore
 from mlserve.store.names import validate_alias, validate_model_name
+from mlserve.store.records import ModelVersion, RegisteredModel, name_filter
 from mlserve.store.runs import RunStore
 from mlserve.store.tracking import resolve_tracking_root
 from mlserve.uri import LocalURI, RegistryURI, RunsURI, parse_model_uri
@@ -43,41 +42,6 @@ _MODELS = "models"
 _RUNS = "runs"
 _VERSION_FILE = re.compile(r"^([1-9][0-9]*)\.yaml$")
 _NUMBERED = re.compile(r"^([1-9][0-9]*)\.")
-_FILTER = re.compile(r"^\s*name\s*(=|!=|LIKE|ILIKE)\s*'((?:[^']|'')*)'\s*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """One published version of a registered model.
-
-    ``source`` is the URI it was registered from, ``storage_location`` the store key of the model
-    directory it resolves to; both never change. ``description``, ``tags`` and ``aliases`` may.
-    """
-
-    name: str
-    version: int
-    source: str
-    storage_location: str
-    run_id: str | None
-    creation_timestamp: int
-    last_updated_timestamp: int
-    description: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: tuple[str, ...] = ()
-    status: str = "READY"
-
-
-@dataclass(frozen=True)
-class RegisteredModel:
-    """A registered model: its name, metadata, aliases and highest version."""
-
-    name: str
-    creation_timestamp: int
-    last_updated_timestamp: int
-    description: str = ""
-    tags: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, int] = field(default_factory=dict)
-    latest_version: int | None = None
 
 
 class Registry:
@@ -168,7 +132,7 @@ class Registry:
         """
         names = self.names()
         if filter_string and filter_string.strip():
-            keep = _name_filter(filter_string)
+            keep = name_filter(filter_string)
             names = [n for n in names if keep(n)]
         return [self.get_registered_model(n) for n in names]
 
@@ -228,21 +192,29 @@ class Registry:
     ) -> ModelVersion:
         """Publish the next version of ``name`` pointing at the model at ``source``.
 
-        ``source`` may be any model URI. ``runs:/`` sources are referenced in place (run
-        artifacts never change); ``models:/`` sources reuse the storage of the version they name;
-        plain paths and ``file://`` are copied into the registry so the version cannot change
-        under its readers. The registered model must exist (``RegisteredModelNotFound``); the
-        source must hold an MLmodel file (``ArtifactNotFound``, ``RunNotFound``, ...).
+        ``source`` may be any model URI. Run artifacts (``runs:/``, or a ``models:/`` version
+        that points at one) are referenced in place, since they never change; anything else
+        (plain paths, ``file://``, another model's registry copy) is copied into the registry so
+        the version cannot change under its readers. The registered model must exist
+        (``RegisteredModelNotFound``); the source must hold an MLmodel file (``ArtifactNotFound``,
+        ``RunNotFound``, ...).
         """
         self._record(name)
         source = os.fspath(source)
         storage, source_run, local = self._storage_for(source)
-        number = self._claim_version(name)
+        staging = None
         if local is not None:  # not a run artifact: copy it in so the version cannot change
-            storage = self._key(name, "artifacts", str(number))
-            staging = self.store.staging_dir(storage)
+            # copied before the number is claimed, so a failed copy burns no version number
+            staging = self.store.staging_dir(self._key(name, "artifacts", "new"))
             try:
                 shutil.copytree(local, staging, dirs_exist_ok=True)
+            except BaseException:
+                self.store.discard(staging)
+                raise
+        number = self._claim_version(name)
+        if staging is not None:
+            storage = self._key(name, "artifacts", str(number))
+            try:
                 self.store.publish_dir(staging, storage)
             finally:
                 self.store.discard(staging)
@@ -255,8 +227,11 @@ class Registry:
             "run_id": run_id or source_run,
             "creation_timestamp": now,
         }
-        meta = {"description": description or "", "tags": str_dict(tags)}
-        meta["last_updated_timestamp"] = now
+        meta = {
+            "description": description or "",
+            "tags": str_dict(tags),
+            "last_updated_timestamp": now,
+        }
         # metadata first: the version becomes visible with its pointer, already complete
         write_yaml(self.store, self._key(name, "versions", f"{number}.meta.yaml"), meta)
         write_yaml(self.store, self._key(name, "versions", f"{number}.yaml"), pointer)
@@ -412,21 +387,3 @@ class Registry:
         if not (path / "MLmodel").is_file():
             raise ArtifactNotFound(f"{uri} -> {version.source}")
         return path
-
-
-def _name_filter(filter_string: str) -> Any:
-    match = _FILTER.match(filter_string)
-    if match is None:
-        raise InvalidParameterValue(
-            f"Unsupported filter {filter_string!r}: use name = '...', name != '...', "
-            "name LIKE '...' or name ILIKE '...'."
-        )
-    op, value = match.group(1).upper(), match.group(2).replace("''", "'")
-    if op == "=":
-        return lambda n: n == value
-    if op == "!=":
-        return lambda n: n != value
-    pattern = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in value)
-    flags = re.IGNORECASE if op == "ILIKE" else 0
-    regex = re.compile(f"^{pattern}$", flags | re.DOTALL)
-    return lambda n: regex.match(n) is not None
