@@ -178,13 +178,16 @@ class CpuWatch:
 class Server:
     """One server process tree started in its own session, with its log in a file."""
 
-    def __init__(self, label: str, argv: list[str], env: dict[str, str], port: int, log: Path):
+    def __init__(
+        self, label: str, argv: list[str], env: dict[str, str], port: int, log: Path, cwd: Path
+    ) -> None:
         self.label, self.argv, self.port, self.log = label, argv, port, log
         self._log_file = log.open("wb")
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             argv,
             env=env,
+            cwd=cwd,  # nothing from the caller's directory can shadow a server's imports
             stdin=subprocess.DEVNULL,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,

@@ -196,7 +196,8 @@ class Bench:
         logfile = self.workdir / "logs" / f"{side}-{plan.model}-w{plan.workers}-{port}.log"
         logfile.parent.mkdir(exist_ok=True)
         self.log(f"starting {tag} on port {port}")
-        server = processes.Server(tag, argv, server_env(side, self.mlflow_python), port, logfile)
+        env = server_env(side, self.mlflow_python)
+        server = processes.Server(tag, argv, env, port, logfile, cwd=self.workdir)
         self.live.append(server)
         try:
             self._measure(plan, side, server)
