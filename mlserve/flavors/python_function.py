@@ -40,9 +40,11 @@ class _FunctionModel(PythonModel):
 
     def __init__(self, func: Callable[..., Any]) -> None:
         self.func = func
+        # inspected once, at save time, never per request
+        self.takes_params = predict_call(func).takes_params
 
     def predict(self, model_input: Any, params: Any = None) -> Any:  # type: ignore[override]
-        if predict_call(self.func).takes_params:
+        if self.takes_params:
             return self.func(model_input, params=params)
         return self.func(model_input)
 
