@@ -9,6 +9,7 @@ than memory can be scored. JSON is one document and is read whole.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -125,23 +126,24 @@ def predict_file(
     rows = 0
     columnar: dict[str, list[Any]] | None = None
     opened = False
-    for chunk, count in _csv_chunks(source, chunk_rows):
-        decoded = decoder.decode(chunk, content_type)
-        output = model.predict(decoded.data, decoded.params)
-        predictions = json.loads(encode_predictions(output))["predictions"]
-        if isinstance(predictions, dict):
-            # a columnar output (one list per output column) is one JSON object: gather it
-            columnar = columnar if columnar is not None else {}
-            for key, values in predictions.items():
-                columnar.setdefault(key, []).extend(_as_list(values))
-        else:
-            for item in _as_list(predictions):
-                out.write(b", " if opened else b'{"predictions": [')
-                out.write(json.dumps(item, allow_nan=False).encode())
-                opened = True
-        rows += count
-        if progress is not None:
-            progress.update(rows)
+    with contextlib.closing(_csv_chunks(source, chunk_rows)) as chunks:
+        for chunk, count in chunks:
+            decoded = decoder.decode(chunk, content_type)
+            output = model.predict(decoded.data, decoded.params)
+            predictions = json.loads(encode_predictions(output))["predictions"]
+            if isinstance(predictions, dict):
+                # a columnar output (one list per output column) is one JSON object: gather it
+                columnar = columnar if columnar is not None else {}
+                for key, values in predictions.items():
+                    columnar.setdefault(key, []).extend(_as_list(values))
+            else:
+                for item in _as_list(predictions):
+                    out.write(b", " if opened else b'{"predictions": [')
+                    out.write(json.dumps(item, allow_nan=False).encode())
+                    opened = True
+            rows += count
+            if progress is not None:
+                progress.update(rows)
     if columnar is not None:
         out.write(json.dumps({"predictions": columnar}, allow_nan=False).encode())
     else:
@@ -161,26 +163,28 @@ def _csv_chunks(source: IO[bytes], chunk_rows: int) -> Iterator[tuple[bytes, int
     one row; each chunk repeats the header.
     """
     text = io.TextIOWrapper(source, encoding="utf-8", newline="")
-    reader = csv.reader(text)
-    header = next(reader, None)
-    if header is None:
-        return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    count = 0
-    for row in reader:
-        if count == 0:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow(header)
-        writer.writerow(row)
-        count += 1
-        if count == chunk_rows:
+    try:
+        reader = csv.reader(text)
+        header = next(reader, None)
+        if header is None:
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        count = 0
+        for row in reader:
+            if count == 0:
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerow(header)
+            writer.writerow(row)
+            count += 1
+            if count == chunk_rows:
+                yield buffer.getvalue().encode("utf-8"), count
+                count = 0
+        if count:
             yield buffer.getvalue().encode("utf-8"), count
-            count = 0
-    if count:
-        yield buffer.getvalue().encode("utf-8"), count
-    text.detach()  # the caller closes the underlying file
+    finally:
+        text.detach()  # the caller closes the underlying file
 
 
 def _content_type_for(path: str | None) -> str:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from mlserve import PyFuncModel
+    from mlserve.server.batching import AdaptiveBatcher
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_TIMEOUT", "ScoringApp", "create_app"]
 
@@ -134,7 +135,9 @@ class ScoringApp:
             signature.params if signature is not None else None,
             enforce=False,  # PyFuncModel.predict enforces the signature, once
         )
-        self._predict = _make_predict(model, max_batch_size, max_batch_delay_ms)
+        #: the AdaptiveBatcher merging concurrent requests, or None when batching is off
+        self.batcher: AdaptiveBatcher | None
+        self._predict, self.batcher = _make_predict(model, max_batch_size, max_batch_delay_ms)
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
         self._documents = {
             "ping": b'{"status": "ok"}',
@@ -221,9 +224,8 @@ class ScoringApp:
     def close(self) -> None:
         """Release the prediction threads (and the batcher). The app must not be used after."""
         self._pool.close()
-        close = getattr(self._predict, "close", None)
-        if close is not None:
-            close()
+        if self.batcher is not None:
+            self.batcher.close()
 
 
 class _TooLarge(HTTPException):
@@ -261,25 +263,33 @@ def _error_response(answer: ErrorAnswer) -> Response:
 
 def _make_predict(
     model: PyFuncModel, max_batch_size: int, max_batch_delay_ms: float
-) -> Callable[[Any, dict | None], Any]:
-    """The predict callable requests go through: batched, serialized, or the model's own."""
-    capabilities = getattr(model, "capabilities", None)
-    if max_batch_size > 0 and capabilities is not None and capabilities.batchable:
-        from mlserve.server.batching import AdaptiveBatcher  # once, at start-up
+) -> tuple[Callable[[Any, dict | None], Any], AdaptiveBatcher | None]:
+    """The predict callable requests go through, and the batcher when there is one.
 
-        return AdaptiveBatcher(
-            model.predict, max_batch_rows=max_batch_size, max_delay_ms=max_batch_delay_ms
-        )
-    if capabilities is not None and not capabilities.thread_safe:
-        lock = threading.Lock()
-
-        def predict_serialized(data: Any, params: dict | None) -> Any:
-            with lock:
-                return model.predict(data, params)
-
-        return predict_serialized
+    A model whose flavor does not declare thread-safe predictions gets a lock (the request
+    threads would otherwise call it concurrently); batching applies on top, for flavors that
+    declare row-wise batchable predictions.
+    """
+    capabilities = model.capabilities
 
     def predict(data: Any, params: dict | None) -> Any:
         return model.predict(data, params)
 
-    return predict
+    if not capabilities.thread_safe:
+        lock = threading.Lock()
+
+        def predict(data: Any, params: dict | None) -> Any:
+            with lock:
+                return model.predict(data, params)
+
+    if max_batch_size <= 0:
+        return predict, None
+    if not capabilities.batchable:
+        logger.info("Batching is off: the model's flavor does not declare batchable predictions.")
+        return predict, None
+    from mlserve.server.batching import AdaptiveBatcher  # once, at start-up
+
+    batcher = AdaptiveBatcher(
+        predict, max_batch_rows=max_batch_size, max_delay_ms=max_batch_delay_ms
+    )
+    return batcher.submit, batcher

@@ -3,6 +3,7 @@ and every error answered as ``{"error_code", "message"}`` JSON with its status."
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import json
 import logging
@@ -260,3 +261,24 @@ def test_streamed_body_over_the_limit_is_cut_off(seed_client: Client) -> None:
 def test_create_app_rejects_bad_limits(seed_model_dir: Path, options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         create_app(mlserve.load_model(seed_model_dir), **options)
+
+
+def test_batching_is_wired_for_batchable_models(seed_model_dir: Path, seed_model) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(mlserve.load_model(seed_model_dir), max_batch_size=64, threads=8)
+    assert app.batcher is not None
+    expected = seed_model.predict(np.array(SEED_ROWS)).tolist()
+
+    def post(_: int) -> list[int]:
+        return Client(app).post("/invocations", json=SEED_BODY).json["predictions"]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(post, range(32))) == [expected] * 32
+    assert app.batcher.stats.requests == 32
+    app.close()
+
+
+def test_batching_is_off_for_models_that_do_not_declare_it(sleepy_model_dir: Path) -> None:
+    app = create_app(mlserve.load_model(sleepy_model_dir), max_batch_size=64)
+    assert app.batcher is None
+    assert Client(app).post("/invocations", json={"instances": [[0]]}).status_code == 200
+    app.close()

@@ -299,6 +299,18 @@ def test_deadline_and_chunked_limit(tmp_path: Path, sleepy_model_dir: Path) -> N
         assert response.status_code == 413
         assert response.json()["error_code"] == "RESOURCE_EXHAUSTED"
 
+        # a client that stalls in the middle of its body cannot hold a thread past the deadline
+        head = (
+            b"POST /invocations HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100\r\n\r\n"
+        )
+        started = time.monotonic()
+        sock, raw = _raw_request(server.url, head, b'{"instances"')
+        sock.close()
+        status, payload = _status_and_json(raw)
+        assert (status, payload["error_code"]) == (408, "DEADLINE_EXCEEDED")
+        assert time.monotonic() - started < 1.4
+
         time.sleep(1.2)  # the abandoned prediction finishes in the background
         response = requests.post(server.url + "/invocations", json={"instances": [[0]]}, timeout=20)
         assert response.status_code == 200

@@ -1,0 +1,155 @@
+"""``mlserve predict``: JSON and CSV files (CSV streamed in chunks), stdin, stdout, errors; with
+real saved sklearn models."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlserve
+from mlserve.cli import predict
+from mlserve.errors import InvalidParameterValue, MlserveError, SchemaMismatch
+
+
+def _run(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="mlserve")
+    predict.add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["predict", *argv])
+    return args.func(args)
+
+
+@pytest.fixture(scope="module")
+def seed_dir(tmp_path_factory: pytest.TempPathFactory, seed_model) -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("cli-models") / "seed"
+    mlserve.save_model(seed_model, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def typed_dir(tmp_path_factory: pytest.TempPathFactory, seed_model, seed_data) -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("cli-models") / "typed"
+    X, _ = seed_data
+    mlserve.save_model(seed_model, path, input_example=pd.DataFrame(X[:2], columns=list("abcd")))
+    return path
+
+
+def _csv(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_json_file_to_output_file(tmp_path: Path, seed_dir: Path, seed_model, seed_data) -> None:  # type: ignore[no-untyped-def]
+    X, _ = seed_data
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps({"inputs": X[:10].tolist()}))
+    out = tmp_path / "out.json"
+    assert _run("-m", str(seed_dir), "-i", str(source), "-o", str(out)) == 0
+    assert json.loads(out.read_text()) == {"predictions": seed_model.predict(X[:10]).tolist()}
+    assert not (tmp_path / "out.json.partial").exists()
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 100, 10_000], ids=["1", "7", "exact", "one-chunk"])
+def test_csv_is_streamed_in_chunks(
+    tmp_path: Path, typed_dir: Path, seed_model, seed_data, chunk_rows: int
+) -> None:  # type: ignore[no-untyped-def]
+    X, _ = seed_data
+    source = _csv(tmp_path / "in.csv", pd.DataFrame(X, columns=list("abcd")))
+    out = tmp_path / "out.json"
+    _run("-m", str(typed_dir), "-i", str(source), "-o", str(out), "--chunk-rows", str(chunk_rows))
+    assert json.loads(out.read_text()) == {"predictions": seed_model.predict(X).tolist()}
+
+
+def test_csv_quoted_newlines_stay_in_one_row(tmp_path: Path) -> None:
+    def echo(frame):  # type: ignore[no-untyped-def]
+        return frame["text"].str.len().to_numpy()
+
+    model_dir = tmp_path / "echo"
+    mlserve.save_model(echo, model_dir, flavor="python_function")
+    source = tmp_path / "in.csv"
+    source.write_text('text,n\n"two\nlines",1\nplain,2\n"a,b",3\n')
+    out = tmp_path / "out.json"
+    _run("-m", str(model_dir), "-i", str(source), "-o", str(out), "--chunk-rows", "1")
+    assert json.loads(out.read_text()) == {"predictions": [9, 5, 3]}
+
+
+def test_columnar_output_is_gathered_across_chunks(tmp_path: Path) -> None:
+    def two_outputs(frame):  # type: ignore[no-untyped-def]
+        x = frame["x"].to_numpy(dtype=float)
+        return {"double": x * 2, "square": x * x}
+
+    model_dir = tmp_path / "two"
+    mlserve.save_model(two_outputs, model_dir, flavor="python_function")
+    source = _csv(tmp_path / "in.csv", pd.DataFrame({"x": [1.0, 2.0, 3.0]}))
+    out = tmp_path / "out.json"
+    _run("-m", str(model_dir), "-i", str(source), "-o", str(out), "--chunk-rows", "2")
+    assert json.loads(out.read_text()) == {
+        "predictions": {"double": [2.0, 4.0, 6.0], "square": [1.0, 4.0, 9.0]}
+    }
+
+
+def test_stdin_to_stdout(
+    monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    seed_dir: Path,
+    seed_model,
+) -> None:  # type: ignore[no-untyped-def]
+    rows = [[0.1, -0.2, 0.3, -0.4], [0.5, 0.6, -0.7, 0.8]]
+    body = json.dumps({"dataframe_split": {"columns": [0, 1, 2, 3], "data": rows}}).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(body)))
+    assert _run("-m", str(seed_dir), "--no-progress") == 0
+    printed = json.loads(capsysbinary.readouterr().out)
+    assert printed == {"predictions": seed_model.predict(np.array(rows)).tolist()}
+
+
+def test_stdin_csv_with_content_type(
+    monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
+    typed_dir: Path,
+    seed_model,
+    seed_data,
+) -> None:  # type: ignore[no-untyped-def]
+    X, _ = seed_data
+    text = pd.DataFrame(X[:5], columns=list("abcd")).to_csv(index=False).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text)))
+    _run("-m", str(typed_dir), "--content-type", "text/csv; charset=utf-8", "--chunk-rows", "2")
+    printed = json.loads(capsysbinary.readouterr().out)
+    assert printed == {"predictions": seed_model.predict(X[:5]).tolist()}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "extra", "error", "match"),
+    [
+        ("in.txt", "1,2", [], InvalidParameterValue, "--content-type"),
+        ("in.csv", "a,b\n1,2\n", [], SchemaMismatch, "'c'"),
+        ("in.json", "{nope", [], MlserveError, "Invalid request body"),
+        ("in.csv", "a,b,c,d\n1,2,3,4\n", ["--chunk-rows", "0"], InvalidParameterValue, "chunk"),
+    ],
+    ids=["unknown-suffix", "schema-mismatch", "bad-json", "bad-chunk-rows"],
+)
+def test_errors_are_mlserve_errors(
+    tmp_path: Path,
+    typed_dir: Path,
+    name: str,
+    content: str,
+    extra: list[str],
+    error: type,
+    match: str,
+) -> None:
+    source = tmp_path / name
+    source.write_text(content)
+    out = tmp_path / "out.json"
+    with pytest.raises(error, match=match):
+        _run("-m", str(typed_dir), "-i", str(source), "-o", str(out), *extra)
+    assert not out.exists() and not (tmp_path / "out.json.partial").exists()
+
+
+def test_missing_input_file(tmp_path: Path, seed_dir: Path) -> None:
+    with pytest.raises(MlserveError, match=r"nowhere\.json"):
+        _run("-m", str(seed_dir), "-i", str(tmp_path / "nowhere.json"))
