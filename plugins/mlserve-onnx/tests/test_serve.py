@@ -1,0 +1,35 @@
+"""The seed model as ONNX, served by a real ``python -m mlserve.server``, answers as
+ONNX Runtime does (and with the labels scikit-learn gives)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+import mlserve
+
+
+@pytest.mark.slow
+def test_served_predictions_equal_onnxruntime(
+    seed_data: tuple[Any, Any], tmp_path: Path, serve: Any, post: Any
+) -> None:
+    from skl2onnx import to_onnx
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = seed_data
+    rf = RandomForestClassifier(random_state=42).fit(X, y)
+    graph = to_onnx(rf, X[:1].astype(np.float32), options={id(rf): {"zipmap": False}})
+    mlserve.save_model(graph, tmp_path / "m", input_example=X[:3])
+    rows = X[:20]
+    payload = {"dataframe_split": {"columns": [0, 1, 2, 3], "data": rows.tolist()}}
+    with serve(tmp_path / "m") as base:
+        predictions = post(base, payload)
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, probabilities = session.run(None, {"X": rows.astype(np.float32)})
+    np.testing.assert_array_equal(predictions["label"], label)
+    np.testing.assert_array_equal(predictions["label"], rf.predict(rows))
+    np.testing.assert_allclose(predictions["probabilities"], probabilities, rtol=1e-6)
