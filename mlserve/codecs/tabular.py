@@ -58,6 +58,17 @@ def _infer(values: Sequence[Any]) -> Any:
     return pd.Series(list(values), dtype=None if values else object).array
 
 
+def _as_float(values: Any, dtype: np.dtype, name: str | None) -> np.ndarray | None:
+    """``values`` as a float array of ``dtype``; None when they are not all numbers."""
+    try:
+        with np.errstate(over="raise"):
+            return np.asarray(values, dtype=dtype)
+    except (FloatingPointError, OverflowError) as exc:
+        raise SchemaMismatch(name, f"{dtype.name} values", "a number out of range") from exc
+    except (ValueError, TypeError):
+        return None  # strings, objects, ragged nesting: someone else names what was found
+
+
 def _narrow_int(arr: np.ndarray, rule: ColumnRule) -> np.ndarray:
     target = rule.dtype
     assert target is not None
@@ -96,10 +107,10 @@ def coerce_column(values: Sequence[Any] | np.ndarray, rule: ColumnRule) -> Any:
     """
     kind = rule.kind
     if kind == "float":
-        try:
-            return np.asarray(values, dtype=rule.dtype)
-        except (ValueError, TypeError):
-            pass  # strings, objects: let the enforcer name what it found
+        assert rule.dtype is not None
+        floats = _as_float(values, rule.dtype, rule.name)
+        if floats is not None:
+            return floats
     elif kind == "binary":
         if isinstance(values, np.ndarray) and values.dtype.kind not in "OUT":
             return values
@@ -201,10 +212,9 @@ def to_array(data: object, dtype: np.dtype | None, where: str) -> np.ndarray:
     :class:`PayloadError` for ragged nesting.
     """
     if dtype is not None and dtype.kind == "f":
-        try:
-            return np.asarray(data, dtype=dtype)
-        except (ValueError, TypeError):
-            pass
+        floats = _as_float(data, dtype, None)
+        if floats is not None:
+            return floats
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError) as exc:
