@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mlserve.api.client import MlserveClient
     from mlserve.api.models import load_model, save_model
     from mlserve.api.tracking import (
         active_run,
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
         set_tracking_uri,
         start_run,
     )
-    from mlserve.api.client import MlserveClient
     from mlserve.errors import MlserveError
     from mlserve.flavor import Capabilities, Flavor, get_flavor, list_flavors
     from mlserve.mlmodel import Model, ModelInfo
@@ -73,7 +73,39 @@ _EXPORTS: dict[str, str] = {
     "start_run": "mlserve.api.tracking",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "Capabilities",
+    "ColSpec",
+    "DataType",
+    "Flavor",
+    "MlserveClient",
+    "MlserveError",
+    "Model",
+    "ModelInfo",
+    "ModelSignature",
+    "ParamSchema",
+    "ParamSpec",
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "Schema",
+    "TensorSpec",
+    "__version__",
+    "active_run",
+    "end_run",
+    "get_flavor",
+    "get_tracking_uri",
+    "infer_signature",
+    "list_flavors",
+    "load_model",
+    "log_model",
+    "log_param",
+    "register_model",
+    "save_model",
+    "set_tag",
+    "set_tracking_uri",
+    "start_run",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def _isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Run every test in its own directory so the default ./mlruns never lands in the repo."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLSERVE_TRACKING_URI", raising=False)
+    yield
+    # the tracking URI and the active run are process-global: leave neither to the next test
+    import mlserve
+
+    while mlserve.active_run() is not None:
+        mlserve.end_run()
+    mlserve.set_tracking_uri(None)
 
 
 @pytest.fixture(scope="session")

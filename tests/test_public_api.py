@@ -43,3 +43,7 @@ def test_import_mlserve_pulls_in_no_server_and_no_framework(module: str) -> None
 def test_unknown_attribute_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         mlserve.no_such_name  # noqa: B018
+
+
+def test_all_lists_exactly_the_lazy_exports() -> None:
+    assert set(mlserve.__all__) == set(mlserve._EXPORTS) | {"__version__"}
