@@ -303,6 +303,14 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         "an integer out of range",
     ),
     (
+        "float32-overflow",
+        JSON,
+        _j({"inputs": [[1e39, 0.0]]}),
+        Schema([TensorSpec(np.dtype("float32"), (-1, 2))]),
+        SchemaMismatch,
+        "a number out of range",
+    ),
+    (
         "missing-required-column",
         JSON,
         _j({"dataframe_records": [{"b": "x"}]}),
