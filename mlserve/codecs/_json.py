@@ -116,10 +116,10 @@ def dumps(obj: Any, default: Callable[[Any], Any]) -> bytes:
                 | orjson.OPT_NON_STR_KEYS
                 | orjson.OPT_PASSTHROUGH_DATETIME,
             )
-        except orjson.JSONEncodeError as exc:
-            if not isinstance(exc.__cause__, UnicodeError) and "surrogates" not in str(exc):
-                raise TypeError(str(exc)) from exc
-            # lone surrogates in a string: fall through to the stdlib, which escapes them
+        except orjson.JSONEncodeError:
+            # lone surrogates (the stdlib escapes them) or a value with no JSON form (the stdlib
+            # raises TypeError for it, as documented)
+            pass
     return _stdlib_dumps(obj, default, ensure_ascii=False)
 
 
