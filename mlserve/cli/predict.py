@@ -15,7 +15,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Any
 
@@ -156,7 +156,7 @@ def _as_list(values: Any) -> list[Any]:
     return values if isinstance(values, list) else [values]
 
 
-def _csv_chunks(source: IO[bytes], chunk_rows: int) -> Iterator[tuple[bytes, int]]:
+def _csv_chunks(source: IO[bytes], chunk_rows: int) -> Generator[tuple[bytes, int]]:
     """Cut a CSV stream into self-contained CSV documents of ``chunk_rows`` rows each.
 
     Rows are split with the csv module, not by line, so quoted fields with newlines stay in

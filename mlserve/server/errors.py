@@ -93,7 +93,7 @@ class ErrorAnswer:
 def status_for(exc: MlserveError) -> int:
     """The HTTP status for ``exc``: the entry of its most specific class, else 500."""
     for cls in type(exc).__mro__:
-        status = STATUS_BY_ERROR.get(cls)  # type: ignore[call-overload]
+        status = STATUS_BY_ERROR.get(cls)
         if status is not None:
             return status
     return 500

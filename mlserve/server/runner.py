@@ -163,9 +163,12 @@ def run_gunicorn(app: ScoringApp, config: ServerConfig) -> int:
 
     def when_ready(server: Any) -> None:
         addresses = ", ".join(f"http://{_listener_address(lst)}" for lst in server.LISTENERS)
+        batching = (
+            f", batches of up to {config.max_batch_size} rows" if app.batcher is not None else ""
+        )
         server.log.info(
-            "mlserve: serving %s at %s (%d worker(s) x %d thread(s), timeout %gs)",
-            config.model_uri, addresses, config.workers, config.threads, config.timeout,
+            "mlserve: serving %s at %s (%d worker(s) x %d thread(s), timeout %gs%s)",
+            config.model_uri, addresses, config.workers, config.threads, config.timeout, batching,
         )  # fmt: skip
 
     def post_worker_init(worker: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,11 @@ def test_errors_are_one_line(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+def test_every_option_is_documented() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "serving.md").read_text()
+    for opt in OPTIONS:
+        assert opt.env in page, opt.env
+        for flag in opt.flags:
+            assert f"`{flag}" in page, flag

@@ -364,8 +364,31 @@ def test_startup_failures_are_one_line(tmp_path: Path, registry: Path) -> None:
 
 @pytest.mark.slow
 def test_mlserve_serve_is_the_same_server(tmp_path: Path, seed_model_dir: Path, seed_model) -> None:  # type: ignore[no-untyped-def]
-    env = server_env(MLSERVE_MODEL_URI=str(seed_model_dir), MLSERVE_THREADS="2")
+    env = server_env(
+        MLSERVE_MODEL_URI=str(seed_model_dir), MLSERVE_THREADS="2", MLSERVE_MAX_BATCH_SIZE="32"
+    )
     with start_server(tmp_path, env=env, command=cli_command("serve")) as server:
         response = requests.post(server.url + "/invocations", json=SEED_BODY, timeout=10)
         assert response.json() == {"predictions": _expected(seed_model)}
-        assert "1 worker(s) x 2 thread(s)" in server.log()
+        assert "1 worker(s) x 2 thread(s), timeout 60s, batches of up to 32 rows" in server.log()
+
+
+def test_accepted_sockets_inherit_tcp_nodelay() -> None:
+    """gunicorn sets TCP_NODELAY on its listener only; the runner relies on accepted sockets
+    inheriting it (Linux and macOS do), so small responses never wait for a delayed ACK."""
+    import logging
+
+    from gunicorn.config import Config
+    from gunicorn.sock import close_sockets, create_sockets
+
+    cfg = Config()
+    cfg.set("bind", ["127.0.0.1:0"])
+    listeners = create_sockets(cfg, logging.getLogger("test"))
+    try:
+        listener = listeners[0].sock
+        with socket.create_connection(listener.getsockname()[:2], timeout=5):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        close_sockets(listeners)
