@@ -2,8 +2,9 @@
 
 Usage: ``<mlflow python> bench/mlflow_side.py MODELS.pkl OUT_DIR`` where MODELS.pkl holds
 ``[(name, fitted_model, example_frame), ...]`` written by ``bench_models.dump_for_mlflow``. Each
-model is saved with ``mlflow.sklearn.save_model`` and the signature MLflow infers from the example
-and its prediction, so MLflow's server enforces a schema just as ours does. Prints one JSON line:
+model is saved with ``mlflow.sklearn.save_model`` (cloudpickle, as mlserve saves by default) and the
+signature MLflow infers from the example and its prediction, so MLflow's server enforces a schema
+just as ours does. Prints one JSON line:
 ``{"mlflow": version, "sklearn": version, "models": {name: dir}}``.
 """
 
@@ -35,6 +36,8 @@ def main() -> None:
                 str(target),
                 signature=infer_signature(example, model.predict(example)),
                 input_example=example,
+                # mlserve saves cloudpickle by default; the same format keeps load times comparable
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
             )
         saved[name] = str(target)
     info = {"mlflow": mlflow.__version__, "sklearn": sklearn.__version__, "models": saved}
