@@ -1,0 +1,80 @@
+"""Models written by MLflow's ``mlflow.pytorch`` load through the ``loader_module`` mapping.
+
+The directories are laid out as MLflow writes them: ``data/model.pth`` (a TorchScript archive,
+or a whole module pickled by ``torch.save``: MLflow's ``pickle`` format) with
+``data/pickle_module_info.txt``, or ``data/model.pt2`` (MLflow 3's default, torch.export).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+import mlserve
+
+
+def _module() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh()).eval()
+
+
+def _write(module: torch.nn.Module, data: Path, fmt: str, X: Any) -> None:
+    data.mkdir(parents=True)
+    if fmt == "pt2":
+        batch = torch.export.Dim("batch")
+        program = torch.export.export(
+            module, (torch.tensor(X[:4], dtype=torch.float32),), dynamic_shapes=({0: batch},)
+        )
+        torch.export.save(program, str(data / "model.pt2"))
+        return
+    (data / "pickle_module_info.txt").write_text("mlflow.pytorch.pickle_module")
+    if fmt == "torchscript":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            torch.jit.script(module).save(str(data / "model.pth"))
+    else:
+        torch.save(module, str(data / "model.pth"))
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "pickle", "pt2"], ids=str)
+def test_mlflow_written_model_loads(fmt: str, seed_data: tuple[Any, Any], tmp_path: Path) -> None:
+    X, _ = seed_data
+    module = _module()
+    target = tmp_path / "m"
+    _write(module, target / "data", fmt, X)
+    pyfunc: dict[str, Any] = {
+        "data": "data",
+        "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
+        "loader_module": "mlflow.pytorch",
+        "python_version": "3.11.7",
+        "model_config": {"device": None},
+    }
+    if fmt != "pt2":
+        pyfunc["pickle_module_name"] = "mlflow.pytorch.pickle_module"
+    mlmodel = {
+        "artifact_path": "model",
+        "flavors": {
+            "python_function": pyfunc,
+            "pytorch": {
+                "code": None,
+                "model_data": "data",
+                "pytorch_version": str(torch.__version__),
+            },
+        },
+        "mlflow_version": "3.1.0",
+        "model_uuid": "4a3c0a2f4c2b4a0e9a1d2c3b4a5f6e7d",
+        "run_id": "0123456789abcdef0123456789abcdef",
+        "utc_time_created": "2025-06-01 12:00:00.000000",
+    }
+    (target / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    loaded = mlserve.load_model(target)
+    assert loaded.flavor == "pytorch"
+    with torch.no_grad():
+        expected = module(torch.tensor(X, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(loaded.predict(X), expected, rtol=1e-6, atol=1e-7)
