@@ -392,3 +392,36 @@ def test_accepted_sockets_inherit_tcp_nodelay() -> None:
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         close_sockets(listeners)
+
+
+_WITHOUT_EXTRA = """
+import sys
+sys.modules["werkzeug"] = None  # as if the server extra were not installed
+sys.modules["gunicorn"] = None
+import argparse
+from mlserve.cli import serve
+serve.add_parser(argparse.ArgumentParser().add_subparsers())  # the CLI still builds
+import runpy
+sys.argv = ["mlserve.server", "-m", sys.argv[1]]
+runpy.run_module("mlserve.server", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("dev", [False, True], ids=["gunicorn", "dev"])
+def test_missing_server_extra_is_one_line_with_the_pip_command(
+    tmp_path: Path, seed_model_dir: Path, dev: bool
+) -> None:
+    env = server_env(MLSERVE_DEV="true") if dev else server_env()
+    proc = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_EXTRA, str(seed_model_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("mlserve: error:")
+    assert lines[0].endswith("pip install 'mlserve[server]'")
