@@ -145,17 +145,7 @@ def server_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "mlserve.server", *args]
 
 
-# ``mlserve ARGS`` with only the commands under test (the full CLI needs every helper's module)
-_CLI = """
-import argparse, sys
-from mlserve.cli import serve, predict
-parser = argparse.ArgumentParser(prog="mlserve")
-sub = parser.add_subparsers(dest="command", required=True)
-serve.add_parser(sub)
-predict.add_parser(sub)
-args = parser.parse_args()
-sys.exit(args.func(args))
-"""
+_CLI = "import sys; from mlserve.cli import main; sys.exit(main())"
 
 
 def cli_command(*args: str) -> list[str]:

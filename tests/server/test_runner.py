@@ -174,7 +174,7 @@ def test_access_log(seed_server: Server) -> None:
 
 
 def test_two_workers_serve_concurrent_requests(seed_server: Server, seed_model) -> None:  # type: ignore[no-untyped-def]
-    assert len(seed_server.workers()) == 2
+    seed_server.wait_workers(2)
 
     def post(_: int) -> tuple[int, list[int]]:
         with requests.Session() as session:
@@ -187,6 +187,11 @@ def test_two_workers_serve_concurrent_requests(seed_server: Server, seed_model) 
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         results = list(pool.map(post, range(16)))
     assert results == [(200, _expected(seed_model))] * 16
+    time.sleep(0.2)  # the access log is written after the response
+    served_by = {
+        int(m["pid"]) for m in ACCESS_LINE.finditer(seed_server.log()) if m["method"] == "POST"
+    }
+    assert set(seed_server.workers()) <= served_by  # both workers took requests
 
 
 @pytest.mark.slow
