@@ -84,6 +84,14 @@ def _copy_artifacts(artifacts: Mapping[str, Any], path: Path) -> dict[str, dict[
     return written
 
 
+def _missing_code(filename: str, exc: Exception) -> str:
+    return (
+        f"cannot unpickle {filename}: {type(exc).__name__}: {exc}. The model refers to code "
+        "that is not importable in this process: save it with code_paths=[<the module's file "
+        "or package>] or install that module where the model is loaded"
+    )
+
+
 class PythonFunctionFlavor:
     """Saves :class:`~mlserve.PythonModel` instances and plain functions; the
     ``python_function`` entry point's object."""
@@ -110,8 +118,8 @@ class PythonFunctionFlavor:
         """Pickle the model into ``path``, copy ``artifacts`` (name -> local file or directory)
         under ``artifacts/``; return the ``python_function`` section.
 
-        Raises :class:`~mlserve.errors.InvalidParameterValue` for a missing artifact or an object
-        that is neither a PythonModel nor a function.
+        Raises :class:`~mlserve.errors.InvalidParameterValue` for a missing artifact, an object
+        that is neither a PythonModel nor a function, or one that cannot be pickled.
         """
         import cloudpickle
 
@@ -120,8 +128,14 @@ class PythonFunctionFlavor:
                 f"python_function saves a PythonModel or a function, not {type(obj).__name__}"
             )
         model = obj if isinstance(obj, PythonModel) else _FunctionModel(obj)
-        with open(path / _PICKLE, "wb") as out:
-            cloudpickle.dump(model, out)
+        try:
+            with open(path / _PICKLE, "wb") as out:
+                cloudpickle.dump(model, out)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise InvalidParameterValue(
+                f"cannot pickle the {type(obj).__name__} model: {type(exc).__name__}: {exc}. "
+                "Create unpicklable state (locks, connections, open files) in load_context"
+            ) from exc
         section: dict[str, Any] = {
             "loader_module": "mlflow.pyfunc.model",
             "python_model": _PICKLE,
@@ -137,7 +151,8 @@ class PythonFunctionFlavor:
     def load(self, path: Path, section: Mapping[str, Any]) -> PythonModel:
         """Unpickle the model and run its ``load_context`` with the artifacts' local paths.
 
-        Raises :class:`~mlserve.errors.MalformedModel` when the pickle or an artifact is missing.
+        Raises :class:`~mlserve.errors.MalformedModel` when the pickle or an artifact is missing,
+        or when the pickle refers to a module that cannot be imported here.
         """
         path = Path(path)
         filename = str(section.get("python_model") or _PICKLE)
@@ -148,6 +163,9 @@ class PythonFunctionFlavor:
             raise MalformedModel(str(path), f"the model file {filename} is missing") from exc
         except (pickle.UnpicklingError, EOFError) as exc:
             raise MalformedModel(str(path), f"cannot unpickle {filename}: {exc}") from exc
+        except (ImportError, AttributeError) as exc:
+            # cloudpickle stores classes and functions of importable modules by reference
+            raise MalformedModel(str(path), _missing_code(filename, exc)) from exc
         context = self._context(path, section)
         model.load_context(context)
         self._remember(model, context)

@@ -143,7 +143,8 @@ class SklearnFlavor:
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:
         """Unpickle the estimator (the file is ``pickled_model``, or pyfunc's ``model_path``).
 
-        Raises :class:`~mlserve.errors.MalformedModel` when the file is missing or unreadable.
+        Raises :class:`~mlserve.errors.MalformedModel` when the file is missing or unreadable,
+        or refers to a module that cannot be imported here.
         """
         pyfunc = section.get(PYFUNC_SECTION) or {}
         filename = section.get("pickled_model") or pyfunc.get("model_path")
@@ -165,6 +166,15 @@ class SklearnFlavor:
                 return pickle.load(src)  # loading a model runs its code by design
         except (pickle.UnpicklingError, EOFError) as exc:
             raise MalformedModel(str(path), f"cannot unpickle {filename}: {exc}") from exc
+        except (ImportError, AttributeError) as exc:
+            # a custom transformer's module, or a class this scikit-learn version lacks
+            raise MalformedModel(
+                str(path),
+                f"cannot unpickle {filename}: {type(exc).__name__}: {exc}. The model refers "
+                "to code that is not importable here: save it with code_paths=[<the module's "
+                "file or package>], install that module, or install the scikit-learn version "
+                f"it was saved with ({section.get('sklearn_version', 'unknown')})",
+            ) from exc
 
     def predictor(self, native: Any, section: Mapping[str, Any]) -> _SklearnPredictor:
         """Wrap ``native`` so ``predict`` calls its ``predict_fn`` (default ``predict``).

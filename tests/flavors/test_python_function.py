@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -171,3 +175,116 @@ def test_capabilities_are_conservative(tmp_path: Path) -> None:
 
 def test_conformance(tmp_path: Path) -> None:
     check_flavor(flavor, NewStyle(), np.arange(8.0).reshape(4, 2), tmp_path)
+
+
+SAVE_SCRIPT = """
+import json, sys
+from pathlib import Path
+
+import pandas as pd
+
+import mlserve
+from scaling import scale  # only importable here: the model ships it in code_paths
+
+
+class Custom(mlserve.PythonModel):  # defined in __main__: cloudpickle stores it by value
+    def load_context(self, context):
+        self.k = json.loads(Path(context.artifacts["weights"]).read_text())["k"]
+        self.unit = context.model_config["unit"]
+
+    def predict(self, context, model_input, params=None):
+        factor = self.k * params["mult"]
+        return pd.DataFrame({"y": scale(model_input["x"].to_numpy(), factor), "unit": self.unit})
+
+
+example = (pd.DataFrame({"x": [1.0, 2.0]}), {"mult": 1})
+mlserve.save_model(
+    Custom(),
+    sys.argv[1],
+    artifacts={"weights": "weights.json"},
+    model_config={"unit": "cm"},
+    code_paths=["lib/scaling.py"],
+    input_example=example,
+)
+"""
+
+LOAD_SCRIPT = """
+import json, sys
+import pandas as pd
+import mlserve
+
+model = mlserve.load_model(sys.argv[1])
+frame = pd.DataFrame({"x": [1, 3]})  # ints for a double column are fine
+out = {
+    "default": model.predict(frame).to_dict("list"),
+    "mult": model.predict(frame, params={"mult": 10}).to_dict("list"),
+    "params": model.signature.params.to_json(),
+}
+print(json.dumps(out))
+"""
+
+
+def _python(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_python_model_saved_in_one_process_loads_in_another(tmp_path: Path) -> None:
+    """The user's journey: a script defines the model class in __main__ and uses a helper module
+    from code_paths; a fresh process elsewhere, without the helper on its path, serves it."""
+    work = tmp_path / "work"
+    (work / "lib").mkdir(parents=True)
+    (work / "lib" / "scaling.py").write_text("def scale(x, k):\n    return x * k\n")
+    (work / "weights.json").write_text(json.dumps({"k": 3}))
+    env_path = {"PYTHONPATH": str(work / "lib")}
+    saved = subprocess.run(
+        [sys.executable, "-c", SAVE_SCRIPT, str(tmp_path / "m")],
+        cwd=work,
+        env={**os.environ, **env_path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert saved.returncode == 0, saved.stderr
+    shutil.rmtree(work)  # the model must need neither the artifacts nor the code it came from
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    loaded = _python(LOAD_SCRIPT, str(tmp_path / "m"), cwd=elsewhere)
+    assert loaded.returncode == 0, loaded.stderr
+    out = json.loads(loaded.stdout)
+    assert out["default"] == {"y": [3.0, 9.0], "unit": ["cm", "cm"]}
+    assert out["mult"] == {"y": [30.0, 90.0], "unit": ["cm", "cm"]}
+    assert json.loads(out["params"]) == [
+        {"name": "mult", "type": "long", "default": 1, "shape": None}
+    ]
+
+
+def test_a_model_class_from_a_module_missing_at_load_says_to_use_code_paths(
+    tmp_path: Path,
+) -> None:
+    """A class from an importable module is pickled by reference: without code_paths the model
+    only loads where that module is importable, and the error says so."""
+    (tmp_path / "mymodels.py").write_text(
+        "import mlserve\n\n"
+        "class Doubler(mlserve.PythonModel):\n"
+        "    def predict(self, model_input, params=None):\n"
+        "        return model_input * 2\n"
+    )
+    save = (
+        "import sys, mlserve\nfrom mymodels import Doubler\n"
+        "mlserve.save_model(Doubler(), 'bare')\n"
+        "mlserve.save_model(Doubler(), 'shipped', code_paths=['mymodels.py'])\n"
+    )
+    assert _python(save, cwd=tmp_path).returncode == 0
+    (tmp_path / "mymodels.py").unlink()
+    load = (
+        "import sys, numpy, mlserve\nm = mlserve.load_model(sys.argv[1])\n"
+        "print(m.predict(numpy.array([[1.0, 2.0]])).tolist())\n"
+    )
+    assert _python(load, "shipped", cwd=tmp_path).stdout.strip() == "[[2.0, 4.0]]"
+    bare = _python(load, "bare", cwd=tmp_path)
+    assert bare.returncode == 1
+    last = bare.stderr.strip().splitlines()[-1]
+    assert last.startswith("mlserve.errors.MalformedModel:"), bare.stderr
+    assert "No module named 'mymodels'" in last and "code_paths" in last

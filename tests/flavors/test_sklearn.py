@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlserve
-from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra
+from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra, SchemaMismatch
 from mlserve.flavors.sklearn import flavor
 from mlserve.testing import check_flavor
 
@@ -163,3 +164,90 @@ def test_conformance(kind: str, seed_model, seed_data, tmp_path: Path) -> None:
         )
     loaded = check_flavor(flavor, model, example, tmp_path)
     assert loaded.signature.outputs is not None
+
+
+def _mixed_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "color": rng.choice(["red", "green", "blue"], 40),  # pandas 3: dtype str
+            "size": rng.normal(size=40),
+            "count": rng.integers(0, 5, 40),
+        }
+    )
+
+
+def test_pipeline_with_one_hot_strings_and_a_dataframe_example(tmp_path: Path) -> None:
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    frame = _mixed_frame()
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["color"]), (StandardScaler(), ["size"])
+        ),
+        LogisticRegression(),
+    ).fit(frame, frame["color"] == "red")
+    mlserve.save_model(
+        model, tmp_path / "m", input_example=frame.head(4), pyfunc_predict_fn="predict_proba"
+    )
+    loaded = mlserve.load_model(tmp_path / "m")
+    inputs = loaded.signature.inputs.to_dict()
+    assert inputs == [
+        {"type": "string", "name": "color", "required": True},
+        {"type": "double", "name": "size", "required": True},
+        {"type": "long", "name": "count", "required": True},
+    ]
+    np.testing.assert_array_equal(loaded.predict(frame), model.predict_proba(frame))
+    # object-dtype strings, reordered columns and an extra column are all fine
+    shuffled = frame[["size", "count", "color"]].astype({"color": object}).assign(extra=1)
+    np.testing.assert_array_equal(loaded.predict(shuffled), model.predict_proba(frame))
+    # the saved example comes back as it went in, and the serving example is ready to POST
+    pd.testing.assert_frame_equal(loaded.input_example, frame.head(4))
+    serving = json.loads((tmp_path / "m" / "serving_input_example.json").read_text())
+    assert serving["dataframe_split"]["columns"] == ["color", "size", "count"]
+    with pytest.raises(SchemaMismatch) as info:
+        loaded.predict(frame.assign(color=1))
+    assert info.value.column == "color" and info.value.expected == "string"
+    with pytest.raises(SchemaMismatch, match="'color'"):
+        loaded.predict(frame.drop(columns="color"))
+
+
+CUSTOM_TRANSFORMER = """
+from sklearn.base import BaseEstimator, TransformerMixin
+
+
+class Doubler(TransformerMixin, BaseEstimator):
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X * 2
+"""
+
+
+def test_a_custom_transformer_needs_its_module_at_load(seed_data, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "mytransformers.py").write_text(CUSTOM_TRANSFORMER)
+    save = (
+        "import numpy as np, mlserve\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from mytransformers import Doubler\n"
+        "X = np.arange(8.0).reshape(4, 2)\n"
+        "model = make_pipeline(Doubler(), LogisticRegression()).fit(X, [0, 0, 1, 1])\n"
+        "mlserve.save_model(model, 'bare')\n"
+        "mlserve.save_model(model, 'shipped', code_paths=['mytransformers.py'])\n"
+    )
+    run = subprocess.run([sys.executable, "-c", save], cwd=tmp_path, capture_output=True)
+    assert run.returncode == 0, run.stderr.decode()
+    (tmp_path / "mytransformers.py").unlink()
+    for name in list(sys.modules):
+        assert not name.startswith("mytransformers")
+    assert mlserve.load_model(tmp_path / "shipped").predict(np.ones((1, 2))).shape == (1,)
+    sys.modules.pop("mytransformers", None)  # the shipped copy is now importable: forget it
+    sys.path.remove(str((tmp_path / "shipped" / "code").resolve()))
+    with pytest.raises(MalformedModel, match=r"No module named 'mytransformers'.*code_paths"):
+        mlserve.load_model(tmp_path / "bare")
