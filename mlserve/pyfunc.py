@@ -63,7 +63,9 @@ def choose_flavor(model: Model) -> tuple[Flavor, dict[str, Any]]:
     if first_error is not None:
         raise first_error
     installed = [info.name for info in _list_flavors() if info.ok]
-    raise FlavorNotFound(" or ".join(wanted or [unknown_loader or "<none declared>"]), installed)
+    if unknown_loader is not None:
+        wanted.append(unknown_loader)
+    raise FlavorNotFound(" or ".join(wanted or ["<none declared>"]), installed)
 
 
 def _add_code_path(directory: Path, model: Model, section: Mapping[str, Any]) -> None:
@@ -182,10 +184,12 @@ class PyFuncModel:
 
     @property
     def input_example(self) -> Any:
-        """The saved input example (read on first access), or ``None``."""
+        """The saved input example (read on first access, with the dtypes its signature
+        declares), or ``None``."""
         if not self._input_example_loaded:
             info = self._metadata.saved_input_example_info
-            self._input_example = load_input_example(self._path, info)
+            inputs = self.signature.inputs if self.signature is not None else None
+            self._input_example = load_input_example(self._path, info, inputs)
             self._input_example_loaded = True
         return self._input_example
 

@@ -48,8 +48,9 @@ def test_choose_flavor(flavors: dict, chosen: str) -> None:
         ({"python_function": {"loader_module": "mlflow.xgboost"}, "xgboost": {}}, "xgboost"),
         ({"python_function": {"loader_module": "some.module"}}, "python_function"),
         ({"h2o": {}}, "h2o"),
+        ({"python_function": {"loader_module": "some.module"}, "h2o": {}}, "some.module"),
     ],
-    ids=["not-installed", "unknown-loader-module", "unknown-flavor"],
+    ids=["not-installed", "unknown-loader-module", "unknown-flavor", "unknown-both"],
 )
 def test_no_installed_flavor_lists_the_installed_ones(flavors: dict, named: str) -> None:
     with pytest.raises(FlavorNotFound) as info:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import shutil
@@ -40,6 +41,31 @@ def _check_target(path: Path) -> None:
         return
     if path.exists() or path.is_symlink():
         raise ResourceAlreadyExists("model directory", str(path))
+
+
+def _check_options(flavor: Flavor, options: Mapping[str, Any]) -> None:
+    """Reject keyword arguments the flavor's ``save`` does not take, naming the ones it does
+    (a bare ``TypeError`` from deep inside the flavor would not say which options exist)."""
+    if not options:
+        return
+    try:
+        parameters = inspect.signature(flavor.save).parameters.values()
+    except (TypeError, ValueError):  # a save without an inspectable signature: let it decide
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return
+    accepted = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+    accepted += [
+        p.name
+        for p in parameters
+        if p.kind is p.POSITIONAL_OR_KEYWORD and p.name not in ("self", "obj", "path")
+    ]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise InvalidParameterValue(
+            f"the {flavor.name} flavor takes no option(s) {', '.join(unknown)}; "
+            f"its options are: {', '.join(accepted) or 'none'}"
+        )
 
 
 def _copy_code(code_paths: Sequence[str | os.PathLike[str]], directory: Path) -> None:
@@ -111,6 +137,7 @@ def save_model(
         chosen = get_flavor(flavor)
     else:
         chosen = flavor
+    _check_options(chosen, flavor_options)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve.schema import DataType, Schema
 
 __all__ = [
     "EXAMPLE_FILENAME",
@@ -144,11 +145,58 @@ def save_input_example(directory: Path, example: Any) -> SavedExample:
     return SavedExample(info=info, data=data, params=params)
 
 
-def load_input_example(directory: Path, info: Mapping[str, Any] | None) -> Any:
+def _restore_types(example: Any, schema: Schema | None) -> Any:
+    """Undo what JSON lost, using the signature: tensors get their declared dtype back (JSON has
+    no float32) and ``binary`` columns their bytes (stored as base64 text). Anything that does
+    not convert is left as read, for the enforcer to judge."""
+    if schema is None:
+        return example
+    specs = list(schema)
+    if schema.is_tensor_spec():
+        if isinstance(example, np.ndarray) and len(specs) == 1:
+            return _as_dtype(example, specs[0].type)
+        if isinstance(example, dict):
+            dtypes = {str(spec.name): spec.type for spec in specs if spec.name is not None}
+            return {k: _as_dtype(v, dtypes[k]) if k in dtypes else v for k, v in example.items()}
+        return example
+    if isinstance(example, pd.DataFrame):
+        binary = [
+            str(spec.name)
+            for spec in specs
+            if spec.type is DataType.binary and str(spec.name) in example.columns
+        ]
+        if binary:
+            example = example.copy()
+            for name in binary:
+                example[name] = [_unbase64(v) for v in example[name]]
+    return example
+
+
+def _as_dtype(array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    try:
+        return array.astype(dtype)
+    except (TypeError, ValueError):
+        return array
+
+
+def _unbase64(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        return value
+
+
+def load_input_example(
+    directory: Path, info: Mapping[str, Any] | None, schema: Schema | None = None
+) -> Any:
     """Read the input example a model directory holds, or ``None`` if it has none.
 
     A ``dataframe`` example comes back as a DataFrame, an ``ndarray`` one as an ndarray or a
-    dict of ndarrays, anything else as the parsed JSON. Raises
+    dict of ndarrays, anything else as the parsed JSON. Given the signature's input ``schema``,
+    tensors are cast back to their declared dtypes and ``binary`` columns decoded from base64,
+    so the example fits the signature it was saved with. Raises
     :class:`~mlserve.errors.MalformedModel` if the file named by ``info`` is missing or broken.
     """
     if not info or not info.get("artifact_path"):
@@ -161,11 +209,11 @@ def load_input_example(directory: Path, info: Mapping[str, Any] | None) -> Any:
     kind = info.get("type")
     if kind == "dataframe":
         if isinstance(raw, Mapping) and "data" in raw:
-            return pd.DataFrame(raw["data"], columns=raw.get("columns"))
-        return pd.DataFrame(raw)
+            return _restore_types(pd.DataFrame(raw["data"], columns=raw.get("columns")), schema)
+        return _restore_types(pd.DataFrame(raw), schema)
     if kind == "ndarray":
         inputs = raw.get("inputs", raw) if isinstance(raw, Mapping) else raw
         if isinstance(inputs, Mapping):
-            return {k: np.asarray(v) for k, v in inputs.items()}
-        return np.asarray(inputs)
+            return _restore_types({k: np.asarray(v) for k, v in inputs.items()}, schema)
+        return _restore_types(np.asarray(inputs), schema)
     return raw

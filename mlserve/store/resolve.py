@@ -46,4 +46,7 @@ def _model_dir(path: Path, what: str) -> Path:
         return path.parent
     if (path / MLMODEL).is_file():
         return path
-    raise ArtifactNotFound(what if what == str(path) else f"{what} ({path})")
+    where = what if what == str(path) else f"{what} ({path})"
+    if path.is_dir():  # say what was expected, not just that nothing is there
+        raise ArtifactNotFound(f"{where}: the directory has no {MLMODEL} file")
+    raise ArtifactNotFound(where)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from mlserve import PythonModel
 from mlserve.errors import (
     ArtifactNotFound,
     FlavorNotFound,
+    InvalidParameterValue,
     NoFlavorForModel,
     ResourceAlreadyExists,
 )
@@ -70,7 +74,7 @@ class Unpicklable(PythonModel):
 
 
 def test_a_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidParameterValue, match="cannot pickle the Unpicklable model"):
         mlserve.save_model(Unpicklable(), tmp_path / "m")
     assert list(tmp_path.iterdir()) == []
 
@@ -169,5 +173,101 @@ def test_load_model_uri_forms(form: str, seed_model, seed_data, tmp_path: Path) 
 
 
 def test_load_model_without_mlmodel(tmp_path: Path) -> None:
-    with pytest.raises(ArtifactNotFound):
+    with pytest.raises(ArtifactNotFound, match="the directory has no MLmodel file"):
         mlserve.load_model(tmp_path)
+    with pytest.raises(ArtifactNotFound) as info:
+        mlserve.load_model(tmp_path / "nowhere")
+    assert "MLmodel" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "fragment"),
+    [
+        ("sklearn", {"serialisation_format": "pickle"}, "serialization_format, pyfunc_predict_fn"),
+        ("function", {"artifact": {}}, "artifacts, model_config"),
+    ],
+    ids=["sklearn-typo", "python_function-typo"],
+)
+def test_an_option_the_flavor_does_not_take_lists_those_it_does(
+    model: str, options: dict, fragment: str, seed_model, tmp_path: Path
+) -> None:
+    obj = seed_model if model == "sklearn" else (lambda x: x)
+    with pytest.raises(InvalidParameterValue, match=f"takes no option.*{fragment}"):
+        mlserve.save_model(obj, tmp_path / "m", **options)
+    assert list(tmp_path.iterdir()) == []
+
+
+KILLED_MID_SAVE = """
+import os, signal, sys
+import mlserve
+
+
+class Dies(mlserve.PythonModel):
+    def __getstate__(self):  # runs while the model file is being written
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def predict(self, model_input, params=None):
+        return model_input
+
+
+mlserve.save_model(Dies(), sys.argv[1])
+"""
+
+
+def test_a_killed_save_publishes_nothing(tmp_path: Path) -> None:
+    script = tmp_path / "dies.py"
+    script.write_text(KILLED_MID_SAVE)
+    target = tmp_path / "out" / "m"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(target)], capture_output=True, timeout=60
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    assert not target.exists()
+    # only the hidden staging directory is left, and it does not block the next save
+    assert [p.name.startswith(".m.") for p in target.parent.iterdir()] == [True]
+    mlserve.save_model(lambda x: x, target)
+    assert mlserve.load_model(target).predict(np.array([1])).tolist() == [1]
+
+
+def _rows(data, params=None):  # a model that accepts any input: one zero per row
+    return np.zeros(len(next(iter(data.values()))) if isinstance(data, dict) else len(data))
+
+
+EXAMPLES = {
+    "frame": pd.DataFrame({"a": [1.0, 2.0], "s": ["x", "y"], "n": [1, 2]}),
+    "int-column-names": pd.DataFrame(np.arange(6.0).reshape(2, 3)),
+    "datetime-bool": pd.DataFrame(
+        {"t": pd.to_datetime(["2024-01-01", "2024-01-02"]), "b": [1, 0]}
+    ).astype({"b": bool}),
+    "binary": pd.DataFrame({"b": [b"\x00\xff", b"cd"]}),
+    "nan": pd.DataFrame({"a": [1.0, np.nan]}),
+    "ndarray": np.arange(6.0).reshape(2, 3),
+    "float32-3d": np.arange(12, dtype=np.float32).reshape(2, 2, 3),
+    "int32": np.arange(4, dtype=np.int32).reshape(2, 2),
+    "tensor-dict": {"a": np.array([1.0, 2.0], np.float32), "b": np.array([[1, 2], [3, 4]])},
+    "column-dict": {"a": [1.0, 2.0], "s": ["x", "y"]},
+    "records": [{"a": 1.0, "s": "x"}, {"a": 2.0, "s": "y"}],
+    "with-params": (pd.DataFrame({"a": [1.0]}), {"k": 2, "name": "z", "v": [1.0, 2.0]}),
+}
+
+
+@pytest.mark.parametrize("example", list(EXAMPLES.values()), ids=list(EXAMPLES))
+def test_saved_examples_fit_their_signature_and_are_ready_to_post(
+    example: object, tmp_path: Path
+) -> None:
+    from mlserve.codecs import decode_request
+
+    mlserve.save_model(_rows, tmp_path / "m", input_example=example)
+    loaded = mlserve.load_model(tmp_path / "m")
+    assert loaded.signature is not None and loaded.signature.inputs is not None
+    # the example read back has the types JSON lost (float32, bytes) and fits the signature
+    loaded.enforcer(loaded.input_example)
+    loaded.predict(loaded.input_example)
+    # serving_input_example.json is a body /invocations accepts as it is
+    body = (tmp_path / "m" / "serving_input_example.json").read_bytes()
+    request = decode_request(
+        body, "application/json", loaded.signature.inputs, loaded.params_schema
+    )
+    loaded.predict(request.data, params=request.params)
+    if isinstance(example, tuple):
+        assert request.params == example[1]
