@@ -138,10 +138,12 @@ class Model:
         if data.get("signature") is not None:
             try:
                 signature = ModelSignature.from_dict(data["signature"])
+            except InvalidSignature as exc:  # name the file: the reader may have many models
+                raise InvalidSignature(f"{exc.reason} (in {source})") from exc
             except MlserveError:
                 raise
             except Exception as exc:  # a schema that is not JSON, or JSON of the wrong shape
-                raise InvalidSignature(f"{type(exc).__name__}: {exc}") from exc
+                raise InvalidSignature(f"{type(exc).__name__}: {exc} (in {source})") from exc
         example = data.get("saved_input_example_info")
         if example is not None and not isinstance(example, Mapping):
             raise MalformedModel(source, "'saved_input_example_info' must be a mapping")

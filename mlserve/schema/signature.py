@@ -18,10 +18,13 @@ def _read(value: Any, cls: type[Schema] | type[ParamSchema], key: str) -> Any:
         return None
     if isinstance(value, cls):
         return value
-    if isinstance(value, str):
-        return cls.from_json(value)
-    if isinstance(value, list):  # already-parsed JSON, as some tools write it
-        return cls.from_dict(value)
+    try:
+        if isinstance(value, str):
+            return cls.from_json(value)
+        if isinstance(value, list):  # already-parsed JSON, as some tools write it
+            return cls.from_dict(value)
+    except InvalidSignature as exc:  # say which part of the signature is broken
+        raise InvalidSignature(f"signature {key!r}: {exc.reason}") from exc
     raise InvalidSignature(f"signature {key!r} must be a JSON string, got {type(value).__name__}")
 
 

@@ -123,8 +123,17 @@ BROKEN = [
         MalformedModel,
         "'saved_input_example_info' must be a mapping",
     ),
-    ("flavors: {sklearn: {}}\nsignature:\n  inputs: '[{\"type\": '\n", InvalidSignature, ""),
+    (
+        "flavors: {sklearn: {}}\nsignature:\n  inputs: '[{\"type\": '\n",
+        InvalidSignature,
+        "signature 'inputs': schema is not valid JSON",
+    ),
     ("flavors: {sklearn: {}}\nsignature:\n  inputs: 7\n", InvalidSignature, "inputs"),
+    (
+        'flavors: {sklearn: {}}\nsignature:\n  params: \'[{"name": "k", "type": "x"}]\'\n',
+        InvalidSignature,
+        "signature 'params': unknown data type 'x'",
+    ),
 ]
 
 
@@ -140,6 +149,7 @@ BROKEN = [
         "example-info-not-mapping",
         "signature-not-json",
         "signature-wrong-type",
+        "params-bad-type",
     ],
 )
 def test_broken_files_raise_specific_errors(
@@ -148,6 +158,7 @@ def test_broken_files_raise_specific_errors(
     with pytest.raises(error) as info:
         Model.load(_write(tmp_path, text))
     assert fragment in str(info.value)
+    assert str(tmp_path) in str(info.value)  # which model, when a server loads many
 
 
 def test_missing_file_is_malformed_model(tmp_path: Path) -> None:
