@@ -206,13 +206,21 @@ class Bench:
             self.live.remove(server)
 
     def _measure(self, plan: Plan, side: str, server: processes.Server) -> None:
-        one = bench_models.payload(self.models[plan.model], "json", 1)
-        first = server.wait_first_200(one.body, one.content_type, timeout=180)
-        # Memory at rest: every worker up and done loading, one 1-row request served.
+        # Cold start = until /ping answers 200, plus the first 1-row POST's own latency: what a
+        # client posting the moment the server is ready waits. Between the two, memory is read
+        # with no request served yet (every worker up, RSS no longer growing).
+        ready = server.wait_ready(timeout=180)
         ws = server.wait_workers(plan.workers)
-        start = report.StartResult(side, plan.model, plan.workers, first)
-        start.idle = [m for w in ws if (m := processes.memory(w.pid))]
-        start.tree_pss_idle = processes.tree_pss(server.proc.pid)
+        idle = [m for w in ws if (m := processes.memory(w.pid))]
+        pss_idle = processes.tree_pss(server.proc.pid)
+        one = bench_models.payload(self.models[plan.model], "json", 1)
+        t0 = time.perf_counter()
+        status, body = server.request("POST", "/invocations", one.body, one.content_type)
+        first = ready + (time.perf_counter() - t0)
+        if status != 200:
+            raise RuntimeError(f"{server.label}: first request answered {status}: {body[:300]!r}")
+        start = report.StartResult(side, plan.model, plan.workers, first, idle)
+        start.tree_pss_idle = pss_idle
         if not plan.batching:
             self.starts.append(start)
         for kind, rows, conc in plan.cases:
