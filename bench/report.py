@@ -139,7 +139,8 @@ def start_table(starts: list[StartResult]) -> str:
     lines = [
         "| model | w | side | first 200 s | ours/mlflow | "
         "RSS MiB per worker (before 1st request) | USS MiB per worker (before 1st request) | "
-        "RSS MiB per worker (after load) | USS MiB per worker (after load) | whole server PSS MiB idle -> after |",
+        "RSS MiB per worker (after load) | USS MiB per worker (after load) | "
+        "whole server PSS MiB idle -> after |",
         "|" + "---|" * 10,
     ]
     for s in starts:
