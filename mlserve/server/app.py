@@ -8,6 +8,7 @@ decodes it, predicts and encodes. Nothing is imported on the request path.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -178,10 +179,11 @@ class ScoringApp:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         content_type = request.headers.get("Content-Type")
         try:
-            body = self._read_body(request.environ, deadline)
+            body = self._read_body(request.environ)
         except _BodyTimeout:
+            within = f"within {self.timeout:g} s" if self.timeout else "in time"
             return _error_response(
-                answer_for_http(408, f"The request body did not arrive within {self.timeout:g} s.")
+                answer_for_http(408, f"The request body did not arrive {within}.")
             )
         payload = self._pool.run(self._score, body, content_type, deadline=deadline)
         return Response(payload, content_type=_JSON)
@@ -190,12 +192,14 @@ class ScoringApp:
         decoded = self._decoder.decode(body, content_type)
         return encode_predictions(self._predict(decoded.data, decoded.params))
 
-    def _read_body(self, environ: WSGIEnvironment, deadline: float | None) -> bytes:
-        """Read the request body within the size limit and the deadline.
+    def _read_body(self, environ: WSGIEnvironment) -> bytes:
+        """Read the request body within the size limit.
 
         A declared ``Content-Length`` over the limit is refused before reading anything; a
         body of unknown length (chunked) is read in pieces and refused as soon as it passes
-        the limit, so at most ``max_body_size`` bytes are ever held.
+        the limit, so at most ``max_body_size`` bytes are ever held. A body cut short is a 400,
+        or a 408 when the production runner's socket says the request ran out of time
+        (:mod:`mlserve.server.worker`).
         """
         length = get_content_length(environ)
         if length is not None and length > self.max_body_size:
@@ -204,22 +208,22 @@ class ScoringApp:
         if length is None and not environ.get("wsgi.input_terminated"):
             # no length and a server that does not frame the body: there is no body to read
             return b""
-        sock = environ.get("gunicorn.socket")
-        if sock is not None and deadline is not None:
-            # bound every recv by the deadline, so a client that stalls cannot hold a thread
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
         try:
             if length is not None:
                 body = stream.read(length) if length else b""
-                if len(body) < length:
-                    raise _Disconnected()
-                return bytes(body)
-            return _read_until(stream, self.max_body_size)
+                if len(body) == length:
+                    return bytes(body)
+            else:
+                return _read_until(stream, self.max_body_size)
         except TimeoutError:
             raise _BodyTimeout() from None
-        finally:
-            if sock is not None and deadline is not None:
-                sock.settimeout(None)
+        except OSError:  # gunicorn's NoMoreData for a body cut short, a reset connection
+            pass
+        if isinstance(sock := environ.get("gunicorn.socket"), socket.socket) and getattr(
+            sock, "timed_out", False
+        ):
+            raise _BodyTimeout()
+        raise _Disconnected()
 
     def close(self) -> None:
         """Release the prediction threads (and the batcher). The app must not be used after."""

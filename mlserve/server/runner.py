@@ -3,9 +3,9 @@
 The model is loaded in the parent (gunicorn's arbiter) before any worker exists; workers are
 forked from it and share the model's memory copy-on-write. gunicorn is embedded through its
 ``BaseApplication`` (no shell-out, no config file, no ``GUNICORN_CMD_ARGS``), with the
-``gthread`` worker: keep-alive connections wait in a selector without holding a thread, and
-a request runs on one of ``--threads`` threads. Why this and not the ``sync`` worker is in
-``docs/serving.md``.
+``gthread`` worker (plus a read deadline per request, :mod:`mlserve.server.worker`): keep-alive
+connections wait in a selector without holding a thread, and a request runs on one of
+``--threads`` threads. Why this and not the ``sync`` worker is in ``docs/serving.md``.
 
 Signals: SIGTERM and SIGINT both stop gracefully (stop accepting, finish in-flight requests
 within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the arbiter.
@@ -130,7 +130,8 @@ def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bind": [_bind_address(config.host, config.port)],
         "workers": config.workers,
-        "worker_class": "gthread",
+        # gthread plus a read deadline per request (mlserve.server.worker)
+        "worker_class": "mlserve.server.worker.DeadlineThreadWorker",
         "threads": config.threads,
         "preload_app": True,
         "keepalive": config.keepalive,
@@ -192,6 +193,10 @@ def run_gunicorn(app: ScoringApp, config: ServerConfig) -> int:
                 stream.flush()
         os._exit(status if isinstance(status, int) else (0 if status is None else 1))
 
+    from mlserve.server.worker import DeadlineSocket
+
+    # read before the fork by every worker: how long a request may take to arrive
+    DeadlineSocket.io_timeout = config.timeout or None
     options = gunicorn_options(config)
     options.update(when_ready=when_ready, post_worker_init=post_worker_init,
                    worker_exit=worker_exit)  # fmt: skip

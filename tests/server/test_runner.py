@@ -4,6 +4,7 @@ the seed request, every route and error over HTTP, workers, signals, limits and 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import http.client
 import json
 import os
@@ -315,6 +316,18 @@ def test_deadline_and_chunked_limit(tmp_path: Path, sleepy_model_dir: Path) -> N
         status, payload = _status_and_json(raw)
         assert (status, payload["error_code"]) == (408, "DEADLINE_EXCEEDED")
         assert time.monotonic() - started < 1.4
+
+        # nor can one that trickles its headers: the connection is closed at the deadline
+        host, port = server.url.removeprefix("http://").split(":")
+        started = time.monotonic()
+        with socket.create_connection((host, int(port)), timeout=10) as slow:
+            slow.sendall(b"POST /invocations HTTP/1.1\r\nHost: test\r\n")
+            with contextlib.suppress(OSError):
+                for _ in range(20):
+                    time.sleep(0.1)
+                    slow.sendall(b"X-Slow: 1\r\n")
+            assert slow.recv(1024) == b""  # closed, no answer to a request never completed
+        assert time.monotonic() - started < 2.5
 
         time.sleep(1.2)  # the abandoned prediction finishes in the background
         response = requests.post(server.url + "/invocations", json={"instances": [[0]]}, timeout=20)

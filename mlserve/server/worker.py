@@ -1,0 +1,110 @@
+"""gunicorn's ``gthread`` worker, with a deadline on reading each request.
+
+gunicorn bounds the wait for a connection's *first* bytes, but once a request has started, its
+threads read the rest (request line, headers, body) from a blocking socket with no time limit:
+a client that trickles its headers a byte at a time holds a request thread for as long as it
+likes, and a few such clients hold every thread of a worker. This worker gives each request a
+read deadline of ``--timeout`` seconds from the moment its handling starts, covering the headers
+and the body; writes get the same allowance per call, so a client that stops reading its
+response cannot hold a thread either. Past the deadline the connection stops reading: during
+the headers gunicorn drops it; during the body the app answers 408, then it is closed.
+
+Only the socket changes: accepted connections are wrapped in :class:`DeadlineSocket`, whose
+``setblocking(True)`` (which gunicorn calls at the start of every request it handles, including
+each request of a keep-alive connection) arms the deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+import time
+from typing import Any
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+__all__ = ["DeadlineSocket", "DeadlineThreadWorker"]
+
+
+class DeadlineSocket(socket.socket):
+    """A socket whose blocking reads share one deadline per request (see the module doc).
+
+    When the deadline passes, reading stops for good: ``timed_out`` is set, the read side is
+    shut down and reads return end-of-file, so gunicorn closes the connection after answering
+    (quietly, as for a client that went away) instead of parsing what arrives late.
+    """
+
+    #: seconds a request may take to arrive, and each write to complete (None: no limit)
+    io_timeout: float | None = None
+    _deadline: float | None = None
+    #: the current request ran out of time while it was being read
+    timed_out = False
+
+    def setblocking(self, flag: bool) -> None:
+        if flag and self.io_timeout and not self.timed_out:
+            self._deadline = time.monotonic() + self.io_timeout
+            super().settimeout(self.io_timeout)
+        else:
+            self._deadline = None
+            super().setblocking(flag)
+
+    def _expired(self) -> bool:
+        if self.timed_out:
+            return True
+        if self._deadline is not None:
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                self._give_up()
+                return True
+            super().settimeout(remaining)
+        return False
+
+    def _give_up(self) -> None:
+        self.timed_out = True
+        self._deadline = None
+        with contextlib.suppress(OSError):
+            self.shutdown(socket.SHUT_RD)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if self._expired():
+            return b""
+        try:
+            return super().recv(bufsize, flags)
+        except TimeoutError:
+            self._give_up()
+            return b""
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        if self._expired():
+            return 0
+        try:
+            return super().recv_into(buffer, nbytes, flags)
+        except TimeoutError:
+            self._give_up()
+            return 0
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        if self.gettimeout() != 0.0 and self.io_timeout:
+            super().settimeout(self.io_timeout)  # per write, not what is left of the read deadline
+        super().sendall(data, flags)
+
+
+class DeadlineThreadWorker(ThreadWorker):
+    """``gthread`` with :class:`DeadlineSocket` connections.
+
+    ``io_timeout`` is set on :class:`DeadlineSocket` by the runner before the workers fork.
+    """
+
+    def accept(self, listener: Any) -> None:
+        try:
+            raw, client_addr = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        client_sock = DeadlineSocket(raw.family, raw.type, raw.proto, fileno=raw.detach())
+        self.nr_conns += 1
+        client_sock.setblocking(True)
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())
+        self.enqueue_req(conn)
