@@ -27,6 +27,7 @@ from mlserve.errors import (
     FlavorConflict,
     FlavorError,
     FlavorNotFound,
+    MalformedModel,
     NoFlavorForModel,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "flavor_for_object",
     "get_flavor",
     "list_flavors",
+    "model_file",
     "reset_registry",
 ]
 
@@ -130,6 +132,20 @@ class Flavor(Protocol):
 
 
 _METHODS = ("can_save", "save", "load", "predictor", "requirements")
+
+
+def model_file(directory: str | Path, name: object) -> Path:
+    """The file ``name`` (as an ``MLmodel`` section gives it) inside the model ``directory``.
+
+    A model directory is self-contained and may be moved, so a section names its files
+    relative to it; an absolute name or one climbing out with ``..`` is refused with
+    :class:`~mlserve.errors.MalformedModel`.
+    """
+    root = Path(directory).resolve()
+    target = (root / str(name)).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise MalformedModel(str(directory), f"{name!r} is not a file inside the model directory")
+    return target
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve.errors import FlavorNotFound, MlserveError, ModelPredictError
+from mlserve.errors import FlavorNotFound, MalformedModel, MlserveError, ModelPredictError
 from mlserve.flavor import LOADER_MODULES, PYFUNC_SECTION, Capabilities, Flavor, get_flavor
 from mlserve.flavor import list_flavors as _list_flavors
 from mlserve.mlmodel import Model
 from mlserve.mlmodel.example import load_input_example
 from mlserve.schema import ModelSignature, SchemaEnforcer, enforce_params
 
-__all__ = ["PyFuncModel", "choose_flavor"]
+__all__ = ["PyFuncModel", "choose_flavor", "flavor_section"]
 
 
 def choose_flavor(model: Model) -> tuple[Flavor, dict[str, Any]]:
@@ -56,16 +56,23 @@ def choose_flavor(model: Model) -> tuple[Flavor, dict[str, Any]]:
         except MlserveError as exc:  # broken or conflicting: try the next, report if none works
             first_error = first_error or exc
             continue
-        section = dict(model.flavors.get(name) or pyfunc or {})
-        if pyfunc is not None and name != PYFUNC_SECTION:
-            section[PYFUNC_SECTION] = dict(pyfunc)
-        return flavor, section
+        return flavor, flavor_section(model, name)
     if first_error is not None:
         raise first_error
     installed = [info.name for info in _list_flavors() if info.ok]
     if unknown_loader is not None:
         wanted.append(unknown_loader)
     raise FlavorNotFound(" or ".join(wanted or ["<none declared>"]), installed)
+
+
+def flavor_section(model: Model, name: str) -> dict[str, Any]:
+    """The section flavor ``name`` is handed for ``model``: its own ``flavors:`` entry (or the
+    ``python_function`` one) with the ``python_function`` section nested under that key."""
+    pyfunc = model.flavors.get(PYFUNC_SECTION)
+    section = dict(model.flavors.get(name) or pyfunc or {})
+    if pyfunc is not None and name != PYFUNC_SECTION:
+        section[PYFUNC_SECTION] = dict(pyfunc)
+    return section
 
 
 def _add_code_path(directory: Path, model: Model, section: Mapping[str, Any]) -> None:
@@ -115,17 +122,30 @@ class PyFuncModel:
 
     @classmethod
     def from_directory(
-        cls, path: str | os.PathLike[str], *, model_uri: str | None = None
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        model_uri: str | None = None,
+        flavor: Flavor | None = None,
     ) -> PyFuncModel:
         """Load the model directory ``path``: read ``MLmodel``, pick the flavor, load the native
         model, build its predictor and the signature's enforcer.
+
+        ``flavor`` skips the registry and loads with that flavor object (its section must be
+        in ``MLmodel``): for testing a flavor that is not installed as an entry point.
 
         Raises :class:`~mlserve.errors.MalformedModel`, :class:`~mlserve.errors.InvalidSignature`,
         :class:`~mlserve.errors.FlavorNotFound` or a :class:`~mlserve.errors.FlavorError`.
         """
         directory = Path(path).resolve()
         metadata = Model.load(directory)
-        flavor, section = choose_flavor(metadata)
+        if flavor is None:
+            flavor, section = choose_flavor(metadata)
+        elif flavor.name in metadata.flavors:
+            section = flavor_section(metadata, flavor.name)
+        else:
+            sections = ", ".join(metadata.flavors)
+            raise MalformedModel(str(directory), f"no {flavor.name!r} section (has: {sections})")
         _add_code_path(directory, metadata, section)
         native = flavor.load(directory, section)
         predictor = flavor.predictor(native, section)

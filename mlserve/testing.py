@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +32,17 @@ from mlserve.api.models import load_model, save_model
 from mlserve.errors import InvalidParameterValue
 from mlserve.flavor import PYFUNC_SECTION, Capabilities, Flavor, Predictor
 from mlserve.mlmodel import MLMODEL_FILE_NAME, Model
-from mlserve.pyfunc import PyFuncModel, choose_flavor
+from mlserve.pyfunc import PyFuncModel, choose_flavor, flavor_section
 
 __all__ = [
     "assert_predictions_equal",
     "check_batchable",
     "check_flavor",
+    "check_fresh_process",
     "check_mlmodel",
     "check_predictions",
     "check_protocol",
+    "check_requirements",
     "check_save_load",
     "check_signature_enforced",
 ]
@@ -53,6 +61,30 @@ def check_protocol(flavor: Flavor) -> None:
     assert isinstance(reqs, list) and all(isinstance(r, str) for r in reqs), (
         f"flavor {name!r}: requirements(None) must return a list of str, got {reqs!r}"
     )
+
+
+_BARE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?$")
+
+
+def check_requirements(flavor: Flavor, model: Any) -> None:
+    """Every bare name ``requirements(model)`` returns is an installed distribution, so it is
+    pinned in ``requirements.txt`` (the import name is not always the pip name: ``sklearn`` is
+    ``scikit-learn``). Entries with a version specifier or a URL are taken as given."""
+    reqs = flavor.requirements(model)
+    assert isinstance(reqs, list) and all(isinstance(r, str) for r in reqs), (
+        f"flavor {flavor.name!r}: requirements(model) must return a list of str, got {reqs!r}"
+    )
+    for req in reqs:
+        if not _BARE_NAME.match(req.strip()):
+            continue
+        name = req.strip().split("[", 1)[0]
+        try:
+            version(name)
+        except PackageNotFoundError:
+            raise AssertionError(
+                f"flavor {flavor.name!r}: requirements() lists {req!r}, which is not an installed "
+                "distribution, so it cannot be pinned; use the name pip installs it under"
+            ) from None
 
 
 def assert_predictions_equal(actual: Any, expected: Any, *, what: str = "predictions") -> None:
@@ -120,15 +152,21 @@ def check_save_load(
     **save_options: Any,
 ) -> PyFuncModel:
     """``can_save`` accepts the model, ``save_model`` (with the input example, so a signature
-    is inferred) writes a valid directory, and ``load_model`` reads it back with this flavor.
-    Returns the loaded model."""
+    is inferred) writes a valid directory, and ``load_model`` reads it back with a flavor of
+    this name. Returns the model loaded by ``flavor`` itself (not the installed flavor of that
+    name), which the other checks use."""
     assert flavor.can_save(model), f"{flavor.name}.can_save() rejects the model it should save"
     target = Path(tmp_path) / f"conformance-{flavor.name}"
     saved = save_model(model, target, flavor=flavor, input_example=input_example, **save_options)
     assert saved.signature is not None, "no signature was inferred from the input example"
     check_mlmodel(target, flavor)
-    loaded = load_model(target)
-    assert loaded.flavor == flavor.name, f"loaded with {loaded.flavor!r}, not {flavor.name!r}"
+    registered = load_model(target)
+    assert registered.flavor == flavor.name, (
+        f"loaded with {registered.flavor!r}, not {flavor.name!r}"
+    )
+    # the checks that follow exercise the object under test, not whatever is installed
+    # under its name (an older release of the plugin, say)
+    loaded = PyFuncModel.from_directory(target, flavor=flavor)
     assert isinstance(loaded.capabilities, Capabilities), (
         "predictor.capabilities is not a Capabilities"
     )
@@ -144,16 +182,11 @@ def check_predictions(
     """
     data = loaded.input_example if loaded.input_example is not None else input_example
     if expected is None:
-        predictor: Predictor = flavor.predictor(model, _section(loaded))
+        predictor: Predictor = flavor.predictor(model, flavor_section(loaded.metadata, flavor.name))
         expected = predictor.predict(input_example, None)
     actual = loaded.predict(data)
     assert_predictions_equal(actual, expected, what="loaded model's predictions")
     return actual
-
-
-def _section(loaded: PyFuncModel) -> dict[str, Any]:
-    _, section = choose_flavor(loaded.metadata)
-    return section
 
 
 def check_signature_enforced(loaded: PyFuncModel) -> None:
@@ -180,6 +213,88 @@ def check_signature_enforced(loaded: PyFuncModel) -> None:
         except InvalidParameterValue:
             continue
         raise AssertionError("an input that does not fit the signature was accepted")
+
+
+_FRESH_PROCESS = """
+import importlib, pickle, sys
+from mlserve.pyfunc import PyFuncModel
+
+directory, how, where, out = sys.argv[1:5]
+if how == "import":
+    module, _, attr = where.partition(":")
+    flavor = getattr(importlib.import_module(module), attr)
+else:
+    with open(where, "rb") as src:
+        flavor = pickle.load(src)
+model = PyFuncModel.from_directory(directory, flavor=flavor)
+with open(out, "wb") as dst:
+    pickle.dump(model.predict(model.input_example), dst)
+"""
+
+
+def _flavor_reference(flavor: Flavor, scratch: Path) -> tuple[str, str]:
+    """How a fresh process gets this very flavor: ``module:attribute`` when it is a module-level
+    object (as an entry point requires), else a cloudpickle of it (a flavor defined in a test)."""
+    module = sys.modules.get(type(flavor).__module__)
+    if module is not None and module.__name__ != "__main__":
+        for attr, value in vars(module).items():
+            if value is flavor:
+                return "import", f"{module.__name__}:{attr}"
+    import cloudpickle
+
+    target = scratch / "flavor.pkl"
+    try:
+        target.write_bytes(cloudpickle.dumps(flavor))
+    except Exception as exc:
+        raise AssertionError(
+            f"flavor {flavor.name!r} is neither a module-level object nor picklable ({exc}); "
+            "make it a module-level object, as the entry point needs"
+        ) from exc
+    return "pickle", str(target)
+
+
+def check_fresh_process(
+    flavor: Flavor, loaded: PyFuncModel, tmp_path: str | os.PathLike[str]
+) -> None:
+    """A copy of the model directory, moved elsewhere, loads in a new Python process and
+    predicts what ``loaded`` predicts on the saved input example.
+
+    Catches what one process cannot: a ``load`` that hands back an object kept in memory
+    instead of reading the files, and absolute paths into the saved directory (it is renamed
+    while the new process runs). The new process sees this one's ``sys.path``.
+    """
+    scratch = Path(tmp_path) / f"fresh-process-{flavor.name}"
+    scratch.mkdir(parents=True, exist_ok=True)
+    copy = scratch / "relocated-model"
+    shutil.copytree(loaded.path, copy)
+    how, where = _flavor_reference(flavor, scratch)
+    out = scratch / "predictions.pkl"
+    # relative entries ("", ".") mean this process's working directory, not the child's
+    paths = [os.path.abspath(p or os.curdir) for p in sys.path]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    original = Path(loaded.path)
+    hidden = original.with_name(original.name + ".hidden-by-check")
+    original.rename(hidden)  # an absolute path into the original must not find it
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _FRESH_PROCESS, str(copy), how, where, str(out)],
+            cwd=scratch,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        hidden.rename(original)
+    tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+    assert proc.returncode == 0, (
+        f"the model does not load and predict in a fresh process from a copy of its "
+        f"directory:\n{tail}"
+    )
+    with open(out, "rb") as src:
+        fresh = pickle.load(src)  # written by the child above, from this test's own model
+    expected = loaded.predict(loaded.input_example)
+    assert_predictions_equal(fresh, expected, what="predictions in a fresh process")
 
 
 def check_batchable(loaded: PyFuncModel) -> None:
@@ -211,17 +326,24 @@ def check_flavor(
     tmp_path: str | os.PathLike[str],
     *,
     expected: Any = None,
+    fresh_process: bool = True,
     **save_options: Any,
 ) -> PyFuncModel:
     """Run every conformance check on ``flavor`` with a fitted ``model`` and an input example
     of at least two rows; returns the loaded model for further checks.
 
     ``expected`` are the native model's predictions on the example (computed with the flavor's
-    predictor on the in-memory model when not given); ``save_options`` go to ``save_model``.
+    predictor on the in-memory model when not given; pass them from the native model itself
+    where you can, so a broken predictor cannot agree with itself); ``fresh_process=False``
+    skips :func:`check_fresh_process` (about a second: a new interpreter imports the
+    framework); ``save_options`` go to ``save_model``.
     """
     check_protocol(flavor)
+    check_requirements(flavor, model)
     loaded = check_save_load(flavor, model, input_example, tmp_path, **save_options)
     check_predictions(flavor, model, loaded, input_example, expected)
     check_signature_enforced(loaded)
     check_batchable(loaded)
+    if fresh_process:
+        check_fresh_process(flavor, loaded, tmp_path)
     return loaded

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlserve.errors import InvalidParameterValue, MalformedModel
-from mlserve.flavor import Capabilities
+from mlserve.flavor import Capabilities, model_file
 from mlserve.python_model import PredictCall, PythonModel, PythonModelContext, predict_call
 
 __all__ = ["PythonFunctionFlavor", "flavor"]
@@ -157,7 +157,7 @@ class PythonFunctionFlavor:
         path = Path(path)
         filename = str(section.get("python_model") or _PICKLE)
         try:
-            with open(path / filename, "rb") as src:
+            with open(model_file(path, filename), "rb") as src:
                 model = pickle.load(src)  # loading a model runs its code by design
         except FileNotFoundError as exc:
             raise MalformedModel(str(path), f"the model file {filename} is missing") from exc
@@ -183,7 +183,7 @@ class PythonFunctionFlavor:
         artifacts: dict[str, str] = {}
         for name, entry in (section.get("artifacts") or {}).items():
             rel = entry.get("path") if isinstance(entry, Mapping) else entry
-            local = path / str(rel)
+            local = model_file(path, rel)
             if not local.exists():
                 raise MalformedModel(str(path), f"artifact {name!r} is missing ({rel})")
             artifacts[str(name)] = str(local)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra
-from mlserve.flavor import PYFUNC_SECTION, Capabilities
+from mlserve.flavor import PYFUNC_SECTION, Capabilities, model_file
 
 __all__ = ["SERIALIZATION_FORMATS", "SklearnFlavor", "flavor"]
 
@@ -150,7 +150,7 @@ class SklearnFlavor:
         filename = section.get("pickled_model") or pyfunc.get("model_path")
         if not filename:
             raise MalformedModel(str(path), "the sklearn section names no pickled_model")
-        target = Path(path) / str(filename)
+        target = model_file(path, filename)
         fmt = section.get("serialization_format", "cloudpickle")
         if fmt not in SERIALIZATION_FORMATS:
             raise MalformedModel(str(path), f"unknown sklearn serialization_format {fmt!r}")

@@ -260,6 +260,7 @@ def test_a_python_model_saved_in_one_process_loads_in_another(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.slow
 def test_a_model_class_from_a_module_missing_at_load_says_to_use_code_paths(
     tmp_path: Path,
 ) -> None:
@@ -288,3 +289,13 @@ def test_a_model_class_from_a_module_missing_at_load_says_to_use_code_paths(
     last = bare.stderr.strip().splitlines()[-1]
     assert last.startswith("mlserve.errors.MalformedModel:"), bare.stderr
     assert "No module named 'mymodels'" in last and "code_paths" in last
+
+
+def test_an_artifact_path_outside_the_model_is_malformed(tmp_path: Path, artifacts) -> None:
+    mlserve.save_model(Scaler(), tmp_path / "m", artifacts=artifacts)
+    mlmodel = tmp_path / "m" / "MLmodel"
+    doc = yaml.safe_load(mlmodel.read_text())
+    doc["flavors"]["python_function"]["artifacts"]["weights"]["path"] = artifacts["weights"]
+    mlmodel.write_text(yaml.safe_dump(doc))
+    with pytest.raises(MalformedModel, match="is not a file inside the model directory"):
+        mlserve.load_model(tmp_path / "m")

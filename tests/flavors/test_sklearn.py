@@ -162,7 +162,8 @@ def test_conformance(kind: str, seed_model, seed_data, tmp_path: Path) -> None:
         model = RandomForestClassifier(n_estimators=10, random_state=0).fit(
             pd.DataFrame(X, columns=list("abcd")), seed_data[1]
         )
-    loaded = check_flavor(flavor, model, example, tmp_path)
+    # one fresh interpreter importing scikit-learn is enough to prove the directory stands alone
+    loaded = check_flavor(flavor, model, example, tmp_path, fresh_process=kind == "dataframe")
     assert loaded.signature.outputs is not None
 
 
@@ -226,6 +227,7 @@ class Doubler(TransformerMixin, BaseEstimator):
 """
 
 
+@pytest.mark.slow
 def test_a_custom_transformer_needs_its_module_at_load(seed_data, tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -251,3 +253,19 @@ def test_a_custom_transformer_needs_its_module_at_load(seed_data, tmp_path: Path
     sys.path.remove(str((tmp_path / "shipped" / "code").resolve()))
     with pytest.raises(MalformedModel, match=r"No module named 'mytransformers'.*code_paths"):
         mlserve.load_model(tmp_path / "bare")
+
+
+@pytest.mark.parametrize(
+    "name", ["/etc/passwd", "../outside.pkl", "code/../../outside.pkl", "."], ids=str
+)
+def test_a_section_naming_a_file_outside_the_model_is_malformed(
+    name: str, seed_model, tmp_path: Path
+) -> None:
+    mlserve.save_model(seed_model, tmp_path / "m")
+    (tmp_path / "outside.pkl").write_bytes(pickle.dumps(seed_model))
+    mlmodel = tmp_path / "m" / "MLmodel"
+    doc = yaml.safe_load(mlmodel.read_text())
+    doc["flavors"]["sklearn"]["pickled_model"] = name
+    mlmodel.write_text(yaml.safe_dump(doc))
+    with pytest.raises(MalformedModel, match="is not a file inside the model directory"):
+        mlserve.load_model(tmp_path / "m")
