@@ -41,11 +41,13 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(model_uri: str | os.PathLike[str], *, ready_timeout: float = 60.0) -> Iterator[str]:
-    """Run ``python -m mlserve.server`` on ``model_uri`` on a free loopback port; yield its base
-    URL once ``/ping`` answers 200, and stop it afterwards."""
+def serving(
+    model_uri: str | os.PathLike[str], *args: str, ready_timeout: float = 60.0
+) -> Iterator[str]:
+    """Run ``python -m mlserve.server`` on ``model_uri`` (plus ``args``) on a free loopback
+    port; yield its base URL once ``/ping`` answers 200, and stop it afterwards."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "mlserve.server", "-m", str(model_uri), "-p", str(port)]
+    cmd = [sys.executable, "-m", "mlserve.server", "-m", str(model_uri), "-p", str(port), *args]
     base = f"http://127.0.0.1:{port}"
     # the server's output goes to a file, shown if it fails to start
     with tempfile.TemporaryFile() as log:
@@ -80,7 +82,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], base: str, log: Any, timeout: flo
         time.sleep(0.2)
 
 
-def invoke(base: str, payload: dict[str, Any]) -> Any:
+def invoke(base: str, payload: dict[str, Any], *, timeout: float = 60) -> Any:
     """POST ``payload`` as JSON to ``/invocations``; return the decoded ``predictions``."""
     request = urllib.request.Request(
         f"{base}/invocations",
@@ -89,7 +91,7 @@ def invoke(base: str, payload: dict[str, Any]) -> Any:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=60) as resp:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
             return json.loads(resp.read())["predictions"]
     except urllib.error.HTTPError as exc:
         raise AssertionError(f"HTTP {exc.code}: {exc.read().decode()}") from exc
