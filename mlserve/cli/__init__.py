@@ -1,5 +1,6 @@
-"""The ``mlserve`` command line: ``mlserve models ...``, ``mlserve serve``, ``mlserve predict``,
-``mlserve flavors``.
+"""The mlserve command line: serve, predict, manage registered models, list flavors.
+
+Commands: ``mlserve serve``, ``mlserve predict``, ``mlserve models ...``, ``mlserve flavors``.
 
 Each sub-command lives in its own module exposing ``add_parser(subparsers)``; the module is only
 imported when the command line is built, never by ``import mlserve``. argparse is used for the
