@@ -47,6 +47,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "mlserve.flavors"
+_CORE_DISTRIBUTION = "mlserve"  # whose flavors are the generic fallbacks
 
 #: The MLmodel section every MLflow-format model may carry; a flavor that wants MLflow's
 #: ``mlflow.pyfunc.load_model`` to read its models returns it nested in its own section.
@@ -279,14 +280,21 @@ def list_flavors() -> list[FlavorInfo]:
 def flavor_for_object(obj: Any) -> Flavor:
     """The usable flavor whose ``can_save(obj)`` is true.
 
-    Framework flavors are asked first (in name order) and the generic ``python_function``
-    last, since it accepts any callable. A ``can_save`` that raises counts as "no".
+    Flavors from plugin distributions are asked first (in name order), then mlserve's own
+    (``sklearn``), and the generic ``python_function`` last, since it accepts any callable.
+    A ``can_save`` that raises counts as "no".
 
     Raises :class:`~mlserve.errors.NoFlavorForModel` when none accepts the object.
     """
     names = _registry.names()
-    ordered = [n for n in names if n != PYFUNC_SECTION] + [n for n in names if n == PYFUNC_SECTION]
-    for name in ordered:
+    builtin = {i.name for i in _registry.all() if i.distribution == _CORE_DISTRIBUTION}
+
+    def rank(name: str) -> tuple[int, str]:
+        # a plugin is more specific than the core's generic flavors: an XGBClassifier is also a
+        # scikit-learn estimator, but its own flavor saves it better
+        return (2 if name == PYFUNC_SECTION else 1 if name in builtin else 0, name)
+
+    for name in sorted(names, key=rank):
         flavor = _registry.get(name)
         try:
             accepted = bool(flavor.can_save(obj))

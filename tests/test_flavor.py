@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint, entry_points
 
 import pytest
 
@@ -157,6 +157,35 @@ def test_python_function_is_asked_last(seed_model) -> None:
 
     assert flavor_for_object(seed_model) is sklearn_flavor
     assert flavor_for_object(CallableEstimatorLike()) is python_function_flavor
+
+
+class EstimatorFramework:
+    """A plugin flavor for a framework whose models are also scikit-learn estimators."""
+
+    name = "xgb_like"
+
+    def can_save(self, obj):
+        return type(obj).__name__ == "RandomForestClassifier"
+
+    save = load = predictor = requirements = GoodFlavor.save
+
+
+xgb_like = EstimatorFramework()
+
+
+def test_a_plugin_flavor_is_asked_before_the_builtin_sklearn(seed_model) -> None:
+    def source():
+        yield EntryPoint("xgb_like", f"{__name__}:xgb_like", ENTRY_POINT_GROUP)
+        yield from entry_points(group=ENTRY_POINT_GROUP, name="sklearn")
+        yield from entry_points(group=ENTRY_POINT_GROUP, name="python_function")
+
+    reset_registry(source)
+    try:
+        assert {i.name: i.distribution for i in list_flavors()}["sklearn"] == "mlserve"
+        assert flavor_for_object(seed_model) is xgb_like  # "x" sorts after "s": not by name
+        assert flavor_for_object(lambda x: x) is get_flavor("python_function")
+    finally:
+        reset_registry()
 
 
 def test_discovery_happens_once() -> None:
