@@ -14,6 +14,7 @@ LightGBM is imported only when a model is saved or loaded.
 
 from __future__ import annotations
 
+import importlib.util
 import pickle
 import sys
 from collections.abc import Mapping
@@ -27,6 +28,21 @@ from mlserve.errors import InvalidParameterValue, MalformedModel
 __all__ = ["SERIALIZATION_FORMATS", "LightGBMFlavor", "flavor"]
 
 __version__ = "0.1.0"
+
+
+def _require(module: str, requirement: str) -> None:
+    """Fail this module's import when ``module`` is not installed, so ``mlserve flavors`` lists
+    the flavor as broken with the ``pip install`` line and the other flavors are unaffected
+    (``find_spec`` imports nothing)."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package that fails, or a None in sys.modules
+        found = False
+    if not found:
+        raise ImportError(f"{module} is not installed: pip install {requirement}")
+
+
+_require("lightgbm", "lightgbm")
 
 #: How a scikit-learn-API model is written: booster text (portable, the default) or a pickle
 #: of the whole estimator in MLflow's layout. A ``Booster`` is always written as text.

@@ -1,28 +1,31 @@
 """Keras 3 and TensorFlow SavedModel flavors for mlserve.
 
-Two entry points, as MLflow has two flavors: ``keras`` (a ``keras.Model`` in the native
-``.keras`` format) and ``tensorflow`` (a ``tf.Module`` as a SavedModel, plus MLflow's Keras
-models written under the ``tensorflow`` flavor). Neither Keras nor TensorFlow is imported until
-a model is saved or loaded, so ``mlserve flavors`` stays fast.
+Two entry points, as MLflow has two flavors: ``keras`` (:mod:`mlserve_tensorflow.keras_model`,
+a ``keras.Model`` in the native ``.keras`` format) and ``tensorflow``
+(:mod:`mlserve_tensorflow.saved_model`, a ``tf.Module`` as a SavedModel, plus MLflow's Keras
+models written under the ``tensorflow`` flavor). Each module checks only its own framework, so
+Keras on another backend works without TensorFlow. Neither framework is imported until a model
+is saved or loaded, so ``mlserve flavors`` stays fast.
 """
 
 from __future__ import annotations
 
-from mlserve_tensorflow._keras import KerasFlavor, KerasPredictor
-from mlserve_tensorflow._savedmodel import SavedModelPredictor, TensorFlowFlavor
+import importlib
+from typing import Any
 
-__all__ = [
-    "KerasFlavor",
-    "KerasPredictor",
-    "SavedModelPredictor",
-    "TensorFlowFlavor",
-    "keras_flavor",
-    "tensorflow_flavor",
-]
+__all__ = ["keras_flavor", "tensorflow_flavor"]
 
 __version__ = "0.1.0"
 
-#: The ``keras`` entry point's object.
-keras_flavor = KerasFlavor()
-#: The ``tensorflow`` entry point's object.
-tensorflow_flavor = TensorFlowFlavor()
+_LAZY = {
+    "keras_flavor": ("mlserve_tensorflow.keras_model", "flavor"),
+    "tensorflow_flavor": ("mlserve_tensorflow.saved_model", "flavor"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    # imported on demand, so a missing TensorFlow breaks only the tensorflow flavor
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mlserve_tensorflow' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module), attribute)

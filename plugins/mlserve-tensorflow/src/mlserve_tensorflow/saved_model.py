@@ -20,10 +20,13 @@ from mlserve_tensorflow._common import (
     inside,
     map_inputs,
     outputs_to_numpy,
+    require,
     tensorflow_distribution,
 )
 
-__all__ = ["SavedModelPredictor", "TensorFlowFlavor"]
+__all__ = ["SavedModelPredictor", "TensorFlowFlavor", "flavor"]
+
+require("tensorflow", "tensorflow-cpu")
 
 _SAVED_MODEL_DIR = "tf2model"
 _TF2_MODULE = "tf2-module"
@@ -162,7 +165,7 @@ class TensorFlowFlavor:
         """
         keras = sys.modules.get("keras")
         if keras is not None and isinstance(native, keras.Model):
-            from mlserve_tensorflow._keras import KerasFlavor
+            from mlserve_tensorflow.keras_model import KerasFlavor
 
             return KerasFlavor().predictor(native, section)
         signatures = getattr(native, "signatures", None) or {}
@@ -204,3 +207,7 @@ def _load_mlflow_keras(path: Path, section: Mapping[str, Any]) -> Any:
     raise MalformedModel(
         str(path), "no data/model.keras or data/model.h5 (Keras 2 SavedModel dirs need Keras 2)"
     )
+
+
+#: The ``tensorflow`` entry point's object.
+flavor = TensorFlowFlavor()

@@ -20,10 +20,13 @@ from mlserve_tensorflow._common import (
     inside,
     map_inputs,
     outputs_to_numpy,
+    require,
     tensorflow_distribution,
 )
 
-__all__ = ["KerasFlavor", "KerasPredictor"]
+__all__ = ["KerasFlavor", "KerasPredictor", "flavor"]
+
+require("keras", "keras")
 
 _DATA_DIR = "data"
 _MODEL_NAME = "model"  # MLflow's stem: data/model.keras, or data/model/ for an export
@@ -164,3 +167,7 @@ def _signature_names(exported: Any) -> list[str]:
     if signature is None:
         return []
     return [str(k) for k in signature.structured_input_signature[1]]
+
+
+#: The ``keras`` entry point's object.
+flavor = KerasFlavor()
