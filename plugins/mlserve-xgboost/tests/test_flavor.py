@@ -145,11 +145,6 @@ def test_requirements_name_the_plugin_and_xgboost(seed_data: tuple[Any, Any]) ->
     assert "scikit-learn" in flavor.requirements(xgb.XGBClassifier())
 
 
-@pytest.mark.xfail(
-    reason="mlserve core asks the generic sklearn flavor before framework flavors; "
-    "an XGBClassifier is also a scikit-learn estimator",
-    strict=False,
-)
 def test_sklearn_api_model_is_saved_with_this_flavor_by_default(
     seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
