@@ -109,7 +109,8 @@ def coerce_column(values: Sequence[Any] | np.ndarray, rule: ColumnRule) -> Any:
     if kind == "float":
         assert rule.dtype is not None
         floats = _as_float(values, rule.dtype, rule.name)
-        if floats is not None:
+        # a column of equal-length lists converts to a 2-D array: not a column of numbers
+        if floats is not None and floats.ndim == 1:
             return floats
     elif kind == "binary":
         if isinstance(values, np.ndarray) and values.dtype.kind not in "OUT":
@@ -142,8 +143,8 @@ def frame_from_columns(
     }
     try:
         frame = pd.DataFrame(data, index=index, copy=False)
-    except ValueError as exc:
-        raise PayloadError("'index' must have one entry per row") from exc
+    except ValueError as exc:  # lengths are checked before; keep any other refusal a 400
+        raise PayloadError("the columns cannot form a table") from exc
     if not data and nrows:
         frame = pd.DataFrame(index=pd.RangeIndex(nrows) if index is None else index)
     return frame

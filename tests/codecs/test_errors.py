@@ -311,6 +311,16 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         "a number out of range",
     ),
     (
+        # equal-length lists in a double column once became a 2-D array and a bogus
+        # "'index' must have one entry per row"
+        "lists-for-double",
+        JSON,
+        _j({"inputs": {"a": [[1, 2, 3], [4, 5, 6]], "b": ["x", "y"]}}),
+        COLS_AB,
+        SchemaMismatch,
+        "column 'a'",
+    ),
+    (
         "missing-required-column",
         JSON,
         _j({"dataframe_records": [{"b": "x"}]}),
