@@ -52,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
 
     bm = bench_models.BUILDERS[args.model]()
     payload = bench_models.payload(bm, "json", 1)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / args.model
-        bench_models.save_ours(bm, path)
-        model = mlserve.load_model(path)
+    tmp = tempfile.TemporaryDirectory()  # kept until the end: /metadata reads the example
+    path = Path(tmp.name) / args.model
+    bench_models.save_ours(bm, path)
+    model = mlserve.load_model(path)
     frame = bm.sample(1, 1235)
     sig = model.signature
     decoder = RequestDecoder(sig.inputs, sig.params, enforce=False)
@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n### pyinstrument, {args.calls} calls, --timeout 0\n\n```\n{text}```")
     app.close()
     inline_app.close()
+    tmp.cleanup()
     return 0
 
 
