@@ -22,9 +22,37 @@ from mlserve.codecs import _json
 __all__ = ["encode_error", "encode_predictions", "to_jsonable"]
 
 
+# ticks per second of the datetime64 units finer than a day
+_PER_SECOND = {"h": 0, "m": 0, "s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+def _datetime_unit(arr: np.ndarray, nat: np.ndarray) -> str:
+    """One unit for a whole datetime array, so every value of a column has the same shape.
+
+    numpy's ``unit="auto"`` picks a unit per element (``2024-01-01`` next to
+    ``2024-01-01T01:00``); we use whole seconds, as ``Timestamp.isoformat`` and MLflow do,
+    and a finer unit only when some value needs it.
+    """
+    unit, count = np.datetime_data(arr.dtype)
+    if unit in ("Y", "M", "W", "D"):
+        return unit
+    per_second = _PER_SECOND.get(unit)
+    if per_second is None:  # ps, fs, as: rare enough to leave to numpy
+        return "auto"
+    if per_second <= 1:
+        return "s"
+    ticks = arr.view("i8")[~nat] * count
+    for candidate in ("s", "ms", "us"):
+        step = per_second // _PER_SECOND[candidate]
+        if step > 1 and not (ticks % step).any():
+            return candidate
+    return unit
+
+
 def _datetimes(arr: np.ndarray) -> np.ndarray:
-    out = np.datetime_as_string(arr, unit="auto").astype(object)
-    out[np.isnat(arr)] = None
+    nat = np.isnat(arr)
+    out = np.datetime_as_string(arr, unit=_datetime_unit(arr, nat)).astype(object)
+    out[nat] = None
     return out
 
 

@@ -43,6 +43,22 @@ OUTPUTS = [
         ["2024-01-02T03:04:05", None],
         id="datetime64-array",
     ),
+    pytest.param(
+        # numpy's unit="auto" wrote midnight as a bare date next to "2024-01-01T01:00"
+        pd.DataFrame({"t": pd.date_range("2024-01-01", periods=2, freq="h")}),
+        [{"t": "2024-01-01T00:00:00"}, {"t": "2024-01-01T01:00:00"}],
+        id="datetime-column-one-format",
+    ),
+    pytest.param(
+        np.array(["2024-01-01T00:00:00", "2024-01-01T00:00:00.5"], dtype="datetime64[ns]"),
+        ["2024-01-01T00:00:00.000", "2024-01-01T00:00:00.500"],
+        id="datetime-subsecond-one-unit",
+    ),
+    pytest.param(
+        np.array(["2024-01-01", "NaT"], dtype="datetime64[D]"),
+        ["2024-01-01", None],
+        id="date-array",
+    ),
     pytest.param(np.array([1, None, "x"], dtype=object), [1, None, "x"], id="object-array"),
     pytest.param(
         pd.DataFrame({"a": [1.0, np.nan], "b": ["x", None], 0: [1, 2]}),
