@@ -146,14 +146,23 @@ class ScoringApp:
             "version": version_document(),
             "metadata": metadata_document(model),
         }
-        self._urls = Map([Rule(path, endpoint=name, methods=[m]) for path, name, m in _ROUTES])
+        # OPTIONS on every route answers 204 with Allow, as MLflow's Flask server does
+        self._urls = Map(
+            [Rule(path, endpoint=name, methods=[m, "OPTIONS"]) for path, name, m in _ROUTES]
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one WSGI request."""
         request = Request(environ)
         try:
-            endpoint, _ = self._urls.bind_to_environ(environ).match()
-            if endpoint == "invocations":
+            adapter = self._urls.bind_to_environ(environ)
+            endpoint, _ = adapter.match()
+            if request.method == "OPTIONS":
+                response = Response(
+                    status=204, headers=[("Allow", _allow(adapter.allowed_methods()))]
+                )
+                del response.headers["Content-Type"]  # no body, so no media type
+            elif endpoint == "invocations":
                 response = self._invocations(request)
             else:
                 response = Response(self._documents[endpoint], content_type=_JSON)
@@ -164,11 +173,9 @@ class ScoringApp:
                 answer_for_http(404, f"No such endpoint. Endpoints: {_ROUTE_LIST}.")
             )
         except MethodNotAllowed as exc:
-            allowed = sorted(exc.valid_methods or ())
-            message = f"Method not allowed on this endpoint; allowed: {', '.join(allowed)}."
-            response = _error_response(
-                answer_for_http(405, message, [("Allow", ", ".join(allowed))])
-            )
+            allowed = _allow(exc.valid_methods or ())
+            message = f"Method not allowed on this endpoint; allowed: {allowed}."
+            response = _error_response(answer_for_http(405, message, [("Allow", allowed)]))
         except HTTPException as exc:
             response = _error_response(answer_for_http(exc.code or 400, exc.description or ""))
         except Exception as exc:
@@ -259,6 +266,11 @@ def _read_until(stream: Any, limit: int) -> bytes:
         if size > limit:
             raise _TooLarge(limit)
         parts.append(chunk)
+
+
+def _allow(methods: Iterable[str]) -> str:
+    """An ``Allow`` header value: the route's own methods first, OPTIONS last."""
+    return ", ".join(sorted(methods, key=lambda m: (m == "OPTIONS", m)))
 
 
 def _error_response(answer: ErrorAnswer) -> Response:

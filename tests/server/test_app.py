@@ -114,17 +114,40 @@ def test_unknown_path_is_404(seed_client: Client) -> None:
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("GET", "/invocations", "POST"),
-        ("POST", "/ping", "GET, HEAD"),
-        ("DELETE", "/metadata", "GET, HEAD"),
+        ("GET", "/invocations", "POST, OPTIONS"),
+        ("HEAD", "/invocations", "POST, OPTIONS"),
+        ("POST", "/ping", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/metadata", "GET, HEAD, OPTIONS"),
+        ("BREW", "/health", "GET, HEAD, OPTIONS"),
     ],
-    ids=["get-invocations", "post-ping", "delete-metadata"],
+    ids=["get-invocations", "head-invocations", "post-ping", "delete-metadata", "unknown-method"],
 )
 def test_wrong_method_is_405(seed_client: Client, method: str, path: str, allowed: str) -> None:
     response = seed_client.open(path, method=method)
-    message = _error(response, 405, "BAD_REQUEST")
     assert response.headers["Allow"] == allowed
+    if method == "HEAD":  # no body, the status and Allow still say it
+        assert response.status_code == 405
+        assert response.get_data() == b""
+        return
+    message = _error(response, 405, "BAD_REQUEST")
     assert allowed in message
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [("/invocations", "POST, OPTIONS"), ("/metadata", "GET, HEAD, OPTIONS")],
+    ids=["invocations", "metadata"],
+)
+def test_options_lists_the_methods(seed_client: Client, path: str, allowed: str) -> None:
+    response = seed_client.options(path)
+    assert response.status_code == 204
+    assert response.headers["Allow"] == allowed
+    assert response.get_data() == b""
+    assert "Content-Type" not in response.headers
+
+
+def test_options_on_an_unknown_path_is_404(seed_client: Client) -> None:
+    _error(seed_client.options("/nope"), 404, "ENDPOINT_NOT_FOUND")
 
 
 @pytest.mark.parametrize(
