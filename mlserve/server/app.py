@@ -226,6 +226,12 @@ class ScoringApp:
             raise _BodyTimeout() from None
         except OSError:  # gunicorn's NoMoreData for a body cut short, a reset connection
             pass
+        except HTTPException:
+            raise
+        except Exception as exc:
+            # the WSGI server's reader refused the body's framing (gunicorn: a malformed
+            # chunk): the client's mistake, never a 500
+            raise _MalformedBody() from exc
         if isinstance(sock := environ.get("gunicorn.socket"), socket.socket) and getattr(
             sock, "timed_out", False
         ):
@@ -247,6 +253,11 @@ class _TooLarge(HTTPException):
             f"The request body is larger than the server's limit of {limit} bytes "
             "(--max-body-size)."
         )
+
+
+class _MalformedBody(HTTPException):
+    code = 400
+    description = "The request body is not validly framed (malformed chunked encoding)."
 
 
 class _Disconnected(HTTPException):

@@ -58,13 +58,18 @@ STATUS_BY_ERROR: dict[type[MlserveError], int] = {
 # HTTP status of a refusal made by the server itself -> MLflow error code in the body
 HTTP_ERROR_CODES: dict[int, str] = {
     400: "BAD_REQUEST",
+    403: "PERMISSION_DENIED",
     404: "ENDPOINT_NOT_FOUND",
     405: "BAD_REQUEST",
     408: "DEADLINE_EXCEEDED",
     411: "BAD_REQUEST",
     413: "RESOURCE_EXHAUSTED",
+    414: "RESOURCE_EXHAUSTED",
     415: "BAD_REQUEST",
+    417: "BAD_REQUEST",
+    431: "RESOURCE_EXHAUSTED",
     500: "INTERNAL_ERROR",
+    501: "NOT_IMPLEMENTED",
     503: "TEMPORARILY_UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }

@@ -12,6 +12,10 @@ the headers gunicorn drops it; during the body the app answers 408, then it is c
 Only the socket changes: accepted connections are wrapped in :class:`DeadlineSocket`, whose
 ``setblocking(True)`` (which gunicorn calls at the start of every request it handles, including
 each request of a keep-alive connection) arms the deadline.
+
+Requests gunicorn refuses before they reach the application (a malformed request line or
+header, headers too large, a bad chunk) get our JSON error body instead of gunicorn's HTML page,
+with a fixed message per status: gunicorn's own text quotes the offending request bytes.
 """
 
 from __future__ import annotations
@@ -22,9 +26,22 @@ import socket
 import time
 from typing import Any
 
+from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-__all__ = ["DeadlineSocket", "DeadlineThreadWorker"]
+from mlserve.server.errors import answer_for_http
+
+__all__ = ["DeadlineSocket", "DeadlineThreadWorker", "write_json_error"]
+
+# gunicorn's refusals by status; the request's own bytes are never echoed
+_PROTOCOL_ERRORS = {
+    400: "The request is not valid HTTP (request line, header or chunked framing).",
+    403: "The request is forbidden.",
+    414: "The request line is too long.",
+    417: "The Expect header is not supported.",
+    431: "The request headers are too large or too many.",
+    501: "The request's Transfer-Encoding is not supported.",
+}
 
 
 class DeadlineSocket(socket.socket):
@@ -90,11 +107,37 @@ class DeadlineSocket(socket.socket):
         super().sendall(data, flags)
 
 
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """Stands in for gunicorn's ``util.write_error``: the same answer as a JSON error body.
+
+    ``mesg`` (gunicorn's text, which may quote the request) is not sent; a 500 (a fault while
+    handling the request, already logged by gunicorn) gets the generic internal-error text.
+    """
+    message = _PROTOCOL_ERRORS.get(
+        status_int,
+        "Internal server error; the details are in the server log."
+        if status_int >= 500
+        else "The request was refused.",
+    )
+    answer = answer_for_http(status_int, message)
+    head = f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
+    head += f"Content-Length: {len(answer.body)}\r\n\r\n"
+    util.write_nonblock(sock, head.encode("latin-1") + answer.body)
+
+
 class DeadlineThreadWorker(ThreadWorker):
     """``gthread`` with :class:`DeadlineSocket` connections.
 
     ``io_timeout`` is set on :class:`DeadlineSocket` by the runner before the workers fork.
+    Requests gunicorn refuses itself are answered by :func:`write_json_error`.
     """
+
+    def init_process(self) -> None:
+        # gunicorn's worker base looks util.write_error up at call time; this process is a
+        # worker of ours, so its error pages are ours too
+        util.write_error = write_json_error
+        super().init_process()
 
     def accept(self, listener: Any) -> None:
         try:

@@ -143,6 +143,42 @@ def test_error_statuses(
     assert set(payload) == {"error_code", "message"}
 
 
+_JSON_HEAD = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (b"GARBAGE <script>\r\n\r\n", 400, "BAD_REQUEST"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "RESOURCE_EXHAUSTED"),
+        (
+            b"GET /ping HTTP/1.1\r\nHost: x\r\nX-A: " + b"a" * 9000 + b"\r\n\r\n",
+            431,
+            "RESOURCE_EXHAUSTED",
+        ),
+        (_JSON_HEAD + b"Content-Length: <script>\r\n\r\n{}", 400, "BAD_REQUEST"),
+        # gunicorn's body reader raises its own parse error inside the app: once a 500
+        (
+            _JSON_HEAD + b"Transfer-Encoding: chunked\r\n\r\nZZ\r\n{}\r\n0\r\n\r\n",
+            400,
+            "BAD_REQUEST",
+        ),
+    ],
+    ids=["request-line", "uri-too-long", "headers-too-large", "content-length", "bad-chunk"],
+)
+def test_malformed_http_gets_a_json_error(
+    seed_server: Server, raw: bytes, status: int, code: str
+) -> None:
+    """What gunicorn refuses before the app sees it is JSON too (it writes HTML), never echoes
+    the request, and a client's bad framing is never a 500."""
+    sock, response = _raw_request(seed_server.url, raw)
+    sock.close()
+    got, payload = _status_and_json(response)
+    assert (got, payload["error_code"]) == (status, code)
+    assert b"Content-Type: application/json" in response
+    assert "<script>" not in payload["message"] and "ZZ" not in payload["message"]
+
+
 def test_keep_alive(seed_server: Server) -> None:
     host, port = seed_server.url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
