@@ -127,3 +127,29 @@ def test_the_checker_sees_violations(tmp_path: Path) -> None:
     assert not _allowed("server", "store")
     assert _allowed("pyfunc", "schema")
     assert _allowed("cli", "server")
+
+
+PLUGINS = PACKAGE.parent / "plugins"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(PLUGINS.rglob("*.py")),
+    ids=lambda p: str(p.relative_to(PLUGINS)),
+)
+def test_plugins_use_only_the_public_surface(path: Path) -> None:
+    """A plugin is written as an outside author would: ``mlserve`` and ``mlserve.testing`` only."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    used = {
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom) and not node.level
+            else []
+        )
+        if name.split(".")[0] == "mlserve"
+    }
+    assert used <= {"mlserve", "mlserve.testing"}, f"{path.name} imports {used}"

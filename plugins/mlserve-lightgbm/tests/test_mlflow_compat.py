@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 import mlserve
-from mlserve.errors import MalformedModel
+from mlserve import MalformedModel
 
 QUIET = {"verbose": -1, "num_threads": 1}
 

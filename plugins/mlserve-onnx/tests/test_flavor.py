@@ -15,7 +15,7 @@ from mlserve_onnx import flavor
 from onnx import TensorProto, helper
 
 import mlserve
-from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve import InvalidParameterValue, MalformedModel
 from mlserve.testing import check_flavor
 
 

@@ -13,7 +13,7 @@ import yaml
 from mlserve_pytorch import flavor
 
 import mlserve
-from mlserve.errors import InvalidParameterValue, MalformedModel, ModelPredictError
+from mlserve import InvalidParameterValue, MalformedModel, ModelPredictError
 from mlserve.testing import check_flavor
 
 

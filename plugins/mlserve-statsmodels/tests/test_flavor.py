@@ -15,7 +15,7 @@ import yaml
 from mlserve_statsmodels import flavor
 
 import mlserve
-from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve import InvalidParameterValue, MalformedModel
 from mlserve.testing import check_flavor
 
 FEATURES = ["a", "b", "c"]

@@ -13,7 +13,7 @@ import yaml
 from mlserve_tensorflow import keras_flavor, tensorflow_flavor
 
 import mlserve
-from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve import InvalidParameterValue, MalformedModel
 from mlserve.testing import check_flavor
 
 

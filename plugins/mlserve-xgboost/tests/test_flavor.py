@@ -13,7 +13,7 @@ import yaml
 from mlserve_xgboost import flavor
 
 import mlserve
-from mlserve.errors import InvalidParameterValue
+from mlserve import InvalidParameterValue
 from mlserve.testing import check_flavor
 
 COLUMNS = ["a", "b", "c", "d"]

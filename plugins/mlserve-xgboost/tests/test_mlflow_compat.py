@@ -15,7 +15,7 @@ import xgboost as xgb
 import yaml
 
 import mlserve
-from mlserve.errors import MalformedModel
+from mlserve import MalformedModel
 
 
 def _mlflow_dir(

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve import InvalidParameterValue, MalformedModel
 from mlserve_onnx._feeds import OnnxPredictor
 
 __all__ = ["DATA_FILE", "DEFAULT_PROVIDERS", "OnnxFlavor", "OnnxPredictor", "flavor"]

@@ -6,8 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlserve import Capabilities
-from mlserve.errors import InvalidParameterValue
+from mlserve import Capabilities, InvalidParameterValue
 
 __all__ = ["OnnxPredictor"]
 

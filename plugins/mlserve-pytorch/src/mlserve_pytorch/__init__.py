@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve import InvalidParameterValue, MalformedModel
 from mlserve_pytorch._predict import TorchPredictor, to_tensors
 
 __all__ = ["SERIALIZATION_FORMATS", "PyTorchFlavor", "TorchPredictor", "flavor"]

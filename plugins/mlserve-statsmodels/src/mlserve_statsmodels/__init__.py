@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities
-from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel
 
 __all__ = ["DATA_FILE", "StatsmodelsFlavor", "flavor"]
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities
-from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel
 from mlserve_tensorflow._common import (
     PYFUNC,
     inside,
