@@ -13,6 +13,7 @@ What each shape becomes (MLflow's behaviour unless ``docs/payloads.md`` says oth
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import replace
 from operator import itemgetter
 from typing import Any, TypeAlias
 
@@ -62,6 +63,9 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
     """
     if not body.strip():
         raise PayloadError("the body is empty; expected a JSON object")
+    if b"true" in body or b"false" in body:
+        # numpy silently makes true 1.0; look for booleans only when the bytes allow them
+        plan = replace(plan, json_booleans=True)
     try:
         doc = _json.loads(body)
     except _json.DecodeFailure as exc:
@@ -165,7 +169,7 @@ def _tensor(value: object, plan: DecodePlan, name: str | None, where: str) -> np
     elif plan.kind == "tensors":
         rule = plan.by_name.get(str(name)) if plan.by_name else plan.default
         dtype = rule.dtype if rule is not None else None
-    return to_array(value, dtype, where)
+    return to_array(value, dtype, where, booleans=plan.json_booleans)
 
 
 def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:

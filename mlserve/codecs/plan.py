@@ -77,6 +77,9 @@ class DecodePlan:
     default: ColumnRule = ANY
     tensor_dtype: np.dtype | None = None
     enforce: Callable[[Any], Any] | None = None
+    #: set per request when a JSON body may hold booleans: numeric columns and tensors then
+    #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
+    json_booleans: bool = False
 
     def rule(self, column: Hashable, position: int) -> ColumnRule:
         """The rule for a decoded column, matched by name (``0`` matches ``"0"``), then position."""

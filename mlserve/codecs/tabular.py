@@ -30,6 +30,15 @@ __all__ = [
 ]
 
 _SCALARS = (str, int, float, bool)
+# signature type names of the numeric dtypes, for messages matching the schema enforcer's
+_TYPE_NAMES = {"float64": "double", "float32": "float", "int64": "long", "int32": "integer"}
+
+
+def _has_bool(data: object) -> bool:
+    """True when nested lists hold a JSON boolean (only asked when the body has one)."""
+    if isinstance(data, bool):
+        return True
+    return isinstance(data, list) and any(map(_has_bool, data))
 
 
 def check_column_names(columns: object, where: str) -> list[Hashable]:
@@ -98,14 +107,26 @@ def _decode_base64(values: Sequence[Any], rule: ColumnRule) -> Any:
     return arr
 
 
-def coerce_column(values: Sequence[Any] | np.ndarray, rule: ColumnRule) -> Any:
+def coerce_column(
+    values: Sequence[Any] | np.ndarray, rule: ColumnRule, booleans: bool = False
+) -> Any:
     """Type one column (a sequence of JSON values or an array) according to ``rule``.
 
     Values that do not fit are returned as typed by inference, for the schema enforcer to
-    reject with a precise message; only an out-of-range integer raises here
-    (:class:`SchemaMismatch`).
+    reject with a precise message; only an out-of-range integer, and with ``booleans`` a JSON
+    boolean in a numeric column, raise here (:class:`SchemaMismatch`).
     """
     kind = rule.kind
+    if (
+        booleans
+        and kind in ("float", "int")
+        and not isinstance(values, np.ndarray)
+        and bool in set(map(type, values))
+    ):
+        assert rule.dtype is not None
+        raise SchemaMismatch(
+            rule.name, _TYPE_NAMES.get(rule.dtype.name, rule.dtype.name), "a boolean"
+        )
     if kind == "float":
         assert rule.dtype is not None
         floats = _as_float(values, rule.dtype, rule.name)
@@ -138,7 +159,7 @@ def frame_from_columns(
 ) -> pd.DataFrame:
     """Build a DataFrame from column-major values, typing each column by the plan's rules."""
     data = {
-        name: coerce_column(col, plan.rule(name, i))
+        name: coerce_column(col, plan.rule(name, i), plan.json_booleans)
         for i, (name, col) in enumerate(zip(columns, values, strict=True))
     }
     try:
@@ -205,13 +226,18 @@ def coerce_frame(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index, copy=False)
 
 
-def to_array(data: object, dtype: np.dtype | None, where: str) -> np.ndarray:
+def to_array(
+    data: object, dtype: np.dtype | None, where: str, booleans: bool = False
+) -> np.ndarray:
     """A numpy array from nested lists, typed ``dtype`` where that is lossless.
 
     Floating dtypes are applied directly; integer dtypes only to integer data (range-checked);
     other data keeps numpy's inferred dtype for the enforcer to judge. Raises
-    :class:`PayloadError` for ragged nesting.
+    :class:`PayloadError` for ragged nesting, and with ``booleans`` :class:`SchemaMismatch`
+    for a JSON boolean where ``dtype`` is numeric.
     """
+    if booleans and dtype is not None and dtype.kind in "fiu" and _has_bool(data):
+        raise SchemaMismatch(None, f"{dtype.name} values", "a boolean")
     if dtype is not None and dtype.kind == "f":
         floats = _as_float(data, dtype, None)
         if floats is not None:

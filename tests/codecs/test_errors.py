@@ -321,6 +321,31 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         "column 'a'",
     ),
     (
+        # numpy turned true into 1.0 while load_model(...).predict refused the same frame
+        "boolean-for-double",
+        JSON,
+        _j({"dataframe_split": {"columns": ["a", "b"], "data": [[1.5, "x"], [True, "y"]]}}),
+        COLS_AB,
+        SchemaMismatch,
+        "column 'a': expected double, found a boolean",
+    ),
+    (
+        "boolean-for-long",
+        JSON,
+        _j({"dataframe_records": [{"n": 2}, {"n": False}]}),
+        LONG_N,
+        SchemaMismatch,
+        "column 'n': expected long, found a boolean",
+    ),
+    (
+        "boolean-in-tensor",
+        JSON,
+        _j({"inputs": [[1, 2, 3, True]]}),
+        TENSOR_4,
+        SchemaMismatch,
+        "expected float64 values, found a boolean",
+    ),
+    (
         "missing-required-column",
         JSON,
         _j({"dataframe_records": [{"b": "x"}]}),
