@@ -164,12 +164,13 @@ def server_env(**extra: str) -> dict[str, str]:
 def start_server(
     log_dir: Path, *args: str, env: dict[str, str] | None = None, command: list[str] | None = None
 ) -> Iterator[Server]:
-    """Start a server with ``args`` (``-p 0`` is added unless a port is given) and yield it
+    """Start a server with ``args`` (``-p 0`` is added unless a port is given, by flag or
+    ``MLSERVE_PORT``) and yield it
     once ``/ping`` answers; stop it by PID afterwards."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-{time.monotonic_ns()}.log"
     argv = list(args)
-    if "-p" not in argv and "--port" not in argv:
+    if "-p" not in argv and "--port" not in argv and "MLSERVE_PORT" not in (env or {}):
         argv += ["-p", "0"]
     command = [*(command or server_command()), *argv]
     with open(log_path, "wb") as log:

@@ -417,14 +417,46 @@ def test_startup_failures_are_one_line(tmp_path: Path, registry: Path) -> None:
 
 
 @pytest.mark.slow
-def test_mlserve_serve_is_the_same_server(tmp_path: Path, seed_model_dir: Path, seed_model) -> None:  # type: ignore[no-untyped-def]
+def test_mlserve_serve_configured_by_environment_and_stopped_at_once(
+    tmp_path: Path, registry: Path, seed_model
+) -> None:  # type: ignore[no-untyped-def]
+    """``mlserve serve`` with every option from its ``MLSERVE_*`` variable, each seen to take
+    effect; then SIGTERM with nothing in flight exits 0 within about a second."""
+    with socket.socket() as probe:  # a free port for MLSERVE_PORT
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     env = server_env(
-        MLSERVE_MODEL_URI=str(seed_model_dir), MLSERVE_THREADS="2", MLSERVE_MAX_BATCH_SIZE="32"
+        MLSERVE_MODEL_URI="models:/MyRandomForest/latest",
+        MLSERVE_TRACKING_URI=str(registry),
+        MLSERVE_HOST="127.0.0.1",
+        MLSERVE_PORT=str(port),
+        MLSERVE_WORKERS="2",
+        MLSERVE_THREADS="2",
+        MLSERVE_TIMEOUT="7",
+        MLSERVE_MAX_BODY_SIZE="1KiB",
+        MLSERVE_KEEP_ALIVE="0",
+        MLSERVE_GRACEFUL_TIMEOUT="3",
+        MLSERVE_MAX_BATCH_SIZE="32",
+        MLSERVE_MAX_BATCH_DELAY_MS="1",
+        MLSERVE_LOG_LEVEL="debug",
+        MLSERVE_ACCESS_LOG="false",
     )
     with start_server(tmp_path, env=env, command=cli_command("serve")) as server:
+        assert server.url == f"http://127.0.0.1:{port}"
         response = requests.post(server.url + "/invocations", json=SEED_BODY, timeout=10)
         assert response.json() == {"predictions": _expected(seed_model)}
-        assert "1 worker(s) x 2 thread(s), timeout 60s, batches of up to 32 rows" in server.log()
+        assert response.headers["Connection"] == "close"  # keep-alive 0
+        big = {"inputs": [[1.0, 2.0, 3.0, 4.0]] * 100}
+        response = requests.post(server.url + "/invocations", json=big, timeout=10)
+        assert response.status_code == 413 and "1024 bytes" in response.json()["message"]
+        log = server.log()
+        assert "2 worker(s) x 2 thread(s), timeout 7s, batches of up to 32 rows" in log
+        assert "graceful_timeout: 3" in log and "[DEBUG]" in log
+        assert not ACCESS_LINE.search(log)
+        server.wait_workers(2)
+        started = time.monotonic()
+        assert server.stop() == 0
+        assert time.monotonic() - started < 2.0, server.log()
 
 
 def test_accepted_sockets_inherit_tcp_nodelay() -> None:
