@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import sleepy_function
+from .helpers import heavy_function, sleepy_function
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +62,13 @@ def registry(tmp_path_factory: pytest.TempPathFactory, seed_model) -> Path:  # t
     finally:
         mlserve.set_tracking_uri(None)
     return store
+
+
+@pytest.fixture(scope="session")
+def heavy_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A python_function model with 64 MiB of weights (see ``HEAVY_SOURCE``)."""
+    import mlserve
+
+    path = tmp_path_factory.mktemp("models") / "heavy"
+    mlserve.save_model(heavy_function(), path, flavor="python_function")
+    return path

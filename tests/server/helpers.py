@@ -42,6 +42,25 @@ def predict(model_input):
 """
 
 
+# A python_function model holding 64 MiB of weights (a numpy array pickled with the function),
+# to see whether forked workers share the parent's copy or make their own.
+HEAVY_SOURCE = """
+import numpy as np
+
+WEIGHTS = np.arange(8 * 1024 * 1024, dtype=np.float64)  # 64 MiB
+
+def predict(model_input):
+    rows = np.asarray(model_input, dtype=float).reshape(len(model_input), -1)
+    return rows[:, 0] + WEIGHTS[-1]
+"""
+
+
+def heavy_function():  # type: ignore[no-untyped-def]
+    namespace: dict[str, object] = {"__name__": "__main__"}
+    exec(compile(HEAVY_SOURCE, "<heavy model>", "exec"), namespace)
+    return namespace["predict"]
+
+
 def sleepy_function():  # type: ignore[no-untyped-def]
     namespace: dict[str, object] = {"__name__": "__main__"}
     exec(compile(SLEEPY_SOURCE, "<sleepy model>", "exec"), namespace)
@@ -130,6 +149,15 @@ def children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(entry.name))
     return sorted(found)
+
+
+def memory(pid: int) -> dict[str, int]:
+    """``/proc/<pid>/smaps_rollup`` in bytes: ``Rss``, ``Private_Dirty``, ``Shared_Dirty``..."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        fields[name.rstrip(":")] = int(value) * 1024
+    return fields
 
 
 def rss_bytes(pid: int) -> int:

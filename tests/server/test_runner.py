@@ -29,6 +29,7 @@ from .helpers import (
     SEED_ROWS,
     Server,
     cli_command,
+    memory,
     rss_bytes,
     server_env,
     start_server,
@@ -264,6 +265,23 @@ def test_413_for_a_200_mib_body_without_reading_it(seed_server: Server) -> None:
 
 
 @pytest.mark.slow
+def test_workers_share_the_model_copy_on_write(tmp_path: Path, heavy_model_dir: Path) -> None:
+    """The model is loaded once, before the fork: each of 2 workers maps the 64 MiB of weights
+    but holds almost none of it privately, even after predicting."""
+    with start_server(tmp_path, "-m", str(heavy_model_dir), "-w", "2") as server:
+        workers = server.wait_workers(2)
+        with requests.Session() as session:
+            for _ in range(8):  # through both workers, most likely
+                response = session.post(
+                    server.url + "/invocations", json={"inputs": [[1.0]]}, timeout=10
+                )
+                assert response.json() == {"predictions": [8 * MiB]}
+        for pid in workers:
+            used = memory(pid)
+            assert used["Rss"] > 64 * MiB, used  # the weights are mapped in the worker...
+            assert used["Private_Dirty"] < 24 * MiB, used  # ...but not copied into it
+
+
 def test_killed_worker_is_replaced_and_service_continues(
     tmp_path: Path, seed_model_dir: Path, seed_model
 ) -> None:  # type: ignore[no-untyped-def]
