@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +153,16 @@ def _split(output: Any, counts: list[int]) -> list[Any] | None:
         if len(output) != total:
             return None
         return [output[a:b] for a, b in bounds]
+    if isinstance(output, Mapping) and output:
+        # Named outputs (a multi-output graph): each value is split on its own, and all of
+        # them must have one row per input row, or the batch is not split at all.
+        per_key: dict[Any, list[Any]] = {}
+        for key, value in output.items():
+            parts = _split(value, counts)
+            if parts is None:
+                return None
+            per_key[key] = parts
+        return [{key: parts[i] for key, parts in per_key.items()} for i in range(len(counts))]
     return None
 
 
@@ -160,8 +170,9 @@ class AdaptiveBatcher:
     """Merge concurrent ``submit`` calls with equal params into one ``predict`` call.
 
     ``predict(data, params)`` is called with a DataFrame (rows concatenated, default index) or an
-    ndarray (concatenated along axis 0). Its output (ndarray, DataFrame, Series or list) is split
-    back by each request's row count, in submission order.
+    ndarray (concatenated along axis 0). Its output (ndarray, DataFrame, Series, list, or a dict
+    of those, as multi-output models return) is split back by each request's row count, in
+    submission order; a dict is split value by value, each value by its first dimension.
 
     Behaviour:
 
@@ -172,7 +183,8 @@ class AdaptiveBatcher:
       ndarray) is predicted on its own, directly, without queueing.
     - Only requests with equal params, the same input kind, columns and dtypes are merged.
     - If a merged ``predict`` raises, or returns an output whose row count does not match its
-      input, each request in the batch is re-run alone so each gets its own result or exception.
+      input (for a dict: any value whose first dimension does not, or an empty dict), each
+      request in the batch is re-run alone so each gets its own result or exception.
     - At most ``max_queue_rows`` rows wait (default: 16 batches' worth). A request that would go
       past that raises :class:`~mlserve.errors.ServerBusy` with a ``retry_after`` estimate. A
       request that finds the queue empty is always admitted.

@@ -32,7 +32,7 @@ class FakeModel:
     """Row-wise model: output row i is 10 x the first value of input row i."""
 
     delay: float = 0.0
-    output: str = "ndarray"  # ndarray | frame | series | list | aggregate
+    output: str = "ndarray"  # ndarray | frame | series | list | dict | aggregate | ...
     calls: list[Call] = field(default_factory=list)
     hold_next: bool = False  # the next call waits inside predict until ``release`` is set
     entered: threading.Event = field(default_factory=threading.Event)
@@ -59,6 +59,16 @@ class FakeModel:
             return out.tolist()
         if self.output == "aggregate":  # not row-wise: one value per call
             return np.array([out.sum()])
+        if self.output == "dict":  # named outputs, as a multi-output graph gives
+            return {
+                "y": out,
+                "pair": np.column_stack([out, -out]),
+                "names": [f"r{v:g}" for v in out],
+            }
+        if self.output == "dict-with-aggregate":  # one named output is not row-wise
+            return {"y": out, "total": np.array([out.sum()])}
+        if self.output == "empty-dict":
+            return {}
         return out
 
 
@@ -94,6 +104,14 @@ class Client(threading.Thread):
 def assert_list_equal(out: Any, want: list[float]) -> None:
     assert isinstance(out, list)
     assert out == want
+
+
+def assert_named_outputs(out: Any, want: list[float]) -> None:
+    """The ``dict`` output of FakeModel for exactly the rows whose outputs are ``want``."""
+    assert isinstance(out, dict) and list(out) == ["y", "pair", "names"]
+    np.testing.assert_array_equal(out["y"], want)
+    np.testing.assert_array_equal(out["pair"], np.column_stack([want, [-w for w in want]]))
+    assert out["names"] == [f"r{w:g}" for w in want]
 
 
 def wait_until(condition: Any, timeout: float = 5.0) -> None:
@@ -172,8 +190,21 @@ def test_concurrent_requests_are_merged_split_and_kept_in_order() -> None:
             lambda out, want: pd.testing.assert_series_equal(out, pd.Series(want, name="y")),
         ),
         (rows, "list", lambda out, want: assert_list_equal(out, want)),
+        (rows, "dict", lambda out, want: assert_named_outputs(out, want)),
+        (
+            lambda *v: pd.DataFrame({"a": v, "b": 0.0}),
+            "dict",
+            lambda out, want: assert_named_outputs(out, want),
+        ),
     ],
-    ids=["ndarray-to-ndarray", "frame-to-frame", "frame-to-series", "ndarray-to-list"],
+    ids=[
+        "ndarray-to-ndarray",
+        "frame-to-frame",
+        "frame-to-series",
+        "ndarray-to-list",
+        "ndarray-to-dict",
+        "frame-to-dict",
+    ],
 )
 def test_outputs_are_split_back_by_rows(make_input: Any, output: str, check: Any) -> None:
     model = FakeModel(output=output)
@@ -216,6 +247,30 @@ def test_output_that_does_not_match_the_rows_falls_back_to_one_call_per_request(
     np.testing.assert_array_equal(a.outcome(), [30])
     np.testing.assert_array_equal(b.outcome(), [30])
     assert [c.first_values for c in model.calls[1:]] == [[1, 2, 3], [1, 2], [3]]
+
+
+@pytest.mark.parametrize(
+    ("output", "check"),
+    [
+        ("dict-with-aggregate", lambda out, total: out["total"].tolist() == [total]),
+        ("empty-dict", lambda out, total: out == {}),
+    ],
+    ids=["one-value-not-row-wise", "no-values"],
+)
+def test_dict_output_that_cannot_be_split_falls_back_to_one_call_per_request(
+    output: str, check: Any
+) -> None:
+    model = FakeModel(output=output)
+    batcher = AdaptiveBatcher(model.predict, max_batch_rows=64)
+    leader = hold_leader(batcher, model, rows(0))
+    a, b = queue_behind(batcher, (rows(1, 2), None), (rows(3), None))
+    model.release.set()
+    leader.outcome()
+    assert check(a.outcome(), 30.0)  # each request's own output, not the batch's
+    assert check(b.outcome(), 30.0)
+    assert [c.first_values for c in model.calls[1:]] == [[1, 2, 3], [1, 2], [3]]
+    batcher.close(timeout=5)
+    assert batcher.stats.retried_requests == 2
 
 
 def test_oversize_request_is_predicted_alone_without_queueing() -> None:
