@@ -40,7 +40,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "-i", "--input", metavar="PATH", help="input file (.json or .csv); default: stdin"
     )
     parser.add_argument(
-        "-o", "--output", metavar="PATH", help="write predictions here; default: stdout"
+        "-o", "--output", metavar="PATH", help="write predictions here; default (or -): stdout"
     )
     parser.add_argument(
         "--content-type",
@@ -75,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     source = _open_input(args.input)
     progress = _Progress(source, args.input) if _show_progress(args) else None
     try:
-        if args.output is None:
+        if args.output is None or args.output == "-":
             predict_file(model, source, sys.stdout.buffer, content_type, args.chunk_rows, progress)
             sys.stdout.buffer.flush()
         else:
@@ -109,7 +109,7 @@ def predict_file(
     Raises the codecs' errors (``PayloadError``, ``UnsupportedContentType``,
     ``SchemaMismatch``, ``InvalidParams``) and the model's ``ModelPredictError``.
     """
-    from mlserve.codecs import RequestDecoder, encode_predictions
+    from mlserve.codecs import RequestDecoder
 
     signature = model.signature
     decoder = RequestDecoder(
@@ -119,7 +119,7 @@ def predict_file(
     )
     if content_type.split(";")[0].strip().lower() != "text/csv":
         decoded = decoder.decode(source.read(), content_type)
-        out.write(encode_predictions(model.predict(decoded.data, decoded.params)))
+        out.write(_encode(model.predict(decoded.data, decoded.params)))
         out.write(b"\n")
         return 0
 
@@ -130,7 +130,7 @@ def predict_file(
         for chunk, count in chunks:
             decoded = decoder.decode(chunk, content_type)
             output = model.predict(decoded.data, decoded.params)
-            predictions = json.loads(encode_predictions(output))["predictions"]
+            predictions = json.loads(_encode(output))["predictions"]
             if isinstance(predictions, dict):
                 # a columnar output (one list per output column) is one JSON object: gather it
                 columnar = columnar if columnar is not None else {}
@@ -152,6 +152,17 @@ def predict_file(
     return rows
 
 
+def _encode(output: Any) -> bytes:
+    """``encode_predictions``, with an output that has no JSON form reported as ours."""
+    from mlserve.codecs import encode_predictions
+    from mlserve.errors import MlserveError
+
+    try:
+        return encode_predictions(output)
+    except TypeError as exc:
+        raise MlserveError(f"The model's output cannot be written as JSON: {exc}") from exc
+
+
 def _as_list(values: Any) -> list[Any]:
     return values if isinstance(values, list) else [values]
 
@@ -162,6 +173,8 @@ def _csv_chunks(source: IO[bytes], chunk_rows: int) -> Generator[tuple[bytes, in
     Rows are split with the csv module, not by line, so quoted fields with newlines stay in
     one row; each chunk repeats the header.
     """
+    from mlserve.errors import PayloadError
+
     text = io.TextIOWrapper(source, encoding="utf-8", newline="")
     try:
         reader = csv.reader(text)
@@ -183,6 +196,10 @@ def _csv_chunks(source: IO[bytes], chunk_rows: int) -> Generator[tuple[bytes, in
                 count = 0
         if count:
             yield buffer.getvalue().encode("utf-8"), count
+    except UnicodeDecodeError as exc:  # as POST /invocations says it for the same file
+        raise PayloadError("the body is not valid UTF-8") from exc
+    except csv.Error as exc:
+        raise PayloadError("malformed CSV: the body could not be parsed as CSV") from exc
     finally:
         text.detach()  # the caller closes the underlying file
 
@@ -202,7 +219,7 @@ def _content_type_for(path: str | None) -> str:
 
 
 def _open_input(path: str | None) -> IO[bytes]:
-    from mlserve.errors import ArtifactNotFound
+    from mlserve.errors import ArtifactNotFound, MlserveError
 
     if path is None or path == "-":
         return sys.stdin.buffer
@@ -210,15 +227,21 @@ def _open_input(path: str | None) -> IO[bytes]:
         return open(path, "rb")  # closed by the caller once streamed
     except FileNotFoundError as exc:
         raise ArtifactNotFound(path) from exc
+    except OSError as exc:  # a directory, no permission...
+        raise MlserveError(f"Cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _write_atomically(path: Path, write: Any) -> None:
     """Write through ``write(file)`` to a temporary file, then rename it over ``path``."""
+    from mlserve.errors import MlserveError
+
     partial = path.with_name(path.name + ".partial")
     try:
         with open(partial, "w+b") as out:
             write(out)
         os.replace(partial, path)
+    except OSError as exc:  # no such directory, no permission, a directory, a full disk...
+        raise MlserveError(f"Cannot write {path}: {exc.strerror or exc}") from exc
     finally:
         partial.unlink(missing_ok=True)
 

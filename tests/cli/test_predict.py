@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 import mlserve
 from mlserve.cli import predict
-from mlserve.errors import InvalidParameterValue, MlserveError, SchemaMismatch
+from mlserve.errors import InvalidParameterValue, MlserveError, PayloadError, SchemaMismatch
 
 
 def _run(*argv: str) -> int:
@@ -153,3 +154,79 @@ def test_errors_are_mlserve_errors(
 def test_missing_input_file(tmp_path: Path, seed_dir: Path) -> None:
     with pytest.raises(MlserveError, match=r"nowhere\.json"):
         _run("-m", str(seed_dir), "-i", str(tmp_path / "nowhere.json"))
+
+
+def test_csv_that_is_not_utf8_is_a_payload_error(tmp_path: Path, typed_dir: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"a,b,c,d\n1,2,3,4\n\xff,2,3,4\n")
+    with pytest.raises(PayloadError, match="not valid UTF-8"):
+        _run("-m", str(typed_dir), "-i", str(source), "-o", str(tmp_path / "out.json"))
+
+
+@pytest.mark.parametrize("suffix", [".json", ".csv"], ids=["json", "csv"])
+def test_output_with_no_json_form_is_an_mlserve_error(tmp_path: Path, suffix: str) -> None:
+    def opaque(frame):  # type: ignore[no-untyped-def]
+        return [object()] * len(frame)
+
+    model_dir = tmp_path / "opaque"
+    mlserve.save_model(opaque, model_dir, flavor="python_function")
+    source = tmp_path / f"in{suffix}"
+    source.write_text('{"inputs": {"x": [1]}}' if suffix == ".json" else "x\n1\n")
+    with pytest.raises(MlserveError, match="cannot be written as JSON"):
+        _run("-m", str(model_dir), "-i", str(source), "-o", str(tmp_path / "out.json"))
+    assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize("where", ["no-such-dir", "a-directory"], ids=str)
+def test_unwritable_output_is_an_mlserve_error(tmp_path: Path, seed_dir: Path, where: str) -> None:
+    source = tmp_path / "in.json"
+    source.write_text('{"inputs": [[1, 2, 3, 4]]}')
+    target = tmp_path / "missing" / "out.json" if where == "no-such-dir" else tmp_path
+    with pytest.raises(MlserveError, match="Cannot write"):
+        _run("-m", str(seed_dir), "-i", str(source), "-o", str(target))
+
+
+def test_input_that_is_a_directory_is_an_mlserve_error(tmp_path: Path, seed_dir: Path) -> None:
+    with pytest.raises(MlserveError, match="Cannot read"):
+        _run("-m", str(seed_dir), "-i", str(tmp_path), "--content-type", "application/json")
+
+
+@pytest.mark.slow
+def test_the_mlserve_command_reads_stdin_and_writes_stdout(
+    tmp_path: Path, typed_dir: Path, seed_model, seed_data
+) -> None:  # type: ignore[no-untyped-def]
+    """The real ``mlserve predict`` process: stdin to stdout, ``-o -`` is stdout too, and an
+    error is one line on stderr with exit status 1."""
+    X, _ = seed_data
+    expected = {"predictions": seed_model.predict(X[:3]).tolist()}
+    cli = [sys.executable, "-c", "import sys; from mlserve.cli import main; sys.exit(main())"]
+    body = json.dumps({"dataframe_split": {"columns": list("abcd"), "data": X[:3].tolist()}})
+    done = subprocess.run(
+        [*cli, "predict", "-m", str(typed_dir)],
+        input=body.encode(),
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert (done.returncode, json.loads(done.stdout)) == (0, expected), done.stderr
+    csv_text = pd.DataFrame(X[:3], columns=list("abcd")).to_csv(index=False)
+    done = subprocess.run(
+        [*cli, "predict", "-m", str(typed_dir), "--content-type", "text/csv", "-o", "-"],
+        input=csv_text.encode(),
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert (done.returncode, json.loads(done.stdout)) == (0, expected), done.stderr
+    assert not (tmp_path / "-").exists()
+    done = subprocess.run(
+        [*cli, "predict", "-m", str(typed_dir), "--content-type", "text/csv"],
+        input=b"a,b,c,d\n\xff,2,3,4\n",
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == [
+        "mlserve: error: Invalid request body: the body is not valid UTF-8"
+    ]
