@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -11,13 +13,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlserve.flavor import ENTRY_POINT_GROUP, get_flavor, reset_registry
+from mlserve.flavor import ENTRY_POINT_GROUP, Capabilities, get_flavor, reset_registry
 from mlserve.flavors.sklearn import SklearnFlavor
 from mlserve.testing import (
     assert_predictions_equal,
     check_flavor,
     check_mlmodel,
     check_protocol,
+    check_served,
+    payload_for,
+    serve_model,
 )
 
 
@@ -223,3 +228,161 @@ def test_a_predictor_that_ignores_the_model_fails_given_native_predictions(
     X, _ = seed_data
     with pytest.raises(AssertionError, match="loaded model's predictions"):
         check_flavor(Constant(), seed_model, X[:6], tmp_path, expected=seed_model.predict(X[:6]))
+
+
+_ROW_WISE = Capabilities(accepts_dataframe=True, accepts_ndarray=True, batchable=True)
+
+
+@dataclass(frozen=True)
+class NamedOutputsPredictor:
+    """Two named outputs, as a multi-output graph gives; ``summary`` makes one not row-wise."""
+
+    model: object
+    summary: bool = False
+    capabilities: Capabilities = _ROW_WISE
+
+    def predict(self, data, params=None):
+        out = {"label": self.model.predict(data), "proba": self.model.predict_proba(data)}
+        if self.summary:
+            out["mean"] = np.atleast_1d(out["proba"][:, 1].mean())
+        return out
+
+
+@pytest.mark.parametrize(
+    ("summary", "fragment"),
+    [(False, None), (True, r"output\['mean'\] has 1 rows for 6 input rows")],
+    ids=["row-wise-dict", "dict-with-a-summary-value"],
+)
+def test_batchable_models_with_dict_outputs(
+    summary: bool, fragment: str | None, seed_model, seed_data, tmp_path: Path
+) -> None:
+    class NamedOutputs(SklearnFlavor):
+        name = "sklearn"
+
+        def predictor(self, native, section):
+            return NamedOutputsPredictor(native, summary)
+
+    X, _ = seed_data
+    if fragment is None:
+        loaded = check_flavor(NamedOutputs(), seed_model, X[:6], tmp_path, fresh_process=False)
+        assert set(loaded.predict(X[:6])) == {"label", "proba"}
+    else:
+        with pytest.raises(AssertionError, match=fragment):
+            check_flavor(NamedOutputs(), seed_model, X[:6], tmp_path, fresh_process=False)
+
+
+# -- serve_model / check_served: a real server process ------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # exited while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers signal 0 until its parent reaps it
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] != "Z"
+
+
+@pytest.fixture
+def saved_seed(seed_model, seed_data, tmp_path: Path) -> Path:
+    import mlserve
+
+    X, _ = seed_data
+    mlserve.save_model(seed_model, tmp_path / "seed", input_example=X[:3])
+    return tmp_path / "seed"
+
+
+@pytest.mark.slow
+def test_serve_model_answers_and_leaves_no_process(saved_seed, seed_model, seed_data) -> None:
+    X, _ = seed_data
+    payload = {"dataframe_split": {"columns": [0, 1, 2, 3], "data": X[:5].tolist()}}
+    with serve_model(saved_seed, workers=2) as served:
+        assert served.url == f"http://127.0.0.1:{served.port}"
+        assert served.request("GET", "/ping")[0] == 200
+        status, answer = served.invoke(payload)
+        assert status == 200
+        assert answer == {"predictions": seed_model.predict(X[:5]).tolist()}
+        csv = "0,1,2,3\n" + "\n".join(",".join(map(repr, row)) for row in X[:2].tolist())
+        assert served.predictions(csv.encode(), "text/csv") == seed_model.predict(X[:2]).tolist()
+        status, answer = served.invoke(b"<a/>", "application/xml")
+        assert status == 415 and answer["error_code"] == "BAD_REQUEST"
+        with pytest.raises(AssertionError, match="answered 415"):
+            served.predictions(b"<a/>", "application/xml")
+        pids = {served.pid, *_children(served.pid)}
+        assert len(pids) == 3, "two workers under the server"
+    assert served.returncode is not None
+    assert not [pid for pid in pids if _alive(pid)]
+
+
+@pytest.mark.slow
+def test_a_server_that_cannot_start_reports_its_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(AssertionError) as info, serve_model(missing):
+        pytest.fail("the block must not run")
+    message = str(info.value)
+    assert "exited with status 1 while starting" in message
+    assert f"No model or artifact at {missing}" in message
+
+
+@pytest.mark.slow
+def test_a_server_not_ready_in_time_is_stopped(saved_seed) -> None:
+    before = _children(os.getpid())
+    late = pytest.raises(AssertionError, match=r"did not answer /ping within 0\.01 s")
+    with late, serve_model(saved_seed, timeout=0.01):
+        pytest.fail("the block must not run")
+    assert not [pid for pid in _children(os.getpid()) - before if _alive(pid)]
+
+
+@pytest.mark.slow
+def test_check_served_compares_with_the_native_model(tmp_path: Path, seed_data) -> None:
+    from sklearn.linear_model import Ridge
+
+    import mlserve
+
+    X, y = seed_data
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    ridge = Ridge().fit(frame, y)
+    mlserve.save_model(ridge, tmp_path / "ridge", input_example=frame.iloc[:3])
+    # floats travel as JSON with every digit: equal exactly
+    served = check_served(tmp_path / "ridge", frame.iloc[:10], ridge.predict(frame.iloc[:10]))
+    assert served == ridge.predict(frame.iloc[:10]).tolist()
+    wrong = ridge.predict(frame.iloc[:10]) * (1 + 1e-9)
+    with pytest.raises(AssertionError, match=r"served predictions\[0\]"):
+        check_served(tmp_path / "ridge", frame.iloc[:10], wrong)
+    check_served(tmp_path / "ridge", frame.iloc[:10], wrong, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("data", "payload"),
+    [
+        (np.array([[1.0, 2.5]]), {"inputs": [[1.0, 2.5]]}),
+        ({"x": np.array([1, 2])}, {"inputs": {"x": [1, 2]}}),
+        (
+            pd.DataFrame({0: [0.1, np.nan], "t": pd.to_datetime(["2024-01-01", None])}),
+            {
+                "dataframe_split": {
+                    "columns": [0, "t"],
+                    "data": [[0.1, "2024-01-01T00:00:00"], [None, None]],
+                }
+            },
+        ),
+        ({"instances": [[1]]}, {"instances": [[1]]}),
+    ],
+    ids=["ndarray", "dict-of-arrays", "frame-with-nulls-and-dates", "ready-payload"],
+)
+def test_payload_for(data, payload) -> None:
+    assert payload_for(data) == payload

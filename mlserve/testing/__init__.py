@@ -9,7 +9,11 @@ Call :func:`check_flavor` from your plugin's test suite (with pytest's ``tmp_pat
 
 It runs every check below in order; each one can also be called alone. A failed check raises
 ``AssertionError`` with a message saying what was expected and what was found, so it reads well
-in a pytest report. The guide is ``docs/writing-a-flavor.md``.
+in a pytest report.
+
+:func:`serve_model` runs a saved model in a real ``python -m mlserve.server`` process for the
+length of a ``with`` block, and :func:`check_served` checks the server answers what the native
+model predicts. The guide is ``docs/writing-a-flavor.md``.
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ from mlserve.errors import InvalidParameterValue
 from mlserve.flavor import PYFUNC_SECTION, Capabilities, Flavor, Predictor
 from mlserve.mlmodel import MLMODEL_FILE_NAME, Model
 from mlserve.pyfunc import PyFuncModel, choose_flavor, flavor_section
+from mlserve.testing.serving import ServedModel, check_served, payload_for, serve_model
 
 __all__ = [
+    "ServedModel",
     "assert_predictions_equal",
     "check_batchable",
     "check_flavor",
@@ -44,7 +50,10 @@ __all__ = [
     "check_protocol",
     "check_requirements",
     "check_save_load",
+    "check_served",
     "check_signature_enforced",
+    "payload_for",
+    "serve_model",
 ]
 
 _METHODS = ("can_save", "save", "load", "predictor", "requirements")
@@ -297,9 +306,39 @@ def check_fresh_process(
     assert_predictions_equal(fresh, expected, what="predictions in a fresh process")
 
 
+def _row_counts(output: Any, what: str) -> list[tuple[str, int | None]]:
+    """The first-dimension length of each array in ``output`` (a dict's values one by one)."""
+    import numpy as np
+
+    if isinstance(output, Mapping):
+        return [
+            pair for key, value in output.items() for pair in _row_counts(value, f"{what}[{key!r}]")
+        ]
+    if isinstance(output, list | tuple):
+        return [(what, len(output))]
+    shape = np.shape(output)
+    return [(what, shape[0] if shape else None)]
+
+
+def _join_halves(first: Any, second: Any, whole: Any) -> Any:
+    """The outputs for the two halves of an input put back together like ``whole``."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(whole, Mapping):
+        return {key: _join_halves(first[key], second[key], whole[key]) for key in whole}
+    if isinstance(whole, pd.DataFrame | pd.Series):
+        joined: Any = pd.concat([first, second])
+        joined.index = whole.index
+        return joined
+    return np.concatenate([np.asarray(first), np.asarray(second)])
+
+
 def check_batchable(loaded: PyFuncModel) -> None:
-    """A model declared ``batchable`` predicts row by row: predicting the example in two halves
-    and joining the results equals predicting it whole."""
+    """A model declared ``batchable`` predicts row by row: its output has one row per input
+    row (for a dict of outputs, every value does), which is what lets the server split a merged
+    batch, and predicting the example in two halves and joining the results equals predicting
+    it whole."""
     import numpy as np
     import pandas as pd
 
@@ -310,12 +349,20 @@ def check_batchable(loaded: PyFuncModel) -> None:
         return
     half = len(example) // 2
     whole = loaded.predict(example)
+    for what, rows in _row_counts(whole, "output"):
+        assert rows == len(example), (
+            f"a batchable model must give one output row per input row: {what} has "
+            f"{'no rows' if rows is None else f'{rows} rows'} for {len(example)} input rows"
+        )
     first, second = loaded.predict(example[:half]), loaded.predict(example[half:])
-    if isinstance(whole, pd.DataFrame | pd.Series):
-        joined: Any = pd.concat([first, second])
-        joined.index = whole.index
-    else:
-        joined = np.concatenate([np.asarray(first), np.asarray(second)])
+    for part in (first, second):
+        if isinstance(whole, Mapping):
+            assert isinstance(part, Mapping) and set(part) == set(whole), (
+                f"a batchable model's outputs have other keys for part of the input: "
+                f"{sorted(part) if isinstance(part, Mapping) else type(part).__name__} "
+                f"instead of {sorted(whole)}"
+            )
+    joined = _join_halves(first, second, whole)
     assert_predictions_equal(joined, whole, what="batchable model's split predictions")
 
 
