@@ -392,6 +392,8 @@ def test_deadline_and_chunked_limit(tmp_path: Path, sleepy_model_dir: Path) -> N
 
 
 def _fails(tmp_path: Path, *args: str) -> str:
+    if "-p" not in args:  # not the default 5000, which another server may hold
+        args = (*args, "-p", "0")
     proc = subprocess.run(
         [sys.executable, "-m", "mlserve.server", *args],
         capture_output=True,
@@ -506,7 +508,7 @@ import argparse
 from mlserve.cli import serve
 serve.add_parser(argparse.ArgumentParser().add_subparsers())  # the CLI still builds
 import runpy
-sys.argv = ["mlserve.server", "-m", sys.argv[1]]
+sys.argv = ["mlserve.server", "-m", sys.argv[1], "-p", "0"]
 runpy.run_module("mlserve.server", run_name="__main__")
 """
 
