@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import heavy_function, sleepy_function
+from .helpers import heavy_function, shapes_model, sleepy_function
 
 
 @pytest.fixture(scope="session")
@@ -71,4 +71,49 @@ def heavy_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     path = tmp_path_factory.mktemp("models") / "heavy"
     mlserve.save_model(heavy_function(), path, flavor="python_function")
+    return path
+
+
+@pytest.fixture(scope="session")
+def text_pipeline(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A one-hot string column + a number -> LogisticRegression pipeline, saved with a
+    DataFrame input example (string and double ColSpecs); returns (pipeline, frame, path)."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    import mlserve
+
+    frame = pd.DataFrame(
+        {
+            "city": ["paris", "london, uk", 'say "hi"', "two\nlines"] * 5,
+            "n": [float(i) for i in range(20)],
+        }
+    )
+    target = [0, 1, 1, 0] * 5
+    encode = make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["city"]), remainder="passthrough"
+    )
+    pipeline = make_pipeline(encode, LogisticRegression()).fit(frame, target)
+    path = tmp_path_factory.mktemp("models") / "text"
+    mlserve.save_model(pipeline, path, input_example=frame.head(3))
+    return pipeline, frame, path
+
+
+@pytest.fixture(scope="session")
+def shapes_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``SHAPES_SOURCE``'s PythonModel with a ``v`` double column and ``kind``/``scale``
+    params."""
+    import pandas as pd
+
+    import mlserve
+    from mlserve.schema import infer_signature
+
+    signature = infer_signature(
+        pd.DataFrame({"v": [1.0]}), None, params={"kind": "frame", "scale": 2.0}
+    )
+    path = tmp_path_factory.mktemp("models") / "shapes"
+    mlserve.save_model(shapes_model(), path, signature=signature)
     return path

@@ -55,6 +55,44 @@ def predict(model_input):
 """
 
 
+# A PythonModel whose output kind is chosen by a param, to check every kind comes back as strict
+# JSON and that params reach predict. Compiled as __main__ so cloudpickle stores it by value.
+SHAPES_SOURCE = """
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+import mlserve
+
+
+class Shapes(mlserve.PythonModel):
+    def predict(self, context, model_input, params=None):
+        n = len(model_input)
+        v = model_input["v"].to_numpy()
+        kind = params["kind"]
+        if kind == "frame":
+            return pd.DataFrame({"x": v * params["scale"], "label": ["a"] * n})
+        if kind == "dict":
+            return {"a": np.arange(n), "b": np.full(n, np.nan)}
+        if kind == "nan":
+            return np.array([np.nan, np.inf, -np.inf, 1.5])
+        if kind == "datetime":
+            return pd.DataFrame({
+                "t": pd.date_range("2024-01-01", periods=n, freq="h"),
+                "tz": pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC"),
+                "d": [dt.date(2024, 1, 2)] * n,
+            })
+        return {"params": params}
+"""
+
+
+def shapes_model():  # type: ignore[no-untyped-def]
+    namespace: dict[str, object] = {"__name__": "__main__"}
+    exec(compile(SHAPES_SOURCE, "<shapes model>", "exec"), namespace)
+    return namespace["Shapes"]()  # type: ignore[operator]
+
+
 def heavy_function():  # type: ignore[no-untyped-def]
     namespace: dict[str, object] = {"__name__": "__main__"}
     exec(compile(HEAVY_SOURCE, "<heavy model>", "exec"), namespace)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import http.client
+import io
 import json
 import os
 import re
@@ -178,6 +179,83 @@ def test_malformed_http_gets_a_json_error(
     assert (got, payload["error_code"]) == (status, code)
     assert b"Content-Type: application/json" in response
     assert "<script>" not in payload["message"] and "ZZ" not in payload["message"]
+
+
+def _strict_json(response: requests.Response) -> object:
+    """The body parsed by a parser that refuses NaN and Infinity (as browsers and Go do)."""
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"not strict JSON: {constant}")
+
+    assert response.headers["Content-Type"] == "application/json"
+    return json.loads(response.content, parse_constant=refuse)
+
+
+def test_string_pipeline_over_http(tmp_path: Path, text_pipeline) -> None:  # type: ignore[no-untyped-def]
+    """A string-column sklearn Pipeline served for real: CSV with quoted commas, quotes and
+    newlines, JSON records, Parquet and an Arrow stream all give the in-process predictions,
+    and the /metadata example posts back."""
+    import pyarrow as pa
+
+    pipeline, frame, path = text_pipeline
+    expected = {"predictions": pipeline.predict(frame).tolist()}
+    arrow = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with pa.ipc.new_stream(arrow, table.schema) as writer:
+        writer.write_table(table)
+    parquet = io.BytesIO()
+    frame.to_parquet(parquet, index=False)
+    bodies = {
+        "text/csv": frame.to_csv(index=False).encode(),
+        "application/json": json.dumps({"dataframe_records": frame.to_dict("records")}).encode(),
+        "application/vnd.apache.parquet": parquet.getvalue(),
+        "application/vnd.apache.arrow.stream": arrow.getvalue().to_pybytes(),
+    }
+    assert b'"say ""hi"""' in bodies["text/csv"] and b'"london, uk"' in bodies["text/csv"]
+    with start_server(tmp_path, "-m", str(path)) as server, requests.Session() as session:
+        for content_type, body in bodies.items():
+            response = session.post(
+                server.url + "/invocations",
+                data=body,
+                headers={"Content-Type": content_type},
+                timeout=10,
+            )
+            assert (content_type, _strict_json(response)) == (content_type, expected)
+        example = session.get(server.url + "/metadata", timeout=10).json()["input_example"]
+        response = session.post(server.url + "/invocations", json=example, timeout=10)
+        assert _strict_json(response) == {"predictions": pipeline.predict(frame.head(3)).tolist()}
+
+
+def test_every_output_kind_is_strict_json_and_params_reach_predict(
+    tmp_path: Path, shapes_model_dir: Path
+) -> None:
+    """A PythonModel's DataFrame, dict, NaN/Infinity and datetime outputs over HTTP, chosen by
+    params sent in the body (defaults filled from the signature)."""
+    rows = {"dataframe_split": {"columns": ["v"], "data": [[1], [2.5]]}}
+    cases = [
+        ({"kind": "frame", "scale": 10}, [{"x": 10.0, "label": "a"}, {"x": 25.0, "label": "a"}]),
+        ({"kind": "dict"}, {"a": [0, 1], "b": [None, None]}),
+        ({"kind": "nan"}, [None, None, None, 1.5]),
+        (
+            {"kind": "datetime"},
+            [
+                {"t": "2024-01-01T00:00:00", "tz": "2024-01-01T00:00:00+00:00", "d": "2024-01-02"},
+                {"t": "2024-01-01T01:00:00", "tz": "2024-01-01T01:00:00+00:00", "d": "2024-01-02"},
+            ],
+        ),
+        ({"kind": "echo"}, {"params": {"kind": "echo", "scale": 2.0}}),
+    ]
+    with start_server(tmp_path, "-m", str(shapes_model_dir)) as server, requests.Session() as s:
+        for params, predictions in cases:
+            response = s.post(server.url + "/invocations", json={**rows, "params": params})
+            assert _strict_json(response) == {"predictions": predictions}, params
+        response = s.post(server.url + "/invocations", json=rows)  # every param defaulted
+        assert _strict_json(response) == {
+            "predictions": [{"x": 2.0, "label": "a"}, {"x": 5.0, "label": "a"}]
+        }
+        response = s.post(server.url + "/invocations", json={**rows, "params": {"scale": "x"}})
+        assert response.status_code == 400
+        assert _strict_json(response)["error_code"] == "INVALID_PARAMETER_VALUE"
 
 
 def test_keep_alive(seed_server: Server) -> None:
