@@ -465,6 +465,16 @@ def test_deadline_and_chunked_limit(tmp_path: Path, sleepy_model_dir: Path) -> N
         response = requests.post(server.url + "/invocations", json={"instances": [[0]]}, timeout=20)
         assert response.status_code == 200
 
+        # a server fault: 500, an incident id and no detail for the client; the traceback is
+        # in the log under the same id
+        response = requests.post(server.url + "/invocations", json={"instances": [[99]]})
+        assert (response.status_code, response.json()["error_code"]) == (500, "INTERNAL_ERROR")
+        message = response.json()["message"]
+        incident = re.search(r"incident ([0-9a-f]+)", message)[1]  # type: ignore[index]
+        assert "Traceback" not in response.text and "object" not in message
+        log = server.log()
+        assert f"Internal error (incident {incident})\nTraceback" in log
+
 
 # -- start-up failures: one line, no traceback ----------------------------------------------
 
