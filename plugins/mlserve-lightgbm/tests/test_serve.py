@@ -11,18 +11,17 @@ import pandas as pd
 import pytest
 
 import mlserve
+from mlserve.testing import serve_model
 
 
 @pytest.mark.slow
-def test_served_predictions_equal_lightgbm(
-    seed_data: tuple[Any, Any], tmp_path: Path, serve: Any, post: Any
-) -> None:
+def test_served_predictions_equal_lightgbm(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
     X, y = seed_data
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     model = lgb.LGBMClassifier(n_estimators=5, verbose=-1, n_jobs=1).fit(frame, y)
     mlserve.save_model(model, tmp_path / "m", flavor="lightgbm", input_example=frame.iloc[:3])
     rows = frame.iloc[:20]
     payload = {"dataframe_split": {"columns": list(rows.columns), "data": rows.values.tolist()}}
-    with serve(tmp_path / "m") as base:
-        labels = post(base, payload)
+    with serve_model(tmp_path / "m") as served:
+        labels = served.predictions(payload)
     np.testing.assert_array_equal(labels, model.predict(rows))

@@ -11,12 +11,11 @@ import onnxruntime as ort
 import pytest
 
 import mlserve
+from mlserve.testing import serve_model
 
 
 @pytest.mark.slow
-def test_served_predictions_equal_onnxruntime(
-    seed_data: tuple[Any, Any], tmp_path: Path, serve: Any, post: Any
-) -> None:
+def test_served_predictions_equal_onnxruntime(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
     from skl2onnx import to_onnx
     from sklearn.ensemble import RandomForestClassifier
 
@@ -26,8 +25,8 @@ def test_served_predictions_equal_onnxruntime(
     mlserve.save_model(graph, tmp_path / "m", input_example=X[:3])
     rows = X[:20]
     payload = {"dataframe_split": {"columns": [0, 1, 2, 3], "data": rows.tolist()}}
-    with serve(tmp_path / "m") as base:
-        predictions = post(base, payload)
+    with serve_model(tmp_path / "m") as served:
+        predictions = served.predictions(payload)
     session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
     label, probabilities = session.run(None, {"X": rows.astype(np.float32)})
     np.testing.assert_array_equal(predictions["label"], label)

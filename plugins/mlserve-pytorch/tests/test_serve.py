@@ -10,20 +10,19 @@ import pytest
 import torch
 
 import mlserve
+from mlserve.testing import serve_model
 
 
 @pytest.mark.slow
-def test_served_predictions_equal_pytorch(
-    seed_data: tuple[Any, Any], tmp_path: Path, serve: Any, post: Any
-) -> None:
+def test_served_predictions_equal_pytorch(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
     X, _ = seed_data
     torch.manual_seed(0)
     module = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     module.eval()
     mlserve.save_model(module, tmp_path / "m", input_example=X[:3])
     rows = X[:20]
-    with serve(tmp_path / "m") as base:
-        predictions = post(base, {"inputs": rows.tolist()})
+    with serve_model(tmp_path / "m") as served:
+        predictions = served.predictions({"inputs": rows.tolist()})
     with torch.no_grad():
         expected = module(torch.tensor(rows, dtype=torch.float32)).numpy()
     # float32 outputs travel as JSON numbers: equal to float32 precision
