@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,10 @@ __all__ = ["encode_error", "encode_predictions", "to_jsonable"]
 _PER_SECOND = {"h": 0, "m": 0, "s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 
 
-def _datetime_unit(arr: np.ndarray, nat: np.ndarray) -> str:
+_Unit = Literal["auto", "s", "ms", "us", "ns"]
+
+
+def _datetime_unit(arr: np.ndarray, nat: np.ndarray) -> _Unit:
     """One unit for a whole datetime array, so every value of a column has the same shape.
 
     numpy's ``unit="auto"`` picks a unit per element (``2024-01-01`` next to
@@ -34,19 +37,18 @@ def _datetime_unit(arr: np.ndarray, nat: np.ndarray) -> str:
     and a finer unit only when some value needs it.
     """
     unit, count = np.datetime_data(arr.dtype)
-    if unit in ("Y", "M", "W", "D"):
-        return unit
     per_second = _PER_SECOND.get(unit)
-    if per_second is None:  # ps, fs, as: rare enough to leave to numpy
+    if per_second is None:  # days or coarser (one format already), or below ns (rare)
         return "auto"
     if per_second <= 1:
         return "s"
     ticks = arr.view("i8")[~nat] * count
-    for candidate in ("s", "ms", "us"):
+    candidates: tuple[_Unit, ...] = ("s", "ms", "us")
+    for candidate in candidates:
         step = per_second // _PER_SECOND[candidate]
         if step > 1 and not (ticks % step).any():
             return candidate
-    return unit
+    return "ns" if unit == "ns" else "auto"
 
 
 def _datetimes(arr: np.ndarray) -> np.ndarray:
