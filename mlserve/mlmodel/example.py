@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mlserve.errors import InvalidParameterValue, MalformedModel
-from mlserve.schema import DataType, Schema
+from mlserve.schema import DataType, Schema, TensorSpec
 
 __all__ = [
     "EXAMPLE_FILENAME",
@@ -153,10 +153,11 @@ def _restore_types(example: Any, schema: Schema | None) -> Any:
         return example
     specs = list(schema)
     if schema.is_tensor_spec():
-        if isinstance(example, np.ndarray) and len(specs) == 1:
-            return _as_dtype(example, specs[0].type)
+        tensors = [spec for spec in specs if isinstance(spec, TensorSpec)]
+        if isinstance(example, np.ndarray) and len(tensors) == 1:
+            return _as_dtype(example, tensors[0].dtype)
         if isinstance(example, dict):
-            dtypes = {str(spec.name): spec.type for spec in specs if spec.name is not None}
+            dtypes = {str(spec.name): spec.dtype for spec in tensors if spec.name is not None}
             return {k: _as_dtype(v, dtypes[k]) if k in dtypes else v for k, v in example.items()}
         return example
     if isinstance(example, pd.DataFrame):
