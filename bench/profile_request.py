@@ -3,9 +3,9 @@
     python bench/profile_request.py [--model lr20|seed_rf|pipeline] [--calls 3000] [--cprofile]
 
 Times each stage of ``POST /invocations`` separately (bare ``model.predict`` on a ready frame,
-``PyFuncModel.predict`` = enforcement + predict, decoding, encoding, and the whole WSGI app through
-werkzeug's test client), then profiles the whole app call with pyinstrument (cProfile if
-pyinstrument is not installed, or with ``--cprofile``).
+``PyFuncModel.predict`` = enforcement + predict, and each of those two alone, decoding, encoding,
+and the whole WSGI app through werkzeug's test client), then profiles the whole app call with
+pyinstrument (cProfile if pyinstrument is not installed, or with ``--cprofile``).
 """
 
 from __future__ import annotations
@@ -78,9 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         post(inline_client)
 
     native = model.unwrap()
+    enforcer = model.enforcer  # every bench model is saved with a signature
+    assert enforcer is not None
+    enforced = enforcer(decoded.data)
+    predictor = model._predictor  # the flavor's predictor: what PyFuncModel.predict calls
     stages = [
         ("bare model.predict(frame)", lambda: native.predict(frame)),
         ("PyFuncModel.predict (enforce + predict)", lambda: model.predict(decoded.data)),
+        ("  enforce only (SchemaEnforcer)", lambda: enforcer(decoded.data)),
+        ("  flavor predictor only (enforced input)", lambda: predictor.predict(enforced, None)),
         ("decode (JSON -> frame)", lambda: decoder.decode(payload.body, payload.content_type)),
         ("encode (predictions -> JSON)", lambda: encode_predictions(output)),
         ("whole app, werkzeug test client (default --timeout 60)", whole),
