@@ -72,7 +72,8 @@ def _scaler_graph() -> Any:
 def test_conformance_seed_model(seed_onnx: Any, seed_data: tuple[Any, Any], tmp_path: Path) -> None:
     X, _ = seed_data
     loaded = check_flavor(flavor, seed_onnx, X[:10], tmp_path)
-    assert not loaded.capabilities.batchable  # two outputs: a dict is not split by rows
+    # label [N] and probabilities [N, 2]: the dict is split by rows (check_batchable ran)
+    assert loaded.capabilities.batchable
 
 
 def test_conformance_batchable_graph(tmp_path: Path) -> None:
@@ -84,7 +85,34 @@ def test_conformance_batchable_graph(tmp_path: Path) -> None:
 
 def test_conformance_named_inputs(tmp_path: Path) -> None:
     example = pd.DataFrame({"a": np.arange(4, dtype=np.float32), "b": np.ones(4, np.float32)})
-    check_flavor(flavor, _two_input_graph(), example, tmp_path)
+    loaded = check_flavor(flavor, _two_input_graph(), example, tmp_path)
+    assert loaded.capabilities.batchable
+
+
+def _graph_with_a_summary() -> Any:
+    """x [N, 3] -> y = x (one row per row) and mean [1, 3] (one row per batch)."""
+    x = helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["N", 3])
+    y = helper.make_tensor_value_info("y", TensorProto.DOUBLE, ["N", 3])
+    mean = helper.make_tensor_value_info("mean", TensorProto.DOUBLE, [1, 3])
+    axes = helper.make_tensor("axes", TensorProto.INT64, [1], [0])
+    graph = helper.make_graph(
+        [
+            helper.make_node("Identity", ["x"], ["y"]),
+            helper.make_node("ReduceMean", ["x", "axes"], ["mean"], keepdims=1),
+        ],
+        "summary",
+        [x],
+        [y, mean],
+        [axes],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def test_an_output_with_a_fixed_first_dimension_is_not_batchable(tmp_path: Path) -> None:
+    example = np.arange(12, dtype=np.float64).reshape(4, 3)
+    loaded = check_flavor(flavor, _graph_with_a_summary(), example, tmp_path, fresh_process=False)
+    assert not loaded.capabilities.batchable
+    np.testing.assert_array_equal(loaded.predict(example)["mean"], [[4.5, 5.5, 6.5]])
 
 
 def test_seed_model_predicts_the_same_labels(

@@ -82,7 +82,7 @@ def test_named_inputs_and_outputs(tmp_path: Path) -> None:
     model = _two_inputs_two_outputs()
     frame = pd.DataFrame({"b": [10.0, 20.0, 30.0], "a": [1.0, 2.0, 3.0]})
     loaded = check_flavor(keras_flavor, model, frame, tmp_path)
-    assert not loaded.capabilities.batchable
+    assert loaded.capabilities.batchable  # both outputs are [N, 1]: split by rows
     out = loaded.predict(frame)
     assert set(out) == {"total", "score"}
     np.testing.assert_allclose(out["total"], [[11.0], [22.0], [33.0]])

@@ -81,13 +81,24 @@ def test_saves_a_saved_model_with_mlflow_section(
 def test_named_inputs_and_multiple_outputs(tmp_path: Path) -> None:
     mlserve.save_model(TwoHeads(), tmp_path / "m")
     loaded = mlserve.load_model(tmp_path / "m")
-    assert not loaded.capabilities.batchable  # a dict of outputs is not split by rows
+    assert loaded.capabilities.batchable  # both outputs are [N, 1]: split by rows
     out = loaded.predict(pd.DataFrame({"b": [2.0, 3.0], "a": [1.0, 4.0]}))
     assert set(out) == {"sum", "product"}
     np.testing.assert_array_equal(out["sum"], [[3.0], [7.0]])
     np.testing.assert_array_equal(out["product"], [[2.0], [12.0]])
     with pytest.raises(InvalidParameterValue, match="missing model input"):
         loaded.predict({"a": np.ones((1, 1))})
+
+
+def test_conformance_multiple_outputs(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [2.0, 3.0, 4.0, 5.0]})
+    a, b = frame[["a"]].to_numpy(), frame[["b"]].to_numpy()
+    expected = {"sum": a + b, "product": a * b}
+    # check_batchable: the dict predicted in two halves, joined, equals the whole
+    loaded = check_flavor(
+        tensorflow_flavor, TwoHeads(), frame, tmp_path, expected=expected, fresh_process=False
+    )
+    assert loaded.capabilities.batchable
 
 
 def test_text_for_a_number_is_refused(tmp_path: Path) -> None:

@@ -205,8 +205,8 @@ class OnnxFlavor:
         gets a session of its own).
 
         Takes DataFrames, ndarrays and dicts of arrays; thread safe (ONNX Runtime's ``run`` is);
-        batchable when the graph has one output and every input and the output have a free
-        first (batch) dimension.
+        batchable when every input and every output has a free first (batch) dimension (a
+        multi-output graph's dict is split by rows, output by output).
         """
         if self.can_save(native):
             native = _session(native.SerializeToString(), section)

@@ -80,9 +80,9 @@ class OnnxPredictor:
             for i in session.get_inputs()
         )
         outputs = session.get_outputs()
-        batchable = len(outputs) == 1 and all(
-            _free_batch_dim(node.shape) for node in [*session.get_inputs(), *outputs]
-        )
+        # row-wise as far as the graph can tell: every input and output (a dict of outputs is
+        # split by rows too) has a free first dimension; a ZipMap's sequence has no shape
+        batchable = all(_free_batch_dim(node.shape) for node in [*session.get_inputs(), *outputs])
         caps = Capabilities(
             accepts_dataframe=True,
             accepts_ndarray=True,

@@ -48,6 +48,18 @@ def _output_names(model: Any) -> list[str] | None:
     return None
 
 
+def _batch_first_outputs(model: Any) -> bool:
+    """Every output the model declares has a free (batch) first dimension; a model that
+    declares none (subclassed, not built) is taken as row-wise, as Keras' own predict is."""
+    outputs = getattr(model, "outputs", None)
+    tensors = list(outputs.values()) if isinstance(outputs, Mapping) else list(outputs or ())
+    for tensor in tensors:
+        shape = getattr(tensor, "shape", None)
+        if shape is not None and (len(shape) == 0 or shape[0] is not None):
+            return False
+    return True
+
+
 @dataclass(frozen=True)
 class KerasPredictor:
     """``model.predict_on_batch`` (or an exported model's ``serve``) on the mapped inputs."""
@@ -129,9 +141,9 @@ class KerasFlavor:
     def predictor(self, native: Any, section: Mapping[str, Any]) -> KerasPredictor:
         """Call the model on one batch; inputs are matched by name for multi-input models.
 
-        Takes DataFrames, ndarrays and dicts of arrays; batchable (one row in, one row out) when
-        the model has one output (a dict of outputs is not split by rows); not declared thread
-        safe.
+        Takes DataFrames, ndarrays and dicts of arrays; batchable (one row in, one row out) unless
+        an output of a functional model has a fixed first dimension (a dict of outputs is split
+        by rows, output by output); not declared thread safe.
         """
         exported = not self.can_save(native) and hasattr(native, "serve")
         outputs = None if exported else _output_names(native)
@@ -139,7 +151,7 @@ class KerasFlavor:
             accepts_dataframe=True,
             accepts_ndarray=True,
             supports_params=False,
-            batchable=exported or outputs is None or len(outputs) == 1,
+            batchable=exported or _batch_first_outputs(native),
             thread_safe=False,  # Keras builds its predict function lazily, without a lock
         )
         if exported:

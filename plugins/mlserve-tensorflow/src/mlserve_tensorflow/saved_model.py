@@ -157,7 +157,8 @@ class TensorFlowFlavor:
         """Serve the ``serving_default`` signature (a Keras model: ``predict_on_batch``).
 
         Takes DataFrames, ndarrays and dicts; thread safe (concrete functions are); batchable
-        when there is one output and every input has a free first dimension.
+        when every input and every output has a free first dimension (a dict of outputs is
+        split by rows, output by output).
 
         Raises :class:`~mlserve.errors.MalformedModel` when the SavedModel has no
         ``serving_default`` signature.
@@ -177,7 +178,7 @@ class TensorFlowFlavor:
         outputs = function.structured_outputs
         batchable = (
             isinstance(outputs, Mapping)
-            and len(outputs) == 1
+            and len(outputs) >= 1
             and all(_free_batch_dim(s) for s in [*specs.values(), *outputs.values()])
         )
         caps = Capabilities(
