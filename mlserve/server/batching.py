@@ -158,11 +158,11 @@ def _split(output: Any, counts: list[int]) -> list[Any] | None:
         # them must have one row per input row, or the batch is not split at all.
         per_key: dict[Any, list[Any]] = {}
         for key, value in output.items():
-            parts = _split(value, counts)
-            if parts is None:
+            pieces = _split(value, counts)
+            if pieces is None:
                 return None
-            per_key[key] = parts
-        return [{key: parts[i] for key, parts in per_key.items()} for i in range(len(counts))]
+            per_key[key] = pieces
+        return [{key: pieces[i] for key, pieces in per_key.items()} for i in range(len(counts))]
     return None
 
 
