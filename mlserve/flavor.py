@@ -81,7 +81,10 @@ class Capabilities:
     converts between the two when only one is accepted); ``supports_params``: ``predict`` uses
     inference params; ``batchable``: predictions are row-wise, so requests may be merged into
     one call and the output split back by rows; ``thread_safe``: ``predict`` may run in several
-    threads at once.
+    threads at once; ``fork_safe``: the loaded model keeps working in a process forked after it
+    was loaded (false for frameworks whose runtime does not survive ``fork()``, such as
+    TensorFlow: the server then loads such a model in each worker instead of once before
+    forking).
     """
 
     accepts_dataframe: bool = True
@@ -89,6 +92,7 @@ class Capabilities:
     supports_params: bool = False
     batchable: bool = False
     thread_safe: bool = False
+    fork_safe: bool = True
 
 
 @runtime_checkable

@@ -82,6 +82,13 @@ def test_capabilities_are_a_frozen_dataclass() -> None:
         caps.batchable = True  # type: ignore[misc]
 
 
+def test_models_are_fork_safe_unless_their_flavor_says_otherwise() -> None:
+    # the server loads a model once and forks its workers unless the predictor says no
+    assert Capabilities().fork_safe is True
+    assert Capabilities(True, True, False, False, False).fork_safe is True
+    assert Capabilities(fork_safe=False) != Capabilities()
+
+
 def test_loader_module_table_is_fixed() -> None:
     assert LOADER_MODULES["mlflow.sklearn"] == "sklearn"
     assert LOADER_MODULES["mlflow.pyfunc.model"] == "python_function"

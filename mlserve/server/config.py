@@ -106,6 +106,9 @@ OPTIONS: tuple[Option, ...] = (
            "TCP port (default 5000; 0 picks a free port, printed at start-up)", "PORT"),
     Option("workers", ("-w", "--workers"), "MLSERVE_WORKERS", _positive_int, 1,
            "worker processes, forked after the model is loaded (default 1)", "N"),
+    Option("preload", ("--no-preload",), "MLSERVE_PRELOAD", _flag, True,
+           "load the model in each worker instead of once before forking them (automatic "
+           "for models that declare they are not fork-safe)", is_flag=True),
     Option("threads", ("--threads",), "MLSERVE_THREADS", _positive_int, 4,
            "request threads per worker (default 4)", "N"),
     Option("timeout", ("-t", "--timeout"), "MLSERVE_TIMEOUT", _seconds, 60.0,
@@ -146,6 +149,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 5000
     workers: int = 1
+    preload: bool = True
     threads: int = 4
     timeout: float = 60.0
     max_body_size: int = 100 * 1024 * 1024

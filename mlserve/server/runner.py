@@ -7,6 +7,12 @@ forked from it and share the model's memory copy-on-write. gunicorn is embedded 
 connections wait in a selector without holding a thread, and a request runs on one of
 ``--threads`` threads. Why this and not the ``sync`` worker is in ``docs/serving.md``.
 
+A model whose predictor declares ``Capabilities(fork_safe=False)`` (TensorFlow's runtime does
+not survive ``fork()``) is loaded in each worker instead (gunicorn without ``preload_app``). The
+parent learns this from the loaded model itself, so it has loaded it once by then: it re-executes
+its own command line with ``MLSERVE_PRELOAD=false``, and the fresh parent forks the workers
+without ever touching the framework. ``--no-preload`` skips that first load.
+
 Signals: SIGTERM and SIGINT both stop gracefully (stop accepting, finish in-flight requests
 within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the arbiter.
 """
@@ -20,7 +26,10 @@ import os
 import signal
 import socket
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from mlserve.errors import MissingExtra, MlserveError
 
@@ -28,12 +37,23 @@ if TYPE_CHECKING:
     from mlserve.server.app import ScoringApp
     from mlserve.server.config import ServerConfig
 
-__all__ = ["ACCESS_LOG_FORMAT", "check_address", "load_app", "run_gunicorn", "serve"]
+__all__ = [
+    "ACCESS_LOG_FORMAT",
+    "check_address",
+    "check_model",
+    "load_app",
+    "run_gunicorn",
+    "serve",
+]
 
 logger = logging.getLogger("mlserve.server")
 
 # time, worker pid, client, request line, status, response bytes, duration in seconds
 ACCESS_LOG_FORMAT = '%(t)s %(p)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss'
+
+# set by the runner when it re-executes itself for a model that is not fork-safe; also the
+# --no-preload option's variable (config.py)
+_PRELOAD_ENV = "MLSERVE_PRELOAD"
 
 
 def serve(config: ServerConfig) -> int:
@@ -43,29 +63,81 @@ def serve(config: ServerConfig) -> int:
         MlserveError: the address is taken, the URI is wrong, the model fails to load, or the
             ``server`` extra is missing. The callers print it as one line.
     """
+    environ = dict(os.environ)  # as started: loading a framework may change os.environ
     _configure_logging(config.log_level)
     if not config.dev:
         _require_gunicorn()
     check_address(config.host, config.port)
-    app = load_app(config)
     if config.dev:
-        return _run_dev(app, config)
+        return _run_dev(load_app(config), config)
+    # "false" here, whatever the config says, is a re-executed parent: never load twice
+    if not config.preload or environ.get(_PRELOAD_ENV) == "false":
+        path = check_model(config)
+        logger.info("Loading the model in each worker (no preload): memory is per worker.")
+        return run_gunicorn(
+            None, replace(config, preload=False), load_in_worker=lambda: load_app(config, path)
+        )
+    app = load_app(config)
+    if not app.model.capabilities.fork_safe:
+        _restart_without_preload(environ)
     return run_gunicorn(app, config)
 
 
-def load_app(config: ServerConfig) -> ScoringApp:
+def _restart_without_preload(environ: Mapping[str, str]) -> NoReturn:
+    """Replace this process (same PID, same command line) by one that loads the model in each
+    worker: this one has started the model's framework, which its forked children would
+    inherit broken."""
+    logger.info(
+        "The model declares it is not fork-safe: restarting to load it in each worker instead."
+    )
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    argv = [sys.executable, *sys.orig_argv[1:]]
+    os.execve(sys.executable, argv, {**environ, _PRELOAD_ENV: "false"})
+
+
+def check_model(config: ServerConfig) -> Path:
+    """Resolve the model URI, read its ``MLmodel`` and find its flavor, without loading it;
+    returns the model directory (what every worker then loads, so all serve one version).
+
+    Raises:
+        MlserveError: the URI is wrong, ``MLmodel`` is missing or malformed, or the flavor is
+            not installed (the same one-line errors as a full load).
+    """
+    import mlserve
+    from mlserve.mlmodel import Model
+    from mlserve.pyfunc import choose_flavor
+    from mlserve.store import resolve_model_uri
+
+    if config.tracking_uri:
+        mlserve.set_tracking_uri(config.tracking_uri)
+    path = Path(resolve_model_uri(config.model_uri))
+    choose_flavor(Model.load(path))
+    return path
+
+
+def load_app(config: ServerConfig, path: Path | None = None) -> ScoringApp:
     """Load the model and build the WSGI app, turning every load failure into an MlserveError.
+
+    ``path`` is the model directory already resolved from ``config.model_uri`` (by
+    :func:`check_model`), or ``None`` to resolve it here.
 
     An exception that is not ours (a pickle that needs a missing module, say) is wrapped in a
     one-line :class:`~mlserve.errors.MlserveError`; its traceback is logged at debug level.
     """
     import mlserve
+    from mlserve.pyfunc import PyFuncModel
     from mlserve.server.app import create_app
 
     if config.tracking_uri:
         mlserve.set_tracking_uri(config.tracking_uri)
     try:
-        model = mlserve.load_model(config.model_uri)
+        if path is None:
+            model = mlserve.load_model(config.model_uri)
+        else:
+            model = PyFuncModel.from_directory(path, model_uri=config.model_uri)
     except MlserveError:
         raise
     except Exception as exc:
@@ -133,7 +205,7 @@ def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
         # gthread plus a read deadline per request (mlserve.server.worker)
         "worker_class": "mlserve.server.worker.DeadlineThreadWorker",
         "threads": config.threads,
-        "preload_app": True,
+        "preload_app": config.preload,
         "keepalive": config.keepalive,
         "graceful_timeout": max(1, math.ceil(config.graceful_timeout)),
         # gthread's heartbeat comes from its event loop, not from requests, so this only
@@ -152,35 +224,75 @@ def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
     return options
 
 
-def run_gunicorn(app: ScoringApp, config: ServerConfig) -> int:
-    """Serve ``app`` with gunicorn until SIGTERM/SIGINT; returns the exit status."""
+def run_gunicorn(
+    app: ScoringApp | None,
+    config: ServerConfig,
+    *,
+    load_in_worker: Callable[[], ScoringApp] | None = None,
+) -> int:
+    """Serve ``app`` with gunicorn until SIGTERM/SIGINT; returns the exit status.
+
+    With ``app`` ``None`` (and ``config.preload`` false), each worker builds its own app with
+    ``load_in_worker`` after the fork; a load failure stops the server (exit status 4) with
+    the error as one line.
+    """
     from gunicorn.app.base import BaseApplication
     from gunicorn.arbiter import Arbiter
+    from gunicorn.errors import AppImportError, HaltServer
+
+    if app is None and load_in_worker is None:
+        raise ValueError("run_gunicorn needs an app or a load_in_worker function")
+    loaded: list[ScoringApp] = [app] if app is not None else []
 
     class GracefulArbiter(Arbiter):
+        halting = False
+
         # gunicorn treats SIGINT as a quick shutdown; Ctrl-C should drain like SIGTERM
         def handle_int(self) -> None:
             raise StopIteration
 
-    def when_ready(server: Any) -> None:
-        addresses = ", ".join(f"http://{_listener_address(lst)}" for lst in server.LISTENERS)
+        def halt(self, reason: str | None = None, exit_status: int = 0) -> None:
+            self.halting = True
+            super().halt(reason, exit_status)
+
+        def reap_workers(self) -> None:
+            try:
+                super().reap_workers()
+            except HaltServer:
+                # every worker fails to load the same model: gunicorn would raise again for
+                # the second one while already halting for the first (a traceback, no exit)
+                if not self.halting:
+                    raise
+
+    def ready_line(log: Any, listeners: Any, served: ScoringApp) -> None:
+        addresses = ", ".join(f"http://{_listener_address(lst)}" for lst in listeners)
         batching = (
-            f", batches of up to {config.max_batch_size} rows" if app.batcher is not None else ""
+            f", batches of up to {config.max_batch_size} rows" if served.batcher is not None else ""
         )
-        server.log.info(
+        log.info(
             "mlserve: serving %s at %s (%d worker(s) x %d thread(s), timeout %gs%s)",
             config.model_uri, addresses, config.workers, config.threads, config.timeout, batching,
         )  # fmt: skip
+
+    def when_ready(server: Any) -> None:
+        if app is not None:
+            ready_line(server.log, server.LISTENERS, app)
+        else:  # ready once a worker has loaded the model (post_worker_init)
+            addresses = ", ".join(_listener_address(lst) for lst in server.LISTENERS)
+            server.log.info("mlserve: listening on %s; workers are loading the model", addresses)
 
     def post_worker_init(worker: Any) -> None:
         # Ctrl-C reaches the workers too (same process group): drain, do not drop requests
         signal.signal(signal.SIGINT, worker.handle_exit)
         signal.siginterrupt(signal.SIGINT, False)
+        if app is None and worker.age == 1 and loaded:  # the first worker the arbiter forked
+            ready_line(worker.log, worker.sockets, loaded[0])
 
     def worker_exit(server: Any, worker: Any) -> None:
         if os.getpid() != worker.pid:
             return  # gunicorn also calls this in the arbiter, for a worker already gone
-        app.close()
+        for served in loaded:
+            served.close()
         # Last thing a worker runs: exit now, with the status gunicorn was exiting with, as
         # multiprocessing does in forked children. The parent's atexit handlers are not the
         # worker's to run, and freeing the model's heap object by object delays a restart or
@@ -208,7 +320,14 @@ def run_gunicorn(app: ScoringApp, config: ServerConfig) -> int:
                     self.cfg.set(key, value)
 
         def load(self) -> ScoringApp:
-            return app
+            if app is not None:
+                return app
+            assert load_in_worker is not None
+            try:
+                loaded.append(load_in_worker())
+            except MlserveError as exc:  # gunicorn prints it as one line and stops the server
+                raise AppImportError(f"mlserve: error: {exc}") from exc
+            return loaded[-1]
 
         def run(self) -> None:
             GracefulArbiter(self).run()

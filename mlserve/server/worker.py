@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import threading
 import time
 from typing import Any
 
@@ -138,6 +139,23 @@ class DeadlineThreadWorker(ThreadWorker):
         # worker of ours, so its error pages are ours too
         util.write_error = write_json_error
         super().init_process()
+
+    def load_wsgi(self) -> None:
+        # Without preload the model loads here, after the fork, and a framework can take longer
+        # than the arbiter's heartbeat timeout to load: keep beating until it is done.
+        loading = threading.Event()
+
+        def beat() -> None:
+            while not loading.wait(1.0):
+                self.notify()
+
+        heart = threading.Thread(target=beat, name="mlserve-load-heartbeat", daemon=True)
+        heart.start()
+        try:
+            super().load_wsgi()
+        finally:
+            loading.set()
+            heart.join()
 
     def accept(self, listener: Any) -> None:
         try:
