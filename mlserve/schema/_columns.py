@@ -54,7 +54,8 @@ class _Rules:
 
     def check_nulls(self, s: pd.Series) -> bool:
         """True if the column holds nulls that an optional column may keep; raises if required."""
-        if not s.isna().any():
+        # The array's own isna: Series.isna would build a Series around the mask first.
+        if not s.array.isna().any():
             return False
         if self.required:
             raise self.fail("null")
