@@ -128,11 +128,42 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
 
 
 class DeadlineThreadWorker(ThreadWorker):
-    """``gthread`` with :class:`DeadlineSocket` connections.
+    """``gthread`` with :class:`DeadlineSocket` connections, accepting only with a free thread.
 
     ``io_timeout`` is set on :class:`DeadlineSocket` by the runner before the workers fork.
     Requests gunicorn refuses itself are answered by :func:`write_json_error`.
+
+    gthread accepts new connections for as long as it holds fewer than ``worker_connections``
+    (1000), busy or not, and a keep-alive connection stays with the worker that accepted it: a
+    busy worker went on taking the connections of a burst of clients while its sibling idled
+    (a 80/20 split of the requests, up to 98/2). This worker stops accepting while every one of
+    its ``--threads`` threads has a request, so new connections wait in the listening socket's
+    backlog for a worker with a free thread. Connections are not capped (a cap near the thread
+    count would leave the clients beyond ``workers x cap`` waiting for a keep-alive connection
+    to close).
     """
+
+    #: requests handed to the thread pool and not finished yet (main-loop thread only)
+    in_flight = 0
+    _max_connections = 0
+
+    @property  # type: ignore[override]
+    def worker_connections(self) -> int:
+        """gthread's accept limit, read by its event loop before each wait: the configured
+        limit, or 0 (do not accept) while every thread is busy."""
+        return 0 if self.in_flight >= self.cfg.threads else self._max_connections
+
+    @worker_connections.setter
+    def worker_connections(self, value: int) -> None:
+        self._max_connections = value
+
+    def enqueue_req(self, conn: Any) -> None:
+        self.in_flight += 1
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        self.in_flight -= 1
+        super().finish_request(conn, fs)
 
     def init_process(self) -> None:
         # gunicorn's worker base looks util.write_error up at call time; this process is a

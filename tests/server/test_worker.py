@@ -1,0 +1,66 @@
+"""The gthread worker's accept policy, through real ``python -m mlserve.server --workers 2``
+processes: a worker whose threads are all busy leaves new connections to the other, so
+keep-alive clients spread over both workers."""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import re
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from .helpers import SEED_BODY, start_server
+
+ACCESS_PID = re.compile(r'<(\d+)> 127\.0\.0\.1 "POST /invocations HTTP/1\.1" 200 ')
+
+
+@pytest.mark.slow
+def test_keep_alive_clients_spread_over_both_workers(tmp_path: Path, seed_model_dir: Path) -> None:
+    """16 clients, each on one keep-alive connection, all at once: each worker serves at least
+    a quarter of the requests (gthread's default let one worker take up to 98% of them)."""
+    clients, per_client = 16, 25
+    with start_server(tmp_path, "-m", str(seed_model_dir), "-w", "2") as server:
+        workers = server.wait_workers(2)
+
+        def client() -> None:
+            with requests.Session() as session:
+                for _ in range(per_client):
+                    response = session.post(server.url + "/invocations", json=SEED_BODY, timeout=30)
+                    assert response.status_code == 200, response.text
+
+        with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+            for done in [pool.submit(client) for _ in range(clients)]:
+                done.result()
+        time.sleep(0.2)  # the access log line is written after the response
+        served = collections.Counter(int(pid) for pid in ACCESS_PID.findall(server.log()))
+    assert sum(served.values()) == clients * per_client
+    assert set(served) == set(workers)
+    shares = {pid: count / (clients * per_client) for pid, count in served.items()}
+    assert min(shares.values()) >= 0.25, shares
+
+
+@pytest.mark.slow
+def test_a_worker_with_every_thread_busy_leaves_new_connections_to_another(
+    tmp_path: Path, sleepy_model_dir: Path
+) -> None:
+    """One thread per worker: while one worker predicts a slow request, a new connection is
+    served at once by the other one instead of queueing behind the slow request."""
+    args = ("-m", str(sleepy_model_dir), "-w", "2", "--threads", "1")
+    with start_server(tmp_path, *args) as server:
+        server.wait_workers(2)
+        url = server.url + "/invocations"
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            for _ in range(3):  # a worker that accepted anyway would be caught half the time
+                slow = pool.submit(requests.post, url, json={"inputs": [[1.5]]}, timeout=30)
+                time.sleep(0.3)  # the slow request is being predicted by now
+                started = time.monotonic()
+                quick = requests.post(url, json={"inputs": [[0.0]]}, timeout=30)
+                elapsed = time.monotonic() - started
+                assert quick.status_code == 200
+                assert elapsed < 0.8, f"the quick request waited {elapsed:.2f}s behind the slow"
+                assert not slow.done(), "the slow request ended before the quick one was sent"
+                assert slow.result().status_code == 200
