@@ -416,3 +416,51 @@ def test_mixed_frame_converts_only_what_needs_it():
     out = SchemaEnforcer(schema)(frame)
     assert out.dtypes.tolist() == [np.dtype("float64"), frame["b"].dtype, np.dtype("int64")]
     assert frame["a"].dtype == np.dtype("int64")  # the caller's frame is untouched
+
+
+COLUMN_INDEXES = [
+    ("str-index", pd.Index(["a", "b", "c"], dtype="str")),
+    ("object-index", pd.Index(["a", "b", "c"], dtype=object)),
+    ("categorical-index", pd.CategoricalIndex(["a", "b", "c"])),
+]
+
+
+@pytest.mark.parametrize(
+    "columns", [c for _, c in COLUMN_INDEXES], ids=[i for i, _ in COLUMN_INDEXES]
+)
+def test_signature_columns_in_order_need_no_lookup(columns):
+    schema = Schema([ColSpec("double", n) for n in "abc"])
+    frame = pd.DataFrame(np.ones((2, 3)), columns=columns)
+    assert SchemaEnforcer(schema)(frame) is frame
+    ints = frame.astype(np.int64)
+    out = SchemaEnforcer(schema)(ints)
+    assert out.dtypes.tolist() == [np.dtype("float64")] * 3 and list(out.columns) == list("abc")
+
+
+def test_unnamed_schema_converts_columns_with_duplicate_labels():
+    schema = Schema([ColSpec("double"), ColSpec("string"), ColSpec("long")])
+    frame = pd.DataFrame([[1, "x", 2.0], [3, "y", 4.0]], columns=["a", "a", "b"])
+    out = enforce_schema(frame, schema)
+    assert list(out.columns) == ["a", "a", "b"]
+    assert out.dtypes.tolist() == [np.dtype("float64"), frame.dtypes.iloc[1], np.dtype("int64")]
+    assert out.iloc[:, 2].tolist() == [2, 4]
+    with pytest.raises(SchemaMismatch) as info:
+        enforce_schema(frame.assign(b=[1.0, None]).set_axis(["a", "a", "b"], axis=1), schema)
+    assert (info.value.column, info.value.found) == ("2", "null")
+
+
+NULLS = [
+    ("str", pd.array(["x", None], dtype="str")),
+    ("object", np.array(["x", None], dtype=object)),
+    ("string-python", pd.array(["x", None], dtype="string")),
+]
+
+
+@pytest.mark.parametrize("values", [v for _, v in NULLS], ids=[i for i, _ in NULLS])
+def test_null_in_a_required_string_column(values):
+    enforcer = SchemaEnforcer(Schema([ColSpec("string", "s"), ColSpec("double", "d")]))
+    with pytest.raises(SchemaMismatch) as info:
+        enforcer(pd.DataFrame({"s": values, "d": [1.0, 2.0]}))
+    assert (info.value.column, info.value.found) == ("s", "null")
+    optional = SchemaEnforcer(Schema([ColSpec("string", "s", required=False)]))
+    assert optional(pd.DataFrame({"s": values}))["s"].isna().tolist() == [False, True]
