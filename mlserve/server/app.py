@@ -32,6 +32,7 @@ from mlserve.server.errors import (
     answer_for_http,
     answer_for_unexpected,
 )
+from mlserve.server.memory import TRIM_AFTER_BYTES, release_free_memory
 from mlserve.server.metadata import metadata_document, version_document
 
 if TYPE_CHECKING:
@@ -140,6 +141,10 @@ class ScoringApp:
         self.batcher: AdaptiveBatcher | None
         self._predict, self.batcher = _make_predict(model, max_batch_size, max_batch_delay_ms)
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
+        # requests in /invocations, and whether a large one passed since the last trim
+        self._activity = threading.Lock()
+        self._active = 0
+        self._trim_pending = False
         self._documents = {
             "ping": b'{"status": "ok"}',
             "health": b'{"status": "ok"}',
@@ -192,8 +197,24 @@ class ScoringApp:
             return _error_response(
                 answer_for_http(408, f"The request body did not arrive {within}.")
             )
-        payload = self._pool.run(self._score, body, content_type, deadline=deadline)
-        return Response(payload, content_type=_JSON)
+        with self._activity:
+            self._active += 1
+            self._trim_pending |= len(body) >= TRIM_AFTER_BYTES
+        try:
+            payload = self._pool.run(self._score, body, content_type, deadline=deadline)
+        finally:
+            with self._activity:
+                self._active -= 1
+        with self._activity:  # after a failure the trim waits for the next request to end
+            trim = self._trim_pending and self._active == 0
+            if trim:
+                self._trim_pending = False
+        response = Response(payload, content_type=_JSON)
+        if trim:
+            # the last request in flight after a large one: give the free pages back once the
+            # response is sent (under steady load this waits for a pause; see memory.py)
+            response.call_on_close(release_free_memory)
+        return response
 
     def _score(self, body: bytes, content_type: str | None) -> bytes:
         decoded = self._decoder.decode(body, content_type)

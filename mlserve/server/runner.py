@@ -20,6 +20,7 @@ within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the ar
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import math
 import os
@@ -281,6 +282,12 @@ def run_gunicorn(
             addresses = ", ".join(_listener_address(lst) for lst in server.LISTENERS)
             server.log.info("mlserve: listening on %s; workers are loading the model", addresses)
 
+    def post_fork(server: Any, worker: Any) -> None:
+        from mlserve.server.memory import limit_arenas
+
+        # fewer malloc arenas: large requests leave less free memory held (memory.py)
+        limit_arenas()
+
     def post_worker_init(worker: Any) -> None:
         # Ctrl-C reaches the workers too (same process group): drain, do not drop requests
         signal.signal(signal.SIGINT, worker.handle_exit)
@@ -310,8 +317,8 @@ def run_gunicorn(
     # read before the fork by every worker: how long a request may take to arrive
     DeadlineSocket.io_timeout = config.timeout or None
     options = gunicorn_options(config)
-    options.update(when_ready=when_ready, post_worker_init=post_worker_init,
-                   worker_exit=worker_exit)  # fmt: skip
+    options.update(when_ready=when_ready, post_fork=post_fork,
+                   post_worker_init=post_worker_init, worker_exit=worker_exit)  # fmt: skip
 
     class MlserveApplication(BaseApplication):
         def load_config(self) -> None:
@@ -332,6 +339,12 @@ def run_gunicorn(
         def run(self) -> None:
             GracefulArbiter(self).run()
 
+    if app is not None:
+        # Everything loaded so far (modules, the model) is moved out of the garbage collector's
+        # reach: a worker's full collection would otherwise write to every inherited object
+        # and turn the pages it shares with the parent into private copies (tens of MiB).
+        gc.collect()
+        gc.freeze()
     try:
         MlserveApplication(prog="mlserve").run()
     except SystemExit as exc:
