@@ -2,9 +2,9 @@
 framework does.
 
 TensorFlow cannot run in a process forked after it started (its thread pools do not survive
-``fork``), and the default runner loads the model and then forks its workers. These tests use
-``--dev`` (one process, no fork); the default runner's case is an expected failure until the
-server can load such models in each worker.
+``fork``). The flavor declares ``Capabilities(fork_safe=False)``, so the default pre-fork runner
+loads these models in each worker instead of once before forking; these tests use that runner,
+with two workers, exactly as a user would.
 """
 
 from __future__ import annotations
@@ -49,26 +49,10 @@ def test_served_predictions_equal_keras_and_tensorflow(
     mlserve.save_model(module, tmp_path / "tf", input_example=X[:3])
     rows = X[:20]
     payload = {"inputs": rows.tolist()}
-    with serve_model(tmp_path / "keras", extra_args=["--dev"], timeout=120) as served:
-        from_keras = served.predictions(payload)
-    with serve_model(tmp_path / "tf", extra_args=["--dev"], timeout=120) as served:
-        from_tf = served.predictions(payload)
+    with serve_model(tmp_path / "keras", workers=2, timeout=120) as served:
+        from_keras = served.predictions(payload, timeout=30)
+    with serve_model(tmp_path / "tf", workers=2, timeout=120) as served:
+        from_tf = served.predictions(payload, timeout=30)
     np.testing.assert_allclose(from_keras, model.predict_on_batch(rows), rtol=1e-6, atol=1e-7)
     expected = module(tf.constant(rows, tf.float32)).numpy()
     np.testing.assert_allclose(from_tf, expected, rtol=1e-6, atol=1e-7)
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(
-    reason="the pre-fork runner loads the model before forking; TensorFlow hangs in the child",
-    raises=AssertionError,
-    strict=False,
-)
-def test_default_prefork_runner_serves_keras(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
-    X, _ = seed_data
-    model = _keras_model()
-    mlserve.save_model(model, tmp_path / "keras", input_example=X[:3])
-    # no answer at all (the worker is stuck) is an AssertionError from the helper, as is a 504
-    with serve_model(tmp_path / "keras", extra_args=["--timeout", "5"], timeout=120) as served:
-        got = served.predictions({"inputs": X[:2].tolist()}, timeout=15)
-    np.testing.assert_allclose(got, model.predict_on_batch(X[:2]), rtol=1e-6, atol=1e-7)

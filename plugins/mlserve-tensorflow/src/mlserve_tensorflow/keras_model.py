@@ -153,6 +153,7 @@ class KerasFlavor:
             supports_params=False,
             batchable=exported or _batch_first_outputs(native),
             thread_safe=False,  # Keras builds its predict function lazily, without a lock
+            fork_safe=False,  # TensorFlow's runtime hangs in a process forked after it started
         )
         if exported:
             names = _signature_names(native)

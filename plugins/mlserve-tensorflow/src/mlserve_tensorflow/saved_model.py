@@ -187,6 +187,7 @@ class TensorFlowFlavor:
             supports_params=False,
             batchable=batchable,
             thread_safe=True,
+            fork_safe=False,  # TensorFlow's runtime hangs in a process forked after it started
         )
         return SavedModelPredictor(function, specs, caps)
 
