@@ -147,7 +147,7 @@ class DeadlineThreadWorker(ThreadWorker):
     in_flight = 0
     _max_connections = 0
 
-    @property  # type: ignore[override]
+    @property
     def worker_connections(self) -> int:
         """gthread's accept limit, read by its event loop before each wait: the configured
         limit, or 0 (do not accept) while every thread is busy."""
