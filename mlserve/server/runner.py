@@ -29,7 +29,6 @@ import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mlserve.errors import MissingExtra, MlserveError
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCESS_LOG_FORMAT",
     "check_address",
-    "check_model",
     "load_app",
     "run_gunicorn",
     "serve",
@@ -73,10 +71,9 @@ def serve(config: ServerConfig) -> int:
         return _run_dev(load_app(config), config)
     # "false" here, whatever the config says, is a re-executed parent: never load twice
     if not config.preload or environ.get(_PRELOAD_ENV) == "false":
-        path = check_model(config)
         logger.info("Loading the model in each worker (no preload): memory is per worker.")
         return run_gunicorn(
-            None, replace(config, preload=False), load_in_worker=lambda: load_app(config, path)
+            None, replace(config, preload=False), load_in_worker=lambda: load_app(config)
         )
     app = load_app(config)
     if not app.model.capabilities.fork_safe:
@@ -99,46 +96,19 @@ def _restart_without_preload(environ: Mapping[str, str]) -> NoReturn:
     os.execve(sys.executable, argv, {**environ, _PRELOAD_ENV: "false"})
 
 
-def check_model(config: ServerConfig) -> Path:
-    """Resolve the model URI, read its ``MLmodel`` and find its flavor, without loading it;
-    returns the model directory (what every worker then loads, so all serve one version).
-
-    Raises:
-        MlserveError: the URI is wrong, ``MLmodel`` is missing or malformed, or the flavor is
-            not installed (the same one-line errors as a full load).
-    """
-    import mlserve
-    from mlserve.mlmodel import Model
-    from mlserve.pyfunc import choose_flavor
-    from mlserve.store import resolve_model_uri
-
-    if config.tracking_uri:
-        mlserve.set_tracking_uri(config.tracking_uri)
-    path = Path(resolve_model_uri(config.model_uri))
-    choose_flavor(Model.load(path))
-    return path
-
-
-def load_app(config: ServerConfig, path: Path | None = None) -> ScoringApp:
+def load_app(config: ServerConfig) -> ScoringApp:
     """Load the model and build the WSGI app, turning every load failure into an MlserveError.
-
-    ``path`` is the model directory already resolved from ``config.model_uri`` (by
-    :func:`check_model`), or ``None`` to resolve it here.
 
     An exception that is not ours (a pickle that needs a missing module, say) is wrapped in a
     one-line :class:`~mlserve.errors.MlserveError`; its traceback is logged at debug level.
     """
     import mlserve
-    from mlserve.pyfunc import PyFuncModel
     from mlserve.server.app import create_app
 
     if config.tracking_uri:
         mlserve.set_tracking_uri(config.tracking_uri)
     try:
-        if path is None:
-            model = mlserve.load_model(config.model_uri)
-        else:
-            model = PyFuncModel.from_directory(path, model_uri=config.model_uri)
+        model = mlserve.load_model(config.model_uri)
     except MlserveError:
         raise
     except Exception as exc:
