@@ -64,31 +64,21 @@ def _skops_io() -> Any:
 
 @dataclass(frozen=True)
 class _SklearnPredictor:
-    """Calls the chosen method of a fitted estimator with the data as given.
+    """Calls the chosen method of a fitted estimator.
 
-    For estimators whose input handling is not known to be array-equivalent: Pipelines (a
-    ColumnTransformer selects columns by name), meta-estimators, third-party estimators.
+    ``wants_frame=False`` is for an estimator fitted on an ndarray: a frame is handed over as
+    its values (given named columns, it would warn that it was fitted without names). With
+    ``wants_frame=True`` the data goes as given: for estimators whose input handling is not
+    known to be array-equivalent (Pipelines, whose ColumnTransformer selects columns by name,
+    meta-estimators, third-party estimators).
     """
 
     method: Any
+    wants_frame: bool
     capabilities: Capabilities = _CAPABILITIES
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        return self.method(data)
-
-
-@dataclass(frozen=True)
-class _ArrayPredictor:
-    """For an estimator fitted on an ndarray: a frame is handed over as its values.
-
-    Given named columns, such an estimator would warn that it was fitted without names.
-    """
-
-    method: Any
-    capabilities: Capabilities = _CAPABILITIES
-
-    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        if hasattr(data, "to_numpy") and hasattr(data, "columns"):
+        if not self.wants_frame and hasattr(data, "to_numpy") and hasattr(data, "columns"):
             data = data.to_numpy()
         return self.method(data)
 
@@ -327,10 +317,10 @@ class SklearnFlavor:
             raise MalformedModel("<sklearn>", f"{type(native).__name__} has no method {name!r}")
         # Chosen once here, so a request pays no estimator inspection.
         if getattr(native, "feature_names_in_", None) is None:
-            return _ArrayPredictor(method)
+            return _SklearnPredictor(method, wants_frame=False)
         nameless = _nameless_copy(native, name)
         if nameless is None:
-            return _SklearnPredictor(method)
+            return _SklearnPredictor(method, wants_frame=True)
         return _NamedArrayPredictor(
             method, getattr(nameless, name), pd.Index(native.feature_names_in_)
         )

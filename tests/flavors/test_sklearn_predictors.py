@@ -18,7 +18,6 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 import mlserve
 from mlserve.errors import ModelPredictError
 from mlserve.flavors.sklearn import (
-    _ArrayPredictor,
     _NamedArrayPredictor,
     _SklearnPredictor,
     flavor,
@@ -108,7 +107,7 @@ def test_numpy_fitted_model_is_given_the_values(seed_model, seed_data) -> None:
     named = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     for fn in ("predict", "predict_proba"):
         predictor = _predictor(seed_model, fn)
-        assert isinstance(predictor, _ArrayPredictor)
+        assert type(predictor) is _SklearnPredictor and not predictor.wants_frame
         np.testing.assert_array_equal(predictor.predict(named), getattr(seed_model, fn)(X))
         np.testing.assert_array_equal(predictor.predict(X), getattr(seed_model, fn)(X))
 
@@ -136,7 +135,7 @@ def _string_pipeline() -> tuple[object, pd.DataFrame]:
 def test_pipeline_with_string_columns_keeps_its_frame(fn, tmp_path: Path) -> None:
     model, mixed = _string_pipeline()
     predictor = _predictor(model, fn)
-    assert type(predictor) is _SklearnPredictor
+    assert isinstance(predictor, _SklearnPredictor) and predictor.wants_frame
     np.testing.assert_array_equal(predictor.predict(mixed), getattr(model, fn)(mixed))
     mlserve.save_model(model, tmp_path / "m", input_example=mixed.head(3), pyfunc_predict_fn=fn)
     loaded = mlserve.load_model(tmp_path / "m")
@@ -148,7 +147,7 @@ def test_estimators_holding_named_estimators_keep_the_frame(frame, target) -> No
         [("lr", LogisticRegression()), ("rf", RandomForestClassifier(n_estimators=5))]
     ).fit(frame, target)
     predictor = _predictor(voting)
-    assert type(predictor) is _SklearnPredictor  # its estimators_ would warn on an array
+    assert predictor.wants_frame  # its estimators_ would warn on an array
     np.testing.assert_array_equal(predictor.predict(frame), voting.predict(frame))
 
 
@@ -157,10 +156,10 @@ class _MyRegression(LinearRegression):
 
 
 def test_only_sklearn_estimators_and_not_transform_take_the_fast_path(frame, target) -> None:
-    assert type(_predictor(_MyRegression().fit(frame, target))) is _SklearnPredictor
+    assert _predictor(_MyRegression().fit(frame, target)).wants_frame
     scaler = StandardScaler().set_output(transform="pandas").fit(frame)
     predictor = _predictor(scaler, "transform")
-    assert type(predictor) is _SklearnPredictor
+    assert isinstance(predictor, _SklearnPredictor) and predictor.wants_frame
     shifted = frame.head(3).set_axis([10, 11, 12])
     pd.testing.assert_frame_equal(predictor.predict(shifted), scaler.transform(shifted))
 
