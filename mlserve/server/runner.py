@@ -29,6 +29,7 @@ import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mlserve.errors import MissingExtra, MlserveError
@@ -53,6 +54,9 @@ ACCESS_LOG_FORMAT = '%(t)s %(p)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss'
 # set by the runner when it re-executes itself for a model that is not fork-safe; also the
 # --no-preload option's variable (config.py)
 _PRELOAD_ENV = "MLSERVE_PRELOAD"
+# set only by a parent that re-executes itself: the model directory its URI resolved to, so every
+# worker loads that exact version even if ``models:/<name>/latest`` moves meanwhile
+_PINNED_DIR_ENV = "MLSERVE_PINNED_MODEL_DIR"
 
 
 def serve(config: ServerConfig) -> int:
@@ -77,11 +81,11 @@ def serve(config: ServerConfig) -> int:
         )
     app = load_app(config)
     if not app.model.capabilities.fork_safe:
-        _restart_without_preload(environ)
+        _restart_without_preload(environ, app.model.path)
     return run_gunicorn(app, config)
 
 
-def _restart_without_preload(environ: Mapping[str, str]) -> NoReturn:
+def _restart_without_preload(environ: Mapping[str, str], model_dir: Path) -> NoReturn:
     """Replace this process (same PID, same command line) by one that loads the model in each
     worker: this one has started the model's framework, which its forked children would
     inherit broken."""
@@ -93,7 +97,8 @@ def _restart_without_preload(environ: Mapping[str, str]) -> NoReturn:
         with contextlib.suppress(Exception):
             stream.flush()
     argv = [sys.executable, *sys.orig_argv[1:]]
-    os.execve(sys.executable, argv, {**environ, _PRELOAD_ENV: "false"})
+    pinned = {_PRELOAD_ENV: "false", _PINNED_DIR_ENV: str(model_dir)}
+    os.execve(sys.executable, argv, {**environ, **pinned})
 
 
 def load_app(config: ServerConfig) -> ScoringApp:
@@ -107,8 +112,12 @@ def load_app(config: ServerConfig) -> ScoringApp:
 
     if config.tracking_uri:
         mlserve.set_tracking_uri(config.tracking_uri)
+    pinned = os.environ.get(_PINNED_DIR_ENV)
     try:
-        model = mlserve.load_model(config.model_uri)
+        if pinned:
+            model = mlserve.PyFuncModel.from_directory(pinned, model_uri=config.model_uri)
+        else:
+            model = mlserve.load_model(config.model_uri)
     except MlserveError:
         raise
     except Exception as exc:

@@ -9,6 +9,8 @@ predictor declares ``Capabilities(fork_safe=False)``.
 from __future__ import annotations
 
 import importlib.util
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -184,3 +186,32 @@ def test_a_model_failing_to_load_in_the_workers_stops_the_server_with_one_line(
     assert errors, proc.stderr
     assert "RuntimeError: the runtime refuses this model" in errors[0]
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_workers_of_a_restarted_parent_stay_on_the_version_it_resolved(
+    tmp_path: Path, plugin: Path
+) -> None:
+    """``models:/<name>/latest`` is resolved once, by the parent: a worker that starts later
+    (here: the replacement of a killed one) serves that version, not a newer registration."""
+    store = tmp_path / "store"
+    mlserve.set_tracking_uri(str(store))
+    _save(plugin, tmp_path / "v1")
+    first = mlserve.register_model(str(tmp_path / "v1"), "Fork")
+    args = ("-m", "models:/Fork/latest", "--tracking-uri", str(store), "-w", "1")
+    with start_server(tmp_path, *args, env=_env(plugin)) as server:
+        (worker,) = server.wait_workers(1)
+        served = requests.get(server.url + "/metadata", timeout=10).json()["model_uuid"]
+        _save(plugin, tmp_path / "v2")
+        second = mlserve.register_model(str(tmp_path / "v2"), "Fork")
+        assert (first.version, second.version) == (1, 2)
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and server.workers() in ([], [worker]):
+            time.sleep(0.1)
+        _rows_by_worker(server, 1)  # the replacement has loaded and answers
+        again = requests.get(server.url + "/metadata", timeout=10).json()["model_uuid"]
+    assert server.workers() != [worker]
+    uuids = [mlserve.Model.load(tmp_path / v).model_uuid for v in ("v1", "v2")]
+    assert uuids[0] != uuids[1]
+    assert served == again == uuids[0]
