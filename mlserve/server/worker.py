@@ -138,7 +138,8 @@ class DeadlineThreadWorker(ThreadWorker):
     busy worker went on taking the connections of a burst of clients while its sibling idled
     (a 80/20 split of the requests, up to 98/2). This worker stops accepting while every one of
     its ``--threads`` threads has a request, so new connections wait in the listening socket's
-    backlog for a worker with a free thread. Connections are not capped (a cap near the thread
+    backlog for a worker with a free thread; a single worker (no sibling to take them) always
+    accepts. Connections are not capped (a cap near the thread
     count would leave the clients beyond ``workers x cap`` waiting for a keep-alive connection
     to close).
     """
@@ -151,7 +152,11 @@ class DeadlineThreadWorker(ThreadWorker):
     def worker_connections(self) -> int:
         """gthread's accept limit, read by its event loop before each wait: the configured
         limit, or 0 (do not accept) while every thread is busy."""
-        return 0 if self.in_flight >= self.cfg.threads else self._max_connections
+        # Only a sibling can take a connection this worker leaves in the backlog: alone, holding
+        # back only starves new clients behind the keep-alive ones (p99 of seconds at c=16).
+        if self.cfg.workers > 1 and self.in_flight >= self.cfg.threads:
+            return 0
+        return self._max_connections
 
     @worker_connections.setter
     def worker_connections(self, value: int) -> None:
