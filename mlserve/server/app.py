@@ -32,7 +32,7 @@ from mlserve.server.errors import (
     answer_for_http,
     answer_for_unexpected,
 )
-from mlserve.server.memory import TRIM_AFTER_BYTES, release_free_memory
+from mlserve.server.memory import TRIM_AFTER_BYTES, TRIM_IDLE_SECONDS, release_free_memory
 from mlserve.server.metadata import metadata_document, version_document
 
 if TYPE_CHECKING:
@@ -145,6 +145,7 @@ class ScoringApp:
         self._activity = threading.Lock()
         self._active = 0
         self._trim_pending = False
+        self._requests_seen = 0  # lets a scheduled trim see that the worker was not idle after all
         self._documents = {
             "ping": b'{"status": "ok"}',
             "health": b'{"status": "ok"}',
@@ -199,6 +200,7 @@ class ScoringApp:
             )
         with self._activity:
             self._active += 1
+            self._requests_seen += 1
             self._trim_pending |= len(body) >= TRIM_AFTER_BYTES
         try:
             payload = self._pool.run(self._score, body, content_type, deadline=deadline)
@@ -211,10 +213,26 @@ class ScoringApp:
                 self._trim_pending = False
         response = Response(payload, content_type=_JSON)
         if trim:
-            # the last request in flight after a large one: give the free pages back once the
-            # response is sent (under steady load this waits for a pause; see memory.py)
-            response.call_on_close(release_free_memory)
+            # the last request in flight after a large one: give the free pages back if the
+            # worker stays idle a while (trimming between back-to-back large requests only made
+            # each fault its pages in again; see memory.py)
+            response.call_on_close(self._schedule_trim)
         return response
+
+    def _schedule_trim(self) -> None:
+        with self._activity:
+            seen = self._requests_seen
+        timer = threading.Timer(TRIM_IDLE_SECONDS, self._trim_if_still_idle, args=(seen,))
+        timer.daemon = True
+        timer.start()
+
+    def _trim_if_still_idle(self, seen: int) -> None:
+        with self._activity:
+            if self._active or self._requests_seen != seen:
+                # not idle after all: the next request to finish with none in flight retries
+                self._trim_pending = True
+                return
+        release_free_memory()
 
     def _score(self, body: bytes, content_type: str | None) -> bytes:
         decoded = self._decoder.decode(body, content_type)
