@@ -64,3 +64,35 @@ def test_a_worker_with_every_thread_busy_leaves_new_connections_to_another(
                 assert elapsed < 0.8, f"the quick request waited {elapsed:.2f}s behind the slow"
                 assert not slow.done(), "the slow request ended before the quick one was sent"
                 assert slow.result().status_code == 200
+
+
+@pytest.mark.slow
+def test_a_single_busy_worker_still_accepts_new_clients(
+    tmp_path: Path, sleepy_model_dir: Path
+) -> None:
+    """With one worker there is no sibling to take a connection: while keep-alive clients keep
+    its only thread busy, a new client must still be accepted and served in its turn (holding
+    new connections back starved them until the keep-alive clients stopped)."""
+    args = ("-m", str(sleepy_model_dir), "-w", "1", "--threads", "1")
+    with start_server(tmp_path, *args) as server:
+        url = server.url + "/invocations"
+        hammering_until = time.monotonic() + 4.0
+
+        def hammer() -> None:
+            with requests.Session() as session:
+                while time.monotonic() < hammering_until:
+                    response = session.post(url, json={"inputs": [[0.05]]}, timeout=30)
+                    assert response.status_code == 200, response.text
+
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            busy = [pool.submit(hammer) for _ in range(2)]
+            time.sleep(0.5)  # both keep-alive clients are in their loop by now
+            started = time.monotonic()
+            response = requests.post(
+                url, json={"inputs": [[0.0]]}, headers={"Connection": "close"}, timeout=30
+            )
+            waited = time.monotonic() - started
+            for done in busy:
+                done.result()
+    assert response.status_code == 200
+    assert waited < 1.5, f"a new client waited {waited:.2f} s behind the keep-alive clients"
