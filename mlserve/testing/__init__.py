@@ -37,17 +37,20 @@ from mlserve.errors import InvalidParameterValue
 from mlserve.flavor import PYFUNC_SECTION, Capabilities, Flavor, Predictor
 from mlserve.mlmodel import MLMODEL_FILE_NAME, Model
 from mlserve.pyfunc import PyFuncModel, choose_flavor, flavor_section
+from mlserve.testing.registry import check_entry_point, check_reported_broken_without
 from mlserve.testing.serving import ServedModel, check_served, payload_for, serve_model
 
 __all__ = [
     "ServedModel",
     "assert_predictions_equal",
     "check_batchable",
+    "check_entry_point",
     "check_flavor",
     "check_fresh_process",
     "check_mlmodel",
     "check_predictions",
     "check_protocol",
+    "check_reported_broken_without",
     "check_requirements",
     "check_save_load",
     "check_served",
