@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import select
 import socket
 import threading
 import time
@@ -136,31 +137,66 @@ class DeadlineThreadWorker(ThreadWorker):
     gthread accepts new connections for as long as it holds fewer than ``worker_connections``
     (1000), busy or not, and a keep-alive connection stays with the worker that accepted it: a
     busy worker went on taking the connections of a burst of clients while its sibling idled
-    (a 80/20 split of the requests, up to 98/2). This worker stops accepting while every one of
-    its ``--threads`` threads has a request, so new connections wait in the listening socket's
-    backlog for a worker with a free thread; a single worker (no sibling to take them) always
-    accepts. Connections are not capped (a cap near the thread
-    count would leave the clients beyond ``workers x cap`` waiting for a keep-alive connection
-    to close).
+    (a 80/20 split of the requests, up to 98/2). This worker holds back while every one of its
+    ``--threads`` threads has a request, so a new connection goes to a worker with a free
+    thread. Holding back is bounded: a connection that no sibling has taken after
+    :attr:`accept_grace` seconds is accepted anyway (when every worker is saturated by keep-alive
+    clients, nobody ever has a free thread, and new clients starved in the backlog: p99 of
+    725 ms at 16 connections on 2 workers). A single worker (no sibling) always accepts.
+    Connections are not capped (a cap near the thread count would leave the clients beyond
+    ``workers x cap`` waiting for a keep-alive connection to close).
     """
 
     #: requests handed to the thread pool and not finished yet (main-loop thread only)
     in_flight = 0
+    #: how long a pending connection is left for a worker with a free thread (an idle sibling
+    #: wakes and accepts within a millisecond or two)
+    accept_grace = 0.005
     _max_connections = 0
+    #: when this worker, holding back, first saw a connection waiting (None: none seen)
+    _pending_since: float | None = None
+    _listeners: select.poll | None = None
 
     @property
     def worker_connections(self) -> int:
         """gthread's accept limit, read by its event loop before each wait: the configured
-        limit, or 0 (do not accept) while every thread is busy."""
+        limit, or 0 (do not accept) while every thread is busy and no connection has waited
+        longer than :attr:`accept_grace`."""
         # Only a sibling can take a connection this worker leaves in the backlog: alone, holding
         # back only starves new clients behind the keep-alive ones (p99 of seconds at c=16).
         if self.cfg.workers > 1 and self.in_flight >= self.cfg.threads:
-            return 0
+            if not self._waited_past_grace():
+                return 0
+        else:
+            self._pending_since = None
         return self._max_connections
 
     @worker_connections.setter
     def worker_connections(self, value: int) -> None:
         self._max_connections = value
+
+    def _waited_past_grace(self) -> bool:
+        """Whether a connection has waited in the backlog longer than the grace (a poll with
+        no wait; the listener is not registered with the event loop while holding back)."""
+        if self._listeners is None:
+            self._listeners = select.poll()
+            for listener in self.sockets:
+                self._listeners.register(listener.fileno(), select.POLLIN)
+        if not self._listeners.poll(0):
+            self._pending_since = None
+            return False
+        now = time.monotonic()
+        if self._pending_since is None:
+            self._pending_since = now
+        return now - self._pending_since >= self.accept_grace
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        # Holding back with a connection waiting: wake when its grace ends, not at the next
+        # finished request (which can be seconds away for a slow model).
+        if self._pending_since is not None and not self._accepting:
+            left = self._pending_since + self.accept_grace - time.monotonic()
+            timeout = min(timeout, max(left, 0.0))
+        super().wait_for_and_dispatch_events(timeout)
 
     def enqueue_req(self, conn: Any) -> None:
         self.in_flight += 1
@@ -200,6 +236,7 @@ class DeadlineThreadWorker(ThreadWorker):
             if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 raise
             return
+        self._pending_since = None
         client_sock = DeadlineSocket(raw.family, raw.type, raw.proto, fileno=raw.detach())
         self.nr_conns += 1
         client_sock.setblocking(True)

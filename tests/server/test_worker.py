@@ -96,3 +96,34 @@ def test_a_single_busy_worker_still_accepts_new_clients(
                 done.result()
     assert response.status_code == 200
     assert waited < 1.5, f"a new client waited {waited:.2f} s behind the keep-alive clients"
+
+
+@pytest.mark.slow
+def test_saturated_workers_still_accept_new_clients(tmp_path: Path, sleepy_model_dir: Path) -> None:
+    """Two workers, each with its only thread kept busy by keep-alive clients: neither ever has
+    a free thread, so holding back for a free sibling must be bounded, and a new client is
+    served in its turn (it waited in the backlog until the keep-alive clients stopped)."""
+    args = ("-m", str(sleepy_model_dir), "-w", "2", "--threads", "1")
+    with start_server(tmp_path, *args) as server:
+        server.wait_workers(2)
+        url = server.url + "/invocations"
+        hammering_until = time.monotonic() + 4.0
+
+        def hammer() -> None:
+            with requests.Session() as session:
+                while time.monotonic() < hammering_until:
+                    response = session.post(url, json={"inputs": [[0.05]]}, timeout=30)
+                    assert response.status_code == 200, response.text
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            busy = [pool.submit(hammer) for _ in range(4)]
+            time.sleep(0.5)  # the four keep-alive clients are in their loop by now
+            started = time.monotonic()
+            response = requests.post(
+                url, json={"inputs": [[0.0]]}, headers={"Connection": "close"}, timeout=30
+            )
+            waited = time.monotonic() - started
+            for done in busy:
+                done.result()
+    assert response.status_code == 200
+    assert waited < 1.5, f"a new client waited {waited:.2f} s behind the keep-alive clients"
