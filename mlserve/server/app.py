@@ -32,7 +32,7 @@ from mlserve.server.errors import (
     answer_for_http,
     answer_for_unexpected,
 )
-from mlserve.server.memory import TRIM_AFTER_BYTES, TRIM_IDLE_SECONDS, release_free_memory
+from mlserve.server.memory import IdleTrimmer
 from mlserve.server.metadata import metadata_document, version_document
 
 if TYPE_CHECKING:
@@ -141,11 +141,8 @@ class ScoringApp:
         self.batcher: AdaptiveBatcher | None
         self._predict, self.batcher = _make_predict(model, max_batch_size, max_batch_delay_ms)
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
-        # requests in /invocations, and whether a large one passed since the last trim
-        self._activity = threading.Lock()
-        self._active = 0
-        self._trim_pending = False
-        self._requests_seen = 0  # lets a scheduled trim see that the worker was not idle after all
+        #: gives memory back once the worker pauses after large requests (see memory.py)
+        self.trimmer = IdleTrimmer()
         self._documents = {
             "ping": b'{"status": "ok"}',
             "health": b'{"status": "ok"}',
@@ -198,41 +195,12 @@ class ScoringApp:
             return _error_response(
                 answer_for_http(408, f"The request body did not arrive {within}.")
             )
-        with self._activity:
-            self._active += 1
-            self._requests_seen += 1
-            self._trim_pending |= len(body) >= TRIM_AFTER_BYTES
+        self.trimmer.started(len(body))
         try:
             payload = self._pool.run(self._score, body, content_type, deadline=deadline)
         finally:
-            with self._activity:
-                self._active -= 1
-        with self._activity:  # after a failure the trim waits for the next request to end
-            trim = self._trim_pending and self._active == 0
-            if trim:
-                self._trim_pending = False
-        response = Response(payload, content_type=_JSON)
-        if trim:
-            # the last request in flight after a large one: give the free pages back if the
-            # worker stays idle a while (trimming between back-to-back large requests only made
-            # each fault its pages in again; see memory.py)
-            response.call_on_close(self._schedule_trim)
-        return response
-
-    def _schedule_trim(self) -> None:
-        with self._activity:
-            seen = self._requests_seen
-        timer = threading.Timer(TRIM_IDLE_SECONDS, self._trim_if_still_idle, args=(seen,))
-        timer.daemon = True
-        timer.start()
-
-    def _trim_if_still_idle(self, seen: int) -> None:
-        with self._activity:
-            if self._active or self._requests_seen != seen:
-                # not idle after all: the next request to finish with none in flight retries
-                self._trim_pending = True
-                return
-        release_free_memory()
+            self.trimmer.finished()
+        return Response(payload, content_type=_JSON)
 
     def _score(self, body: bytes, content_type: str | None) -> bytes:
         decoded = self._decoder.decode(body, content_type)

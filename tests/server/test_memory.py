@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,56 @@ def test_the_arena_limit_leaves_a_user_setting_alone() -> None:
 
 def test_release_free_memory_is_safe_to_call_any_time() -> None:
     assert isinstance(server_memory.release_free_memory(), bool)
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 2.0) -> bool:
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return condition()
+
+
+def test_the_trimmer_trims_once_after_a_pause_following_a_large_request() -> None:
+    calls: list[float] = []
+    trimmer = server_memory.IdleTrimmer(
+        idle_seconds=0.1, threshold=1000, trim=lambda: calls.append(time.monotonic())
+    )
+    trimmer.started(10)
+    trimmer.finished()
+    time.sleep(0.3)
+    assert calls == [], "a small request alone is not followed by a trim"
+    trimmer.started(5000)
+    trimmer.finished()
+    ended = time.monotonic()
+    assert _wait_for(lambda: len(calls) == 1)
+    assert calls[0] - ended >= 0.09, "the trim came before the worker had paused"
+    time.sleep(0.3)
+    assert len(calls) == 1, "one pause, one trim"
+
+
+def test_the_trimmer_waits_while_requests_keep_coming() -> None:
+    calls: list[float] = []
+    trimmer = server_memory.IdleTrimmer(
+        idle_seconds=0.2, threshold=1000, trim=lambda: calls.append(time.monotonic())
+    )
+    trimmer.started(5000)
+    trimmer.finished()
+    busy_until = time.monotonic() + 0.6
+    while time.monotonic() < busy_until:  # back-to-back small requests, 50 ms apart
+        trimmer.started(10)
+        time.sleep(0.01)
+        trimmer.finished()
+        time.sleep(0.04)
+    assert calls == [], "trimmed while requests were still arriving"
+    last_end = time.monotonic()
+    trimmer.started(10)  # one still in flight: no trim, however long it takes
+    time.sleep(0.4)
+    assert calls == []
+    trimmer.finished()
+    assert _wait_for(lambda: len(calls) == 1)
+    assert calls[0] - last_end >= 0.6
 
 
 def _unique(pid: int) -> int:
