@@ -34,7 +34,8 @@ class StartResult:
     workers: int
     first_200_s: float
     idle: list[Memory] = field(default_factory=list)  # per worker, before the first request
-    after: list[Memory] = field(default_factory=list)  # per worker, after the load runs
+    after: list[Memory] = field(default_factory=list)  # per worker, right after the load runs
+    settled: list[Memory] = field(default_factory=list)  # per worker, a pause after the load
     tree_pss_idle: float = 0.0
     tree_pss_after: float = 0.0
 
@@ -134,14 +135,21 @@ def _mem(ms: list[Memory], attr: str) -> str:
     return " + ".join(_num(getattr(m, attr), 0) for m in ms) if ms else "n/a"
 
 
+def _growth(before: list[Memory], after: list[Memory]) -> str:
+    if not before or len(before) != len(after):
+        return "n/a"
+    return " + ".join(_ratio(a.rss, b.rss) for a, b in zip(after, before, strict=True))
+
+
 def start_table(starts: list[StartResult]) -> str:
     """Cold start to first 200 and memory per worker, each configuration on both sides."""
     lines = [
         "| model | w | side | first 200 s | ours/mlflow | "
         "RSS MiB per worker (before 1st request) | USS MiB per worker (before 1st request) | "
-        "RSS MiB per worker (after load) | USS MiB per worker (after load) | "
+        "RSS MiB per worker (right after load) | USS MiB per worker (right after load) | "
+        "RSS MiB per worker (2 s after load) | RSS 2 s after / before | "
         "whole server PSS MiB idle -> after |",
-        "|" + "---|" * 10,
+        "|" + "---|" * 12,
     ]
     for s in starts:
         other = next(
@@ -156,6 +164,7 @@ def start_table(starts: list[StartResult]) -> str:
         lines.append(
             f"| {s.model} | {s.workers} | {s.side} | {s.first_200_s:.2f} | {ratio} | "
             f"{_mem(s.idle, 'rss')} | {_mem(s.idle, 'uss')} | {_mem(s.after, 'rss')} | "
-            f"{_mem(s.after, 'uss')} | {_num(s.tree_pss_idle, 0)} -> {_num(s.tree_pss_after, 0)} |"
+            f"{_mem(s.after, 'uss')} | {_mem(s.settled, 'rss')} | {_growth(s.idle, s.settled)} | "
+            f"{_num(s.tree_pss_idle, 0)} -> {_num(s.tree_pss_after, 0)} |"
         )
     return "\n".join(lines)

@@ -41,6 +41,8 @@ ALL_CASES: tuple[Case, ...] = (
     ("csv", 10000, 16),
 )
 BATCH_FLAGS = ["--max-batch-size", "64", "--threads", "16"]
+#: pause after the last load run before memory is read again (our idle trim waits 1 s)
+SETTLE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,9 @@ class Bench:
             )
         start.after = [m for w in ws if (m := processes.memory(w.pid))]
         start.tree_pss_after = processes.tree_pss(server.proc.pid)
+        # what a worker keeps once the load is over, after the pause our idle trim waits for
+        time.sleep(SETTLE_SECONDS)
+        start.settled = [m for w in ws if (m := processes.memory(w.pid))]
 
     def _case(self, plan: Plan, payload: Payload, conc: int) -> report.CaseResult:
         flags = " ".join(BATCH_FLAGS) if plan.batching else ""
