@@ -37,7 +37,7 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     Raises :class:`PayloadError` for an empty body, invalid UTF-8, unbalanced quotes or a row
     with more fields than the header (a shorter row is padded with nulls, as pandas does).
     """
-    if not body.strip():
+    if body.isspace() or not body:  # stops at the first other byte; strip() copied the body
         raise PayloadError("the body is empty; expected CSV with a header row")
     try:
         body.decode("utf-8")
