@@ -324,6 +324,11 @@ def run_gunicorn(
         # and turn the pages it shares with the parent into private copies (tens of MiB).
         gc.collect()
         gc.freeze()
+        # Loading left free heap pages behind (import and unpickling garbage); handed back
+        # now, they are not part of every worker's resident memory
+        from mlserve.server.memory import release_free_memory
+
+        release_free_memory()
     try:
         MlserveApplication(prog="mlserve").run()
     except SystemExit as exc:
