@@ -11,6 +11,7 @@ bench/README.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -287,6 +288,14 @@ def tag_of(plan: Plan, side: str) -> str:
     return f"{side:6} {plan.model} w{plan.workers}{' batching' if plan.batching else ''}"
 
 
+def optional_packages() -> str:
+    """Which optional packages our side's environment has: orjson speeds up JSON, and pandas
+    imports pyarrow at start-up when it is installed (a worker's memory grows by it)."""
+    found = [f"{name} {'installed' if importlib.util.find_spec(name) else 'not installed'}"
+             for name in ("orjson", "pyarrow")]  # fmt: skip
+    return ", ".join(found)
+
+
 def load_average() -> float:
     return os.getloadavg()[0]
 
@@ -363,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Machine: {info['nproc']} CPUs, {info['cpu']}, Linux {info['kernel']}, "
         f"Python {info['python']}. mlserve {mlserve.__version__}, scikit-learn "
-        f"{sklearn.__version__}; MLflow: "
+        f"{sklearn.__version__}, {optional_packages()}; MLflow: "
         + (f"{versions['mlflow']} (scikit-learn {versions['sklearn']})" if versions else "n/a")
         + f". Load tool: {bench.tool}; {args.seconds:g} s per run"
         + ("" if args.quick else " after a 1 s warm-up")
