@@ -166,9 +166,13 @@ class ScoringApp:
                 )
                 del response.headers["Content-Type"]  # no body, so no media type
             elif endpoint == "invocations":
-                response = self._invocations(request)
+                answer = self._invocations(request)
+                if isinstance(answer, Response):
+                    response = answer
+                else:
+                    return _ok_json(answer, environ, start_response)
             else:
-                response = Response(self._documents[endpoint], content_type=_JSON)
+                return _ok_json(self._documents[endpoint], environ, start_response)
         except MlserveError as exc:
             response = _error_response(answer_for_error(exc))
         except NotFound:
@@ -185,7 +189,8 @@ class ScoringApp:
             response = _error_response(answer_for_unexpected(exc))
         return response(environ, start_response)
 
-    def _invocations(self, request: Request) -> Response:
+    def _invocations(self, request: Request) -> bytes | Response:
+        """The predictions as a JSON body, or an error response."""
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         content_type = request.headers.get("Content-Type")
         try:
@@ -200,7 +205,7 @@ class ScoringApp:
             payload = self._pool.run(self._score, body, content_type, deadline=deadline)
         finally:
             self.trimmer.finished()
-        return Response(payload, content_type=_JSON)
+        return payload
 
     def _score(self, body: bytes, content_type: str | None) -> bytes:
         decoded = self._decoder.decode(body, content_type)
@@ -293,6 +298,13 @@ def _allow(methods: Iterable[str]) -> str:
 
 def _error_response(answer: ErrorAnswer) -> Response:
     return Response(answer.body, status=answer.status, headers=answer.headers)
+
+
+def _ok_json(body: bytes, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+    # What Response(body, content_type=_JSON) sends (no body for HEAD), without building one:
+    # on a 1-row request the werkzeug response object was ~10 % of a worker's CPU
+    start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", str(len(body)))])
+    return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
 
 def _make_predict(

@@ -48,7 +48,9 @@ __all__ = [
 
 logger = logging.getLogger("mlserve.server")
 
-# time, worker pid, client, request line, status, response bytes, duration in seconds
+
+# time, worker pid, client, request line, status, response bytes, duration in seconds (written
+# by mlserve.server.access_log.AccessLogger without gunicorn's format machinery)
 ACCESS_LOG_FORMAT = '%(t)s %(p)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss'
 
 # set by the runner when it re-executes itself for a model that is not fork-safe; also the
@@ -195,6 +197,7 @@ def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
         "errorlog": "-",
         "accesslog": "-" if config.access_log else None,
         "access_log_format": ACCESS_LOG_FORMAT,
+        "logger_class": "mlserve.server.access_log.AccessLogger",
         "proc_name": "mlserve",
         "control_socket_disable": True,
     }

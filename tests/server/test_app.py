@@ -99,7 +99,12 @@ def test_metadata_without_signature(seed_client: Client) -> None:
 
 
 def test_head_is_allowed_on_get_routes(seed_client: Client) -> None:
-    assert seed_client.head("/ping").status_code == 200
+    for path in ("/ping", "/health", "/version", "/metadata"):
+        response = seed_client.head(path)
+        assert response.status_code == 200
+        assert response.data == b"", "HEAD answers with the headers only"
+        assert int(response.headers["Content-Length"]) == len(seed_client.get(path).data)
+        assert response.headers["Content-Type"] == "application/json"
 
 
 # -- errors ---------------------------------------------------------------------------------
