@@ -23,6 +23,7 @@ import pandas as pd
 
 from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra
 from mlserve.flavor import PYFUNC_SECTION, Capabilities, model_file
+from mlserve.flavors.sklearn_forest import forest_predict
 
 __all__ = ["SERIALIZATION_FORMATS", "SklearnFlavor", "flavor"]
 
@@ -317,12 +318,14 @@ class SklearnFlavor:
             raise MalformedModel("<sklearn>", f"{type(native).__name__} has no method {name!r}")
         # Chosen once here, so a request pays no estimator inspection.
         if getattr(native, "feature_names_in_", None) is None:
-            return _SklearnPredictor(method, wants_frame=False)
+            return _SklearnPredictor(forest_predict(native, name) or method, wants_frame=False)
         nameless = _nameless_copy(native, name)
         if nameless is None:
             return _SklearnPredictor(method, wants_frame=True)
         return _NamedArrayPredictor(
-            method, getattr(nameless, name), pd.Index(native.feature_names_in_)
+            method,
+            forest_predict(nameless, name) or getattr(nameless, name),
+            pd.Index(native.feature_names_in_),
         )
 
     def requirements(self, obj: Any | None = None) -> list[str]:
