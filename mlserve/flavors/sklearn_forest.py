@@ -16,12 +16,16 @@ None or 1 (with more jobs, scikit-learn's own sum order varies from call to call
 agree exactly with the estimator's own ``predict``, or it is not used. At request time,
 anything other than a finite 2-D numeric ndarray of the fitted width goes to the estimator's
 own ``predict``, which validates, raises or handles missing values as it always does.
+
+Predictions of fewer than 256 rows run one at a time per model: each tree call releases the
+GIL briefly, and concurrent request threads in the loop spent their time handing it around.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -37,6 +41,9 @@ _FORESTS = (
     "ExtraTreesRegressor",
 )
 _CHECK_ROWS = 256
+# below this many rows a prediction is short, and concurrent ones only fight over the GIL;
+# above, each tree's GIL-free stretch is long enough for threads to overlap usefully
+_LOCKED_ROWS = 256
 
 
 class ForestPredict:
@@ -45,6 +52,7 @@ class ForestPredict:
     def __init__(self, forest: Any) -> None:
         self.forest = forest
         self.fallback = forest.predict
+        self._one_at_a_time = threading.Lock()
         self.n_features = int(forest.n_features_in_)
         self.classifier = hasattr(forest, "classes_")
         # bound methods, looked up once
@@ -57,6 +65,16 @@ class ForestPredict:
 
     def __call__(self, X: Any) -> Any:
         """Predict ``X`` as ``forest.predict(X)`` would."""
+        if type(X) is np.ndarray and X.ndim == 2 and X.shape[0] < _LOCKED_ROWS:
+            # Each tree releases the GIL for a moment; with several request threads in here,
+            # every release let another thread run for up to a switch interval (5 ms): one
+            # worker at 16 connections did half its one-connection rate (152 vs 301 req/s),
+            # 288 req/s with small predictions taken one at a time.
+            with self._one_at_a_time:
+                return self._predict(X)
+        return self._predict(X)
+
+    def _predict(self, X: Any) -> Any:
         if not (
             type(X) is np.ndarray
             and X.ndim == 2

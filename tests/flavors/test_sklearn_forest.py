@@ -3,6 +3,7 @@ of the way wherever that is not guaranteed."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import warnings
 from pathlib import Path
 from typing import Any
@@ -161,3 +162,18 @@ def test_the_load_time_check_rejects_a_disagreeing_candidate() -> None:
         raise RuntimeError("cannot")
 
     assert not agrees(broken, forest.predict, forest.n_features_in_)
+
+
+def test_concurrent_callers_each_get_their_own_answer() -> None:
+    forest = _fit(RandomForestRegressor)
+    fast = forest_predict(forest, "predict")
+    assert fast is not None
+    rng = np.random.default_rng(3)
+    batches = [rng.standard_normal((int(n), 6)) for n in rng.integers(1, 400, size=24)]
+    expected = [forest.predict(X) for X in batches]
+
+    def check(i: int) -> bool:
+        return all(np.array_equal(fast(batches[i]), expected[i]) for _ in range(5))
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(check, range(len(batches))))
