@@ -253,7 +253,11 @@ def coerce_frame(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
     for i, name in enumerate(frame.columns):
         rule = plan.rule(name, i)
         col = frame.iloc[:, i]
-        if rule is ANY or rule.kind in ("any", "bool", "string") or col.dtype == rule.dtype:
+        if (
+            rule is ANY
+            or rule.kind in ("any", "bool", "string")
+            or (rule.dtype is not None and col.dtype == rule.dtype)
+        ):
             # already typed as the plan wants (a float64 CSV column for a double): rebuilding
             # the frame column by column would only copy it
             out[name] = col

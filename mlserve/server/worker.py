@@ -139,10 +139,13 @@ class DeadlineThreadWorker(ThreadWorker):
     busy worker went on taking the connections of a burst of clients while its sibling idled
     (a 80/20 split of the requests, up to 98/2). This worker holds back while every one of its
     ``--threads`` threads has a request, so a new connection goes to a worker with a free
-    thread. Holding back is bounded: a connection that no sibling has taken after
-    :attr:`accept_grace` seconds is accepted anyway (when every worker is saturated by keep-alive
-    clients, nobody ever has a free thread, and new clients starved in the backlog: p99 of
-    725 ms at 16 connections on 2 workers). A single worker (no sibling) always accepts.
+    thread. Holding back is bounded: a connection that no sibling has taken
+    :attr:`accept_grace` seconds after this worker saw it waiting is accepted anyway (when every
+    worker is saturated by keep-alive clients, nobody ever has a free thread, and new clients
+    starved in the backlog: p99 of 725 ms at 16 connections on 2 workers). While holding back
+    the listener is not polled, so a waiting connection is seen at the worker's next wake-up:
+    a request finishing (which is also when a thread frees up) or the loop's 1 s tick. A single
+    worker (no sibling) always accepts.
     Connections are not capped (a cap near the thread count would leave the clients beyond
     ``workers x cap`` waiting for a keep-alive connection to close).
     """
@@ -191,11 +194,17 @@ class DeadlineThreadWorker(ThreadWorker):
         return now - self._pending_since >= self.accept_grace
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
-        # Holding back with a connection waiting: wake when its grace ends, not at the next
-        # finished request (which can be seconds away for a slow model).
-        if self._pending_since is not None and not self._accepting:
-            left = self._pending_since + self.accept_grace - time.monotonic()
-            timeout = min(timeout, max(left, 0.0))
+        # Holding back with a connection seen waiting: wake when its grace ends, not at the
+        # next finished request (which can be seconds away for a slow model). Only while the
+        # grace lasts: past it the gate opens, or stays shut for gthread's own reasons (its
+        # connection cap), and a zero wait would spin; shutting down, nothing is accepted.
+        if self._pending_since is not None:
+            if not self.alive:
+                self._pending_since = None
+            elif not self._accepting:
+                left = self._pending_since + self.accept_grace - time.monotonic()
+                if left > 0:
+                    timeout = min(timeout, left)
         super().wait_for_and_dispatch_events(timeout)
 
     def enqueue_req(self, conn: Any) -> None:

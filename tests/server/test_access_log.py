@@ -55,8 +55,17 @@ def _environ(method: str, uri: str) -> dict[str, str]:
         ("400 BAD REQUEST", 120, "POST", "/invocations?a=%20b", datetime.timedelta(seconds=2)),
         ("204 No Content", None, "OPTIONS", "/ping", datetime.timedelta(microseconds=5)),
         (404, 77, "GET", "/100%25", datetime.timedelta(seconds=61, microseconds=7)),
+        ("200 OK", 26, "POST", "/invocations", datetime.timedelta(days=1, seconds=2)),
+        ("200 OK", 26, "POST", "/invocations", datetime.timedelta(seconds=-0.3)),
     ],
-    ids=["ok", "percent-in-query", "nothing-sent", "int-status"],
+    ids=[
+        "ok",
+        "percent-in-query",
+        "nothing-sent",
+        "int-status",
+        "over-a-day",
+        "clock-stepped-back",
+    ],
 )
 def test_the_line_is_gunicorns_own(
     status: object, sent: int | None, method: str, uri: str, took: datetime.timedelta

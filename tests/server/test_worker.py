@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import os
 import re
+import selectors
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from gunicorn.config import Config
+from gunicorn.glogging import Logger
+
+from mlserve.server.worker import DeadlineThreadWorker
 
 from .helpers import SEED_BODY, start_server
 
@@ -127,3 +136,87 @@ def test_saturated_workers_still_accept_new_clients(tmp_path: Path, sleepy_model
                 done.result()
     assert response.status_code == 200
     assert waited < 1.5, f"a new client waited {waited:.2f} s behind the keep-alive clients"
+
+
+class _CountedWorker(DeadlineThreadWorker):
+    """The real worker, counting its event-loop waits."""
+
+    waits = 0
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        self.waits += 1
+        super().wait_for_and_dispatch_events(timeout)
+
+
+@pytest.fixture
+def held_back_worker() -> Iterator[tuple[_CountedWorker, socket.socket]]:
+    """A worker of two, its only thread busy, with a client waiting in the listener's backlog
+    that it has already seen (so it is holding back, grace running)."""
+    cfg = Config()
+    for key, value in (("workers", 2), ("threads", 1), ("graceful_timeout", 1)):
+        cfg.set(key, value)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    worker = _CountedWorker(1, os.getppid(), [listener], None, 30, cfg, Logger(cfg))
+    # what gthread's init_process sets up, without its signal handlers and app loading
+    worker.tpool = worker.get_thread_pool()
+    worker.poller = selectors.DefaultSelector()
+    worker.method_queue.init()
+    client = socket.create_connection(listener.getsockname())
+    worker.in_flight = worker.nr_conns = 1
+    time.sleep(0.05)
+    assert worker.worker_connections == 0, "holding back: a sibling may take the client"
+    try:
+        yield worker, listener
+    finally:
+        client.close()
+        listener.close()
+        worker.tpool.shutdown(wait=False)
+        worker.tmp.close()
+
+
+def test_shutting_down_while_holding_back_does_not_spin(
+    held_back_worker: tuple[_CountedWorker, socket.socket],
+) -> None:
+    """SIGTERM while a connection waits: the drain loop waits as gthread's does (it spun on
+    zero-second waits until the grace period ended: 270,000 waits a second)."""
+    worker, _ = held_back_worker
+    worker.alive = False
+    started = time.monotonic()
+    worker.run()  # drains for graceful_timeout (1 s): one request is still counted in flight
+    assert time.monotonic() - started < 3
+    assert worker.waits < 20, f"{worker.waits} event-loop waits while draining"
+
+
+def test_a_worker_at_its_connection_cap_does_not_spin(
+    held_back_worker: tuple[_CountedWorker, socket.socket],
+) -> None:
+    """Past the grace, gthread's own connection cap can still keep the gate shut: the loop
+    then waits its usual second (it spun on zero-second waits: 357,000 in 1.5 s)."""
+    worker, _ = held_back_worker
+    worker.worker_connections = worker.nr_conns = 2  # at the cap
+    threading.Timer(0.5, setattr, (worker, "alive", False)).start()
+    worker.run()
+    assert worker.waits < 20, f"{worker.waits} event-loop waits in 0.5 s at the cap"
+
+
+def test_a_seen_connection_is_accepted_once_its_grace_ends(
+    held_back_worker: tuple[_CountedWorker, socket.socket],
+) -> None:
+    """The thread stays busy (no request finishes to wake the loop): the worker still accepts
+    the waiting client when the grace ends, not at its next 1 s tick."""
+    worker, _ = held_back_worker
+    accepted: list[float] = []
+
+    def accept(listener: socket.socket) -> None:
+        accepted.append(time.monotonic())
+        listener.accept()[0].close()
+        worker.alive = False
+
+    worker.accept = accept  # type: ignore[method-assign]
+    started = time.monotonic()
+    worker.nr_conns = 0
+    worker.run()
+    assert accepted, "never accepted"
+    assert accepted[0] - started < 0.5, f"accepted after {accepted[0] - started:.2f} s"
