@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlserve.codecs import RequestDecoder
-from mlserve.codecs.tabular import _uniform_frame
+from mlserve.codecs.tabular import _infer, _uniform_frame
 from mlserve.schema import ColSpec, DataType, Schema
 
 NAMES = {
@@ -87,3 +89,31 @@ def test_zero_and_false_names_are_not_confused() -> None:
     assert ints is not None and floats is not None
     assert isinstance(ints.columns, pd.RangeIndex)
     assert floats.columns.dtype == np.float64
+
+
+@given(
+    st.lists(
+        st.one_of(st.text(max_size=12), st.sampled_from(["", " ", "007", "é", "nan", "None"])),
+        min_size=1,
+        max_size=30,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_a_column_of_strings_is_typed_as_pandas_types_it(values: list[str]) -> None:
+    ours = _infer(values)
+    theirs = pd.Series(list(values)).array
+    assert type(ours) is type(theirs)
+    assert ours.dtype == theirs.dtype
+    assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["a", None], ["a", float("nan")], ["a", 1], ["a", b"b"], [np.str_("a"), "b"]],
+    ids=["none", "nan", "int", "bytes", "numpy-str"],
+)
+def test_strings_with_anything_else_are_typed_by_pandas_itself(values: list[Any]) -> None:
+    ours, theirs = _infer(values), pd.Series(list(values)).array
+    assert type(ours) is type(theirs)
+    assert ours.dtype == theirs.dtype
+    pd.testing.assert_extension_array_equal(ours, theirs)
