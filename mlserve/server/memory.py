@@ -99,7 +99,7 @@ class IdleTrimmer:
     ) -> None:
         self.idle_seconds = idle_seconds
         self.threshold = threshold
-        #: trims done so far (read by tests)
+        #: trims done so far
         self.trims = 0
         self._trim = trim
         self._changed = threading.Condition(threading.Lock())
