@@ -39,10 +39,12 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     """
     if body.isspace() or not body:  # stops at the first other byte; strip() copied the body
         raise PayloadError("the body is empty; expected CSV with a header row")
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PayloadError(f"the body is not valid UTF-8 (bad byte at offset {exc.start})") from exc
+    if not body.isascii():  # ASCII is UTF-8; decoding only to check would copy a large body
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"the body is not valid UTF-8 (bad byte at offset {exc.start})"
+            raise PayloadError(reason) from exc
     text_cols = _text_columns(plan)
     try:
         with warnings.catch_warnings():
