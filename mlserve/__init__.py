@@ -54,7 +54,7 @@ if TYPE_CHECKING:
         ServerBusy,
         UnsupportedContentType,
     )
-    from mlserve.flavor import Capabilities, Flavor, get_flavor, list_flavors
+    from mlserve.flavor import Capabilities, Flavor, get_flavor, list_flavors, require_module
     from mlserve.mlmodel import Model, ModelInfo
     from mlserve.pyfunc import PyFuncModel
     from mlserve.python_model import PythonModel, PythonModelContext
@@ -123,6 +123,7 @@ _EXPORTS: dict[str, str] = {
     "log_model": "mlserve.api.tracking",
     "log_param": "mlserve.api.tracking",
     "register_model": "mlserve.api.tracking",
+    "require_module": "mlserve.flavor",
     "save_model": "mlserve.api.models",
     "set_tag": "mlserve.api.tracking",
     "set_tracking_uri": "mlserve.api.tracking",
@@ -183,6 +184,7 @@ __all__ = [
     "log_model",
     "log_param",
     "register_model",
+    "require_module",
     "save_model",
     "set_tag",
     "set_tracking_uri",

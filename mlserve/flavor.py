@@ -14,6 +14,7 @@ registered flavors, and MLflow's ``loader_module`` strings map through the fixed
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ __all__ = [
     "get_flavor",
     "list_flavors",
     "model_file",
+    "require_module",
     "reset_registry",
 ]
 
@@ -317,3 +319,19 @@ def reset_registry(source: Callable[[], Iterable[EntryPoint]] | None = None) -> 
     """
     global _registry
     _registry = _Registry(source)
+
+
+def require_module(module: str, requirement: str) -> None:
+    """Fail the calling flavor module's import when ``module`` is not installed.
+
+    For flavor packages whose framework is an optional install: called at the top of the
+    module an entry point names, it makes the registry report that flavor as broken, with
+    ``pip install <requirement>`` in the reason, while every other flavor loads as usual.
+    Nothing is imported to find out (``importlib.util.find_spec``). Raises ``ImportError``.
+    """
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package that fails, or a None in sys.modules
+        found = False
+    if not found:
+        raise ImportError(f"{module} is not installed: pip install {requirement}")

@@ -17,6 +17,7 @@ from mlserve.flavor import (
     flavor_for_object,
     get_flavor,
     list_flavors,
+    require_module,
     reset_registry,
 )
 from mlserve.flavors.python_function import flavor as python_function_flavor
@@ -210,3 +211,20 @@ def test_discovery_happens_once() -> None:
         assert calls == [1]
     finally:
         reset_registry()
+
+
+def test_require_module_passes_for_an_installed_module_without_importing_it() -> None:
+    import sys
+
+    sys.modules.pop("wave", None)  # a stdlib module nothing here imports
+    require_module("wave", "wave")
+    require_module("xml.dom.minidom", "never-used")
+    assert "wave" not in sys.modules
+
+
+@pytest.mark.parametrize(
+    "module", ["mlserve_no_such_framework", "mlserve_no_such_parent.child"], ids=["top", "dotted"]
+)
+def test_require_module_fails_the_import_with_the_pip_line(module: str) -> None:
+    with pytest.raises(ImportError, match=rf"^{module} is not installed: pip install some-dist$"):
+        require_module(module, "some-dist")

@@ -14,7 +14,6 @@ LightGBM is imported only when a model is saved or loaded.
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 import sys
 from collections.abc import Mapping
@@ -22,26 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
 
 __all__ = ["SERIALIZATION_FORMATS", "LightGBMFlavor", "flavor"]
 
 __version__ = "0.1.0"
 
 
-def _require(module: str, requirement: str) -> None:
-    """Fail this module's import when ``module`` is not installed, so ``mlserve flavors`` lists
-    the flavor as broken with the ``pip install`` line and the other flavors are unaffected
-    (``find_spec`` imports nothing)."""
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a parent package that fails, or a None in sys.modules
-        found = False
-    if not found:
-        raise ImportError(f"{module} is not installed: pip install {requirement}")
-
-
-_require("lightgbm", "lightgbm")
+require_module("lightgbm", "lightgbm")
 
 #: How a scikit-learn-API model is written: booster text (portable, the default) or a pickle
 #: of the whole estimator in MLflow's layout. A ``Booster`` is always written as text.

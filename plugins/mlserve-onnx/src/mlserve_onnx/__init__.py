@@ -13,14 +13,13 @@ with a dict keyed by output name. onnx and onnxruntime are imported only when ne
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve import InvalidParameterValue, MalformedModel
+from mlserve import InvalidParameterValue, MalformedModel, require_module
 from mlserve_onnx._feeds import OnnxPredictor
 
 __all__ = ["DATA_FILE", "DEFAULT_PROVIDERS", "OnnxFlavor", "OnnxPredictor", "flavor"]
@@ -28,20 +27,8 @@ __all__ = ["DATA_FILE", "DEFAULT_PROVIDERS", "OnnxFlavor", "OnnxPredictor", "fla
 __version__ = "0.1.0"
 
 
-def _require(module: str, requirement: str) -> None:
-    """Fail this module's import when ``module`` is not installed, so ``mlserve flavors`` lists
-    the flavor as broken with the ``pip install`` line and the other flavors are unaffected
-    (``find_spec`` imports nothing)."""
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a parent package that fails, or a None in sys.modules
-        found = False
-    if not found:
-        raise ImportError(f"{module} is not installed: pip install {requirement}")
-
-
-_require("onnx", "onnx")
-_require("onnxruntime", "onnxruntime")
+require_module("onnx", "onnx")
+require_module("onnxruntime", "onnxruntime")
 
 #: The file name MLflow uses for the graph.
 DATA_FILE = "model.onnx"

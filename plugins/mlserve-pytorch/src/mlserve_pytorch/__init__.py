@@ -16,7 +16,6 @@ torch is imported only when a model is saved or loaded.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import warnings
 import zipfile
@@ -24,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve import InvalidParameterValue, MalformedModel
+from mlserve import InvalidParameterValue, MalformedModel, require_module
 from mlserve_pytorch._predict import TorchPredictor, to_tensors
 
 __all__ = ["SERIALIZATION_FORMATS", "PyTorchFlavor", "TorchPredictor", "flavor"]
@@ -32,19 +31,7 @@ __all__ = ["SERIALIZATION_FORMATS", "PyTorchFlavor", "TorchPredictor", "flavor"]
 __version__ = "0.1.0"
 
 
-def _require(module: str, requirement: str) -> None:
-    """Fail this module's import when ``module`` is not installed, so ``mlserve flavors`` lists
-    the flavor as broken with the ``pip install`` line and the other flavors are unaffected
-    (``find_spec`` imports nothing)."""
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a parent package that fails, or a None in sys.modules
-        found = False
-    if not found:
-        raise ImportError(f"{module} is not installed: pip install {requirement}")
-
-
-_require("torch", "torch")
+require_module("torch", "torch")
 
 #: ``torchscript`` (``model.pth``, the default) or ``pt2`` (``torch.export``, ``model.pt2``).
 SERIALIZATION_FORMATS = ("torchscript", "pt2")

@@ -12,7 +12,6 @@ imported only when a model is saved or loaded.
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 import sys
 from collections.abc import Mapping
@@ -20,26 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
 
 __all__ = ["DATA_FILE", "StatsmodelsFlavor", "flavor"]
 
 __version__ = "0.1.0"
 
 
-def _require(module: str, requirement: str) -> None:
-    """Fail this module's import when ``module`` is not installed, so ``mlserve flavors`` lists
-    the flavor as broken with the ``pip install`` line and the other flavors are unaffected
-    (``find_spec`` imports nothing)."""
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a parent package that fails, or a None in sys.modules
-        found = False
-    if not found:
-        raise ImportError(f"{module} is not installed: pip install {requirement}")
-
-
-_require("statsmodels", "statsmodels")
+require_module("statsmodels", "statsmodels")
 
 #: The file name MLflow uses for the pickled results.
 DATA_FILE = "model.statsmodels"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -15,25 +14,12 @@ __all__ = [
     "inside",
     "map_inputs",
     "outputs_to_numpy",
-    "require",
     "tensorflow_distribution",
 ]
 
 PYFUNC = "python_function"
 # the distributions that provide the ``tensorflow`` module, most specific first
 _TF_DISTRIBUTIONS = ("tensorflow-cpu", "tensorflow", "tensorflow-intel", "tensorflow-macos")
-
-
-def require(module: str, requirement: str) -> None:
-    """Fail the calling module's import when ``module`` is not installed, so ``mlserve flavors``
-    lists that flavor as broken with the ``pip install`` line and the other flavors are
-    unaffected (``find_spec`` imports nothing)."""
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a parent package that fails, or a None in sys.modules
-        found = False
-    if not found:
-        raise ImportError(f"{module} is not installed: pip install {requirement}")
 
 
 def inside(directory: Path, relative: str, *, what: str = "data") -> Path:

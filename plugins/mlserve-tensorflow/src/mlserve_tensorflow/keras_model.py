@@ -13,19 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
 from mlserve_tensorflow._common import (
     PYFUNC,
     inside,
     map_inputs,
     outputs_to_numpy,
-    require,
     tensorflow_distribution,
 )
 
 __all__ = ["KerasFlavor", "KerasPredictor", "flavor"]
 
-require("keras", "keras")
+require_module("keras", "keras")
 
 _DATA_DIR = "data"
 _MODEL_NAME = "model"  # MLflow's stem: data/model.keras, or data/model/ for an export

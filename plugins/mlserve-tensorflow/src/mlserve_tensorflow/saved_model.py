@@ -13,19 +13,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
 from mlserve_tensorflow._common import (
     PYFUNC,
     inside,
     map_inputs,
     outputs_to_numpy,
-    require,
     tensorflow_distribution,
 )
 
 __all__ = ["SavedModelPredictor", "TensorFlowFlavor", "flavor"]
 
-require("tensorflow", "tensorflow-cpu")
+require_module("tensorflow", "tensorflow-cpu")
 
 _SAVED_MODEL_DIR = "tf2model"
 _TF2_MODULE = "tf2-module"

@@ -12,7 +12,6 @@ saved or loaded.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from collections.abc import Mapping
@@ -20,26 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
 
 __all__ = ["MODEL_CLASSES", "MODEL_FORMATS", "XGBoostFlavor", "flavor"]
 
 __version__ = "0.1.0"
 
 
-def _require(module: str, requirement: str) -> None:
-    """Fail this module's import when ``module`` is not installed, so ``mlserve flavors`` lists
-    the flavor as broken with the ``pip install`` line and the other flavors are unaffected
-    (``find_spec`` imports nothing)."""
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a parent package that fails, or a None in sys.modules
-        found = False
-    if not found:
-        raise ImportError(f"{module} is not installed: pip install {requirement}")
-
-
-_require("xgboost", "xgboost")
+require_module("xgboost", "xgboost")
 
 #: ``model_format`` -> file suffix. ``deprecated`` is XGBoost's old binary format: read only.
 MODEL_FORMATS = ("ubj", "json")
