@@ -37,3 +37,21 @@ def seed_model(seed_data):
 
     X, y = seed_data
     return RandomForestClassifier(random_state=42).fit(X, y)
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty site-packages on ``sys.path`` for test distributions (``_flavor_dists``), with
+    the flavor registry reset before and after, and the test flavors' modules forgotten."""
+    from _flavor_dists import forget_modules
+
+    from mlserve.flavor import reset_registry
+
+    target = tmp_path / "site-packages"
+    target.mkdir()
+    monkeypatch.syspath_prepend(str(target))
+    reset_registry()
+    yield target
+    reset_registry()
+    forget_modules("mlserve_fake_flavor")
+    forget_modules("mlserve_broken_flavor")

@@ -7,29 +7,16 @@ next to the package, as ``pip install --target`` leaves it) that is put on ``sys
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _flavor_dists import DATA, forget_modules, install_distribution
+from _flavor_dists import DATA, install_distribution
 
 import mlserve
 from mlserve.errors import BrokenFlavor, FlavorConflict
-from mlserve.flavor import get_flavor, list_flavors, reset_registry
+from mlserve.flavor import get_flavor, list_flavors
 from mlserve.testing import check_flavor
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    target = tmp_path / "site-packages"
-    target.mkdir()
-    monkeypatch.syspath_prepend(str(target))
-    reset_registry()
-    yield target
-    reset_registry()
-    forget_modules("mlserve_fake_flavor")
-    forget_modules("mlserve_broken_flavor")
 
 
 def test_a_plugin_flavor_is_discovered_and_used(site: Path, tmp_path: Path) -> None:

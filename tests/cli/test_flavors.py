@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _flavor_dists import DATA, forget_modules, install_distribution
+from _flavor_dists import DATA, install_distribution
 
 from mlserve.cli import main
 from mlserve.flavor import reset_registry
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    target = tmp_path / "site-packages"
-    target.mkdir()
-    monkeypatch.syspath_prepend(str(target))
-    reset_registry()
-    yield target
-    reset_registry()
-    forget_modules("mlserve_fake_flavor")
-    forget_modules("mlserve_broken_flavor")
 
 
 def test_lists_builtin_flavors(capsys: pytest.CaptureFixture[str]) -> None:
