@@ -50,7 +50,6 @@ class ForestPredict:
     """``predict`` for a fitted forest (see the module doc); falls back to ``forest.predict``."""
 
     def __init__(self, forest: Any) -> None:
-        self.forest = forest
         self.fallback = forest.predict
         self._one_at_a_time = threading.Lock()
         self.n_features = int(forest.n_features_in_)

@@ -99,8 +99,6 @@ class IdleTrimmer:
     ) -> None:
         self.idle_seconds = idle_seconds
         self.threshold = threshold
-        #: trims done so far
-        self.trims = 0
         self._trim = trim
         self._changed = threading.Condition(threading.Lock())
         self._active = 0
@@ -141,4 +139,3 @@ class IdleTrimmer:
                     self._changed.wait(left)
                 self._pending = False
             self._trim()  # outside the lock: requests go on meanwhile
-            self.trims += 1
