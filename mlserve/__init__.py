@@ -54,7 +54,14 @@ if TYPE_CHECKING:
         ServerBusy,
         UnsupportedContentType,
     )
-    from mlserve.flavor import Capabilities, Flavor, get_flavor, list_flavors, require_module
+    from mlserve.flavor import (
+        Capabilities,
+        Flavor,
+        get_flavor,
+        list_flavors,
+        model_file,
+        require_module,
+    )
     from mlserve.mlmodel import Model, ModelInfo
     from mlserve.pyfunc import PyFuncModel
     from mlserve.python_model import PythonModel, PythonModelContext
@@ -122,6 +129,7 @@ _EXPORTS: dict[str, str] = {
     "load_model": "mlserve.api.models",
     "log_model": "mlserve.api.tracking",
     "log_param": "mlserve.api.tracking",
+    "model_file": "mlserve.flavor",
     "register_model": "mlserve.api.tracking",
     "require_module": "mlserve.flavor",
     "save_model": "mlserve.api.models",
@@ -183,6 +191,7 @@ __all__ = [
     "load_model",
     "log_model",
     "log_param",
+    "model_file",
     "register_model",
     "require_module",
     "save_model",

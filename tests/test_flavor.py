@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 import pytest
 
-from mlserve.errors import BrokenFlavor, FlavorNotFound, NoFlavorForModel
+from mlserve.errors import BrokenFlavor, FlavorNotFound, MalformedModel, NoFlavorForModel
 from mlserve.flavor import (
     ENTRY_POINT_GROUP,
     LOADER_MODULES,
@@ -17,6 +18,7 @@ from mlserve.flavor import (
     flavor_for_object,
     get_flavor,
     list_flavors,
+    model_file,
     require_module,
     reset_registry,
 )
@@ -228,3 +230,30 @@ def test_require_module_passes_for_an_installed_module_without_importing_it() ->
 def test_require_module_fails_the_import_with_the_pip_line(module: str) -> None:
     with pytest.raises(ImportError, match=rf"^{module} is not installed: pip install some-dist$"):
         require_module(module, "some-dist")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../elsewhere.pkl", "points outside it"),
+        ("/etc/passwd", "points outside it"),
+        (".", "names the directory itself"),
+        ("missing.pkl", "is missing from the model directory"),
+    ],
+    ids=["dotdot", "absolute", "itself", "missing"],
+)
+def test_model_file_refuses_names_that_are_not_files_of_the_model(
+    tmp_path: Path, name: str, reason: str
+) -> None:
+    with pytest.raises(MalformedModel, match=reason):
+        model_file(tmp_path, name, must_exist=True)
+
+
+def test_model_file_resolves_a_name_inside_the_model(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "model.bin").write_bytes(b"x")
+    assert (
+        model_file(tmp_path, "data/model.bin", must_exist=True) == tmp_path / "data" / "model.bin"
+    )
+    assert model_file(tmp_path, "data", must_exist=True) == tmp_path / "data"
+    assert model_file(tmp_path, "not-yet.bin") == tmp_path / "not-yet.bin"  # without must_exist

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
 
 __all__ = ["SERIALIZATION_FORMATS", "LightGBMFlavor", "flavor"]
 
@@ -68,17 +68,6 @@ def _model_class(obj: Any) -> str:
         if isinstance(obj, getattr(lgb, name.rsplit(".", 1)[1])):
             return name
     raise InvalidParameterValue(f"{type(obj).__name__} is not a LightGBM model")
-
-
-def _inside(directory: Path, relative: str) -> Path:
-    """``directory / relative``, refusing names that would leave the model directory."""
-    root = Path(directory).resolve()
-    target = (root / relative).resolve()
-    if root != target and root not in target.parents:
-        raise MalformedModel(str(directory), f"data {relative!r} points outside the model")
-    if not target.is_file():
-        raise MalformedModel(str(directory), f"the model file {relative} is missing")
-    return target
 
 
 @dataclass(frozen=True)
@@ -176,7 +165,7 @@ class LightGBMFlavor:
         filename = section.get("data") or pyfunc.get("data")
         if not filename:
             raise MalformedModel(str(path), "the lightgbm section names no data file")
-        target = _inside(Path(path), str(filename))
+        target = model_file(path, str(filename), must_exist=True)
         model_class = str(section.get("model_class") or _BOOSTER_CLASS)
         if model_class != _BOOSTER_CLASS and model_class not in _SKLEARN_CLASSES:
             raise MalformedModel(str(path), f"unknown lightgbm model_class {model_class!r}")

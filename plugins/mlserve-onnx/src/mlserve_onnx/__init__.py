@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve import InvalidParameterValue, MalformedModel, require_module
+from mlserve import InvalidParameterValue, MalformedModel, model_file, require_module
 from mlserve_onnx._feeds import OnnxPredictor
 
 __all__ = ["DATA_FILE", "DEFAULT_PROVIDERS", "OnnxFlavor", "OnnxPredictor", "flavor"]
@@ -43,17 +43,6 @@ _SESSION_OPTIONS = (
 )
 _PYFUNC = "python_function"
 _log = logging.getLogger(__name__)
-
-
-def _inside(directory: Path, relative: str) -> Path:
-    """``directory / relative``, refusing names that would leave the model directory."""
-    root = Path(directory).resolve()
-    target = (root / relative).resolve()
-    if root != target and root not in target.parents:
-        raise MalformedModel(str(directory), f"data {relative!r} points outside the model")
-    if not target.is_file():
-        raise MalformedModel(str(directory), f"the model file {relative} is missing")
-    return target
 
 
 def _check_session_options(options: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -181,7 +170,7 @@ class OnnxFlavor:
         """
         pyfunc = section.get(_PYFUNC) or {}
         filename = str(section.get("data") or pyfunc.get("data") or DATA_FILE)
-        target = _inside(Path(path), filename)
+        target = model_file(path, filename, must_exist=True)
         try:
             return _session(str(target), section)
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph... types

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
 
 __all__ = ["DATA_FILE", "StatsmodelsFlavor", "flavor"]
 
@@ -42,17 +42,6 @@ _ROW_WISE = Capabilities(
 )
 # one row (start, end) in, a whole forecast out: neither batchable nor known to be thread safe
 _TIME_SERIES = Capabilities(accepts_dataframe=True, accepts_ndarray=False)
-
-
-def _inside(directory: Path, relative: str) -> Path:
-    """``directory / relative``, refusing names that would leave the model directory."""
-    root = Path(directory).resolve()
-    target = (root / relative).resolve()
-    if root != target and root not in target.parents:
-        raise MalformedModel(str(directory), f"data {relative!r} points outside the model")
-    if not target.is_file():
-        raise MalformedModel(str(directory), f"the model file {relative} is missing")
-    return target
 
 
 def _is_results(obj: Any) -> bool:
@@ -156,7 +145,7 @@ class StatsmodelsFlavor:
         """
         pyfunc = section.get(_PYFUNC) or {}
         filename = str(section.get("data") or pyfunc.get("data") or DATA_FILE)
-        target = _inside(Path(path), filename)
+        target = model_file(path, filename, must_exist=True)
         try:
             with open(target, "rb") as src:
                 # statsmodels' own format is a pickle (what results.load reads)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
-from mlserve import InvalidParameterValue, MalformedModel
+from mlserve import InvalidParameterValue
 
 __all__ = [
     "PYFUNC",
-    "inside",
     "map_inputs",
     "outputs_to_numpy",
     "tensorflow_distribution",
@@ -20,20 +18,6 @@ __all__ = [
 PYFUNC = "python_function"
 # the distributions that provide the ``tensorflow`` module, most specific first
 _TF_DISTRIBUTIONS = ("tensorflow-cpu", "tensorflow", "tensorflow-intel", "tensorflow-macos")
-
-
-def inside(directory: Path, relative: str, *, what: str = "data") -> Path:
-    """``directory / relative`` resolved, refusing names that would leave the model directory.
-
-    Raises :class:`~mlserve.errors.MalformedModel` when it escapes or does not exist.
-    """
-    root = Path(directory).resolve()
-    target = (root / relative).resolve()
-    if root != target and root not in target.parents:
-        raise MalformedModel(str(directory), f"{what} {relative!r} points outside the model")
-    if not target.exists():
-        raise MalformedModel(str(directory), f"{relative} is missing")
-    return target
 
 
 def tensorflow_distribution() -> str:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
 from mlserve_tensorflow._common import (
     PYFUNC,
-    inside,
     map_inputs,
     outputs_to_numpy,
     tensorflow_distribution,
@@ -118,18 +117,18 @@ class KerasFlavor:
         model directory, or unreadable.
         """
         relative = str(section.get("data") or _DATA_DIR)
-        target = inside(Path(path), relative)
+        target = model_file(path, relative, must_exist=True)
         if target.is_dir():
             target = target / _MODEL_NAME
         try:
             if section.get("save_exported_model"):
                 import tensorflow as tf
 
-                return tf.saved_model.load(str(inside(Path(path), str(target))))
+                return tf.saved_model.load(str(model_file(path, str(target), must_exist=True)))
             import keras
 
-            model_file = inside(Path(path), f"{target}.keras")
-            return keras.saving.load_model(str(model_file), compile=False)
+            archive = model_file(path, f"{target}.keras", must_exist=True)
+            return keras.saving.load_model(str(archive), compile=False)
         except MalformedModel:
             raise
         except Exception as exc:  # Keras and TF raise ValueError, OSError, their own errors

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
 from mlserve_tensorflow._common import (
     PYFUNC,
-    inside,
     map_inputs,
     outputs_to_numpy,
     tensorflow_distribution,
@@ -143,7 +142,9 @@ class TensorFlowFlavor:
                 raise MalformedModel(str(path), reason)
             import tensorflow as tf
 
-            directory = inside(Path(path), str(section.get("saved_model_dir") or _SAVED_MODEL_DIR))
+            directory = model_file(
+                path, str(section.get("saved_model_dir") or _SAVED_MODEL_DIR), must_exist=True
+            )
             return tf.saved_model.load(str(directory))
         except MalformedModel:
             raise
@@ -200,7 +201,7 @@ def _load_mlflow_keras(path: Path, section: Mapping[str, Any]) -> Any:
     2.16) or ``data/model.h5``; the TF-2.15-and-older SavedModel directory is not Keras 3's."""
     import keras
 
-    data = inside(path, str(section.get("data") or "data"))
+    data = model_file(path, str(section.get("data") or "data"), must_exist=True)
     for name in ("model.keras", "model.h5"):
         if (data / name).is_file():
             return keras.saving.load_model(str(data / name), compile=False)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, require_module
+from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
 
 __all__ = ["MODEL_CLASSES", "MODEL_FORMATS", "XGBoostFlavor", "flavor"]
 
@@ -69,17 +69,6 @@ def _qualified_name(obj: Any) -> str:
         if isinstance(obj, _class_named(name)):
             return name
     raise InvalidParameterValue(f"{type(obj).__name__} is not an XGBoost model")
-
-
-def _inside(directory: Path, relative: str, what: str) -> Path:
-    """``directory / relative``, refusing names that would leave the model directory."""
-    root = Path(directory).resolve()
-    target = (root / relative).resolve()
-    if root != target and root not in target.parents:
-        raise MalformedModel(str(directory), f"{what} {relative!r} points outside the model")
-    if not target.is_file():
-        raise MalformedModel(str(directory), f"the model file {relative} is missing")
-    return target
 
 
 def _thread_safe(booster: Any) -> bool:
@@ -170,7 +159,7 @@ class XGBoostFlavor:
         fmt = section.get("model_format", "xgb")
         if fmt not in _READABLE_FORMATS:
             raise MalformedModel(str(path), f"unknown xgboost model_format {fmt!r}")
-        target = _inside(Path(path), str(filename), "data")
+        target = model_file(path, str(filename), must_exist=True)
         cls = _class_named(str(section.get("model_class") or MODEL_CLASSES[0]))
         model = cls()
         try:
