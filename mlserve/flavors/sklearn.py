@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,8 @@ import pandas as pd
 from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra
 from mlserve.flavor import PYFUNC_SECTION, Capabilities, model_file
 from mlserve.flavors.sklearn_forest import forest_predict
+from mlserve.flavors.sklearn_names import nameless_copy, numeric_values
+from mlserve.flavors.sklearn_pipeline import pipeline_predict
 
 __all__ = ["SERIALIZATION_FORMATS", "SklearnFlavor", "flavor"]
 
@@ -110,97 +111,7 @@ class _NamedArrayPredictor:
 
     def values_of(self, data: Any) -> np.ndarray | None:
         """The array handed to ``nameless`` for ``data``, or None: the DataFrame path."""
-        if not isinstance(data, pd.DataFrame):
-            return None
-        columns = data.columns
-        if not (columns is self.columns or columns.equals(self.columns)):
-            return None
-        # a frame has few distinct dtypes; extension dtypes (nullable, sparse, categorical)
-        # get sklearn's own conversion
-        if not all(
-            isinstance(d, np.dtype) and d.kind in _NUMERIC_KINDS for d in set(data.dtypes.tolist())
-        ):
-            return None
-        values = data.to_numpy()
-        return values if values.dtype.kind in _NUMERIC_KINDS else None  # bool + float: object
-
-
-# numpy kinds sklearn's DataFrame path and its ndarray path convert alike (bool, ints, floats)
-_NUMERIC_KINDS = frozenset("biuf")
-# The methods whose output does not depend on the input being a frame (``transform`` may
-# return a frame indexed like its input, with ``set_output``).
-_ARRAY_SAFE_FNS = frozenset(_PREDICT_FNS) - {"transform"}
-# A model with more nested objects than this is not searched: it keeps the DataFrame path.
-_MAX_PARTS = 100_000
-# What the search does not look into: values, arrays, code.
-_LEAVES = (
-    str,
-    bytes,
-    int,
-    float,
-    np.ndarray,
-    np.generic,
-    type,
-    ModuleType,
-    FunctionType,
-    BuiltinFunctionType,
-    MethodType,
-)
-
-
-def _fitted_names(obj: Any) -> bool:
-    try:
-        return getattr(obj, "feature_names_in_", None) is not None
-    except Exception:  # a property of someone else's estimator; assume the worst
-        return True
-
-
-def _has_named_parts(native: Any) -> bool:
-    """True if an object held by ``native`` (a sub-estimator, a preprocessor) was fitted on
-    named columns: it would warn, or fail, when ``native`` handed it an array."""
-    stack: list[Any] = list(vars(native).values())
-    seen: set[int] = set()
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen or isinstance(obj, _LEAVES):
-            continue
-        seen.add(id(obj))
-        if len(seen) > _MAX_PARTS:
-            return True
-        if isinstance(obj, Mapping):
-            stack.extend(obj.values())
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            stack.extend(obj)
-        elif (state := getattr(obj, "__dict__", None)) is not None:
-            if _fitted_names(obj):
-                return True
-            stack.extend(state.values())
-    return False
-
-
-def _nameless_copy(native: Any, method_name: str) -> Any | None:
-    """A shallow copy of ``native`` without ``feature_names_in_``, or None when handing it an
-    array could change what it does.
-
-    Only scikit-learn's own estimators qualify (each validates its input and then works on
-    arrays), with the names set by ``fit`` itself (a Pipeline's or a search's
-    ``feature_names_in_`` is a property reaching into a step), and nothing inside fitted on
-    named columns (a forest's trees are fitted on arrays; a VotingClassifier's estimators, a
-    HistGradientBoosting's categorical preprocessor are not).
-    """
-    state = getattr(native, "__dict__", None)
-    if (
-        method_name not in _ARRAY_SAFE_FNS
-        or state is None
-        or state.get("feature_names_in_") is None
-        or type(native).__module__.partition(".")[0] != "sklearn"
-        or _has_named_parts(native)
-    ):
-        return None
-    clone = object.__new__(type(native))
-    # the fitted arrays are shared, not copied: the copy costs no memory
-    clone.__dict__.update((k, v) for k, v in state.items() if k != "feature_names_in_")
-    return clone
+        return numeric_values(data, self.columns)
 
 
 class SklearnFlavor:
@@ -318,10 +229,11 @@ class SklearnFlavor:
             raise MalformedModel("<sklearn>", f"{type(native).__name__} has no method {name!r}")
         # Chosen once here, so a request pays no estimator inspection.
         if getattr(native, "feature_names_in_", None) is None:
-            return _SklearnPredictor(forest_predict(native, name) or method, wants_frame=False)
-        nameless = _nameless_copy(native, name)
+            fast = forest_predict(native, name) or pipeline_predict(native, name)
+            return _SklearnPredictor(fast or method, wants_frame=False)
+        nameless = nameless_copy(native, name)
         if nameless is None:
-            return _SklearnPredictor(method, wants_frame=True)
+            return _SklearnPredictor(pipeline_predict(native, name) or method, wants_frame=True)
         return _NamedArrayPredictor(
             method,
             forest_predict(nameless, name) or getattr(nameless, name),

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
 import mlserve
 from mlserve.errors import ModelPredictError
@@ -155,7 +156,22 @@ class _MyRegression(LinearRegression):
     """Not scikit-learn's own: its predict might use the frame."""
 
 
-def test_only_sklearn_estimators_and_not_transform_take_the_fast_path(frame, target) -> None:
+@pytest.mark.parametrize("transformer", [StandardScaler, MinMaxScaler, SimpleImputer])
+def test_transformers_validating_the_whole_frame_transform_arrays(transformer, frame) -> None:
+    model = transformer().fit(frame)
+    predictor = _predictor(model, "transform")
+    assert isinstance(predictor, _NamedArrayPredictor)
+    for rows in (frame.head(1), frame, frame.round().astype(int)):
+        expected = model.transform(rows)
+        assert isinstance(expected, np.ndarray)
+        np.testing.assert_array_equal(predictor.predict(rows), expected)
+    encoder = OneHotEncoder().fit(frame.round().astype(int))  # works column by column
+    assert isinstance(_predictor(encoder, "transform"), _SklearnPredictor)
+
+
+def test_only_sklearn_estimators_and_not_transform_to_frames_take_the_fast_path(
+    frame, target
+) -> None:
     assert _predictor(_MyRegression().fit(frame, target)).wants_frame
     scaler = StandardScaler().set_output(transform="pandas").fit(frame)
     predictor = _predictor(scaler, "transform")

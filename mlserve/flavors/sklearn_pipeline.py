@@ -1,0 +1,242 @@
+"""A faster ``predict`` for scikit-learn Pipelines, with the same result.
+
+On a one-row frame, ``Pipeline.predict`` over a ColumnTransformer spends about two thirds of its
+time between the transformers rather than in them: the ColumnTransformer hands each transformer
+to joblib (one job, wrapped in scikit-learn's configuration and warnings contexts), selects its
+columns by label through ``.loc``, and checks the frame's names through narwhals; a numeric
+transformer then validates its DataFrame again. :func:`pipeline_predict` makes the same public
+calls in a plain loop:
+
+- each step's ``transform`` in order, then the final step's ``predict`` (the forest loop of
+  :mod:`mlserve.flavors.sklearn_forest` for a forest), as ``Pipeline.predict`` does without
+  metadata routing;
+- a ColumnTransformer fitted on a frame, given a frame with exactly its fitted columns, selects
+  each transformer's columns by position (``take``, what scikit-learn does for integer keys) and
+  stacks the outputs as ``ColumnTransformer`` does (sparse when ``sparse_output_``, else dense);
+- a scikit-learn transformer fitted on named numeric columns gets their values as an array, the
+  same conversion its DataFrame path makes (:mod:`mlserve.flavors.sklearn_names`).
+
+It applies only where that holds, decided once when the model is loaded: the ``Pipeline`` and
+``ColumnTransformer`` classes themselves (not subclasses), ``predict``, no metadata routing, no
+``set_output`` frames, no transformer weights, ``n_jobs`` None or 1. A request it does not cover
+(another frame layout, an ndarray where a frame was fitted) goes through the ColumnTransformer's
+own ``transform``; one that makes a transformer raise is re-run by scikit-learn, so the client
+sees scikit-learn's own error. As a last guard, the first predictions are made both ways: on any
+difference the loop is dropped for good, with a warning in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.flavors.sklearn_forest import forest_predict
+from mlserve.flavors.sklearn_names import default_output, nameless_copy, numeric_values
+
+__all__ = ["CheckedPredict", "ColumnTransform", "PipelinePredict", "pipeline_predict"]
+
+logger = logging.getLogger(__name__)
+
+Call = Callable[[Any], Any]
+
+#: how many predictions are made both ways before the loop is trusted alone
+CHECKED_CALLS = 16
+
+
+class PipelinePredict:
+    """``Pipeline.predict`` as a loop over prepared calls (see the module doc)."""
+
+    def __init__(self, transforms: Sequence[Call], predict: Call) -> None:
+        self.transforms = tuple(transforms)
+        self.predict = predict
+
+    def __call__(self, X: Any) -> Any:
+        """Transform ``X`` through every step, then predict with the final one."""
+        for transform in self.transforms:
+            X = transform(X)
+        return self.predict(X)
+
+
+class ColumnTransform:
+    """``ColumnTransformer.transform`` for frames with exactly the fitted columns."""
+
+    def __init__(self, ct: Any) -> None:
+        from scipy import sparse
+        from sklearn.utils import check_array
+
+        self.fallback: Call = ct.transform
+        self.columns = pd.Index(ct.feature_names_in_)
+        self.sparse_output = bool(ct.sparse_output_)
+        self._sparse = sparse
+        self._check_array = check_array
+        # (positions or one position, transform) per transformer that gets any columns
+        self.parts: list[tuple[Any, Call]] = []
+        for name, trans, columns in ct.transformers_:
+            if isinstance(trans, str):
+                if trans == "drop":
+                    continue
+                raise _Unsupported(f"transformer {name!r} is {trans!r}")
+            positions = [int(i) for i in ct._transformer_to_input_indices[name]]
+            if not positions:
+                continue  # scikit-learn skips empty selections
+            # a scalar column spec selects one column as a Series (1-D), as scikit-learn does
+            key: Any = positions[0] if np.isscalar(columns) else np.asarray(positions)
+            self.parts.append((key, _array_transform(trans) or trans.transform))
+        if not self.parts:
+            raise _Unsupported("no transformer gets any columns")
+
+    def __call__(self, X: Any) -> Any:
+        """Transform ``X`` as ``ct.transform(X)`` would."""
+        if type(X) is not pd.DataFrame or not (
+            X.columns is self.columns or X.columns.equals(self.columns)
+        ):
+            return self.fallback(X)
+        try:
+            outputs = [
+                transform(X.iloc[:, key] if isinstance(key, int) else X.take(key, axis=1))
+                for key, transform in self.parts
+            ]
+            return self._stack(outputs)
+        except Exception:
+            # scikit-learn's own path raises its own error (and wording) for this input
+            return self.fallback(X)
+
+    def _stack(self, outputs: list[Any]) -> Any:
+        # ColumnTransformer._hstack, for the default (non-frame) output
+        sparse = self._sparse
+        if self.sparse_output:
+            converted = [
+                self._check_array(x, accept_sparse=True, ensure_all_finite=False) for x in outputs
+            ]
+            return sparse.hstack(converted).tocsr()
+        return np.hstack([x.toarray() if sparse.issparse(x) else x for x in outputs])
+
+
+class CheckedPredict:
+    """Calls ``fast``, but makes the first ``calls`` predictions with ``reference`` as well and
+    returns the reference's; on any difference, or an error only ``fast`` raises, it logs a
+    warning and uses ``reference`` from then on."""
+
+    def __init__(self, fast: Call, reference: Call, what: str, calls: int = CHECKED_CALLS) -> None:
+        self.fast = fast
+        self.reference = reference
+        self.what = what
+        self.unchecked = calls
+        self._lock = threading.Lock()
+
+    def __call__(self, X: Any) -> Any:
+        """Predict ``X`` as ``reference(X)`` would."""
+        if self.unchecked <= 0:
+            return self.fast(X)
+        expected = self.reference(X)  # raises as scikit-learn would
+        try:
+            same = _same(self.fast(X), expected)
+        except Exception:
+            logger.debug("the fast path for %s raised", self.what, exc_info=True)
+            same = False
+        with self._lock:
+            if not same:
+                logger.warning(
+                    "the fast path for %s disagreed with its own predict; not used", self.what
+                )
+                self.fast, self.unchecked = self.reference, 0
+            elif self.unchecked > 0:
+                self.unchecked -= 1
+        return expected
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    if not (isinstance(ours, np.ndarray) and isinstance(theirs, np.ndarray)):
+        return False  # a pipeline that predicts something else is not compared: not used
+    if ours.dtype != theirs.dtype or ours.shape != theirs.shape:
+        return False
+    return bool(np.array_equal(ours, theirs, equal_nan=ours.dtype.kind in "fc"))
+
+
+class _Unsupported(Exception):
+    """A ColumnTransformer setting the loop does not reproduce."""
+
+
+class _ArrayTransform:
+    """``transform`` of a transformer fitted on named columns, on the values when they qualify."""
+
+    def __init__(self, method: Call, nameless: Call, columns: pd.Index) -> None:
+        self.method, self.nameless, self.columns = method, nameless, columns
+
+    def __call__(self, X: Any) -> Any:
+        values = numeric_values(X, self.columns)
+        return self.method(X) if values is None else self.nameless(values)
+
+
+def _array_transform(step: Any) -> Call | None:
+    nameless = nameless_copy(step, "transform")
+    if nameless is None:
+        return None
+    return _ArrayTransform(step.transform, nameless.transform, pd.Index(step.feature_names_in_))
+
+
+def _column_transform(step: Any) -> Call | None:
+    compose = sys.modules.get("sklearn.compose")
+    if (
+        compose is None
+        or type(step) is not compose.ColumnTransformer
+        or getattr(step, "feature_names_in_", None) is None
+        or not isinstance(getattr(step, "_transformer_to_input_indices", None), dict)
+        or step.transformer_weights
+        or step.n_jobs not in (None, 1)
+        or not default_output(step)
+        or len(set(step.feature_names_in_)) != len(step.feature_names_in_)
+    ):
+        return None
+    try:
+        return ColumnTransform(step)
+    except (_Unsupported, AttributeError, KeyError) as exc:
+        logger.debug("ColumnTransformer %s keeps its own transform: %s", step, exc)
+        return None
+
+
+def _final_predict(final: Any) -> Call | None:
+    predict = getattr(final, "predict", None)
+    if not callable(predict):
+        return None
+    if getattr(final, "feature_names_in_", None) is None:
+        # fitted on what the steps before it output (an array): the forest loop may apply
+        return forest_predict(final, "predict") or predict
+    return predict
+
+
+def _label(step: Any) -> str:
+    return step if isinstance(step, str) else type(step).__name__
+
+
+def pipeline_predict(native: Any, method_name: str) -> CheckedPredict | None:
+    """A checked loop predicting as ``native.predict`` does, or None where it does not apply."""
+    pipeline = sys.modules.get("sklearn.pipeline")  # loaded already if native is a Pipeline
+    if pipeline is None or method_name != "predict" or type(native) is not pipeline.Pipeline:
+        return None
+    import sklearn
+
+    config = sklearn.get_config()
+    if config.get("enable_metadata_routing") or config.get("transform_output") != "default":
+        return None  # (scikit-learn versions without these settings have no fast path)
+    steps = [step for _, step in native.steps]
+    if not steps:
+        return None
+    transforms: list[Call] = []
+    for step in steps[:-1]:
+        if step is None or (isinstance(step, str) and step == "passthrough"):
+            continue  # Pipeline.predict skips them too
+        if isinstance(step, str) or not callable(getattr(step, "transform", None)):
+            return None
+        transforms.append(_column_transform(step) or _array_transform(step) or step.transform)
+    predict = _final_predict(steps[-1])
+    if predict is None:
+        return None
+    what = f"Pipeline({', '.join(_label(step) for step in steps)})"
+    return CheckedPredict(PipelinePredict(transforms, predict), native.predict, what)

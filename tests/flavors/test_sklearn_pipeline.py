@@ -1,0 +1,289 @@
+"""The Pipeline fast path predicts exactly what scikit-learn's own ``Pipeline.predict`` does, and
+stays out of the way wherever that is not guaranteed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from sklearn.compose import ColumnTransformer, make_column_transformer
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+
+import mlserve
+from mlserve.flavors.sklearn import flavor
+from mlserve.flavors.sklearn_forest import ForestPredict
+from mlserve.flavors.sklearn_pipeline import (
+    CHECKED_CALLS,
+    CheckedPredict,
+    ColumnTransform,
+    PipelinePredict,
+    pipeline_predict,
+)
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "color": rng.choice(["red", "green", "blue"], size=n),
+            "size": rng.choice(["S", "M", "L"], size=n),
+            "a": rng.normal(0, 1, n),
+            "b": rng.normal(10, 3, n),
+            "count": rng.integers(0, 9, n),
+            "flag": rng.random(n) > 0.5,
+            "text": rng.choice(["red fox", "lazy dog", "quick brown fox", "dog"], size=n),
+        }
+    )
+
+
+TRAIN = _frame(400, 0)
+LABELS = ((TRAIN["color"] == "red") ^ (TRAIN["a"] > 0)).astype(int).to_numpy()
+NUMERIC = ["a", "b", "count"]
+
+
+def _inputs() -> list[pd.DataFrame]:
+    rows = _frame(300, 1)
+    unknown = rows.head(4).copy()
+    unknown.loc[:, "color"] = "purple"  # a category never seen in fit
+    return [rows.head(1), rows, unknown, rows.iloc[::3]]
+
+
+def _onehot_scale(**ct_options: Any) -> ColumnTransformer:
+    return make_column_transformer(
+        (OneHotEncoder(handle_unknown="ignore"), ["color", "size"]),
+        (StandardScaler(), NUMERIC),
+        **ct_options,
+    )
+
+
+PIPELINES: dict[str, Callable[[], Pipeline]] = {
+    "onehot+scale+lr": lambda: make_pipeline(_onehot_scale(), LogisticRegression()),
+    "sparse-output": lambda: make_pipeline(
+        _onehot_scale(sparse_threshold=1.0), LogisticRegression()
+    ),
+    "remainder-passthrough": lambda: make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["color", "size"]),
+            (StandardScaler(), ["a"]),
+            ("drop", ["text"]),
+            remainder="passthrough",
+        ),
+        LogisticRegression(),
+    ),
+    "scalar-column-text": lambda: make_pipeline(
+        make_column_transformer(
+            (CountVectorizer(), "text"),  # one column by name: a 1-D selection
+            (MinMaxScaler(), ["b"]),
+        ),
+        LogisticRegression(),
+    ),
+    "steps-after-the-ct": lambda: make_pipeline(
+        _onehot_scale(), "passthrough", MinMaxScaler(), RandomForestClassifier(n_estimators=15)
+    ),
+    "numeric-first-step": lambda: Pipeline(
+        [
+            ("impute", SimpleImputer()),
+            ("scale", StandardScaler()),
+            ("lr", LinearRegression()),
+        ]
+    ),
+}
+
+
+def _fit(name: str) -> Pipeline:
+    model = PIPELINES[name]()
+    if name == "numeric-first-step":
+        return model.fit(TRAIN[NUMERIC], TRAIN["a"] * 2 + TRAIN["count"])
+    return model.fit(TRAIN, LABELS)
+
+
+def _model_input(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[NUMERIC] if name == "numeric-first-step" else frame
+
+
+@pytest.mark.parametrize("name", list(PIPELINES))
+def test_same_predictions_bit_for_bit(name: str) -> None:
+    model = _fit(name)
+    fast = pipeline_predict(model, "predict")
+    assert isinstance(fast, CheckedPredict)
+    loop = fast.fast
+    assert isinstance(loop, PipelinePredict)
+    for _ in range(2):  # past the checked calls, then the loop alone
+        for frame in _inputs() * (CHECKED_CALLS // 4):
+            X = _model_input(name, frame)
+            ours, theirs = fast(X), model.predict(X)
+            assert ours.dtype == theirs.dtype
+            np.testing.assert_array_equal(ours, theirs)
+    assert fast.unchecked == 0 and fast.fast is loop  # checked, agreed, kept
+
+
+def test_the_loop_replaces_what_it_promises() -> None:
+    loop = pipeline_predict(_fit("steps-after-the-ct"), "predict").fast
+    ct, scaler = loop.transforms  # the "passthrough" step is skipped, as Pipeline does
+    assert isinstance(ct, ColumnTransform)
+    assert [type(t).__name__ for _, t in ct.parts] == [
+        "method",
+        "_ArrayTransform",
+    ]  # OneHotEncoder: its own
+    assert isinstance(loop.predict, ForestPredict)  # the final forest gets the forest loop
+    assert scaler.__self__.__class__ is MinMaxScaler  # fitted on an array: its own transform
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: make_pipeline(
+            make_column_transformer(
+                (OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["color"]),
+                (StandardScaler(), NUMERIC),
+            ),
+            LogisticRegression(),
+        ).set_output(transform="pandas"),
+        lambda: make_pipeline(
+            ColumnTransformer(
+                [
+                    ("onehot", OneHotEncoder(handle_unknown="ignore"), ["color"]),
+                    ("scale", StandardScaler(), NUMERIC),
+                ],
+                transformer_weights={"scale": 2.0},
+            ),
+            LogisticRegression(),
+        ),
+        lambda: make_pipeline(_onehot_scale(n_jobs=2), LogisticRegression()),
+    ],
+    ids=["set_output-pandas", "transformer-weights", "n_jobs-2"],
+)
+def test_a_column_transformer_it_does_not_reproduce_keeps_its_own_transform(build) -> None:
+    model = build().fit(TRAIN, LABELS)
+    fast = pipeline_predict(model, "predict")
+    if fast is not None:
+        ct = model.steps[0][1]
+        assert fast.fast.transforms[0] == ct.transform
+        for frame in _inputs():
+            np.testing.assert_array_equal(fast(frame), model.predict(frame))
+
+
+class _MyPipeline(Pipeline):
+    """Not scikit-learn's own: its predict might do more."""
+
+
+def test_not_used_where_the_result_is_not_guaranteed() -> None:
+    model = _fit("onehot+scale+lr")
+    assert pipeline_predict(model, "predict_proba") is None
+    assert pipeline_predict(model.steps[-1][1], "predict") is None  # not a Pipeline
+    mine = _MyPipeline(model.steps)
+    assert pipeline_predict(mine, "predict") is None
+    with sklearn.config_context(enable_metadata_routing=True):
+        assert pipeline_predict(model, "predict") is None
+    with sklearn.config_context(transform_output="pandas"):
+        assert pipeline_predict(model, "predict") is None
+
+
+def _outcome(predict: Callable[[Any], Any], X: Any) -> tuple[str, Any]:
+    try:
+        return "answer", predict(X)
+    except (ValueError, KeyError, TypeError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+def test_other_inputs_get_scikit_learns_own_handling() -> None:
+    model = _fit("onehot+scale+lr")
+    strict = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["color"]), (StandardScaler(), ["a"])),
+        LogisticRegression(),
+    ).fit(TRAIN, LABELS)
+    rows = _frame(5, 2)
+    unknown = rows.assign(color="purple")
+    others = [
+        (model, rows[list(reversed(rows.columns))]),  # the same columns, another order
+        (model, rows.drop(columns=["size"])),  # a missing column
+        (model, rows.assign(extra=1.0)),  # one more column
+        (model, rows.assign(a=["x", "y", "z", "w", "v"])),  # text where numbers were fitted
+        (strict, unknown),  # OneHotEncoder(handle_unknown="error") refuses it
+        (strict, rows.to_numpy()),  # no names at all
+    ]
+    for pipeline, X in others:
+        fast = pipeline_predict(pipeline, "predict")
+        assert fast is not None
+        loop = fast.fast
+        (kind, ours), (expected_kind, theirs) = _outcome(loop, X), _outcome(pipeline.predict, X)
+        assert kind == expected_kind
+        if kind == "answer":
+            np.testing.assert_array_equal(ours, theirs)
+        else:
+            assert ours == theirs
+
+
+def test_a_disagreeing_fast_path_is_dropped_with_a_warning(caplog) -> None:
+    model = _fit("onehot+scale+lr")
+    frame = _inputs()[1]
+    calls = {"reference": 0}
+
+    def reference(X: Any) -> Any:
+        calls["reference"] += 1
+        return model.predict(X)
+
+    wrong = CheckedPredict(lambda X: 1 - model.predict(X), reference, "the test pipeline")
+    with caplog.at_level(logging.WARNING, logger="mlserve.flavors.sklearn_pipeline"):
+        for _ in range(3):
+            np.testing.assert_array_equal(wrong(frame), model.predict(frame))
+    assert wrong.fast is reference and wrong.unchecked == 0
+    assert calls["reference"] == 3
+    assert "the test pipeline disagreed" in caplog.text
+
+    def broken(X: Any) -> Any:
+        raise RuntimeError("cannot")
+
+    failing = CheckedPredict(broken, model.predict, "broken")
+    np.testing.assert_array_equal(failing(frame), model.predict(frame))
+    assert failing.fast == model.predict
+
+    other_dtype = CheckedPredict(lambda X: model.predict(X).astype(float), model.predict, "x")
+    other_dtype(frame)
+    assert other_dtype.fast == model.predict
+
+
+def test_after_the_checked_calls_only_the_fast_path_runs() -> None:
+    model = _fit("onehot+scale+lr")
+    frame = _inputs()[0]
+    calls = {"reference": 0, "fast": 0}
+
+    def reference(X: Any) -> Any:
+        calls["reference"] += 1
+        return model.predict(X)
+
+    loop = pipeline_predict(model, "predict").fast
+
+    def fast(X: Any) -> Any:
+        calls["fast"] += 1
+        return loop(X)
+
+    checked = CheckedPredict(fast, reference, "counted", calls=3)
+    for _ in range(10):
+        checked(frame)
+    assert calls == {"reference": 3, "fast": 10}
+
+
+@pytest.mark.parametrize("regression", [False, True], ids=["classifier", "regressor"])
+def test_a_saved_pipeline_uses_it_and_predicts_the_same(tmp_path: Path, regression) -> None:
+    final = RandomForestRegressor(n_estimators=10) if regression else LogisticRegression()
+    target = TRAIN["a"].to_numpy() if regression else LABELS
+    model = make_pipeline(_onehot_scale(), final).fit(TRAIN, target)
+    mlserve.save_model(model, tmp_path / "m", input_example=TRAIN.head(3))
+    loaded = mlserve.load_model(tmp_path / "m")
+    for frame in _inputs():
+        np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
+    native = flavor.load(tmp_path / "m", {"pickled_model": "model.pkl"})
+    predictor = flavor.predictor(native, {})
+    assert predictor.wants_frame and isinstance(predictor.method, CheckedPredict)
