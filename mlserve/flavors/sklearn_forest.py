@@ -3,11 +3,14 @@
 A forest's ``predict`` hands each tree to joblib (``Parallel`` with one job for the default
 ``n_jobs=None``), which wraps every call in scikit-learn's configuration context and a
 warnings filter: ~40 us per tree, so ~4 ms of dispatch for 100 trees, where the trees
-themselves take ~1 ms on one row. :class:`ForestPredict` runs the same per-tree calls
-(``tree.predict_proba(X, check_input=False)`` or ``tree.predict(X, check_input=False)``, public
-methods) in a plain loop, adding them up in the same order into the same float64 array and
+themselves take ~1 ms on one row. :class:`ForestPredict` makes the same per-tree computation
+in a plain loop, adding the trees' outputs up in the same order into the same float64 array and
 dividing by the number of trees, as scikit-learn's one-job path does: the same arithmetic, so
-the same bits.
+the same bits. Each tree's output is its ``tree_.predict(X)`` sliced as the tree's own
+``predict_proba`` (or, for regressors, ``predict``) slices it after checking its input, which
+the loop does once for all trees; that equality is checked per tree when the model loads, and
+where it does not hold the loop calls each tree's ``predict_proba(X, check_input=False)``
+(``predict`` for regressors) instead.
 
 It applies only where that holds, decided once when the model is loaded: the four forest
 classes themselves (not subclasses, which may override ``predict``), one output, ``n_jobs``
@@ -54,13 +57,20 @@ class ForestPredict:
         self._one_at_a_time = threading.Lock()
         self.n_features = int(forest.n_features_in_)
         self.classifier = hasattr(forest, "classes_")
-        # bound methods, looked up once
         if self.classifier:
-            self.trees = [tree.predict_proba for tree in forest.estimators_]
             self.n_classes = int(forest.n_classes_)
             self.classes = forest.classes_
+        trees = forest.estimators_
+        # Each tree's own predict(_proba) with check_input=False still checks that the tree is
+        # fitted and its width (two thirds of the loop's time on one row); with the input
+        # validated here once, what is left of it is its tree_'s predict and a column slice.
+        self.raw = _raw_agrees(trees, self.classifier, self.n_features)
+        if self.raw:
+            self.trees = [tree.tree_.predict for tree in trees]
+        elif self.classifier:
+            self.trees = [tree.predict_proba for tree in trees]  # bound methods, looked up once
         else:
-            self.trees = [tree.predict for tree in forest.estimators_]
+            self.trees = [tree.predict for tree in trees]
 
     def __call__(self, X: Any) -> Any:
         """Predict ``X`` as ``forest.predict(X)`` would."""
@@ -91,15 +101,50 @@ class ForestPredict:
         X = values
         if self.classifier:
             total = np.zeros((X.shape[0], self.n_classes), dtype=np.float64)
-            for predict_proba in self.trees:
-                total += predict_proba(X, check_input=False)
+            if self.raw:
+                n = self.n_classes
+                for predict in self.trees:
+                    total += predict(X)[:, :n]
+            else:
+                for predict_proba in self.trees:
+                    total += predict_proba(X, check_input=False)
             total /= len(self.trees)
             return self.classes.take(np.argmax(total, axis=1), axis=0)
         total = np.zeros(X.shape[0], dtype=np.float64)
-        for predict in self.trees:
-            total += predict(X, check_input=False)
+        if self.raw:
+            for predict in self.trees:
+                total += predict(X)[:, 0]
+        else:
+            for predict in self.trees:
+                total += predict(X, check_input=False)
         total /= len(self.trees)
         return total
+
+
+def _raw_agrees(trees: list[Any], classifier: bool, n_features: int) -> bool:
+    """Whether every tree's ``tree_.predict``, sliced as this scikit-learn version's
+    ``predict_proba`` (classifiers) or ``predict`` (regressors) slices it, gives exactly what
+    that method gives, on generated float32 rows. (Versions that normalized or reshaped
+    differently would fail here and keep the trees' own methods.)"""
+    rows = _check_rows(n_features).astype(np.float32)
+    try:
+        for tree in trees:
+            raw = tree.tree_.predict(rows)
+            if classifier:
+                ours = raw[:, : int(tree.n_classes_)]
+                theirs = tree.predict_proba(rows, check_input=False)
+            else:
+                ours, theirs = raw[:, 0], tree.predict(rows, check_input=False)
+            if not (
+                isinstance(theirs, np.ndarray)
+                and ours.dtype == theirs.dtype
+                and np.array_equal(ours, theirs)
+            ):
+                return False
+    except Exception:  # no tree_, another signature: the trees' own methods it is
+        logger.debug("the trees' raw predict failed its check", exc_info=True)
+        return False
+    return True
 
 
 def forest_predict(native: Any, method_name: str) -> ForestPredict | None:
@@ -121,10 +166,7 @@ def forest_predict(native: Any, method_name: str) -> ForestPredict | None:
 def agrees(candidate: Any, reference: Any, n_features: int) -> bool:
     """Whether ``candidate`` and ``reference`` predict the same values and dtype on generated
     rows (three scales, and one row alone)."""
-    rng = np.random.default_rng(0)
-    rows = rng.standard_normal((_CHECK_ROWS, n_features))
-    rows[: _CHECK_ROWS // 3] *= 100.0
-    rows[_CHECK_ROWS // 3 : 2 * _CHECK_ROWS // 3] *= 0.01
+    rows = _check_rows(n_features)
     try:
         for X in (rows, rows[:1]):
             ours, theirs = candidate(X), reference(X)
@@ -134,3 +176,12 @@ def agrees(candidate: Any, reference: Any, n_features: int) -> bool:
         logger.debug("the forest fast path failed its check", exc_info=True)
         return False
     return True
+
+
+def _check_rows(n_features: int) -> np.ndarray:
+    """Generated rows at three scales, so splits on both sides of most thresholds are taken."""
+    rng = np.random.default_rng(0)
+    rows = rng.standard_normal((_CHECK_ROWS, n_features))
+    rows[: _CHECK_ROWS // 3] *= 100.0
+    rows[_CHECK_ROWS // 3 : 2 * _CHECK_ROWS // 3] *= 0.01
+    return rows

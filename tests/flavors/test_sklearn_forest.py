@@ -19,10 +19,11 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.tree import DecisionTreeClassifier
 
 import mlserve
 from mlserve.flavors.sklearn import flavor
-from mlserve.flavors.sklearn_forest import ForestPredict, agrees, forest_predict
+from mlserve.flavors.sklearn_forest import ForestPredict, _raw_agrees, agrees, forest_predict
 
 FORESTS = [RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor, ExtraTreesRegressor]
 
@@ -177,3 +178,30 @@ def test_concurrent_callers_each_get_their_own_answer() -> None:
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         assert all(pool.map(check, range(len(batches))))
+
+
+@pytest.mark.parametrize("forest_class", FORESTS, ids=lambda c: c.__name__)
+def test_the_trees_raw_outputs_are_used_where_they_equal_their_methods(forest_class) -> None:
+    forest = _fit(forest_class)
+    fast = forest_predict(forest, "predict")
+    assert fast is not None and fast.raw
+    assert fast.trees[0] == forest.estimators_[0].tree_.predict
+
+
+class _RenormalizingTree(DecisionTreeClassifier):
+    """A tree whose predict_proba is not its tree_'s raw output (as older versions divided)."""
+
+    def predict_proba(self, X: Any, check_input: bool = True) -> Any:
+        proba = super().predict_proba(X, check_input)
+        return proba / proba.sum(axis=1, keepdims=True) * 0.5
+
+
+def test_trees_whose_methods_differ_from_their_raw_output_are_called_as_they_are() -> None:
+    X, y = _data(RandomForestClassifier)
+    forest = RandomForestClassifier(n_estimators=12, random_state=0).fit(X, y)
+    for tree in forest.estimators_:
+        tree.__class__ = _RenormalizingTree  # as if another scikit-learn version's trees
+    fast = ForestPredict(forest)
+    assert not fast.raw
+    np.testing.assert_array_equal(fast(X), forest.predict(X))
+    assert not _raw_agrees([object()], True, 6)  # no tree_ at all
