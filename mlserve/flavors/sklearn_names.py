@@ -19,7 +19,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ARRAY_SAFE_FNS", "default_output", "nameless_copy", "numeric_values"]
+__all__ = [
+    "ARRAY_SAFE_FNS",
+    "columnwise_encoder",
+    "default_output",
+    "nameless_copy",
+    "numeric_values",
+    "uniform_values",
+]
 
 # numpy kinds sklearn's DataFrame path and its ndarray path convert alike (bool, ints, floats)
 _NUMERIC_KINDS = frozenset("biuf")
@@ -49,6 +56,9 @@ _WHOLE_FRAME_TRANSFORMERS = {
     ),
     "sklearn.impute": ("SimpleImputer",),
 }
+# The encoders that split any input into columns first (``_check_X``): given a frame whose
+# columns share one dtype, its values as one array split into the same columns.
+_COLUMNWISE_ENCODERS = {"sklearn.preprocessing": ("OneHotEncoder", "OrdinalEncoder")}
 # A model with more nested objects than this is not searched: it keeps the DataFrame path.
 _MAX_PARTS = 100_000
 # What the search does not look into: values, arrays, code.
@@ -85,6 +95,27 @@ def numeric_values(data: Any, columns: pd.Index) -> np.ndarray | None:
     return values if values.dtype.kind in _NUMERIC_KINDS else None  # bool + float: object
 
 
+def uniform_values(data: Any, columns: pd.Index) -> np.ndarray | None:
+    """``data.to_numpy()`` if ``data`` is a frame with exactly ``columns``, in order, all of one
+    numpy dtype (numeric, bool or object), or all of pandas' default ``str`` dtype (whose
+    missing values are NaN, as in its object array); otherwise None."""
+    if not isinstance(data, pd.DataFrame):
+        return None
+    frame_columns = data.columns
+    if not (frame_columns is columns or frame_columns.equals(columns)):
+        return None
+    dtypes = set(data.dtypes.tolist())
+    if len(dtypes) != 1:
+        return None
+    (dtype,) = dtypes
+    if isinstance(dtype, np.dtype):
+        if dtype.kind not in "biufO":
+            return None
+    elif not (isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan):
+        return None
+    return data.to_numpy()
+
+
 def default_output(estimator: Any) -> bool:
     """True unless ``set_output`` (on ``estimator``, or scikit-learn's global
     ``transform_output``) asks for frames (pandas or polars) out of ``transform``."""
@@ -97,12 +128,17 @@ def default_output(estimator: Any) -> bool:
     return setting == "default"
 
 
-def _whole_frame_transformer(native: Any) -> bool:
-    for module_name, names in _WHOLE_FRAME_TRANSFORMERS.items():
+def _one_of(native: Any, classes: Mapping[str, tuple[str, ...]]) -> bool:
+    for module_name, names in classes.items():
         module = sys.modules.get(module_name)
         if module is not None and any(type(native) is getattr(module, n, None) for n in names):
             return True
     return False
+
+
+def columnwise_encoder(native: Any) -> bool:
+    """True for scikit-learn's OneHotEncoder and OrdinalEncoder themselves (not subclasses)."""
+    return _one_of(native, _COLUMNWISE_ENCODERS)
 
 
 def _fitted_names(obj: Any) -> bool:
@@ -135,7 +171,7 @@ def _has_named_parts(native: Any) -> bool:
     return False
 
 
-def nameless_copy(native: Any, method_name: str) -> Any | None:
+def nameless_copy(native: Any, method_name: str, *, encoders: bool = False) -> Any | None:
     """A shallow copy of ``native`` without ``feature_names_in_``, or None when handing it an
     array could change what ``method_name`` does.
 
@@ -146,11 +182,15 @@ def nameless_copy(native: Any, method_name: str) -> Any | None:
     HistGradientBoosting's categorical preprocessor are not). ``transform`` qualifies only for
     the scalers, ``Normalizer``, ``PolynomialFeatures`` and ``SimpleImputer`` (which validate the
     frame as one array), and only when ``set_output`` does not ask for frames
-    (:func:`default_output`), checked here, once.
+    (:func:`default_output`), checked here, once. With ``encoders=True`` the
+    :func:`columnwise_encoder` classes qualify too, for :func:`uniform_values` only.
     """
     state = getattr(native, "__dict__", None)
     if method_name == "transform":
-        if not (_whole_frame_transformer(native) and default_output(native)):
+        kind_ok = _one_of(native, _WHOLE_FRAME_TRANSFORMERS) or (
+            encoders and columnwise_encoder(native)
+        )
+        if not (kind_ok and default_output(native)):
             return None
     elif method_name not in ARRAY_SAFE_FNS:
         return None

@@ -13,8 +13,11 @@ calls in a plain loop:
 - a ColumnTransformer fitted on a frame, given a frame with exactly its fitted columns, selects
   each transformer's columns by position (``take``, what scikit-learn does for integer keys) and
   stacks the outputs as ``ColumnTransformer`` does (sparse when ``sparse_output_``, else dense);
-- a scikit-learn transformer fitted on named numeric columns gets their values as an array, the
-  same conversion its DataFrame path makes (:mod:`mlserve.flavors.sklearn_names`).
+- a scikit-learn scaler or imputer fitted on named numeric columns gets their values as an
+  array, the same conversion its DataFrame path makes; inside a ColumnTransformer, a
+  OneHotEncoder or OrdinalEncoder gets the values of columns that share one dtype (all strings,
+  say), which it splits into the same columns its DataFrame path would
+  (:mod:`mlserve.flavors.sklearn_names`).
 
 It applies only where that holds, decided once when the model is loaded: the ``Pipeline`` and
 ``ColumnTransformer`` classes themselves (not subclasses), ``predict``, no metadata routing, no
@@ -37,7 +40,13 @@ import numpy as np
 import pandas as pd
 
 from mlserve.flavors.sklearn_forest import forest_predict
-from mlserve.flavors.sklearn_names import default_output, nameless_copy, numeric_values
+from mlserve.flavors.sklearn_names import (
+    columnwise_encoder,
+    default_output,
+    nameless_copy,
+    numeric_values,
+    uniform_values,
+)
 
 __all__ = ["CheckedPredict", "ColumnTransform", "PipelinePredict", "pipeline_predict"]
 
@@ -87,7 +96,10 @@ class ColumnTransform:
                 continue  # scikit-learn skips empty selections
             # a scalar column spec selects one column as a Series (1-D), as scikit-learn does
             key: Any = positions[0] if np.isscalar(columns) else np.asarray(positions)
-            self.parts.append((key, _array_transform(trans) or trans.transform))
+            # inside this loop an encoder's error re-runs through scikit-learn (__call__), so
+            # its wording for a value it refuses stays scikit-learn's own
+            fast = _array_transform(trans, encoders=True)
+            self.parts.append((key, fast or trans.transform))
         if not self.parts:
             raise _Unsupported("no transformer gets any columns")
 
@@ -164,21 +176,33 @@ class _Unsupported(Exception):
 
 
 class _ArrayTransform:
-    """``transform`` of a transformer fitted on named columns, on the values when they qualify."""
+    """``transform`` of a transformer fitted on named columns, on the values when they qualify
+    (``values_of`` returns them, or None for the transformer's own DataFrame path)."""
 
-    def __init__(self, method: Call, nameless: Call, columns: pd.Index) -> None:
+    def __init__(
+        self,
+        method: Call,
+        nameless: Call,
+        columns: pd.Index,
+        values_of: Callable[[Any, pd.Index], np.ndarray | None],
+    ) -> None:
         self.method, self.nameless, self.columns = method, nameless, columns
+        self.values_of = values_of
 
     def __call__(self, X: Any) -> Any:
-        values = numeric_values(X, self.columns)
+        values = self.values_of(X, self.columns)
         return self.method(X) if values is None else self.nameless(values)
 
 
-def _array_transform(step: Any) -> Call | None:
-    nameless = nameless_copy(step, "transform")
+def _array_transform(step: Any, *, encoders: bool = False) -> Call | None:
+    nameless = nameless_copy(step, "transform", encoders=encoders)
     if nameless is None:
         return None
-    return _ArrayTransform(step.transform, nameless.transform, pd.Index(step.feature_names_in_))
+    # an encoder splits its input into columns itself: one dtype for all of them keeps each
+    # column's dtype; the others validate the whole frame as one array, as numeric_values does
+    values_of = uniform_values if columnwise_encoder(step) else numeric_values
+    names = pd.Index(step.feature_names_in_)
+    return _ArrayTransform(step.transform, nameless.transform, names, values_of)
 
 
 def _column_transform(step: Any) -> Call | None:

@@ -18,7 +18,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 import mlserve
 from mlserve.flavors.sklearn import flavor
@@ -56,7 +56,10 @@ def _inputs() -> list[pd.DataFrame]:
     rows = _frame(300, 1)
     unknown = rows.head(4).copy()
     unknown.loc[:, "color"] = "purple"  # a category never seen in fit
-    return [rows.head(1), rows, unknown, rows.iloc[::3]]
+    missing = rows.head(3).copy()
+    missing.loc[1, "size"] = None  # a missing string (NaN in pandas' str dtype)
+    as_objects = rows.head(5).astype({"color": object, "size": object})
+    return [rows.head(1), rows, unknown, rows.iloc[::3], missing, as_objects]
 
 
 def _onehot_scale(**ct_options: Any) -> ColumnTransformer:
@@ -90,6 +93,17 @@ PIPELINES: dict[str, Callable[[], Pipeline]] = {
     ),
     "steps-after-the-ct": lambda: make_pipeline(
         _onehot_scale(), "passthrough", MinMaxScaler(), RandomForestClassifier(n_estimators=15)
+    ),
+    "ordinal-and-onehot-on-ints": lambda: make_pipeline(
+        make_column_transformer(
+            (
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                ["color", "size"],
+            ),
+            (OneHotEncoder(handle_unknown="ignore"), ["count"]),  # integers, one dtype
+            (OneHotEncoder(handle_unknown="ignore"), ["size", "count"]),  # str and int
+        ),
+        LogisticRegression(),
     ),
     "numeric-first-step": lambda: Pipeline(
         [
@@ -132,10 +146,11 @@ def test_the_loop_replaces_what_it_promises() -> None:
     loop = pipeline_predict(_fit("steps-after-the-ct"), "predict").fast
     ct, scaler = loop.transforms  # the "passthrough" step is skipped, as Pipeline does
     assert isinstance(ct, ColumnTransform)
-    assert [type(t).__name__ for _, t in ct.parts] == [
-        "method",
-        "_ArrayTransform",
-    ]  # OneHotEncoder: its own
+    assert [type(t).__name__ for _, t in ct.parts] == ["_ArrayTransform", "_ArrayTransform"]
+    (positions, onehot), _ = ct.parts
+    strings = _inputs()[0].take(positions, axis=1)
+    assert onehot.values_of(strings, onehot.columns) is not None  # one dtype: as an array
+    np.testing.assert_array_equal(onehot(strings).toarray(), onehot.method(strings).toarray())
     assert isinstance(loop.predict, ForestPredict)  # the final forest gets the forest loop
     assert scaler.__self__.__class__ is MinMaxScaler  # fitted on an array: its own transform
 
@@ -282,7 +297,9 @@ def test_a_saved_pipeline_uses_it_and_predicts_the_same(tmp_path: Path, regressi
     model = make_pipeline(_onehot_scale(), final).fit(TRAIN, target)
     mlserve.save_model(model, tmp_path / "m", input_example=TRAIN.head(3))
     loaded = mlserve.load_model(tmp_path / "m")
-    for frame in _inputs():
+    complete = [f for f in _inputs() if not f.isna().to_numpy().any()]  # the signature wants
+    assert len(complete) == len(_inputs()) - 1  # no nulls in required columns
+    for frame in complete:
         np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
     native = flavor.load(tmp_path / "m", {"pickled_model": "model.pkl"})
     predictor = flavor.predictor(native, {})
