@@ -24,6 +24,7 @@ __all__ = [
     "columnwise_encoder",
     "default_output",
     "nameless_copy",
+    "nameless_transformer",
     "numeric_values",
     "uniform_values",
 ]
@@ -171,29 +172,41 @@ def _has_named_parts(native: Any) -> bool:
     return False
 
 
-def nameless_copy(native: Any, method_name: str, *, encoders: bool = False) -> Any | None:
+def nameless_copy(native: Any, method_name: str) -> Any | None:
     """A shallow copy of ``native`` without ``feature_names_in_``, or None when handing it an
-    array could change what ``method_name`` does.
+    array could change what ``method_name`` (a predict method, not ``transform``) does.
 
     Only scikit-learn's own estimators qualify (each validates its input and then works on
     arrays), with the names set by ``fit`` itself (a Pipeline's or a search's
     ``feature_names_in_`` is a property reaching into a step), and nothing inside fitted on
     named columns (a forest's trees are fitted on arrays; a VotingClassifier's estimators, a
-    HistGradientBoosting's categorical preprocessor are not). ``transform`` qualifies only for
-    the scalers, ``Normalizer``, ``PolynomialFeatures`` and ``SimpleImputer`` (which validate the
-    frame as one array), and only when ``set_output`` does not ask for frames
-    (:func:`default_output`), checked here, once. With ``encoders=True`` the
-    :func:`columnwise_encoder` classes qualify too, for :func:`uniform_values` only.
+    HistGradientBoosting's categorical preprocessor are not).
     """
-    state = getattr(native, "__dict__", None)
-    if method_name == "transform":
-        kind_ok = _one_of(native, _WHOLE_FRAME_TRANSFORMERS) or (
-            encoders and columnwise_encoder(native)
-        )
-        if not (kind_ok and default_output(native)):
-            return None
-    elif method_name not in ARRAY_SAFE_FNS:
+    if method_name not in ARRAY_SAFE_FNS:
         return None
+    return _without_names(native)
+
+
+def nameless_transformer(native: Any, *, encoders: bool = False) -> Any | None:
+    """:func:`nameless_copy` for a Pipeline step's ``transform``, or None.
+
+    Only the scalers, ``Normalizer``, ``PolynomialFeatures`` and ``SimpleImputer`` qualify
+    (they validate the frame as one array), with ``encoders=True`` the
+    :func:`columnwise_encoder` classes too (for :func:`uniform_values` only); none of them with
+    ``copy=False`` (scikit-learn would then scale the caller's frame in place), and only when
+    ``set_output`` does not ask for frames (:func:`default_output`), checked here, once. Outside
+    a Pipeline the served ``transform`` keeps the DataFrame path: its output is the answer.
+    """
+    kind_ok = _one_of(native, _WHOLE_FRAME_TRANSFORMERS) or (
+        encoders and columnwise_encoder(native)
+    )
+    if not kind_ok or getattr(native, "copy", True) is False or not default_output(native):
+        return None
+    return _without_names(native)
+
+
+def _without_names(native: Any) -> Any | None:
+    state = getattr(native, "__dict__", None)
     if (
         state is None
         or state.get("feature_names_in_") is None

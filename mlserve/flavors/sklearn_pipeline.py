@@ -21,11 +21,15 @@ calls in a plain loop:
 
 It applies only where that holds, decided once when the model is loaded: the ``Pipeline`` and
 ``ColumnTransformer`` classes themselves (not subclasses), ``predict``, no metadata routing, no
-``set_output`` frames, no transformer weights, ``n_jobs`` None or 1. A request it does not cover
-(another frame layout, an ndarray where a frame was fitted) goes through the ColumnTransformer's
-own ``transform``; one that makes a transformer raise is re-run by scikit-learn, so the client
-sees scikit-learn's own error. As a last guard, the first predictions are made both ways: on any
-difference the loop is dropped for good, with a warning in the log.
+``set_output`` frames, no transformer weights, ``n_jobs`` None or 1; if scikit-learn's global
+settings change later, predictions go to scikit-learn. A request it does not cover (another
+frame layout, an ndarray where a frame was fitted, a transformer output the ColumnTransformer
+would refuse to stack) goes through the ColumnTransformer's own ``transform``; one that makes a
+transformer raise is re-run by scikit-learn, so the client sees scikit-learn's own error (and
+the warnings of the transformers before it twice). As a last guard, the first predictions are
+made both ways and compared bit for bit, refusals included: on any difference the loop is
+dropped for good, with a warning in the log. (While they are checked, a prediction's warnings
+come twice.)
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from mlserve.flavors.sklearn_forest import forest_predict
 from mlserve.flavors.sklearn_names import (
     columnwise_encoder,
     default_output,
-    nameless_copy,
+    nameless_transformer,
     numeric_values,
     uniform_values,
 )
@@ -86,14 +90,13 @@ class ColumnTransform:
         self._check_array = check_array
         # (positions or one position, transform) per transformer that gets any columns
         self.parts: list[tuple[Any, Call]] = []
+        self._validate_output = getattr(ct, "_validate_output", None)
         for name, trans, columns in ct.transformers_:
-            if isinstance(trans, str):
-                if trans == "drop":
-                    continue
-                raise _Unsupported(f"transformer {name!r} is {trans!r}")
             positions = [int(i) for i in ct._transformer_to_input_indices[name]]
-            if not positions:
-                continue  # scikit-learn skips empty selections
+            if not positions or (isinstance(trans, str) and trans == "drop"):
+                continue  # scikit-learn skips empty selections and dropped columns
+            if isinstance(trans, str):
+                raise _Unsupported(f"transformer {name!r} is {trans!r}")
             # a scalar column spec selects one column as a Series (1-D), as scikit-learn does
             key: Any = positions[0] if np.isscalar(columns) else np.asarray(positions)
             # inside this loop an encoder's error re-runs through scikit-learn (__call__), so
@@ -114,10 +117,29 @@ class ColumnTransform:
                 transform(X.iloc[:, key] if isinstance(key, int) else X.take(key, axis=1))
                 for key, transform in self.parts
             ]
+            if not self._valid(outputs):
+                return self.fallback(X)
             return self._stack(outputs)
         except Exception:
             # scikit-learn's own path raises its own error (and wording) for this input
             return self.fallback(X)
+
+    def _valid(self, outputs: list[Any]) -> bool:
+        """What ColumnTransformer checks before stacking (every output 2-D; no frame column
+        holding pandas.NA), or False where only its own check can tell."""
+        sparse = self._sparse
+        frames = False
+        for x in outputs:
+            if type(x) is np.ndarray or sparse.issparse(x):
+                if x.ndim != 2:
+                    return False
+            else:
+                frames = True  # a passthrough's frame, a FunctionTransformer's anything
+        if frames:
+            if self._validate_output is None:
+                return False
+            self._validate_output(outputs)  # raises where scikit-learn would
+        return True
 
     def _stack(self, outputs: list[Any]) -> Any:
         # ColumnTransformer._hstack, for the default (non-frame) output
@@ -144,31 +166,66 @@ class CheckedPredict:
 
     def __call__(self, X: Any) -> Any:
         """Predict ``X`` as ``reference(X)`` would."""
+        if not default_settings():
+            return self.reference(X)  # set_config changed since load: scikit-learn's own path
         if self.unchecked <= 0:
             return self.fast(X)
-        expected = self.reference(X)  # raises as scikit-learn would
+        return self._checked(X)
+
+    def _checked(self, X: Any) -> Any:
         try:
-            same = _same(self.fast(X), expected)
+            expected = self.reference(X)
+        except Exception:
+            # scikit-learn refuses this input: the fast path must refuse it too
+            try:
+                self.fast(X)
+            except Exception:
+                pass
+            else:
+                self._drop("answered a request scikit-learn refused")
+            raise
+        try:
+            problem = _difference(self.fast(X), expected)
         except Exception:
             logger.debug("the fast path for %s raised", self.what, exc_info=True)
-            same = False
-        with self._lock:
-            if not same:
-                logger.warning(
-                    "the fast path for %s disagreed with its own predict; not used", self.what
-                )
-                self.fast, self.unchecked = self.reference, 0
-            elif self.unchecked > 0:
-                self.unchecked -= 1
+            problem = "raised where scikit-learn answered"
+        if problem:
+            self._drop(problem)
+        else:
+            with self._lock:
+                self.unchecked = max(self.unchecked - 1, 0)
         return expected
 
+    def _drop(self, problem: str) -> None:
+        with self._lock:
+            if self.fast is not self.reference:
+                logger.warning("the fast path for %s %s; not used", self.what, problem)
+            self.fast, self.unchecked = self.reference, 0
 
-def _same(ours: Any, theirs: Any) -> bool:
+
+def default_settings() -> bool:
+    """Whether scikit-learn's global settings are the ones the fast paths were built for (no
+    metadata routing, no frames out of ``transform``); scikit-learn versions without these
+    settings have no fast path."""
+    import sklearn  # loaded already: a Pipeline was unpickled
+
+    config = sklearn.get_config()
+    return not config.get("enable_metadata_routing") and (
+        config.get("transform_output") == "default"
+    )
+
+
+def _difference(ours: Any, theirs: Any) -> str | None:
+    """How ``ours`` differs from ``theirs``, or None when they are the same bits."""
     if not (isinstance(ours, np.ndarray) and isinstance(theirs, np.ndarray)):
-        return False  # a pipeline that predicts something else is not compared: not used
+        return "returned something other than an array, which is not compared"
     if ours.dtype != theirs.dtype or ours.shape != theirs.shape:
-        return False
-    return bool(np.array_equal(ours, theirs, equal_nan=ours.dtype.kind in "fc"))
+        return "returned another dtype or shape than scikit-learn"
+    if ours.dtype.kind == "O":
+        same = np.array_equal(ours, theirs)
+    else:  # bits, so 0.0 and -0.0, or two NaN payloads, are told apart
+        same = np.ascontiguousarray(ours).tobytes() == np.ascontiguousarray(theirs).tobytes()
+    return None if same else "returned other values than scikit-learn"
 
 
 class _Unsupported(Exception):
@@ -195,7 +252,7 @@ class _ArrayTransform:
 
 
 def _array_transform(step: Any, *, encoders: bool = False) -> Call | None:
-    nameless = nameless_copy(step, "transform", encoders=encoders)
+    nameless = nameless_transformer(step, encoders=encoders)
     if nameless is None:
         return None
     # an encoder splits its input into columns itself: one dtype for all of them keeps each
@@ -244,11 +301,8 @@ def pipeline_predict(native: Any, method_name: str) -> CheckedPredict | None:
     pipeline = sys.modules.get("sklearn.pipeline")  # loaded already if native is a Pipeline
     if pipeline is None or method_name != "predict" or type(native) is not pipeline.Pipeline:
         return None
-    import sklearn
-
-    config = sklearn.get_config()
-    if config.get("enable_metadata_routing") or config.get("transform_output") != "default":
-        return None  # (scikit-learn versions without these settings have no fast path)
+    if not default_settings():
+        return None
     steps = [step for _, step in native.steps]
     if not steps:
         return None

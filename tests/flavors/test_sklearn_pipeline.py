@@ -18,7 +18,13 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    StandardScaler,
+)
 
 import mlserve
 from mlserve.flavors.sklearn import flavor
@@ -255,7 +261,7 @@ def test_a_disagreeing_fast_path_is_dropped_with_a_warning(caplog) -> None:
             np.testing.assert_array_equal(wrong(frame), model.predict(frame))
     assert wrong.fast is reference and wrong.unchecked == 0
     assert calls["reference"] == 3
-    assert "the test pipeline disagreed" in caplog.text
+    assert "the test pipeline returned other values than scikit-learn" in caplog.text
 
     def broken(X: Any) -> Any:
         raise RuntimeError("cannot")
@@ -304,3 +310,87 @@ def test_a_saved_pipeline_uses_it_and_predicts_the_same(tmp_path: Path, regressi
     native = flavor.load(tmp_path / "m", {"pickled_model": "model.pkl"})
     predictor = flavor.predictor(native, {})
     assert predictor.wants_frame and isinstance(predictor.method, CheckedPredict)
+
+
+def _same_outcome(loop: Callable[[Any], Any], reference: Callable[[Any], Any], X: Any) -> None:
+    (kind, ours), (expected_kind, theirs) = _outcome(loop, X), _outcome(reference, X)
+    assert kind == expected_kind
+    if kind == "answer":
+        np.testing.assert_array_equal(ours, theirs)
+    else:
+        assert ours == theirs
+
+
+def test_what_column_transformer_refuses_before_stacking_is_refused_the_same() -> None:
+    # A passthrough column holding pandas.NA, and a transformer giving 1-D output: scikit-learn
+    # refuses both before stacking (found by an independent review).
+    frame = pd.DataFrame({"a": np.arange(50.0), "b": pd.array(np.arange(50) % 5, dtype="Int64")})
+    passthrough = make_pipeline(
+        ColumnTransformer([("s", StandardScaler(), ["a"])], remainder="passthrough"),
+        RandomForestRegressor(n_estimators=5, random_state=0),
+    ).fit(frame, frame["a"])
+    squeezing = make_pipeline(
+        ColumnTransformer(
+            [
+                ("s", StandardScaler(), ["a"]),
+                ("sq", FunctionTransformer(lambda d: d.squeeze(axis=0)), ["b"]),
+            ]
+        ),
+        LinearRegression(),
+    ).fit(frame, frame["a"])
+    with_na = pd.DataFrame({"a": [1.0, 2.0], "b": pd.array([1, None], dtype="Int64")})
+    for model, X in [(passthrough, with_na), (passthrough, frame.head(3)), (squeezing, frame)]:
+        checked = pipeline_predict(model, "predict")
+        assert checked is not None
+        _same_outcome(checked.fast, model.predict, X)
+    assert _outcome(passthrough.predict, with_na)[0] == "ValueError"
+    squeezed_row = frame.head(1)
+    _same_outcome(pipeline_predict(squeezing, "predict").fast, squeezing.predict, squeezed_row)
+    assert "should be 2D" in _outcome(squeezing.predict, squeezed_row)[1]
+
+
+def test_a_fast_path_that_answers_what_scikit_learn_refuses_is_dropped(caplog) -> None:
+    model = _fit("onehot+scale+lr")
+    bad = _frame(2, 3).assign(a=["x", "y"])  # text where numbers were fitted
+
+    lenient = CheckedPredict(lambda X: np.zeros(len(X), dtype=int), model.predict, "lenient")
+    with (
+        caplog.at_level(logging.WARNING, logger="mlserve.flavors.sklearn_pipeline"),
+        pytest.raises(ValueError),
+    ):
+        lenient(bad)
+    assert lenient.fast == model.predict
+    assert "answered a request scikit-learn refused" in caplog.text
+
+
+def test_settings_changed_after_load_send_predictions_to_scikit_learn() -> None:
+    model = _fit("onehot+scale+lr")
+    frame = _inputs()[1]
+    trusted = CheckedPredict(lambda X: 1 - model.predict(X), model.predict, "trusted", calls=0)
+    np.testing.assert_array_equal(trusted(frame), 1 - model.predict(frame))  # the fast path
+    with sklearn.config_context(enable_metadata_routing=True):
+        np.testing.assert_array_equal(trusted(frame), model.predict(frame))
+
+
+def test_bits_not_just_values_are_compared() -> None:
+    zeros = CheckedPredict(lambda X: np.array([0.0]), lambda X: np.array([-0.0]), "signed zero")
+    zeros(None)
+    assert zeros.unchecked == 0 and zeros.fast is zeros.reference
+
+
+def test_in_place_scaling_and_empty_selections() -> None:
+    in_place = make_pipeline(
+        make_column_transformer(
+            (StandardScaler(copy=False), ["a", "b"]),
+            ("passthrough", []),  # selects nothing: skipped, as scikit-learn skips it
+        ),
+        LogisticRegression(),
+    ).fit(TRAIN, LABELS)
+    loop = pipeline_predict(in_place, "predict").fast
+    (ct,) = loop.transforms
+    assert isinstance(ct, ColumnTransform) and len(ct.parts) == 1
+    ((_, scaling),) = ct.parts
+    # copy=False: scikit-learn's own transform, which scales its input in place
+    assert type(scaling).__name__ != "_ArrayTransform"
+    for frame in _inputs():
+        np.testing.assert_array_equal(loop(frame.copy()), in_place.predict(frame.copy()))
