@@ -23,21 +23,13 @@ import pandas as pd
 from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra
 from mlserve.flavor import PYFUNC_SECTION, Capabilities, model_file
 from mlserve.flavors.sklearn_forest import forest_predict
-from mlserve.flavors.sklearn_names import nameless_copy, numeric_values
+from mlserve.flavors.sklearn_names import ARRAY_SAFE_FNS, nameless_copy, numeric_values
 from mlserve.flavors.sklearn_pipeline import pipeline_predict
 
 __all__ = ["SERIALIZATION_FORMATS", "SklearnFlavor", "flavor"]
 
 SERIALIZATION_FORMATS = ("cloudpickle", "pickle", "skops")
-_PREDICT_FNS = (
-    "predict",
-    "predict_proba",
-    "predict_log_proba",
-    "predict_joint_log_proba",
-    "decision_function",
-    "score_samples",
-    "transform",
-)
+_PREDICT_FNS = (*ARRAY_SAFE_FNS, "transform")
 _CAPABILITIES = Capabilities(
     accepts_dataframe=True,
     accepts_ndarray=True,

@@ -33,15 +33,13 @@ __all__ = [
 _NUMERIC_KINDS = frozenset("biuf")
 #: The methods whose output does not depend on the input being a frame (``transform`` is not
 #: one: with ``set_output`` it may return a frame indexed like its input).
-ARRAY_SAFE_FNS = frozenset(
-    {
-        "predict",
-        "predict_proba",
-        "predict_log_proba",
-        "predict_joint_log_proba",
-        "decision_function",
-        "score_samples",
-    }
+ARRAY_SAFE_FNS = (
+    "predict",
+    "predict_proba",
+    "predict_log_proba",
+    "predict_joint_log_proba",
+    "decision_function",
+    "score_samples",
 )
 # The transformers whose ``transform`` validates the whole frame at once (``validate_data``),
 # as the predictors do. Others (OneHotEncoder, OrdinalEncoder, FunctionTransformer, ...) handle
