@@ -4,8 +4,10 @@ scikit-learn's DataFrame path checks a frame's column names against ``feature_na
 then works on ``np.asarray(frame)``. When a frame has exactly the fitted columns, in order, and
 only numeric numpy dtypes, calling a copy of the estimator without ``feature_names_in_`` on
 ``frame.to_numpy()`` is the same computation minus the checks (~0.4 ms of a ~0.6 ms one-row
-LogisticRegression). This module decides when an estimator qualifies (:func:`nameless_copy`)
-and when a frame does (:func:`numeric_values`); the sklearn flavor and the Pipeline fast path
+LogisticRegression). This module decides when an estimator qualifies (:func:`nameless_copy`
+for predict methods, :func:`nameless_transformer` for a Pipeline step's ``transform``) and when
+a frame does (:func:`numeric_values`; :func:`uniform_values` for the encoders, which split
+their input into columns themselves); the sklearn flavor and the Pipeline fast path
 (:mod:`mlserve.flavors.sklearn_pipeline`) both use it.
 """
 

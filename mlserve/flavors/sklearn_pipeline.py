@@ -154,8 +154,10 @@ class ColumnTransform:
 
 class CheckedPredict:
     """Calls ``fast``, but makes the first ``calls`` predictions with ``reference`` as well and
-    returns the reference's; on any difference, or an error only ``fast`` raises, it logs a
-    warning and uses ``reference`` from then on."""
+    returns (or raises) the reference's; on any difference of bits, dtype or shape, an error
+    only ``fast`` raises, or an answer where ``reference`` raised, it logs a warning and uses
+    ``reference`` from then on. While scikit-learn's global settings differ from the ones the
+    fast path was built for, every call goes to ``reference``."""
 
     def __init__(self, fast: Call, reference: Call, what: str, calls: int = CHECKED_CALLS) -> None:
         self.fast = fast
