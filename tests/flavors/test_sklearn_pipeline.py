@@ -188,11 +188,11 @@ def test_the_loop_replaces_what_it_promises() -> None:
 def test_a_column_transformer_it_does_not_reproduce_keeps_its_own_transform(build) -> None:
     model = build().fit(TRAIN, LABELS)
     fast = pipeline_predict(model, "predict")
-    if fast is not None:
-        ct = model.steps[0][1]
-        assert fast.fast.transforms[0] == ct.transform
-        for frame in _inputs():
-            np.testing.assert_array_equal(fast(frame), model.predict(frame))
+    assert fast is not None  # the Pipeline loop still applies around it
+    ct = model.steps[0][1]
+    assert fast.fast.transforms[0] == ct.transform
+    for frame in _inputs():
+        np.testing.assert_array_equal(fast(frame), model.predict(frame))
 
 
 class _MyPipeline(Pipeline):
