@@ -93,8 +93,15 @@ class ColumnTransform:
         self._validate_output = getattr(ct, "_validate_output", None)
         for name, trans, columns in ct.transformers_:
             positions = [int(i) for i in ct._transformer_to_input_indices[name]]
-            if not positions or (isinstance(trans, str) and trans == "drop"):
-                continue  # scikit-learn skips empty selections and dropped columns
+            if isinstance(trans, str) and trans == "drop":
+                continue
+            if not positions:
+                # scikit-learn skips an empty list; a spec that only selects nothing (an empty
+                # slice, a list of np.False_) it calls and stacks as an (n, 0) float block,
+                # which promotes the output's dtype: its own transform it is
+                if isinstance(columns, (list, tuple)) and not columns:
+                    continue
+                raise _Unsupported(f"transformer {name!r} selects no columns from {columns!r}")
             if isinstance(trans, str):
                 raise _Unsupported(f"transformer {name!r} is {trans!r}")
             # a scalar column spec selects one column as a Series (1-D), as scikit-learn does

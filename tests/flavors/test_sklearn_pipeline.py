@@ -394,3 +394,35 @@ def test_in_place_scaling_and_empty_selections() -> None:
     assert type(scaling).__name__ != "_ArrayTransform"
     for frame in _inputs():
         np.testing.assert_array_equal(loop(frame.copy()), in_place.predict(frame.copy()))
+
+
+@pytest.mark.parametrize(
+    "nothing", [slice(7, None), [np.False_] * 7], ids=["empty-slice", "numpy-falses"]
+)
+def test_a_selection_of_nothing_that_scikit_learn_still_stacks_keeps_its_transform(
+    nothing,
+) -> None:
+    # scikit-learn stacks an (n, 0) float64 block for these, promoting a float32 output
+    # (found by a second independent review)
+    model = make_pipeline(
+        ColumnTransformer(
+            [
+                (
+                    "codes",
+                    OrdinalEncoder(
+                        dtype=np.float32, handle_unknown="use_encoded_value", unknown_value=-1
+                    ),
+                    ["color", "size"],
+                ),
+                ("rest", "passthrough", nothing),
+            ]
+        ),
+        StandardScaler(),
+        LinearRegression(),
+    ).fit(TRAIN, TRAIN["a"])
+    loop = pipeline_predict(model, "predict").fast
+    ct = model.steps[0][1]
+    assert loop.transforms[0] == ct.transform
+    for frame in _inputs():
+        assert loop.transforms[0](frame).dtype == np.float64
+        _same_outcome(loop, model.predict, frame)
