@@ -78,13 +78,18 @@ _LEAVES = (
 )
 
 
+def _has_columns(data: Any, columns: pd.Index) -> bool:
+    """True for a frame whose columns are exactly ``columns``, in order."""
+    if not isinstance(data, pd.DataFrame):
+        return False
+    frame_columns = data.columns
+    return frame_columns is columns or bool(frame_columns.equals(columns))
+
+
 def numeric_values(data: Any, columns: pd.Index) -> np.ndarray | None:
     """``data.to_numpy()`` if ``data`` is a frame with exactly ``columns``, in order, and only
     numeric numpy dtypes (bool, ints, floats, one common dtype); otherwise None."""
-    if not isinstance(data, pd.DataFrame):
-        return None
-    frame_columns = data.columns
-    if not (frame_columns is columns or frame_columns.equals(columns)):
+    if not _has_columns(data, columns):
         return None
     # a frame has few distinct dtypes; extension dtypes (nullable, sparse, categorical)
     # get sklearn's own conversion
@@ -100,10 +105,7 @@ def uniform_values(data: Any, columns: pd.Index) -> np.ndarray | None:
     """``data.to_numpy()`` if ``data`` is a frame with exactly ``columns``, in order, all of one
     numpy dtype (numeric, bool or object), or all of pandas' default ``str`` dtype (whose
     missing values are NaN, as in its object array); otherwise None."""
-    if not isinstance(data, pd.DataFrame):
-        return None
-    frame_columns = data.columns
-    if not (frame_columns is columns or frame_columns.equals(columns)):
+    if not _has_columns(data, columns):
         return None
     dtypes = set(data.dtypes.tolist())
     if len(dtypes) != 1:

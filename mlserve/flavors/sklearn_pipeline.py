@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,10 +172,14 @@ class CheckedPredict:
         self.what = what
         self.unchecked = calls
         self._lock = threading.Lock()
+        import sklearn  # loaded already: a Pipeline was unpickled
+
+        # held, so a request pays a call, not an import statement
+        self._get_config = sklearn.get_config
 
     def __call__(self, X: Any) -> Any:
         """Predict ``X`` as ``reference(X)`` would."""
-        if not default_settings():
+        if not default_settings(self._get_config()):
             return self.reference(X)  # set_config changed since load: scikit-learn's own path
         if self.unchecked <= 0:
             return self.fast(X)
@@ -212,13 +216,10 @@ class CheckedPredict:
             self.fast, self.unchecked = self.reference, 0
 
 
-def default_settings() -> bool:
-    """Whether scikit-learn's global settings are the ones the fast paths were built for (no
-    metadata routing, no frames out of ``transform``); scikit-learn versions without these
-    settings have no fast path."""
-    import sklearn  # loaded already: a Pipeline was unpickled
-
-    config = sklearn.get_config()
+def default_settings(config: Mapping[str, Any]) -> bool:
+    """Whether scikit-learn's settings (``sklearn.get_config()``) are the ones the fast paths
+    were built for (no metadata routing, no frames out of ``transform``); scikit-learn versions
+    without these settings have no fast path."""
     return not config.get("enable_metadata_routing") and (
         config.get("transform_output") == "default"
     )
@@ -310,7 +311,9 @@ def pipeline_predict(native: Any, method_name: str) -> CheckedPredict | None:
     pipeline = sys.modules.get("sklearn.pipeline")  # loaded already if native is a Pipeline
     if pipeline is None or method_name != "predict" or type(native) is not pipeline.Pipeline:
         return None
-    if not default_settings():
+    import sklearn  # loaded already: native is one of its objects
+
+    if not default_settings(sklearn.get_config()):
         return None
     steps = [step for _, step in native.steps]
     if not steps:
