@@ -39,11 +39,17 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 2.0) -> bool:
     return condition()
 
 
-def test_the_trimmer_trims_once_after_a_pause_following_a_large_request() -> None:
+def _recording_trimmer(idle_seconds: float) -> tuple[server_memory.IdleTrimmer, list[float]]:
+    """A trimmer for bodies from 1,000 bytes whose trims are the times they happened."""
     calls: list[float] = []
     trimmer = server_memory.IdleTrimmer(
-        idle_seconds=0.1, threshold=1000, trim=lambda: calls.append(time.monotonic())
+        idle_seconds=idle_seconds, threshold=1000, trim=lambda: calls.append(time.monotonic())
     )
+    return trimmer, calls
+
+
+def test_the_trimmer_trims_once_after_a_pause_following_a_large_request() -> None:
+    trimmer, calls = _recording_trimmer(0.1)
     trimmer.started(10)
     trimmer.finished()
     time.sleep(0.3)
@@ -58,10 +64,7 @@ def test_the_trimmer_trims_once_after_a_pause_following_a_large_request() -> Non
 
 
 def test_the_trimmer_waits_while_requests_keep_coming() -> None:
-    calls: list[float] = []
-    trimmer = server_memory.IdleTrimmer(
-        idle_seconds=0.2, threshold=1000, trim=lambda: calls.append(time.monotonic())
-    )
+    trimmer, calls = _recording_trimmer(0.2)
     trimmer.started(5000)
     trimmer.finished()
     busy_until = time.monotonic() + 0.6
