@@ -17,7 +17,9 @@ calls in a plain loop:
   array, the same conversion its DataFrame path makes; inside a ColumnTransformer, a
   OneHotEncoder or OrdinalEncoder gets the values of columns that share one dtype (all strings,
   say), which it splits into the same columns its DataFrame path would
-  (:mod:`mlserve.flavors.sklearn_names`).
+  (:mod:`mlserve.flavors.sklearn_names`); where the ColumnTransformer's output is dense, a
+  OneHotEncoder of string categories encodes known values by table lookup
+  (:mod:`mlserve.flavors.sklearn_onehot`).
 
 It applies only where that holds, decided once when the model is loaded: the ``Pipeline`` and
 ``ColumnTransformer`` classes themselves (not subclasses), ``predict``, no metadata routing, no
@@ -51,6 +53,7 @@ from mlserve.flavors.sklearn_names import (
     numeric_values,
     uniform_values,
 )
+from mlserve.flavors.sklearn_onehot import onehot_lookup
 
 __all__ = ["CheckedPredict", "ColumnTransform", "PipelinePredict", "pipeline_predict"]
 
@@ -108,8 +111,9 @@ class ColumnTransform:
             key: Any = positions[0] if np.isscalar(columns) else np.asarray(positions)
             # inside this loop an encoder's error re-runs through scikit-learn (__call__), so
             # its wording for a value it refuses stays scikit-learn's own
-            fast = _array_transform(trans, encoders=True)
-            self.parts.append((key, fast or trans.transform))
+            fast = _array_transform(trans, encoders=True) or trans.transform
+            lookup = onehot_lookup(trans, fast, dense=not self.sparse_output)
+            self.parts.append((key, lookup or fast))
         if not self.parts:
             raise _Unsupported("no transformer gets any columns")
 

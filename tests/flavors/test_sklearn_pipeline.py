@@ -152,11 +152,15 @@ def test_the_loop_replaces_what_it_promises() -> None:
     loop = pipeline_predict(_fit("steps-after-the-ct"), "predict").fast
     ct, scaler = loop.transforms  # the "passthrough" step is skipped, as Pipeline does
     assert isinstance(ct, ColumnTransform)
-    assert [type(t).__name__ for _, t in ct.parts] == ["_ArrayTransform", "_ArrayTransform"]
+    # the dense ColumnTransformer's one-hot encoder: a table lookup, then its array path
+    assert [type(t).__name__ for _, t in ct.parts] == ["OneHotLookup", "_ArrayTransform"]
     (positions, onehot), _ = ct.parts
     strings = _inputs()[0].take(positions, axis=1)
-    assert onehot.values_of(strings, onehot.columns) is not None  # one dtype: as an array
-    np.testing.assert_array_equal(onehot(strings).toarray(), onehot.method(strings).toarray())
+    array_path = onehot.fallback
+    assert array_path.values_of(strings, array_path.columns) is not None  # one dtype: an array
+    expected = array_path.method(strings).toarray()
+    np.testing.assert_array_equal(array_path(strings).toarray(), expected)
+    np.testing.assert_array_equal(onehot(strings), expected)
     assert isinstance(loop.predict, ForestPredict)  # the final forest gets the forest loop
     assert scaler.__self__.__class__ is MinMaxScaler  # fitted on an array: its own transform
 
