@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -93,3 +96,28 @@ def test_seed_model_predicts_from_csv(seed_model, seed_data) -> None:
     body = pd.DataFrame(X).to_csv(index=False).encode()
     data = decode_request(body, CSV, Schema([TensorSpec(np.dtype("float64"), (-1, 4))])).data
     np.testing.assert_array_equal(seed_model.predict(data), seed_model.predict(X))
+
+
+def test_decoding_from_many_threads_leaves_the_warning_filters_alone() -> None:
+    # The filters are the process's: a codec that changed them per request (catch_warnings)
+    # left one of its own behind when two request threads interleaved, turning every later
+    # warning into an error (or silence) for the whole server.
+    decoder = RequestDecoder(Schema([ColSpec("double", "a"), ColSpec("datetime", "t")]), None)
+    body = b"a,t\n1.5,2020-01-01T00:00:00\n2.5,2021-01-01T00:00:00\n"
+    before = list(warnings.filters)
+    failures: list[BaseException] = []
+
+    def decode_many() -> None:
+        try:
+            for _ in range(200):
+                decoder.decode(body, "text/csv")
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=decode_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert warnings.filters == before
