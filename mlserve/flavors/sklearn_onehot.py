@@ -10,18 +10,20 @@ that code. :class:`OneHotLookup` holds those dicts, built once from the fitted e
 builds the dense output itself.
 
 It answers only what the tables answer: a frame with exactly the encoder's fitted columns,
-holding values every one of which is a known category. Anything else (an unknown category, a
-missing value, another dtype, no rows) goes to the encoder's own ``transform``, which handles
-it, warns or raises as scikit-learn does. It is used only where the encoder's output is made
-dense anyway (by the encoder, or by a ColumnTransformer whose output is dense), and only after
-answering, bit for bit, the encoder's own output for a probe holding every category.
+holding values every one of which is a known category, as a ``str``. Anything else (an unknown
+category, a missing value, another type or dtype, no rows) goes to the encoder's own
+``transform``, which handles it, warns or raises as scikit-learn does. It is used only where
+the encoder's output is made dense anyway (by the encoder, or by a ColumnTransformer whose
+output is dense), and only after the tables have given, bit for bit, the encoder's own output
+for rows holding every category. The tables are the encoder's as loaded: changing its
+``categories_`` afterwards is not followed (as with the rest of the fast paths, a served model
+is not changed in place).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -30,11 +32,14 @@ import pandas as pd
 
 from mlserve.flavors.sklearn_names import uniform_values
 
-__all__ = ["OneHotLookup", "onehot_lookup"]
+__all__ = ["PROBE_ROWS", "OneHotLookup", "onehot_lookup"]
 
 logger = logging.getLogger(__name__)
 
 Call = Callable[[Any], Any]
+
+#: rows per call of the load-time probe (its output is rows x all the encoder's columns)
+PROBE_ROWS = 64
 
 
 class OneHotLookup:
@@ -60,13 +65,24 @@ class OneHotLookup:
         values = uniform_values(X, self.columns)
         if values is None or values.dtype != object or not len(values):
             return self.fallback(X)
-        out = np.zeros((len(values), self.width), dtype=self.dtype)
-        rows = np.arange(len(values))
-        try:
-            for j, table in enumerate(self.tables):
-                out[rows, [table[value] for value in values[:, j]]] = 1
-        except (KeyError, TypeError):  # an unknown or missing value, an unhashable one
-            return self.fallback(X)
+        out = self.encode(values)
+        return self.fallback(X) if out is None else out
+
+    def encode(self, values: np.ndarray) -> np.ndarray | None:
+        """The one-hot rows of ``values`` (2-D, object), or None unless every value is a known
+        category held as a ``str`` itself (not a subclass or a lookalike: scikit-learn compares
+        a value twice, a dict lookup once)."""
+        n = len(values)
+        out = np.zeros((n, self.width), dtype=self.dtype)
+        rows = np.arange(n)
+        for j, table in enumerate(self.tables):
+            try:
+                columns = [table[value] for value in values[:, j] if type(value) is str]
+            except KeyError:  # a string it does not know
+                return None
+            if len(columns) != n:  # a missing value, or anything but a str
+                return None
+            out[rows, columns] = 1
         return out
 
 
@@ -108,28 +124,32 @@ def onehot_lookup(encoder: Any, fallback: Call, *, dense: bool) -> OneHotLookup 
 
 
 def _answers_the_same(lookup: OneHotLookup, encoder: Any) -> bool:
-    """Whether the lookup gives the encoder's own output, bit for bit, for rows that between
-    them hold every category of every feature."""
-    longest = max(len(cats) for cats in encoder.categories_)
-    probe = pd.DataFrame(
-        {
-            name: pd.array([cats[i % len(cats)] for i in range(longest)], dtype=object)
-            for name, cats in zip(lookup.columns, encoder.categories_, strict=True)
-        }
-    )
+    """Whether the tables give the encoder's own output, bit for bit, for rows that between them
+    hold every category of every feature, probed :data:`PROBE_ROWS` rows at a time (the output
+    for all of them at once grows with the square of the number of categories)."""
+    categories = encoder.categories_
+    longest = max(len(cats) for cats in categories)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
+        for start in range(0, longest, PROBE_ROWS):
+            rows = range(start, min(start + PROBE_ROWS, longest))
+            probe = pd.DataFrame(
+                {
+                    name: pd.Series([cats[i % len(cats)] for i in rows], dtype=object)
+                    for name, cats in zip(lookup.columns, categories, strict=True)
+                }
+            )
             expected = encoder.transform(probe)
-            ours = lookup(probe)
+            if hasattr(expected, "toarray"):
+                expected = expected.toarray()
+            ours = lookup.encode(probe.to_numpy())
+            if not (
+                ours is not None
+                and isinstance(expected, np.ndarray)
+                and (expected.dtype, expected.shape) == (ours.dtype, ours.shape)
+                and expected.tobytes() == ours.tobytes()
+            ):
+                return False
     except Exception:
         logger.debug("OneHotEncoder %s keeps its own transform", encoder, exc_info=True)
         return False
-    if hasattr(expected, "toarray"):
-        expected = expected.toarray()
-    return (
-        isinstance(expected, np.ndarray)
-        and expected.dtype == ours.dtype
-        and expected.shape == ours.shape
-        and expected.tobytes() == ours.tobytes()
-    )
+    return True

@@ -3,6 +3,8 @@ it does not answer to the encoder."""
 
 from __future__ import annotations
 
+import json
+import tracemalloc
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +14,12 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
-from mlserve.flavors.sklearn_onehot import OneHotLookup, _answers_the_same, onehot_lookup
+from mlserve.flavors.sklearn_onehot import (
+    PROBE_ROWS,
+    OneHotLookup,
+    _answers_the_same,
+    onehot_lookup,
+)
 
 COLUMNS = ["color", "size"]
 TRAIN = pd.DataFrame(
@@ -85,6 +92,20 @@ def test_known_categories_are_answered_by_the_tables(options: dict, dtype: Any) 
     assert fallback.calls == 0
 
 
+class _Str(str):
+    """A str subclass: equal to the plain string, but not a plain string."""
+
+
+class _Lookalike:
+    """Hashes and compares like "red" without being a string."""
+
+    def __hash__(self) -> int:
+        return hash("red")
+
+    def __eq__(self, other: object) -> bool:
+        return other == "red"
+
+
 def _with(column: str, value: Any) -> pd.DataFrame:
     X = _rows(3, 4, object)
     X.loc[1, column] = value
@@ -99,11 +120,24 @@ def _with(column: str, value: Any) -> pd.DataFrame:
         _with("size", np.nan),
         _with("color", 1),
         _with("color", b"red"),
+        _with("color", _Str("red")),
+        _with("color", _Lookalike()),
         _rows(0, 5),
         _rows(2, 6, "category"),  # another dtype: the encoder's own conversion
         _rows(2, 7)[["size", "color"]],  # other columns (order) than fitted
     ],
-    ids=["unknown", "none", "nan", "int", "bytes", "no-rows", "categorical", "reordered"],
+    ids=[
+        "unknown",
+        "none",
+        "nan",
+        "int",
+        "bytes",
+        "str-subclass",
+        "lookalike",
+        "no-rows",
+        "categorical",
+        "reordered",
+    ],
 )
 @pytest.mark.parametrize("handle_unknown", ["error", "ignore", "warn"])
 def test_what_the_tables_do_not_answer_goes_to_the_encoder(
@@ -166,3 +200,30 @@ def test_tables_that_disagree_with_the_encoder_are_not_used() -> None:
     assert _answers_the_same(lookup, encoder)
     lookup.tables[1] = {label: lookup.width - 1 - i for label, i in lookup.tables[1].items()}
     assert not _answers_the_same(lookup, encoder)
+
+
+def test_categories_pyarrow_cannot_hold_are_probed_and_encoded() -> None:
+    lone = json.loads('"caf\\ud83d"')  # half a surrogate pair: a str, but not valid UTF-8
+    train = pd.DataFrame({"a": pd.Series(["ok", lone, "ok"], dtype=object)})
+    encoder = OneHotEncoder(sparse_output=False).fit(train)
+    lookup = onehot_lookup(encoder, encoder.transform, dense=True)
+    assert lookup is not None
+    X = pd.DataFrame({"a": pd.Series([lone, "ok", lone], dtype=object)})
+    _assert_same_bits(lookup(X), encoder.transform(X))
+
+
+def test_the_load_time_probe_stays_small_however_many_categories() -> None:
+    categories = 3000
+    train = pd.DataFrame({"zip": [f"{i:05d}" for i in range(categories)]})
+    encoder = OneHotEncoder(handle_unknown="ignore").fit(train)
+    tracemalloc.start()
+    try:
+        lookup = onehot_lookup(encoder, encoder.transform, dense=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert lookup is not None
+    # all 3,000 rows at once would be 3,000 x 3,000 float64: 72 MB, twice over
+    assert peak < 20 * PROBE_ROWS * categories * 8
+    X = pd.DataFrame({"zip": ["02999", "00000", "01234"]}, dtype=object)
+    _assert_same_bits(lookup(X), encoder.transform(X))
