@@ -95,14 +95,17 @@ def onehot_lookup(encoder: Any, fallback: Call, *, dense: bool) -> OneHotLookup 
     infrequent categories, and categories that are all Python strings.
     """
     preprocessing = sys.modules.get("sklearn.preprocessing")
+    # getattr throughout: a scikit-learn version without one of these settings gets no lookup,
+    # and no error that would cost the ColumnTransformer its loop
     if (
         preprocessing is None
         or type(encoder) is not getattr(preprocessing, "OneHotEncoder", None)
-        or not (dense or encoder.sparse_output is False)
-        or encoder.drop is not None
+        or not (dense or getattr(encoder, "sparse_output", None) is False)
+        or getattr(encoder, "drop", "?") is not None
         or getattr(encoder, "drop_idx_", None) is not None
-        or encoder.min_frequency is not None
-        or encoder.max_categories is not None
+        or getattr(encoder, "min_frequency", "?") is not None
+        or getattr(encoder, "max_categories", "?") is not None
+        or not hasattr(encoder, "dtype")
     ):
         return None
     names = getattr(encoder, "feature_names_in_", None)
