@@ -84,6 +84,9 @@ def loads(body: bytes) -> Any:
         ) from exc
     except RecursionError as exc:
         raise DecodeFailure("the JSON document is nested too deeply") from exc
+    except ValueError as exc:
+        # Python's cap on integer digits (4,300), reached through an integer literal
+        raise DecodeFailure("the JSON document holds an integer with too many digits") from exc
 
 
 # -- serialisation -----------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def _text_columns(plan: DecodePlan) -> dict[str | int, type] | None:
 def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     """Parse a CSV body into a DataFrame typed by ``plan``.
 
-    Raises :class:`PayloadError` for an empty body, invalid UTF-8, unbalanced quotes or a row
+    Raises :class:`PayloadError` for an empty body, invalid UTF-8, unbalanced quotes or rows
     with more fields than the header (a shorter row is padded with nulls, as pandas does).
     """
     if body.isspace() or not body:  # stops at the first other byte; strip() copied the body
@@ -67,4 +67,9 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
         raise PayloadError("malformed CSV: the body could not be parsed as CSV") from exc
     if frame.columns.has_duplicates:
         raise PayloadError("the CSV header row has duplicate column names")
+    index = frame.index
+    if not (type(index) is pd.RangeIndex and index.start == 0 and index.step == 1):
+        # every row had more fields than the header: pandas took the first field for an index
+        # and shifted the others under the wrong names
+        raise PayloadError("malformed CSV: the rows have more fields than the header row")
     return coerce_frame(frame, plan)

@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 _SCALARS = (str, int, float, bool)
+# strings pandas' datetime parser reads as the current time
+_NOT_DATES = frozenset({"now", "today"})
 # signature type names of the numeric dtypes, for messages matching the schema enforcer's
 _TYPE_NAMES = {"float64": "double", "float32": "float", "int64": "long", "int32": "integer"}
 
@@ -65,10 +67,18 @@ def _infer(values: Sequence[Any]) -> Any:
             arr = None
         if arr is not None and arr.ndim == 1 and arr.dtype.kind in "biuf":
             return arr
-    elif values and all(type(v) is str for v in values):
-        # what pandas infers for strings alone, built directly (a third of the time)
-        return pd.array(list(values), dtype=_string_dtype())
-    return pd.Series(list(values), dtype=None if values else object).array
+    try:
+        if values and all(type(v) is str for v in values):
+            # what pandas infers for strings alone, built directly (a third of the time)
+            return pd.array(list(values), dtype=_string_dtype())
+        return pd.Series(list(values), dtype=None if values else object).array
+    except UnicodeEncodeError as exc:
+        # a lone surrogate (a "\ud800" escape): JSON's syntax allows it, Unicode text does not,
+        # and pandas' pyarrow-backed strings cannot hold it
+        raise PayloadError(
+            "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is "
+            "not valid Unicode text"
+        ) from exc
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,14 +89,27 @@ def _string_dtype() -> Any:
 
 
 def _as_float(values: Any, dtype: np.dtype, name: str | None) -> np.ndarray | None:
-    """``values`` as a float array of ``dtype``; None when they are not all numbers."""
+    """``values`` as a float array of ``dtype``; None when they are not all numbers (or nulls).
+
+    Strings are not numbers here even where numpy would parse them (``"1.0"``, ``" 1e5 "``,
+    ``"1_000"``): the schema enforcer refuses a string for a double in process, and the HTTP
+    path must agree with it.
+    """
     try:
         with np.errstate(over="raise"):
-            return np.asarray(values, dtype=dtype)
+            arr = np.asarray(values)
+            if arr.dtype.kind in "USV" or (arr.dtype == object and _holds_str(arr)):
+                return None
+            return arr.astype(dtype, copy=False)
     except (FloatingPointError, OverflowError) as exc:
         raise SchemaMismatch(name, f"{dtype.name} values", "a number out of range") from exc
     except (ValueError, TypeError):
         return None  # strings, objects, ragged nesting: someone else names what was found
+
+
+def _holds_str(arr: np.ndarray) -> bool:
+    # only for object arrays (nulls or huge integers among the numbers): rare, so a loop
+    return any(isinstance(v, (str, bytes)) for v in arr.flat)
 
 
 def _narrow_int(arr: np.ndarray, rule: ColumnRule) -> np.ndarray:
@@ -128,11 +151,11 @@ def coerce_column(
     boolean in a numeric column, raise here (:class:`SchemaMismatch`).
     """
     kind = rule.kind
-    if (
-        booleans
-        and kind in ("float", "int")
-        and not isinstance(values, np.ndarray)
-        and bool in set(map(type, values))
+    if kind in ("float", "int") and (
+        (booleans and not isinstance(values, np.ndarray) and bool in set(map(type, values)))
+        # a boolean column read from CSV or Parquet: refused as the JSON true is, and as the
+        # enforcer refuses it in process
+        or (isinstance(values, np.ndarray) and values.dtype.kind == "b")
     ):
         assert rule.dtype is not None
         raise SchemaMismatch(
@@ -148,17 +171,32 @@ def coerce_column(
         if isinstance(values, np.ndarray) and values.dtype.kind not in "OUT":
             return values
         return _decode_base64(list(values), rule)
-    elif kind == "datetime" and len(values) and isinstance(values[0], str):
-        try:
-            return pd.to_datetime(pd.Series(list(values)), format="ISO8601").array
-        except (ValueError, TypeError, OverflowError) as exc:
-            raise SchemaMismatch(
-                rule.name, "datetime (an ISO 8601 string)", "a string that is not a date"
-            ) from exc
+    elif (
+        kind == "datetime"
+        and len(values)
+        and isinstance(values[0], str)
+        # strings only (and nulls): pandas would read a number among them as a year, or as
+        # nanoseconds; the enforcer names what else was found
+        and all(isinstance(v, str) or v is None or (type(v) is float and v != v) for v in values)
+    ):
+        return _iso_datetimes(list(values), rule)
     arr = values if isinstance(values, np.ndarray) else _infer(values)
     if kind == "int" and isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
         return _narrow_int(arr, rule)
     return arr
+
+
+def _iso_datetimes(values: list[Any], rule: ColumnRule) -> Any:
+    """Parse ISO 8601 strings (and nulls) into datetimes, or raise :class:`SchemaMismatch`."""
+    if any(isinstance(v, str) and v.strip().lower() in _NOT_DATES for v in values):
+        # pandas reads these as the clock's time: not a date the client sent
+        raise SchemaMismatch(rule.name, "datetime (an ISO 8601 string)", "'now' or 'today'")
+    try:
+        return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").array
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise SchemaMismatch(
+            rule.name, "datetime (an ISO 8601 string)", "a string that is not a date"
+        ) from exc
 
 
 def frame_from_columns(

@@ -26,6 +26,8 @@ Converter = Callable[[pd.Series], Any]
 
 _NUMERIC_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
 _DATETIME_INFERRED = frozenset({"string", "datetime", "datetime64", "date", "empty"})
+# strings pandas' datetime parser reads as the current time
+_NOT_DATES = frozenset({"now", "today"})
 _NULLABLE_INT = {DataType.integer: "Int32", DataType.long: "Int64"}
 
 
@@ -183,6 +185,9 @@ class _Rules:
         textual = dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype)
         if textual and infer_dtype(s, skipna=True) in _DATETIME_INFERRED:
             self.check_nulls(s)
+            if any(isinstance(v, str) and v.strip().lower() in _NOT_DATES for v in s.array):
+                # pandas reads these as the clock's time: not a date the client sent
+                raise self.fail("'now' or 'today'")
             try:
                 parsed = pd.to_datetime(s, format="ISO8601")
             except (ValueError, TypeError, OverflowError):

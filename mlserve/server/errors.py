@@ -33,6 +33,7 @@ from mlserve.errors import (
 
 __all__ = [
     "HTTP_ERROR_CODES",
+    "MAX_MESSAGE_CHARS",
     "STATUS_BY_ERROR",
     "ErrorAnswer",
     "answer_for_error",
@@ -75,8 +76,17 @@ HTTP_ERROR_CODES: dict[int, str] = {
 }
 
 
+#: the longest ``message`` an error body carries; the rest is cut (see :class:`ErrorAnswer`)
+MAX_MESSAGE_CHARS = 1000
+
+
 class ErrorAnswer:
-    """An error response ready to send: ``status`` (int), ``headers`` and the JSON ``body``."""
+    """An error response ready to send: ``status`` (int), ``headers`` and the JSON ``body``.
+
+    A message longer than :data:`MAX_MESSAGE_CHARS` is cut there, saying how much was left
+    out: a message can quote a request's own names or a model's exception text, and a client
+    that sent a 100 kB column name should not get it back in its error.
+    """
 
     __slots__ = ("body", "headers", "status")
 
@@ -88,6 +98,9 @@ class ErrorAnswer:
         headers: Iterable[tuple[str, str]] = (),
     ) -> None:
         self.status = status
+        if len(message) > MAX_MESSAGE_CHARS:
+            cut = len(message) - MAX_MESSAGE_CHARS
+            message = f"{message[:MAX_MESSAGE_CHARS]}... ({cut:,} more characters not shown)"
         self.body = encode_error(error_code, message)
         self.headers = [("Content-Type", JSON), *headers]
 

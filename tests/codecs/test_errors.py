@@ -346,6 +346,48 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         "expected float64 values, found a boolean",
     ),
     (
+        # numpy parses "1.0", " 1e5 " and "1_000" as floats; the enforcer refuses them in process
+        "numeric-string-for-double",
+        JSON,
+        _j({"dataframe_records": [{"a": "1_000", "b": "x"}, {"a": " 1e5 ", "b": "y"}]}),
+        COLS_AB,
+        SchemaMismatch,
+        "column 'a': expected double, found a string",
+    ),
+    (
+        "integer-too-many-digits",
+        JSON,
+        b'{"inputs": [[' + b"9" * 5000 + b", 1, 2, 3]]}",
+        TENSOR_4,
+        PayloadError,
+        "an integer with too many digits",
+    ),
+    (
+        "lone-surrogate",
+        JSON,
+        b'{"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, "\\ud800"]]}}',
+        COLS_AB,
+        PayloadError,
+        "a lone surrogate",
+    ),
+    (
+        # pandas read an integer after a string as a year (1370-01-01)
+        "number-among-datetimes",
+        JSON,
+        _j({"dataframe_split": {"columns": ["t"], "data": [["2024-01-01"], [1370]]}}),
+        Schema([ColSpec("datetime", "t")]),
+        SchemaMismatch,
+        "column 't': expected datetime, found values of mixed types",
+    ),
+    (
+        "datetime-now",
+        JSON,
+        _j({"dataframe_records": [{"t": "now"}]}),
+        Schema([ColSpec("datetime", "t")]),
+        SchemaMismatch,
+        "found 'now' or 'today'",
+    ),
+    (
         "missing-required-column",
         JSON,
         _j({"dataframe_records": [{"b": "x"}]}),
@@ -387,6 +429,15 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         PayloadError,
         "more fields than the header",
     ),
+    (
+        # one extra field on every row: pandas took the first field for an index, silently
+        "csv-every-row-too-long",
+        CSV,
+        b"a,b\n1,x,2\n3,y,4\n",
+        None,
+        PayloadError,
+        "the rows have more fields than the header row",
+    ),
     ("csv-unclosed-quote", CSV, b'a,b\n"1,2\n', None, PayloadError, "a quote is not closed"),
     (
         "csv-string-for-double",
@@ -395,6 +446,14 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         COLS_AB,
         SchemaMismatch,
         "column 'a'",
+    ),
+    (
+        "csv-boolean-for-double",
+        CSV,
+        b"a,b\nTrue,x\n",
+        COLS_AB,
+        SchemaMismatch,
+        "column 'a': expected double, found a boolean",
     ),
     (
         "parquet-garbage",

@@ -148,6 +148,9 @@ ERRORS = [
         "a string that is not an ISO 8601 datetime",
     ),
     ("datetime<-float", "datetime", [1.5], "float64", True, "a float"),
+    # pandas' parser reads these as the clock's time
+    ("datetime<-now", "datetime", ["2024-01-01", " NOW"], object, True, "'now' or 'today'"),
+    ("datetime<-today", "datetime", ["today"], object, True, "'now' or 'today'"),
     ("datetime<-NaT", "datetime", [None, "2024-01-01"], "datetime64[ns]", True, "null"),
 ]
 

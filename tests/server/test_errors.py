@@ -11,6 +11,7 @@ import pytest
 from mlserve import errors
 from mlserve.server.errors import (
     HTTP_ERROR_CODES,
+    MAX_MESSAGE_CHARS,
     answer_for_error,
     answer_for_http,
     answer_for_unexpected,
@@ -89,3 +90,15 @@ def test_http_refusals(status: int) -> None:
     assert answer.status == status
     assert json.loads(answer.body) == {"error_code": HTTP_ERROR_CODES[status], "message": "why"}
     assert ("Allow", "GET") in answer.headers
+
+
+def test_a_long_message_is_cut_and_says_how_much_was_left_out() -> None:
+    # a message may quote a request's own names or a model's exception text
+    long_name = "x" * 100_000
+    answer = answer_for_error(errors.SchemaMismatch(long_name, "double", "a string"))
+    message = json.loads(answer.body)["message"]
+    assert len(message) < MAX_MESSAGE_CHARS + 60
+    left_out = len(errors.SchemaMismatch(long_name, "double", "a string").message)
+    assert message.endswith(f"... ({left_out - MAX_MESSAGE_CHARS:,} more characters not shown)")
+    short = answer_for_error(errors.PayloadError("short"))
+    assert json.loads(short.body)["message"] == errors.PayloadError("short").message
