@@ -248,7 +248,9 @@ def _uniform_frame(data: dict[Hashable, Any], index: Sequence[Any] | None) -> pd
     for row, arr in zip(block, arrays, strict=True):
         row[:] = arr
     names = tuple((type(name), name) for name in data)  # 0, 0.0 and False are one dict key
-    return pd.DataFrame(block.T, columns=_column_index(names), index=index, copy=False)
+    # a view per frame: an Index's name can be set in place, and the cached object is shared
+    columns = _column_index(names).view()
+    return pd.DataFrame(block.T, columns=columns, index=index, copy=False)
 
 
 @functools.lru_cache(maxsize=64)

@@ -126,7 +126,7 @@ class SchemaEnforcer:
         uniform = self._uniform
         if uniform is not None and data.dtype != uniform and _castable(data.dtype, uniform):
             data = data.astype(uniform)
-        return pd.DataFrame(data, columns=self._index, copy=False)
+        return pd.DataFrame(data, columns=self._index.view(), copy=False)
 
     @staticmethod
     def _build(build: Any, data: Any) -> Any:
@@ -192,7 +192,7 @@ class SchemaEnforcer:
                 names = [self._names[i] for i, _ in present]
                 if names != out.columns.tolist():
                     full = len(names) == len(self._names)
-                    out = out.set_axis(self._index if full else pd.Index(names), axis=1)
+                    out = out.set_axis(self._index.view() if full else pd.Index(names), axis=1)
             if not todo:
                 return out
         uniform = self._uniform

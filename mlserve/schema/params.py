@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -268,7 +269,10 @@ def enforce_params(params: Mapping[str, Any] | None, schema: ParamSchema | None)
     for name, spec in specs.items():
         value = params.get(name)
         if value is None:
-            out[name] = spec.default
+            # a list default is copied: the model may change what it is given, and the
+            # signature's default must stay the same for the next call
+            default = spec.default
+            out[name] = copy.deepcopy(default) if isinstance(default, (list, dict)) else default
         else:
             out[name] = convert_param_value(name, value, spec.type, spec.shape)
     return out

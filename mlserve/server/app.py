@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from mlserve.errors import MissingExtra, MlserveError
+from mlserve.errors import MissingExtra, MlserveError, RequestTimeout
 
 try:
     from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -139,8 +139,10 @@ class ScoringApp:
         )
         #: the AdaptiveBatcher merging concurrent requests, or None when batching is off
         self.batcher: AdaptiveBatcher | None
-        self._predict, self.batcher = _make_predict(model, max_batch_size, max_batch_delay_ms)
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
+        self._predict, self.batcher = _make_predict(
+            model, max_batch_size, max_batch_delay_ms, self._pool
+        )
         #: gives memory back once the worker pauses after large requests (see memory.py)
         self.trimmer = IdleTrimmer()
         self._documents = {
@@ -308,13 +310,16 @@ def _ok_json(body: bytes, environ: WSGIEnvironment, start_response: StartRespons
 
 
 def _make_predict(
-    model: PyFuncModel, max_batch_size: int, max_batch_delay_ms: float
+    model: PyFuncModel, max_batch_size: int, max_batch_delay_ms: float, pool: DeadlinePool
 ) -> tuple[Callable[[Any, dict | None], Any], AdaptiveBatcher | None]:
     """The predict callable requests go through, and the batcher when there is one.
 
     A model whose flavor does not declare thread-safe predictions gets a lock (the request
-    threads would otherwise call it concurrently); batching applies on top, for flavors that
-    declare row-wise batchable predictions.
+    threads would otherwise call it concurrently); a request whose client got its 504 while it
+    waited for the lock gives up instead of predicting (``pool.abandoned()``): a burst of slow
+    requests would otherwise keep the lock busy with answers nobody reads, and time out the
+    cheap requests behind them. Batching applies on top, for flavors that declare row-wise
+    batchable predictions.
     """
     capabilities = model.capabilities
 
@@ -326,6 +331,8 @@ def _make_predict(
 
         def predict(data: Any, params: dict | None) -> Any:
             with lock:
+                if pool.abandoned():
+                    raise RequestTimeout(pool.timeout or 0.0)
                 return model.predict(data, params)
 
     if max_batch_size <= 0:

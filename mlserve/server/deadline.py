@@ -50,6 +50,8 @@ class DeadlinePool:
         self._threads: list[threading.Thread] = []
         # idle threads minus queued jobs
         self._free = 0
+        # the future a pool thread is running (see abandoned())
+        self._current = threading.local()
 
     def run(self, fn: Callable[..., T], *args: Any, deadline: float | None = None) -> T:
         """Call ``fn(*args)`` and return its result, or raise ``RequestTimeout``.
@@ -67,9 +69,20 @@ class DeadlinePool:
         try:
             return future.result(timeout=max(deadline - time.monotonic(), 0.0))
         except FutureTimeout:
-            # not started yet: never start it; started: it runs on, its result is dropped
-            future.cancel()
+            # not started yet: never start it; started: it runs on, its result is dropped,
+            # and abandoned() tells it so (to skip work still ahead of it)
+            if not future.cancel():
+                future.abandoned = True  # type: ignore[attr-defined]
             raise RequestTimeout(self.timeout) from None
+
+    def abandoned(self) -> bool:
+        """True on a pool thread whose current call's caller has stopped waiting (timed out).
+
+        A call that has more waiting ahead of it (a model lock held by another request) checks
+        this to give up instead of predicting for a client that already has its 504.
+        """
+        future = getattr(self._current, "future", None)
+        return bool(getattr(future, "abandoned", False))
 
     def _submit(self, job: _Job) -> None:
         with self._lock:
@@ -102,11 +115,13 @@ class DeadlinePool:
             future, fn, args = job
             try:
                 if future.set_running_or_notify_cancel():
+                    self._current.future = future
                     try:
                         future.set_result(fn(*args))
                     except BaseException as exc:
                         future.set_exception(exc)
             finally:
+                self._current.future = None
                 del job, future, fn, args  # do not keep the last request alive while idle
                 with self._lock:
                     self._free += 1

@@ -117,3 +117,14 @@ def test_strings_with_anything_else_are_typed_by_pandas_itself(values: list[Any]
     assert type(ours) is type(theirs)
     assert ours.dtype == theirs.dtype
     pd.testing.assert_extension_array_equal(ours, theirs)
+
+
+def test_frames_of_different_requests_do_not_share_a_column_index() -> None:
+    # an Index's name can be set in place: a model doing so must not reach the next request
+    decoder = RequestDecoder(Schema([ColSpec("double", "a"), ColSpec("double", "b")]), None)
+    body = json.dumps({"dataframe_split": {"columns": ["a", "b"], "data": [[1.0, 2.0]]}})
+    first = decoder.decode(body.encode(), "application/json").data
+    first.columns.name = "set by the first request's model"
+    second = decoder.decode(body.encode(), "application/json").data
+    assert second.columns is not first.columns
+    assert second.columns.name is None

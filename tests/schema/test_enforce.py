@@ -467,3 +467,11 @@ def test_null_in_a_required_string_column(values):
     assert (info.value.column, info.value.found) == ("s", "null")
     optional = SchemaEnforcer(Schema([ColSpec("string", "s", required=False)]))
     assert optional(pd.DataFrame({"s": values}))["s"].isna().tolist() == [False, True]
+
+
+def test_frames_built_by_the_enforcer_do_not_share_its_column_index() -> None:
+    enforcer = SchemaEnforcer(Schema([ColSpec("double", "a"), ColSpec("double", "b")]))
+    first = enforcer(np.array([[1.0, 2.0]]))
+    first.columns.name = "set by a model"
+    second = enforcer(np.array([[3.0, 4.0]]))
+    assert second.columns is not first.columns and second.columns.name is None

@@ -124,3 +124,11 @@ def test_input_dict_is_not_modified():
     params = {"k": 2}
     enforce_params(params, SCHEMA)
     assert params == {"k": 2}
+
+
+def test_a_list_default_is_a_fresh_copy_each_call() -> None:
+    schema = ParamSchema([ParamSpec("ids", "long", [1, 2], shape=(-1,))])
+    given = enforce_params(None, schema)
+    given["ids"].append(99)  # a model changing what it was given
+    assert enforce_params(None, schema) == {"ids": [1, 2]}
+    assert schema.params[0].default == [1, 2]

@@ -7,6 +7,7 @@ import concurrent.futures
 import io
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -234,6 +235,33 @@ def test_slow_prediction_is_504(sleepy_app) -> None:  # type: ignore[no-untyped-
     time.sleep(0.8)  # let the abandoned prediction finish before the next test
     fast = Client(sleepy_app).post("/invocations", json={"instances": [[0]]})
     assert fast.status_code == 200
+
+
+def test_requests_whose_clients_timed_out_do_not_queue_for_the_model(
+    sleepy_model_dir: Path,
+) -> None:
+    # the sleepy model is not thread-safe: its predictions take turns on a lock
+    app = create_app(mlserve.load_model(sleepy_model_dir), timeout=0.3, threads=4)
+    try:
+        statuses: list[int] = []
+
+        def slow() -> None:
+            response = Client(app).post("/invocations", json={"instances": [[0.6]]})
+            statuses.append(response.status_code)
+
+        burst = [threading.Thread(target=slow) for _ in range(4)]
+        for thread in burst:
+            thread.start()
+        for thread in burst:
+            thread.join()
+        assert statuses == [504] * 4
+        # the first prediction holds the lock until ~0.6 s; the three behind it, whose clients
+        # have their 504, give up instead of predicting one after another until ~2.4 s
+        time.sleep(0.45)
+        fast = Client(app).post("/invocations", json={"instances": [[0]]})
+        assert fast.status_code == 200
+    finally:
+        app.close()
 
 
 def _post_stream(app, stream, headers: dict[str, str]):  # type: ignore[no-untyped-def]

@@ -88,3 +88,20 @@ def test_deadline_counts_time_already_spent() -> None:
 def _swallow(pool: DeadlinePool, fn) -> None:  # type: ignore[no-untyped-def]
     with contextlib.suppress(RequestTimeout):
         pool.run(fn)
+
+
+def test_a_call_knows_when_its_caller_stopped_waiting() -> None:
+    pool = DeadlinePool(1, timeout=0.1)
+    seen: list[bool] = []
+
+    def slow() -> None:
+        seen.append(pool.abandoned())
+        time.sleep(0.3)
+        seen.append(pool.abandoned())
+
+    with pytest.raises(RequestTimeout):
+        pool.run(slow)
+    time.sleep(0.4)
+    assert seen == [False, True]
+    assert pool.run(pool.abandoned) is False  # the next call starts afresh
+    assert pool.abandoned() is False  # not a pool thread
