@@ -173,6 +173,8 @@ def _tensor(value: object, plan: DecodePlan, name: str | None, where: str) -> np
 
 
 def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
+    if value is None:
+        raise PayloadError(f"'{where}' is null; expected a list of rows or an object of columns")
     if plan.kind == "columns":
         return _columnar(value, plan, where)
     if isinstance(value, dict):
@@ -201,8 +203,9 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     names = list(plan.names) if plan.names else None
     if rows and not isinstance(rows[0], list):
         if plan.single_column is None and len(plan.by_position) != 1:
+            found = "a flat list" if isinstance(value, list) else _kind(value)
             raise SchemaMismatch(
-                None, f"rows of {len(plan.names or plan.by_position)} values", "a flat list"
+                None, f"rows of {len(plan.names or plan.by_position)} values", found
             )
         return frame_from_columns(names or [0], [rows], plan, nrows=len(rows))
     width = len(rows[0]) if rows else len(names or ())

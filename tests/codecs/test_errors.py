@@ -345,6 +345,16 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         SchemaMismatch,
         "expected float64 values, found a boolean",
     ),
+    ("instances-null", JSON, b'{"instances": null}', COLS_AB, PayloadError, "'instances' is null"),
+    ("inputs-null-no-signature", JSON, b'{"inputs": null}', None, PayloadError, "'inputs' is null"),
+    (
+        "string-for-rows",
+        JSON,
+        _j({"instances": SECRET}),
+        COLS_AB,
+        SchemaMismatch,
+        "expected rows of 2 values, found a string",
+    ),
     (
         # numpy parses "1.0", " 1e5 " and "1_000" as floats; the enforcer refuses them in process
         "numeric-string-for-double",
