@@ -20,6 +20,7 @@ import pandas as pd
 
 from mlserve.codecs.plan import ANY, ColumnRule, DecodePlan
 from mlserve.errors import PayloadError, SchemaMismatch
+from mlserve.schema._columns import names_the_clock
 
 __all__ = [
     "check_column_names",
@@ -31,8 +32,6 @@ __all__ = [
 ]
 
 _SCALARS = (str, int, float, bool)
-# strings pandas' datetime parser reads as the current time
-_NOT_DATES = frozenset({"now", "today"})
 # signature type names of the numeric dtypes, for messages matching the schema enforcer's
 _TYPE_NAMES = {"float64": "double", "float32": "float", "int64": "long", "int32": "integer"}
 
@@ -188,8 +187,7 @@ def coerce_column(
 
 def _iso_datetimes(values: list[Any], rule: ColumnRule) -> Any:
     """Parse ISO 8601 strings (and nulls) into datetimes, or raise :class:`SchemaMismatch`."""
-    if any(isinstance(v, str) and v.strip().lower() in _NOT_DATES for v in values):
-        # pandas reads these as the clock's time: not a date the client sent
+    if names_the_clock(values):
         raise SchemaMismatch(rule.name, "datetime (an ISO 8601 string)", "'now' or 'today'")
     try:
         return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").array

@@ -9,7 +9,7 @@ values, and then with vectorized numpy/pandas calls, never a Python loop over ce
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -20,14 +20,23 @@ from mlserve.errors import SchemaMismatch
 from mlserve.schema._kinds import column_kind
 from mlserve.schema.types import ColSpec, DataType
 
-__all__ = ["Converter", "converter_for", "exact_dtype"]
+__all__ = ["Converter", "converter_for", "exact_dtype", "names_the_clock"]
 
 Converter = Callable[[pd.Series], Any]
 
 _NUMERIC_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
 _DATETIME_INFERRED = frozenset({"string", "datetime", "datetime64", "date", "empty"})
 # strings pandas' datetime parser reads as the current time
-_NOT_DATES = frozenset({"now", "today"})
+_CLOCK_WORDS = frozenset({"now", "today"})
+
+
+def names_the_clock(values: Iterable[Any]) -> bool:
+    """True if a value is a string pandas' datetime parser reads as the current time ("now",
+    "today"): not a date a client sent, so the datetime rules refuse it (here and in the
+    codecs, which parse datetime columns before enforcement)."""
+    return any(isinstance(v, str) and v.strip().lower() in _CLOCK_WORDS for v in values)
+
+
 _NULLABLE_INT = {DataType.integer: "Int32", DataType.long: "Int64"}
 
 
@@ -185,8 +194,7 @@ class _Rules:
         textual = dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype)
         if textual and infer_dtype(s, skipna=True) in _DATETIME_INFERRED:
             self.check_nulls(s)
-            if any(isinstance(v, str) and v.strip().lower() in _NOT_DATES for v in s.array):
-                # pandas reads these as the clock's time: not a date the client sent
+            if names_the_clock(s.array):
                 raise self.fail("'now' or 'today'")
             try:
                 parsed = pd.to_datetime(s, format="ISO8601")
