@@ -159,14 +159,15 @@ class PyFuncModel:
         """Predict on ``data`` (DataFrame, ndarray, dict of arrays, ...).
 
         Raises :class:`~mlserve.errors.SchemaMismatch` when the data does not fit the signature,
-        :class:`~mlserve.errors.InvalidParams` for params that do not fit (or any params when the
-        model declares none), and :class:`~mlserve.errors.ModelPredictError` (the exception's
-        type and message) when the model's own code raises.
+        :class:`~mlserve.errors.InvalidParams` for declared params of the wrong type or shape
+        (params the model does not declare are dropped with a logged warning, as in MLflow),
+        and :class:`~mlserve.errors.ModelPredictError` (the exception's type and message) when
+        the model's own code raises.
         """
         if self._enforcer is not None:
             data = self._enforcer(data)
         if params or self._params_schema is not None:
-            params = enforce_params(params, self._params_schema) or None
+            params = enforce_params(params, self._params_schema, strict=False) or None
         else:
             params = None
         data = self._adapt(data)

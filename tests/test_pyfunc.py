@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import mlserve
-from mlserve.errors import FlavorNotFound, InvalidParams, SchemaMismatch
+from mlserve.errors import FlavorNotFound, SchemaMismatch
 from mlserve.mlmodel import Model
 from mlserve.pyfunc import PyFuncModel, choose_flavor
 from mlserve.schema import ColSpec, ModelSignature, Schema
@@ -101,10 +101,18 @@ def test_data_that_does_not_fit_is_rejected(signed: PyFuncModel, seed_data) -> N
     assert "0.4967" not in str(info.value)  # no data echoed back
 
 
-def test_params_without_a_param_schema_are_rejected(signed: PyFuncModel, seed_data) -> None:
+def test_params_without_a_param_schema_are_ignored_with_a_warning(
+    signed: PyFuncModel, seed_data, caplog: pytest.LogCaptureFixture, monkeypatch
+) -> None:
+    # as mlflow.pyfunc's predict: a client's extra params never fail the prediction
+    monkeypatch.setattr("mlserve.schema.params._LOGGED", set())  # forget earlier tests' warnings
     X, _ = seed_data
-    with pytest.raises(InvalidParams):
-        signed.predict(pd.DataFrame(X, columns=["0", "1", "2", "3"]), {"k": 1})
+    frame = pd.DataFrame(X, columns=["0", "1", "2", "3"])
+    expected = signed.predict(frame)
+    with caplog.at_level("WARNING", logger="mlserve.schema"):
+        np.testing.assert_array_equal(signed.predict(frame, {"k": 1}), expected)
+        np.testing.assert_array_equal(signed.predict(frame, "k"), expected)  # type: ignore[arg-type]
+    assert "declares no params" in caplog.text
 
 
 def test_attributes(signed: PyFuncModel, tmp_path: Path) -> None:

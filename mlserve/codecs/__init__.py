@@ -134,7 +134,7 @@ class RequestDecoder:
             data = self.plan.enforce(data)
         params = None
         if raw_params is not None or self.params_schema is not None:
-            params = enforce_params(raw_params, self.params_schema)
+            params = enforce_params(raw_params, self.params_schema, strict=False)
         return DecodedRequest(data, params, input_format)
 
     def _codec(self, content_type: str | None) -> Codec:

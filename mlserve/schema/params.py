@@ -12,6 +12,8 @@ import binascii
 import copy
 import datetime as dt
 import json
+import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,8 @@ from mlserve.schema._kinds import value_kind
 from mlserve.schema.types import DataType
 
 __all__ = ["ParamSchema", "ParamSpec", "convert_param_value", "enforce_params"]
+
+logger = logging.getLogger("mlserve.schema")
 
 _INT_RANGES = {
     DataType.integer: (-(2**31), 2**31 - 1),
@@ -245,26 +249,60 @@ def _names(names: Iterable[str]) -> str:
     return ", ".join(items) or "none"
 
 
-def enforce_params(params: Mapping[str, Any] | None, schema: ParamSchema | None) -> dict[str, Any]:
+# Causes of ignored params already logged. A client can invent any number of param names, so
+# the set is bounded: past the bound nothing new is logged (and nothing more is remembered).
+_LOGGED: set[tuple[str, ...]] = set()
+_LOGGED_LOCK = threading.Lock()
+_MAX_LOGGED = 64
+
+
+def _log_once(cause: tuple[str, ...], message: str) -> None:
+    with _LOGGED_LOCK:
+        if cause in _LOGGED or len(_LOGGED) >= _MAX_LOGGED:
+            return
+        _LOGGED.add(cause)
+    logger.warning("%s (logged once per cause)", message)
+
+
+def enforce_params(
+    params: Mapping[str, Any] | None, schema: ParamSchema | None, *, strict: bool = True
+) -> dict[str, Any]:
     """Check request params against the model's :class:`ParamSchema` and fill in defaults.
 
     Returns a new dict holding every declared param (the given value converted, else the default).
-    A ``None`` value means "use the default". Raises :class:`InvalidParams` when params are not a
-    mapping, when the model declares no params but some are given, for unknown names (listing
-    the known ones), or for a value of the wrong type or shape.
+    A ``None`` value means "use the default". Raises :class:`InvalidParams` for a value of the
+    wrong type or shape, and for params that are not a mapping when the model declares params.
+
+    ``strict`` decides what happens to params the model does not declare: an unknown name, or
+    any params at all (a mapping or not) for a model that declares none. ``True`` raises
+    :class:`InvalidParams` (listing the known names); ``False`` drops them with a warning logged
+    once per cause, as MLflow does: ``PyFuncModel.predict`` and the server use ``False``, so a
+    client written for MLflow that sends extra params keeps working.
     """
+    if schema is None:
+        if params is None or (isinstance(params, Mapping) and not params):
+            return {}
+        if strict:
+            if not isinstance(params, Mapping):
+                raise InvalidParams(f"params must be an object, found {value_kind(params)}")
+            raise InvalidParams("this model declares no params, so none may be passed")
+        given = _names(params) if isinstance(params, Mapping) else value_kind(params)
+        _log_once(
+            ("undeclared",),
+            f"Ignoring params {given}: the model's signature declares no params",
+        )
+        return {}
     if params is None:
         params = {}
     if not isinstance(params, Mapping):
         raise InvalidParams(f"params must be an object, found {value_kind(params)}")
-    if schema is None:
-        if params:
-            raise InvalidParams("this model declares no params, so none may be passed")
-        return {}
     specs = {p.name: p for p in schema.params}
     unknown = [k for k in params if k not in specs]
     if unknown:
-        raise InvalidParams(f"unknown params {_names(unknown)}; known params: {_names(specs)}")
+        message = f"unknown params {_names(unknown)}; known params: {_names(specs)}"
+        if strict:
+            raise InvalidParams(message)
+        _log_once(("unknown", *sorted(map(str, unknown))[:20]), f"Ignoring {message}")
     out: dict[str, Any] = {}
     for name, spec in specs.items():
         value = params.get(name)

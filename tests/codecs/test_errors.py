@@ -247,12 +247,12 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         "unequal lengths",
     ),
     (
-        "params-unknown",
+        "params-wrong-type",
         JSON,
-        _j({"inputs": [[1, 2, 3, 4]], "params": {"q": 1}}),
+        _j({"inputs": [[1, 2, 3, 4]], "params": {"k": "x"}}),
         TENSOR_4,
         InvalidParams,
-        "known params",
+        "param 'k' expects long, found a string",
     ),
     (
         "params-not-object",
@@ -261,14 +261,6 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         TENSOR_4,
         InvalidParams,
         "params must be an object",
-    ),
-    (
-        "params-undeclared",
-        JSON,
-        _j({"inputs": [1], "params": {"k": 1}}),
-        None,
-        InvalidParams,
-        "declares no params",
     ),
     (
         "string-for-double",

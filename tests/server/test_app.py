@@ -204,9 +204,20 @@ def test_schema_mismatch_is_400_invalid_parameter_value(typed_client: Client) ->
     assert "'c'" in message and "'d'" in message
 
 
-def test_params_for_a_model_without_params_is_400(seed_client: Client) -> None:
-    body = {**SEED_BODY, "params": {"k": 1}}
-    _error(seed_client.post("/invocations", json=body), 400, "INVALID_PARAMETER_VALUE")
+def test_params_for_a_model_without_params_are_ignored_and_logged(
+    seed_client: Client, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # MLflow's server answers 200 and logs a warning: a client that sends extra params keeps
+    # working against a model that declares none
+    monkeypatch.setattr("mlserve.schema.params._LOGGED", set())
+    plain = seed_client.post("/invocations", json=SEED_BODY)
+    with caplog.at_level("WARNING", logger="mlserve.schema"):
+        for params in ({"k": 1}, {"k": 2}, "k"):
+            response = seed_client.post("/invocations", json={**SEED_BODY, "params": params})
+            assert response.status_code == 200
+            assert response.json == plain.json
+    warnings = [r for r in caplog.records if "declares no params" in r.getMessage()]
+    assert len(warnings) == 1  # once per cause, not once per request
 
 
 def test_model_that_raises_is_400_with_its_error(sleepy_app) -> None:  # type: ignore[no-untyped-def]
