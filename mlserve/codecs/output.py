@@ -1,8 +1,14 @@
 """Predictions and errors as JSON response bodies.
 
-``{"predictions": ...}``: numpy arrays become (nested) lists, DataFrames lists of records, Series
-lists, dicts objects; numpy scalars become numbers, datetimes ISO 8601 strings, bytes base64
-strings, NaN and infinities ``null``. The body is always strict JSON.
+``{"predictions": ...}``: numpy arrays become (nested) lists, DataFrames lists of records, a
+Series returned by the model a list of one-key records (as MLflow writes it), dicts objects; numpy
+scalars become numbers, datetimes ISO 8601 strings, bytes base64 strings, NaN and infinities
+``null``. The body is always strict JSON.
+
+Floats narrower than float64 (float32, float16) are written as the float64 of their exact value
+(``0.10000000149011612`` for float32 ``0.1``), as MLflow's server writes them: the same JSON for
+the same model whichever JSON backend runs and whether the values come as an array, a column or a
+scalar.
 """
 
 from __future__ import annotations
@@ -65,6 +71,9 @@ def _array(arr: np.ndarray) -> Any:
     through ``tolist``); only object, datetime, timedelta and bytes arrays are walked.
     """
     kind = arr.dtype.kind
+    if kind == "f" and arr.dtype.itemsize < 8:
+        # orjson would write float32's shortest repr; MLflow (tolist) writes the float64 value
+        return arr.astype(np.float64)
     if kind == "M":
         return _datetimes(arr).tolist()
     if kind == "m":
@@ -140,6 +149,15 @@ def to_jsonable(output: Any) -> Any:
 
     numpy arrays are returned as arrays when the backend can take them directly.
     """
+    if isinstance(output, pd.Series):
+        # MLflow's server writes pd.DataFrame(series) as records: [{"0": v}, ...] for an unnamed
+        # Series (statsmodels' predictions), [{name: v}, ...] for a named one. Only the model's
+        # whole output: a Series inside a dict stays a list (MLflow cannot encode that at all)
+        return _frame_records(output.to_frame())
+    return _jsonable(output)
+
+
+def _jsonable(output: Any) -> Any:
     if isinstance(output, pd.DataFrame):
         return _frame_records(output)
     if isinstance(output, pd.Series):
@@ -149,11 +167,13 @@ def to_jsonable(output: Any) -> Any:
     if isinstance(output, np.ndarray):
         return _array(output)
     if isinstance(output, Mapping):
-        return {_key(k): to_jsonable(v) for k, v in output.items()}
+        return {_key(k): _jsonable(v) for k, v in output.items()}
     if isinstance(output, (list, tuple, set, frozenset)):
-        return [to_jsonable(v) for v in output]
-    if isinstance(output, (np.datetime64, np.timedelta64)):
-        return _default(output)  # orjson would format these itself, differently from stdlib
+        return [_jsonable(v) for v in output]
+    if isinstance(output, np.generic):
+        # orjson would format datetimes itself (differently from the stdlib) and float32 in its
+        # shortest form; _default gives both backends one answer
+        return _default(output)
     return output
 
 
@@ -163,7 +183,7 @@ def _default(value: Any) -> Any:
         out = _array(value)
         return out.tolist() if isinstance(out, np.ndarray) else out
     if isinstance(value, (pd.DataFrame, pd.Series, pd.Index)):
-        return to_jsonable(value)
+        return _jsonable(value)
     if value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, np.datetime64):

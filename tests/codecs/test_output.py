@@ -70,8 +70,20 @@ OUTPUTS = [
         [{"t": "2024-01-02T03:04:05", "n": 1}, {"t": None, "n": None}],
         id="frame-datetime-and-nullable-int",
     ),
-    pytest.param(pd.Series([1.5, np.nan], name="p"), [1.5, None], id="series-list"),
-    pytest.param(pd.Series(["x", "y"], dtype="str"), ["x", "y"], id="str-series"),
+    # a Series as the whole output is written as MLflow writes pd.DataFrame(series): records
+    pytest.param(pd.Series([1.5, np.nan], name="p"), [{"p": 1.5}, {"p": None}], id="series"),
+    pytest.param(pd.Series(["x", "y"], dtype="str"), [{"0": "x"}, {"0": "y"}], id="str-series"),
+    pytest.param({"s": pd.Series([1, 2], name="p")}, {"s": [1, 2]}, id="series-in-dict"),
+    # narrower floats: the float64 of the exact value, as MLflow's tolist() writes them
+    pytest.param(np.array([0.1], dtype="float32"), [0.10000000149011612], id="float32-exact"),
+    pytest.param(np.float32(0.1), 0.10000000149011612, id="float32-scalar"),
+    pytest.param([np.float32(0.1)], [0.10000000149011612], id="float32-in-list"),
+    pytest.param(
+        pd.DataFrame({"y": np.array([0.1], dtype="float32")}),
+        [{"y": 0.10000000149011612}],
+        id="float32-column",
+    ),
+    pytest.param(np.array([0.1], dtype="float16"), [0.0999755859375], id="float16"),
     pytest.param(
         {"probs": np.array([[0.1, 0.9]]), "label": np.int64(1), 3: "k"},
         {"probs": [[0.1, 0.9]], "label": 1, "3": "k"},
