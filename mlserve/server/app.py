@@ -50,6 +50,9 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_THREADS = 4
 
 _JSON = "application/json"
+# /version's body is the bare version string, as MLflow's (which its ScoringServerClient returns
+# as is); it is not JSON, so it is not labelled as JSON
+_TEXT = "text/plain; charset=utf-8"
 _READ_CHUNK = 1024 * 1024
 _ROUTES = (
     ("/ping", "ping", "GET"),
@@ -146,10 +149,10 @@ class ScoringApp:
         #: gives memory back once the worker pauses after large requests (see memory.py)
         self.trimmer = IdleTrimmer()
         self._documents = {
-            "ping": b'{"status": "ok"}',
-            "health": b'{"status": "ok"}',
-            "version": version_document(),
-            "metadata": metadata_document(model),
+            "ping": (b'{"status": "ok"}', _JSON),
+            "health": (b'{"status": "ok"}', _JSON),
+            "version": (version_document(), _TEXT),
+            "metadata": (metadata_document(model), _JSON),
         }
         # OPTIONS on every route answers 204 with Allow, as MLflow's Flask server does
         self._urls = Map(
@@ -174,7 +177,8 @@ class ScoringApp:
                 else:
                     return _ok_json(answer, environ, start_response)
             else:
-                return _ok_json(self._documents[endpoint], environ, start_response)
+                body, media_type = self._documents[endpoint]
+                return _ok_json(body, environ, start_response, media_type)
         except MlserveError as exc:
             response = _error_response(answer_for_error(exc))
         except NotFound:
@@ -302,10 +306,12 @@ def _error_response(answer: ErrorAnswer) -> Response:
     return Response(answer.body, status=answer.status, headers=answer.headers)
 
 
-def _ok_json(body: bytes, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
-    # What Response(body, content_type=_JSON) sends (no body for HEAD), without building one:
+def _ok_json(
+    body: bytes, environ: WSGIEnvironment, start_response: StartResponse, media_type: str = _JSON
+) -> list[bytes]:
+    # What Response(body, content_type=...) sends (no body for HEAD), without building one:
     # on a 1-row request the werkzeug response object was ~10 % of a worker's CPU
-    start_response("200 OK", [("Content-Type", _JSON), ("Content-Length", str(len(body)))])
+    start_response("200 OK", [("Content-Type", media_type), ("Content-Length", str(len(body)))])
     return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
 

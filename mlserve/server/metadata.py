@@ -21,10 +21,14 @@ logger = logging.getLogger("mlserve.server")
 
 
 def version_document() -> bytes:
-    """``{"version": "<mlserve version>"}`` as JSON bytes."""
+    """The serving mlserve's version, bare (``0.1.0``), as MLflow's ``/version`` answers its own.
+
+    MLflow's ``ScoringServerClient.get_version`` returns the body as it is, so a JSON object here
+    would reach its callers as a string of JSON; ``/metadata`` carries the version as JSON.
+    """
     import mlserve
 
-    return json.dumps({"version": mlserve.__version__}).encode()
+    return mlserve.__version__.encode()
 
 
 def metadata_document(model: PyFuncModel) -> bytes:

@@ -72,8 +72,11 @@ def test_liveness(seed_client: Client, path: str) -> None:
     assert response.json == {"status": "ok"}
 
 
-def test_version(seed_client: Client) -> None:
-    assert seed_client.get("/version").json == {"version": mlserve.__version__}
+def test_version_is_the_bare_version_string(seed_client: Client) -> None:
+    # as MLflow's /version: ScoringServerClient.get_version returns the body as it is
+    response = seed_client.get("/version")
+    assert response.get_data(as_text=True) == mlserve.__version__
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
 def test_metadata_of_a_typed_model(typed_client: Client, typed_model_dir: Path) -> None:
@@ -105,7 +108,7 @@ def test_head_is_allowed_on_get_routes(seed_client: Client) -> None:
         assert response.status_code == 200
         assert response.data == b"", "HEAD answers with the headers only"
         assert int(response.headers["Content-Length"]) == len(seed_client.get(path).data)
-        assert response.headers["Content-Type"] == "application/json"
+        assert response.headers["Content-Type"] == seed_client.get(path).headers["Content-Type"]
 
 
 # -- errors ---------------------------------------------------------------------------------

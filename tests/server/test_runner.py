@@ -99,7 +99,7 @@ def test_routes(seed_server: Server) -> None:
     url = seed_server.url
     assert requests.get(url + "/ping", timeout=10).json() == {"status": "ok"}
     assert requests.get(url + "/health", timeout=10).json() == {"status": "ok"}
-    assert requests.get(url + "/version", timeout=10).json() == {"version": mlserve.__version__}
+    assert requests.get(url + "/version", timeout=10).text == mlserve.__version__
     meta = requests.get(url + "/metadata", timeout=10).json()
     assert meta["model_uri"] == "models:/MyRandomForest/latest"
     assert meta["run_id"] and meta["artifact_path"] == "random-forest-model"
