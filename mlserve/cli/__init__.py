@@ -27,7 +27,13 @@ _COMMANDS = (
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full ``mlserve`` argument parser."""
+    import mlserve
+
     parser = argparse.ArgumentParser(prog="mlserve", description=__doc__.split("\n")[0])
+    # MLflow's form ("mlflow, version 3.17.2"), so scripts that read it keep working
+    parser.add_argument(
+        "--version", action="version", version=f"mlserve, version {mlserve.__version__}"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMANDS:
         importlib.import_module(name).add_parser(sub)

@@ -13,9 +13,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from mlserve.server.__main__ import DESCRIPTION, EPILOG
     from mlserve.server.config import add_arguments
 
+    # -h is the host, as in `mlflow models serve`; help stays on --help
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "serve", help="serve a model over REST", description=DESCRIPTION, epilog=EPILOG
+        "serve",
+        help="serve a model over REST",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        add_help=False,
     )
+    parser.add_argument("--help", action="help", help="show this help message and exit")
     add_arguments(parser)
 
     def run(args: argparse.Namespace) -> int:

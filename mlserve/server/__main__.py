@@ -16,11 +16,16 @@ EPILOG = "Every option can also be set by the environment variable shown in brac
 
 
 def build_parser(prog: str = "python -m mlserve.server") -> argparse.ArgumentParser:
-    """The argument parser of ``python -m mlserve.server``."""
-    from mlserve.server.config import add_arguments
+    """The argument parser of ``python -m mlserve.server`` (``-h`` is the host, as in
+    ``mlflow models serve``; help is ``--help``)."""
+    import mlserve
+    from mlserve.server.config import build_server_parser
 
-    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION, epilog=EPILOG)
-    add_arguments(parser)
+    parser = build_server_parser(prog, description=DESCRIPTION, epilog=EPILOG)
+    # MLflow's form ("mlflow, version 3.17.2"), as `mlserve --version`
+    parser.add_argument(
+        "--version", action="version", version=f"mlserve, version {mlserve.__version__}"
+    )
     return parser
 
 

@@ -3,6 +3,11 @@
 Each option is settable as a flag or an environment variable; the flag wins, then the variable,
 then the default. ``python -m mlserve.server`` and ``mlserve serve`` share this table, so they
 accept exactly the same options.
+
+The flags of ``mlflow models serve`` mean the same here where they mean anything (``-m``, ``-p``,
+``-h/--host``, ``-w``, ``-t``, ``--env-manager local``, ``--no-conda``); the others are refused
+with a line saying what to do instead, so a command copied from MLflow's docs either works or
+says why not.
 """
 
 from __future__ import annotations
@@ -14,7 +19,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OPTIONS", "Option", "ServerConfig", "add_arguments", "config_from_args", "parse_size"]
+__all__ = [
+    "ENV_MANAGERS",
+    "OPTIONS",
+    "Option",
+    "ServerConfig",
+    "add_arguments",
+    "build_server_parser",
+    "config_from_args",
+    "parse_size",
+]
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
@@ -65,6 +79,23 @@ def _seconds(text: str) -> float:
     return value
 
 
+#: MLflow's --env-manager values; only "local" (serve in this environment) is built so far
+ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
+
+
+def _env_manager(text: str) -> str:
+    value = text.strip().lower()
+    if value == "local":
+        return value
+    if value in ENV_MANAGERS:
+        raise ValueError(
+            f"{value!r} is not available: mlserve does not build per-model environments yet. "
+            "Install the model's requirements (pip install -r <model>/requirements.txt) in this "
+            "environment and use --env-manager local"
+        )
+    raise ValueError(f"must be one of {', '.join(ENV_MANAGERS)} (only local is built so far)")
+
+
 def _log_level(text: str) -> str:
     value = text.strip().lower()
     if value not in LOG_LEVELS:
@@ -99,7 +130,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("model_uri", ("-m", "--model-uri"), "MLSERVE_MODEL_URI", str, None,
            "model to serve: a path, file://, runs:/<run_id>/<path>, models:/<name>/<version>, "
            "models:/<name>/latest or models:/<name>@<alias> (required)", "URI"),
-    Option("host", ("--host",), "MLSERVE_HOST", str, "127.0.0.1",
+    Option("host", ("-h", "--host"), "MLSERVE_HOST", str, "127.0.0.1",
            "address to listen on (default 127.0.0.1; 0.0.0.0 listens on every interface)",
            "HOST"),
     Option("port", ("-p", "--port"), "MLSERVE_PORT", _port, 5000,
@@ -129,6 +160,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_batch_delay_ms", ("--max-batch-delay-ms",), "MLSERVE_MAX_BATCH_DELAY_MS",
            _seconds, 0.0, "how long a batch may wait for more requests (default 0: never wait)",
            "MS"),
+    Option("env_manager", ("--env-manager",), "MLSERVE_ENV_MANAGER", _env_manager, "local",
+           "where the model runs: local, this Python environment (the only one so far; MLflow's "
+           "virtualenv, uv and conda are refused with a hint)", "local"),
     Option("tracking_uri", ("--tracking-uri",), "MLSERVE_TRACKING_URI", str, None,
            "tracking store for runs:/ and models:/ URIs (default ./mlruns)", "URI"),
     Option("log_level", ("--log-level",), "MLSERVE_LOG_LEVEL", _log_level, "info",
@@ -157,6 +191,7 @@ class ServerConfig:
     graceful_timeout: float = 30.0
     max_batch_size: int = 0
     max_batch_delay_ms: float = 0.0
+    env_manager: str = "local"
     tracking_uri: str | None = None
     log_level: str = "info"
     access_log: bool = True
@@ -178,18 +213,60 @@ class _ParseFlag(argparse.Action):
             parser.error(f"argument {'/'.join(self.option_strings)}: {exc}")
 
 
+# Flags of `mlflow models serve` with no meaning here, and what to do instead.
+_REFUSED_MLFLOW_FLAGS = {
+    "--install-mlflow": "mlserve serves MLflow models without MLflow; drop the flag",
+    "--enable-mlserver": "mlserve is the server; drop the flag",
+}
+
+
+class _Refused(argparse.Action):
+    """An MLflow flag that means nothing here: stop with the hint rather than ignore it."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        parser.error(f"argument {option_string}: {_REFUSED_MLFLOW_FLAGS[str(option_string)]}")
+
+
+def build_server_parser(prog: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A parser holding every server option, with ``--help`` only: ``-h`` is the host, as in
+    ``mlflow models serve``. ``kwargs`` go to ``ArgumentParser`` (description, epilog)."""
+    parser = argparse.ArgumentParser(prog=prog, add_help=False, **kwargs)
+    parser.add_argument("--help", action="help", help="show this help message and exit")
+    add_arguments(parser)
+    return parser
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add every server option to ``parser`` (flags default to ``None``: see
-    :func:`config_from_args` for how the environment and defaults fill them in)."""
+    :func:`config_from_args` for how the environment and defaults fill them in).
+
+    ``-h`` means ``--host`` (as in ``mlflow models serve``) when ``parser`` was built with
+    ``add_help=False``; on a parser that keeps argparse's ``-h`` for help, ``--host`` is long
+    only. ``--no-conda`` is ``--env-manager local``, and MLflow's flags that mean nothing here
+    are refused with a hint.
+    """
     for opt in OPTIONS:
         help_text = f"{opt.help} [env {opt.env}]"
         if opt.is_flag:
-            value = not opt.default  # the flag flips the default
-            parser.add_argument(*opt.flags, dest=opt.dest, action="store_const", const=value,
-                                default=None, help=help_text)  # fmt: skip
+            kwargs: dict[str, Any] = {"action": "store_const", "const": not opt.default}
         else:
-            parser.add_argument(*opt.flags, dest=opt.dest, action=_ParseFlag, parse=opt.parse,
-                                default=None, metavar=opt.metavar, help=help_text)  # fmt: skip
+            kwargs = {"action": _ParseFlag, "parse": opt.parse, "metavar": opt.metavar}
+        try:
+            parser.add_argument(*opt.flags, dest=opt.dest, default=None, help=help_text, **kwargs)
+        except argparse.ArgumentError:  # -h is taken by the parser's own help
+            flags = tuple(f for f in opt.flags if f != "-h")
+            parser.add_argument(*flags, dest=opt.dest, default=None, help=help_text, **kwargs)
+    parser.add_argument(
+        "--no-conda",
+        dest="env_manager",
+        action="store_const",
+        const="local",
+        default=None,
+        help="the same as --env-manager local (MLflow's flag)",
+    )
+    for flag in _REFUSED_MLFLOW_FLAGS:
+        parser.add_argument(flag, nargs=0, action=_Refused, help=argparse.SUPPRESS)
 
 
 def config_from_args(

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from mlserve.server.config import OPTIONS, ServerConfig, add_arguments, config_from_args, parse_size
+from mlserve.server.config import (
+    OPTIONS,
+    ServerConfig,
+    add_arguments,
+    build_server_parser,
+    config_from_args,
+    parse_size,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,3 +129,64 @@ def test_every_option_is_documented() -> None:
         assert opt.env in page, opt.env
         for flag in opt.flags:
             assert f"`{flag}" in page, flag
+
+
+# -- the flags of `mlflow models serve` ------------------------------------------------------
+
+
+def _server(argv: list[str]) -> ServerConfig:
+    parser = build_server_parser("mlserve-test")
+    return config_from_args(parser, parser.parse_args(argv), {})
+
+
+def test_mlflow_serve_command_line_means_the_same() -> None:
+    argv = ["-m", "m", "-p", "5001", "-h", "0.0.0.0", "-w", "2", "-t", "30"]
+    config = _server([*argv, "--env-manager", "local", "--no-conda"])
+    assert (config.host, config.port, config.workers, config.timeout) == ("0.0.0.0", 5001, 2, 30)
+    assert config.env_manager == "local"
+
+
+def test_no_conda_means_env_manager_local() -> None:
+    assert _server(["-m", "m", "--no-conda"]).env_manager == "local"
+
+
+def test_help_stays_on_long_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        _server(["--help"])
+    assert exc.value.code == 0
+    assert "-h HOST, --host HOST" in capsys.readouterr().out
+
+
+def test_a_parser_with_its_own_help_keeps_it() -> None:
+    # add_arguments on a plain parser: -h stays help, the host is --host only
+    assert _resolve(["-m", "m", "--host", "0.0.0.0"]).host == "0.0.0.0"
+    with pytest.raises(SystemExit) as exc:
+        _parser().parse_args(["-h"])
+    assert exc.value.code == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--env-manager", "virtualenv"], "does not build per-model environments yet"),
+        (["--env-manager", "uv"], "pip install -r <model>/requirements.txt"),
+        (["--env-manager", "conda"], "use --env-manager local"),
+        (["--env-manager", "docker"], "must be one of local, virtualenv, uv, conda"),
+        (["--install-mlflow"], "argument --install-mlflow: mlserve serves MLflow models without"),
+        (["--enable-mlserver"], "argument --enable-mlserver: mlserve is the server"),
+    ],
+    ids=["virtualenv", "uv", "conda", "unknown-manager", "install-mlflow", "enable-mlserver"],
+)
+def test_mlflow_flags_without_meaning_here_are_refused_with_a_hint(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        _server(["-m", "m", *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_env_manager_from_the_environment() -> None:
+    parser = build_server_parser("mlserve-test")
+    with pytest.raises(SystemExit):
+        config_from_args(parser, parser.parse_args(["-m", "m"]), {"MLSERVE_ENV_MANAGER": "uv"})

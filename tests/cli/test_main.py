@@ -1,0 +1,48 @@
+"""The ``mlserve`` command line itself: ``--version`` and MLflow's serve flags on ``serve``."""
+
+from __future__ import annotations
+
+import pytest
+
+import mlserve
+from mlserve.cli import build_parser, main
+from mlserve.server.__main__ import build_parser as build_server_parser
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [lambda argv: main(argv), lambda argv: build_server_parser().parse_args(argv)],
+    ids=["mlserve", "python-m-mlserve.server"],
+)
+def test_version(parse, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as exc:
+        parse(["--version"])
+    assert exc.value.code == 0
+    # MLflow's form: "mlflow, version 3.17.2"
+    assert capsys.readouterr().out.strip() == f"mlserve, version {mlserve.__version__}"
+
+
+@pytest.mark.parametrize(
+    ("parser", "prefix"),
+    [(build_parser, ["serve"]), (build_server_parser, [])],
+    ids=["mlserve-serve", "python-m-mlserve.server"],
+)
+def test_serve_takes_mlflow_models_serve_flags(parser, prefix: list[str]) -> None:  # type: ignore[no-untyped-def]
+    argv = ["-m", "models:/m/1", "-p", "5001", "-h", "0.0.0.0", "-w", "3", "-t", "9"]
+    args = parser().parse_args([*prefix, *argv, "--env-manager", "local", "--no-conda"])
+    assert (args.host, args.port, args.workers, args.timeout) == ("0.0.0.0", 5001, 3, 9.0)
+    assert args.env_manager == "local"
+
+
+def test_serve_help_is_long_only(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--help"])
+    assert exc.value.code == 0
+    assert "-h HOST, --host HOST" in capsys.readouterr().out
+
+
+def test_serve_refuses_a_virtualenv_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "-m", "m", "--env-manager", "virtualenv"])
+    assert exc.value.code == 2
+    assert "does not build per-model environments yet" in capsys.readouterr().err
