@@ -15,11 +15,14 @@ translated at the boundary with ``raise ... from exc``.
     │   └── ModelPredictError                  the model raised inside predict
     ├── InvalidParameterValue (ValueError)     INVALID_PARAMETER_VALUE
     │   ├── SchemaMismatch                     data does not fit the signature
+    │   │   └── InvalidColumnValue             BAD_REQUEST: a value does not fit its column's type
     │   ├── InvalidParams                      inference params do not fit the signature
     │   ├── InvalidSignature                   a signature that does not parse
     │   ├── MalformedModel                     a missing or malformed MLmodel file
     │   ├── InvalidURI                         a model URI that does not parse
     │   ├── InvalidName                        a run / model / alias name that is not allowed
+    │   ├── UnsupportedStore                   a tracking URI of a store kind mlserve cannot read
+    │   ├── ReadOnlyStore                      a write aimed at a store mlserve only reads
     │   └── NoFlavorForModel (TypeError)       no installed flavor can save this object
     ├── ResourceNotFound (LookupError)         RESOURCE_DOES_NOT_EXIST
     │   ├── FlavorNotFound                     the model needs a flavor that is not installed
@@ -27,10 +30,13 @@ translated at the boundary with ``raise ... from exc``.
     │   ├── RegisteredModelNotFound
     │   ├── ModelVersionNotFound
     │   ├── AliasNotFound
+    │   ├── LoggedModelNotFound                an MLflow 3 logged model id (models:/m-...)
     │   └── ArtifactNotFound
     ├── ResourceAlreadyExists                  RESOURCE_ALREADY_EXISTS
     ├── ServerBusy                             TEMPORARILY_UNAVAILABLE: queue full (HTTP 503)
     ├── RequestTimeout                         DEADLINE_EXCEEDED: predict too slow (HTTP 504)
+    ├── StoreError                             INTERNAL_ERROR: a store that cannot be read (corrupt
+    │                                          database, tracking server down, refused or failing)
     ├── FlavorError                            INTERNAL_ERROR: a plugin is broken or conflicts
     │   ├── BrokenFlavor                       an entry point that fails to import or validate
     │   └── FlavorConflict                     two distributions claim one flavor name
@@ -50,11 +56,13 @@ __all__ = [
     "FlavorConflict",
     "FlavorError",
     "FlavorNotFound",
+    "InvalidColumnValue",
     "InvalidName",
     "InvalidParameterValue",
     "InvalidParams",
     "InvalidSignature",
     "InvalidURI",
+    "LoggedModelNotFound",
     "MalformedModel",
     "MissingExtra",
     "MlserveError",
@@ -62,6 +70,7 @@ __all__ = [
     "ModelVersionNotFound",
     "NoFlavorForModel",
     "PayloadError",
+    "ReadOnlyStore",
     "RegisteredModelNotFound",
     "RequestTimeout",
     "ResourceAlreadyExists",
@@ -69,7 +78,9 @@ __all__ = [
     "RunNotFound",
     "SchemaMismatch",
     "ServerBusy",
+    "StoreError",
     "UnsupportedContentType",
+    "UnsupportedStore",
 ]
 
 
@@ -81,6 +92,11 @@ def _listing(items: Iterable[object], empty: str = "none") -> str:
     if len(names) > 20:
         return ", ".join(names[:20]) + f", ... ({len(names) - 20} more)"
     return ", ".join(names)
+
+
+def _searched(store: str) -> str:
+    """`` (searched: <store>)`` for not-found messages, so users see where mlserve looked."""
+    return f" Searched: {store}." if store else ""
 
 
 class MlserveError(Exception):
@@ -162,6 +178,19 @@ class SchemaMismatch(InvalidParameterValue):
         super().__init__(f"Schema mismatch for {where}: expected {expected}, found {found}.")
 
 
+class InvalidColumnValue(SchemaMismatch):
+    """A value of a column that does not fit the column's declared type (``"x"`` for a
+    ``double``, a null in a required column, an object missing a required property).
+
+    Its ``error_code`` is ``BAD_REQUEST``, as MLflow's scoring server answers these: it fails
+    while casting the request to the signature's types, before enforcement, where a missing
+    column (a plain :class:`SchemaMismatch`) is ``INVALID_PARAMETER_VALUE``. Still a
+    :class:`SchemaMismatch`, so callers catch both alike.
+    """
+
+    error_code: ClassVar[str] = "BAD_REQUEST"
+
+
 class InvalidParams(InvalidParameterValue):
     """Inference params that do not fit the signature's params."""
 
@@ -204,6 +233,29 @@ class InvalidName(InvalidParameterValue):
         self.name = name
         self.reason = reason
         super().__init__(f"Invalid {kind} name {name!r}: {reason}")
+
+
+class UnsupportedStore(InvalidParameterValue):
+    """A tracking or artifact URI that names a kind of store mlserve cannot read."""
+
+    def __init__(self, uri: str, reason: str) -> None:
+        self.uri = uri
+        self.reason = reason
+        super().__init__(f"Cannot use {uri!r}: {reason}")
+
+
+class ReadOnlyStore(InvalidParameterValue):
+    """A write (log, register, alias) aimed at a store mlserve only reads, such as MLflow's."""
+
+    def __init__(self, store: str, action: str) -> None:
+        self.store = store
+        self.action = action
+        super().__init__(
+            f"Cannot {action}: {store} is read-only for mlserve, which never writes into "
+            "MLflow's stores. Write to mlserve's own store instead (set_tracking_uri(<dir>), "
+            "MLSERVE_TRACKING_URI=<dir> or --tracking-uri <dir>), or copy a version across "
+            "with `mlserve models import`."
+        )
 
 
 class NoFlavorForModel(InvalidParameterValue, TypeError):
@@ -250,38 +302,53 @@ class RunNotFound(ResourceNotFound):
 class RegisteredModelNotFound(ResourceNotFound):
     """No registered model with this name exists."""
 
-    def __init__(self, name: str, existing: Iterable[str] = ()) -> None:
+    def __init__(self, name: str, existing: Iterable[str] = (), store: str = "") -> None:
         self.name = name
         self.existing = sorted(existing)
+        self.store = store
         super().__init__(
             f"Registered model {name!r} does not exist. "
-            f"Registered models: {_listing(self.existing)}."
+            f"Registered models: {_listing(self.existing)}.{_searched(store)}"
         )
 
 
 class ModelVersionNotFound(ResourceNotFound):
     """A registered model exists but not this version of it."""
 
-    def __init__(self, name: str, version: int | str, versions: Iterable[int] = ()) -> None:
+    def __init__(
+        self, name: str, version: int | str, versions: Iterable[int] = (), store: str = ""
+    ) -> None:
         self.name = name
         self.version = version
         self.versions = sorted(versions)
+        self.store = store
         super().__init__(
             f"Version {version} of registered model {name!r} does not exist. "
-            f"Versions: {_listing(self.versions)}."
+            f"Versions: {_listing(self.versions)}.{_searched(store)}"
         )
 
 
 class AliasNotFound(ResourceNotFound):
     """A registered model exists but has no such alias."""
 
-    def __init__(self, name: str, alias: str, aliases: Iterable[str] = ()) -> None:
+    def __init__(self, name: str, alias: str, aliases: Iterable[str] = (), store: str = "") -> None:
         self.name = name
         self.alias = alias
         self.aliases = sorted(aliases)
+        self.store = store
         super().__init__(
-            f"Registered model {name!r} has no alias {alias!r}. Aliases: {_listing(self.aliases)}."
+            f"Registered model {name!r} has no alias {alias!r}. "
+            f"Aliases: {_listing(self.aliases)}.{_searched(store)}"
         )
+
+
+class LoggedModelNotFound(ResourceNotFound):
+    """No MLflow 3 logged model with this id (``models:/m-...``)."""
+
+    def __init__(self, model_id: str, store: str = "") -> None:
+        self.model_id = model_id
+        self.store = store
+        super().__init__(f"Logged model {model_id!r} does not exist.{_searched(store)}")
 
 
 class ArtifactNotFound(ResourceNotFound):
@@ -362,6 +429,16 @@ class FlavorConflict(FlavorError):
             f"Flavor name {name!r} is claimed by more than one distribution: "
             f"{_listing(self.distributions)}. Uninstall one of them."
         )
+
+
+class StoreError(MlserveError):
+    """A store that exists but cannot be read: a corrupt database, a tracking server that is
+    unreachable, times out, refuses the credentials or fails. ``store`` names it."""
+
+    def __init__(self, store: str, reason: str) -> None:
+        self.store = store
+        self.reason = reason
+        super().__init__(f"Cannot read {store}: {reason}")
 
 
 class MissingExtra(MlserveError, ImportError):

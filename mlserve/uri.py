@@ -8,6 +8,8 @@ Accepted forms::
     models:/<name>/<version>         -> RegistryURI(version=N)
     models:/<name>/latest            -> RegistryURI(latest)
     models:/<name>@<alias>           -> RegistryURI(alias=...)
+    models:/<name>/<stage>           -> RegistryURI(stage=...)  (MLflow's Staging, Production, ...)
+    models:/<model_id>               -> LoggedModelURI          (MLflow 3: ``models:/m-<id>``)
 
 Parsing is pure: nothing here touches the disk. Names are only checked for shape (non-empty
 parts); the store validates them again before it builds any path from them.
@@ -23,12 +25,22 @@ from urllib.parse import unquote, urlsplit
 
 from mlserve.errors import InvalidURI
 
-__all__ = ["LocalURI", "ModelURI", "RegistryURI", "RunsURI", "parse_model_uri"]
+__all__ = [
+    "STAGES",
+    "LocalURI",
+    "LoggedModelURI",
+    "ModelURI",
+    "RegistryURI",
+    "RunsURI",
+    "parse_model_uri",
+]
 
 _FORMS = (
     "expected a local path, file:///path, runs:/<run_id>/<path>, models:/<name>/<version>, "
-    "models:/<name>/latest or models:/<name>@<alias>"
+    "models:/<name>/latest, models:/<name>@<alias>, models:/<name>/<stage> or models:/<model_id>"
 )
+#: MLflow's model version stages, in its spelling; a stage in a URI matches case-insensitively.
+STAGES = ("None", "Staging", "Production", "Archived")
 # a one-letter "scheme" is a Windows drive (C:\models), not a URI scheme
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 
@@ -56,28 +68,46 @@ class RunsURI:
 
 @dataclass(frozen=True)
 class RegistryURI:
-    """``models:/...``: a registered model version, by number, alias, or latest (both ``None``)."""
+    """``models:/...``: a registered model version by number, alias, stage or latest (all None).
+
+    ``stage`` is one of :data:`STAGES` in MLflow's spelling; only MLflow's registries have
+    stages (mlserve's own registry uses aliases).
+    """
 
     name: str
     version: int | None = None
     alias: str | None = None
+    stage: str | None = None
 
     @property
     def is_latest(self) -> bool:
         """True for ``models:/<name>/latest`` (the highest published version)."""
-        return self.version is None and self.alias is None
+        return self.version is None and self.alias is None and self.stage is None
 
     def __str__(self) -> str:
         if self.alias is not None:
             return f"models:/{self.name}@{self.alias}"
+        if self.stage is not None:
+            return f"models:/{self.name}/{self.stage}"
         return f"models:/{self.name}/{'latest' if self.version is None else self.version}"
 
 
-ModelURI = LocalURI | RunsURI | RegistryURI
+@dataclass(frozen=True)
+class LoggedModelURI:
+    """``models:/<model_id>``: an MLflow 3 logged model by its id (``m-...``), no registry."""
+
+    model_id: str
+
+    def __str__(self) -> str:
+        return f"models:/{self.model_id}"
+
+
+ModelURI = LocalURI | RunsURI | RegistryURI | LoggedModelURI
 
 
 def parse_model_uri(uri: str | os.PathLike[str]) -> ModelURI:
-    """Parse a model URI or path into :class:`LocalURI`, :class:`RunsURI` or :class:`RegistryURI`.
+    """Parse a model URI or path into :class:`LocalURI`, :class:`RunsURI`, :class:`RegistryURI`
+    or :class:`LoggedModelURI`.
 
     Raises :class:`~mlserve.errors.InvalidURI` for an empty string, an unknown scheme (``s3://``,
     ``http://``, ...), a ``file://`` URI naming a remote host, and malformed ``runs:`` or
@@ -132,24 +162,33 @@ def _parse_runs(uri: str) -> RunsURI:
     return RunsURI(run_id, path)
 
 
-def _parse_models(uri: str) -> RegistryURI:
+def _parse_models(uri: str) -> RegistryURI | LoggedModelURI:
+    # the same split as MLflow's own parser: one part is a logged model id, two parts are a name
+    # and a version, "latest" or a stage, and "name@alias" names an alias
     body = _body(uri, "models").rstrip("/")
     if "/" in body:
-        name, _, version = body.partition("/")
-        if not name or not version or "/" in version:
+        name, _, suffix = body.partition("/")
+        if not name or not suffix or "/" in suffix:
             raise InvalidURI(uri, "expected models:/<name>/<version>, /latest or @<alias>")
-        if version.lower() == "latest":
+        if suffix.isdigit() and suffix.isascii():
+            if int(suffix) > 0:
+                return RegistryURI(name, version=int(suffix))
+            raise InvalidURI(uri, f"version {suffix!r} is not a positive integer")
+        if suffix.lower() == "latest":
             return RegistryURI(name)
-        if version.isdigit() and version.isascii() and int(version) > 0:
-            return RegistryURI(name, version=int(version))
+        for stage in STAGES:
+            if suffix.lower() == stage.lower():
+                return RegistryURI(name, stage=stage)
         raise InvalidURI(
             uri,
-            f"version {version!r} is neither a positive integer nor 'latest' "
-            "(model stages are not supported: use an alias, models:/<name>@<alias>)",
+            f"{suffix!r} is neither a version number, 'latest', nor a model stage "
+            f"({', '.join(STAGES)})",
         )
     if "@" in body:
         name, _, alias = body.rpartition("@")
         if not name or not alias:
             raise InvalidURI(uri, "expected models:/<name>@<alias>")
         return RegistryURI(name, alias=alias)
-    raise InvalidURI(uri, "expected models:/<name>/<version>, models:/<name>/latest or @<alias>")
+    if not body:
+        raise InvalidURI(uri, _FORMS)
+    return LoggedModelURI(body)

@@ -10,9 +10,11 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run every test in its own directory so the default ./mlruns never lands in the repo."""
+    """Run every test in its own directory so the default store never lands in the repo, and
+    with no tracking URI from the developer's environment (mlserve's or MLflow's)."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLSERVE_TRACKING_URI", raising=False)
+    for name in ("MLSERVE_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.delenv(name, raising=False)
     yield
     # the tracking URI and the active run are process-global: leave neither to the next test
     import mlserve

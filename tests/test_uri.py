@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlserve.errors import InvalidURI
-from mlserve.uri import LocalURI, RegistryURI, RunsURI, parse_model_uri
+from mlserve.uri import STAGES, LocalURI, LoggedModelURI, RegistryURI, RunsURI, parse_model_uri
 
 VALID = [
     ("/abs/model", LocalURI(Path("/abs/model"))),
@@ -24,6 +24,14 @@ VALID = [
     ("models:/MyModel@champion", RegistryURI("MyModel", alias="champion")),
     ("models:/My Model@champion", RegistryURI("My Model", alias="champion")),
     ("models:/a@b@champion", RegistryURI("a@b", alias="champion")),
+    # MLflow's stages, matched case-insensitively and kept in MLflow's spelling
+    ("models:/MyModel/Production", RegistryURI("MyModel", stage="Production")),
+    ("models:/MyModel/staging", RegistryURI("MyModel", stage="Staging")),
+    ("models:/MyModel/ARCHIVED", RegistryURI("MyModel", stage="Archived")),
+    ("models:/MyModel/None", RegistryURI("MyModel", stage="None")),
+    # MLflow 3 logged models: one part and no alias is a model id, as in MLflow's parser
+    ("models:/m-0123abcd", LoggedModelURI("m-0123abcd")),
+    ("models:///m-0123abcd/", LoggedModelURI("m-0123abcd")),
 ]
 
 
@@ -38,8 +46,15 @@ def test_path_objects_are_local() -> None:
 
 @pytest.mark.parametrize(
     "uri",
-    ["models:/MyModel/3", "models:/MyModel/latest", "models:/MyModel@champion", "runs:/abc/m"],
-    ids=["version", "latest", "alias", "runs"],
+    [
+        "models:/MyModel/3",
+        "models:/MyModel/latest",
+        "models:/MyModel@champion",
+        "runs:/abc/m",
+        "models:/MyModel/Staging",
+        "models:/m-abc",
+    ],
+    ids=["version", "latest", "alias", "runs", "stage", "logged-model"],
 )
 def test_str_round_trips(uri: str) -> None:
     assert str(parse_model_uri(uri)) == uri
@@ -54,10 +69,11 @@ INVALID = [
     ("runs:/", "runs-empty"),
     ("runs:/abc", "runs-no-path"),
     ("models:/", "models-empty"),
-    ("models:/MyModel", "models-no-version"),
+    ("models://", "models-slashes-only"),
     ("models:/MyModel/0", "version-zero"),
     ("models:/MyModel/-1", "version-negative"),
-    ("models:/MyModel/Production", "stage"),
+    ("models:/MyModel/Productoin", "unknown-stage"),
+    ("models:/MyModel/ ", "blank-suffix"),
     ("models:/MyModel/1/extra", "extra-part"),
     ("models:/@alias", "alias-no-name"),
     ("models:/name@", "alias-empty"),
@@ -73,9 +89,17 @@ def test_invalid_uris_raise(uri: str) -> None:
     assert "\x00" not in str(info.value)
 
 
-def test_stage_error_points_to_aliases() -> None:
-    with pytest.raises(InvalidURI, match="alias"):
-        parse_model_uri("models:/MyModel/Production")
+def test_unknown_stage_lists_the_stages() -> None:
+    with pytest.raises(InvalidURI) as info:
+        parse_model_uri("models:/MyModel/Prod")
+    assert all(stage in str(info.value) for stage in STAGES)
+
+
+def test_only_a_registry_uri_with_nothing_else_is_latest() -> None:
+    assert RegistryURI("m").is_latest
+    assert not RegistryURI("m", stage="Production").is_latest
+    assert not RegistryURI("m", version=1).is_latest
+    assert not RegistryURI("m", alias="a").is_latest
 
 
 def test_non_string_is_invalid() -> None:

@@ -18,7 +18,9 @@ class ModelVersion:
     """One published version of a registered model.
 
     ``source`` is the URI it was registered from, ``storage_location`` the store key of the model
-    directory it resolves to; both never change. ``description``, ``tags`` and ``aliases`` may.
+    directory it resolves to (for MLflow's stores, the artifact URI); both never change.
+    ``description``, ``tags`` and ``aliases`` may. ``current_stage`` is MLflow's stage (mlserve's
+    registry has none: ``"None"``).
     """
 
     name: str
@@ -32,6 +34,7 @@ class ModelVersion:
     tags: dict[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     status: str = "READY"
+    current_stage: str = "None"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from typing import Any
 from mlserve.errors import (
     AliasNotFound,
     ArtifactNotFound,
+    InvalidURI,
     ModelVersionNotFound,
     RegisteredModelNotFound,
     ResourceAlreadyExists,
@@ -57,6 +58,11 @@ class Registry:
         return cls(LocalArtifactStore(resolve_tracking_root(tracking_uri)))
 
     # -- keys ----------------------------------------------------------------------------------
+
+    @property
+    def where(self) -> str:
+        """This store's kind and location, for not-found messages."""
+        return f"mlserve's store {self.store.uri}"
 
     def _key(self, name: str, *rest: str) -> str:
         return "/".join([_MODELS, validate_model_name(name), *rest])
@@ -106,7 +112,7 @@ class Registry:
     def _record(self, name: str) -> dict[str, Any]:
         data = read_yaml(self.store, self._model_key(name))
         if data is None:
-            raise RegisteredModelNotFound(name, self.names())
+            raise RegisteredModelNotFound(name, self.names(), store=self.where)
         return data
 
     def get_registered_model(self, name: str) -> RegisteredModel:
@@ -263,7 +269,7 @@ class Registry:
         pointer = read_yaml(self.store, self._key(name, "versions", f"{number}.yaml"))
         if pointer is None:
             self._record(name)
-            raise ModelVersionNotFound(name, version, self.version_numbers(name))
+            raise ModelVersionNotFound(name, version, self.version_numbers(name), store=self.where)
         meta = read_yaml(self.store, self._key(name, "versions", f"{number}.meta.yaml")) or {}
         created = int(pointer["creation_timestamp"])
         return ModelVersion(
@@ -289,7 +295,7 @@ class Registry:
         self._record(name)
         numbers = self.version_numbers(name)
         if not numbers:
-            raise ModelVersionNotFound(name, "latest", [])
+            raise ModelVersionNotFound(name, "latest", [], store=self.where)
         return self.get_model_version(name, numbers[-1])
 
     def _update_meta(self, name: str, version: int | str, **changes: Any) -> ModelVersion:
@@ -352,7 +358,7 @@ class Registry:
         if existing is None:
             self._record(name)
         elif alias not in existing:
-            raise AliasNotFound(name, alias, existing)
+            raise AliasNotFound(name, alias, existing, store=self.where)
         self.store.delete(self._key(name, "aliases", f"{alias}.yaml"))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
@@ -361,19 +367,21 @@ class Registry:
         self._record(name)
         existing = self.aliases(name)
         if alias not in existing:
-            raise AliasNotFound(name, alias, existing)
+            raise AliasNotFound(name, alias, existing, store=self.where)
         return self.get_model_version(name, existing[alias])
 
     def _as_number(self, name: str, version: int | str) -> int:
         text = str(version).strip()
         if isinstance(version, bool) or not (text.isascii() and text.isdigit()) or int(text) < 1:
             self._record(name)
-            raise ModelVersionNotFound(name, version, self.version_numbers(name))
+            raise ModelVersionNotFound(name, version, self.version_numbers(name), store=self.where)
         return int(text)
 
     # -- resolution ----------------------------------------------------------------------------
 
     def _version_for(self, uri: RegistryURI) -> ModelVersion:
+        if uri.stage is not None:
+            raise InvalidURI(str(uri), "mlserve's registry has no stages: use an alias")
         if uri.alias is not None:
             return self.get_model_version_by_alias(uri.name, uri.alias)
         if uri.version is not None:

@@ -1,9 +1,11 @@
-"""Where the tracking store lives: ``set_tracking_uri``, ``MLSERVE_TRACKING_URI``, ``./mlruns``.
+"""The tracking location in effect: ``set_tracking_uri``, the environment, or the default.
 
-The location is resolved at use time, in this order: the value given to :func:`set_tracking_uri`,
-the ``MLSERVE_TRACKING_URI`` environment variable, then ``./mlruns`` relative to the current working
-directory at that moment. Local paths and ``file://`` URIs are accepted; the directory is created
-by the first write, never by a read.
+Resolved at use time, in this order, as MLflow users expect: the value given to
+:func:`set_tracking_uri`, ``MLSERVE_TRACKING_URI``, ``MLFLOW_TRACKING_URI``, then the default. The
+kinds of store and the default read chain are in :mod:`mlserve.store.locations`. mlserve writes
+only into its own store: :func:`resolve_tracking_root` refuses MLflow's stores with
+:class:`~mlserve.errors.ReadOnlyStore`. A local store directory is created by the first write,
+never by a read.
 """
 
 from __future__ import annotations
@@ -11,70 +13,78 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mlserve.errors import InvalidURI
-from mlserve.uri import LocalURI, parse_model_uri
+from mlserve.errors import ReadOnlyStore
+from mlserve.store.locations import (
+    DEFAULT_STORE_DIR,
+    ENV_MLFLOW_TRACKING_URI,
+    ENV_TRACKING_URI,
+    configured_uri,
+    locate,
+    write_location,
+)
 
 __all__ = [
     "DEFAULT_TRACKING_DIR",
+    "ENV_MLFLOW_TRACKING_URI",
     "ENV_TRACKING_URI",
     "get_tracking_uri",
     "resolve_tracking_root",
     "set_tracking_uri",
 ]
 
-ENV_TRACKING_URI = "MLSERVE_TRACKING_URI"
-DEFAULT_TRACKING_DIR = "mlruns"
+DEFAULT_TRACKING_DIR = DEFAULT_STORE_DIR
 
 _tracking_uri: str | None = None
 
 
 def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
-    """Set the tracking location for this process (a local path or ``file://`` URI).
+    """Set the tracking location for this process.
 
-    ``None`` (or an empty string) clears it, so ``MLSERVE_TRACKING_URI`` or ``./mlruns`` apply
-    again. A relative path stays relative: it is resolved against the working directory at each
-    use. Raises :class:`~mlserve.errors.InvalidURI` for schemes other than ``file``.
+    Accepts a local path or ``file://`` URI (mlserve's store, or MLflow's file store, detected
+    from its contents), ``sqlite:///<path>`` (MLflow's database) and ``http(s)://host:port`` (an
+    MLflow tracking server). MLflow's stores are read-only for mlserve. ``None`` (or an empty
+    string) clears the setting. A relative path is resolved against the working directory at each
+    use. Raises :class:`~mlserve.errors.UnsupportedStore` for other kinds (``postgresql://``,
+    ``databricks``, ...), naming the supported ones.
     """
     global _tracking_uri
     if uri is None or (isinstance(uri, str) and not uri.strip()):
         _tracking_uri = None
         return
     value = os.fspath(uri)
-    _check(value)
+    locate(value)  # refuse unsupported kinds now, not at the first use
     _tracking_uri = value
 
 
 def get_tracking_uri() -> str:
     """Return the tracking location in effect.
 
-    The value given to :func:`set_tracking_uri` or ``MLSERVE_TRACKING_URI`` is returned as given;
-    with neither, the absolute ``file://`` URI of ``./mlruns`` in the current directory.
+    A configured value (:func:`set_tracking_uri`, ``MLSERVE_TRACKING_URI``,
+    ``MLFLOW_TRACKING_URI``) is returned as given; with none, the absolute ``file://`` URI of
+    ``./mlserve-store`` in the current directory, where mlserve writes (reads also look at
+    MLflow's default store in the directory, see :func:`mlserve.store.locations.read_locations`).
     """
-    if _tracking_uri is not None:
-        return _tracking_uri
-    env = os.environ.get(ENV_TRACKING_URI, "").strip()
-    if env:
-        return env
-    return (Path.cwd() / DEFAULT_TRACKING_DIR).as_uri()
+    configured = configured_uri(_tracking_uri)
+    if configured is not None:
+        return configured[0]
+    return (Path.cwd() / DEFAULT_STORE_DIR).as_uri()
 
 
-def resolve_tracking_root(tracking_uri: str | os.PathLike[str] | None = None) -> Path:
-    """Return the absolute directory of the tracking store (``tracking_uri`` or the one in effect).
+def resolve_tracking_root(
+    tracking_uri: str | os.PathLike[str] | None = None, action: str = "write to it"
+) -> Path:
+    """The absolute directory of the mlserve store that writes go to (it may not exist yet).
 
-    The directory may not exist yet. Raises :class:`~mlserve.errors.InvalidURI` when the location
-    is not a local path or ``file://`` URI.
+    ``tracking_uri`` defaults to the location in effect. Raises
+    :class:`~mlserve.errors.ReadOnlyStore` (saying what to do instead) when the location is one of
+    MLflow's stores, and :class:`~mlserve.errors.UnsupportedStore` for unknown kinds.
     """
-    value = get_tracking_uri() if tracking_uri is None else os.fspath(tracking_uri)
-    return _check(value).path.expanduser().absolute()
+    location = write_location(_tracking_uri if tracking_uri is None else tracking_uri)
+    if location.read_only or location.path is None:
+        raise ReadOnlyStore(location.describe(), action)
+    return location.path
 
 
-def _check(value: str) -> LocalURI:
-    try:
-        parsed = parse_model_uri(value)
-    except InvalidURI as exc:
-        raise InvalidURI(value, f"not a tracking location: {exc.reason}") from None
-    if not isinstance(parsed, LocalURI):
-        raise InvalidURI(
-            value, "the tracking location must be a local directory path or a file:// URI"
-        )
-    return parsed
+def effective_uri(tracking_uri: str | os.PathLike[str] | None = None) -> str | None:
+    """The explicit URI if given, else the one set with :func:`set_tracking_uri` (or ``None``)."""
+    return _tracking_uri if tracking_uri is None else os.fspath(tracking_uri)

@@ -34,7 +34,7 @@ def test_tracking_uri_is_fixed_at_construction(tmp_path: Path) -> None:
     finally:
         mlserve.set_tracking_uri(None)
     assert client.tracking_uri == (tmp_path / "a").as_uri()
-    assert mlserve.MlserveClient().tracking_uri == (tmp_path / "mlruns").as_uri()
+    assert mlserve.MlserveClient().tracking_uri == (tmp_path / "mlserve-store").as_uri()
 
 
 def test_registered_model_lifecycle(client: mlserve.MlserveClient) -> None:

@@ -153,4 +153,5 @@ def test_bad_tracking_uri(capsys: pytest.CaptureFixture[str]) -> None:
     from mlserve.cli import main
 
     assert main(["models", "list", "--tracking-uri", "s3://bucket/store"]) == 1
-    assert "tracking location" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "tracking URI" in err and "sqlite:///" in err

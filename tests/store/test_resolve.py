@@ -75,7 +75,7 @@ def test_explicit_tracking_uri(
 ) -> None:
     set_tracking_uri(None)
     (tmp_path / "elsewhere").mkdir()
-    monkeypatch.chdir(tmp_path / "elsewhere")  # the default ./mlruns is now empty
+    monkeypatch.chdir(tmp_path / "elsewhere")  # the default ./mlserve-store is now empty
     assert resolve_model_uri("models:/M/1", tracking_uri=str(root)) == setup["first"]
     assert resolve_model_uri("models:/M/1", tracking_uri=root.as_uri()) == setup["first"]
     with pytest.raises(RegisteredModelNotFound):
