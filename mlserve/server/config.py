@@ -164,7 +164,9 @@ OPTIONS: tuple[Option, ...] = (
            "where the model runs: local, this Python environment (the only one so far; MLflow's "
            "virtualenv, uv and conda are refused with a hint)", "local"),
     Option("tracking_uri", ("--tracking-uri",), "MLSERVE_TRACKING_URI", str, None,
-           "tracking store for runs:/ and models:/ URIs (default ./mlruns)", "URI"),
+           "tracking URI for runs:/ and models:/ (mlserve store dir, sqlite:///mlflow.db, MLflow "
+           "file store or http(s):// tracking server; default ./mlserve-store, then MLflow's "
+           "default store here)", "URI"),
     Option("log_level", ("--log-level",), "MLSERVE_LOG_LEVEL", _log_level, "info",
            f"log level: {', '.join(LOG_LEVELS)} (default info)", "LEVEL"),
     Option("access_log", ("--no-access-log",), "MLSERVE_ACCESS_LOG", _flag, True,
