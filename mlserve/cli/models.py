@@ -1,9 +1,9 @@
 """``mlserve models ...``: inspect and manage the model registry from the command line.
 
 Sub-commands: ``list``, ``versions NAME``, ``register URI NAME``, ``alias NAME ALIAS VERSION``,
-``delete-alias NAME ALIAS`` and ``resolve URI``. Each takes ``--tracking-uri`` (default: the
-tracking location in effect: ``MLSERVE_TRACKING_URI`` or ``./mlruns``) and the listing ones
-``--json`` for scripts.
+``delete-alias NAME ALIAS``, ``resolve URI`` and ``import URI`` (copy versions from one of
+MLflow's stores). Each takes ``--tracking-uri`` (default: the tracking location in effect, see
+``docs/tracking.md``) and the listing ones ``--json`` for scripts.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--tracking-uri",
         metavar="URI",
         default=None,
-        help="tracking store (local path or file:// URI); default: $MLSERVE_TRACKING_URI "
-        "or ./mlruns",
+        help="mlserve store directory (resolve also reads sqlite:///..., MLflow's file store and "
+        "http(s):// tracking servers); default: $MLSERVE_TRACKING_URI, $MLFLOW_TRACKING_URI, "
+        "./mlserve-store",
     )
     as_json = argparse.ArgumentParser(add_help=False)
     as_json.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -66,6 +67,27 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("resolve", parents=[common], help="print the local directory of a model")
     p.add_argument("model_uri", metavar="URI")
     p.set_defaults(func=_resolve)
+
+    p = sub.add_parser(
+        "import",
+        parents=[common, as_json],
+        help="copy versions from an MLflow store into mlserve's store",
+        description="Copy a registered version (with its aliases, tags and description) from "
+        "one of MLflow's stores into mlserve's store (--tracking-uri). The MLflow store is only "
+        "read.",
+    )
+    p.add_argument("model_uri", metavar="URI", help="models:/<name>/<version|latest|stage>, @alias")
+    p.add_argument(
+        "--from",
+        dest="from_uri",
+        metavar="MLFLOW_URI",
+        default=None,
+        help="the MLflow store: sqlite:///mlflow.db, an mlruns directory or http(s)://server; "
+        "default: $MLFLOW_REGISTRY_URI, $MLFLOW_TRACKING_URI, MLflow's default store here",
+    )
+    p.add_argument("--name", default=None, help="register under this name (default: the same)")
+    p.add_argument("--all-versions", action="store_true", help="every version of the model")
+    p.set_defaults(func=_import)
     return parser
 
 
@@ -99,13 +121,33 @@ def _version_dict(v: Any) -> dict[str, Any]:
     }
 
 
+def _readers(args: argparse.Namespace) -> list[tuple[str, Any]]:
+    """``(store description, client-like)`` for each store a listing reads: the configured one,
+    or with nothing configured, mlserve's store and then MLflow's default store here."""
+    from mlserve.api.client import MlserveClient
+    from mlserve.store.locations import read_locations
+    from mlserve.store.mlflow import open_reader
+    from mlserve.store.tracking import effective_uri
+
+    found = []
+    for location in read_locations(effective_uri(args.tracking_uri), registry=True):
+        if location.read_only:
+            found.append((location.describe(), open_reader(location)))
+        else:
+            found.append((location.describe(), MlserveClient(location.path)))
+    return found
+
+
 def _list(args: argparse.Namespace) -> int:
-    models = _client(args).search_registered_models(args.filter)
+    readers = _readers(args)
+    listed = [(where, m) for where, r in readers for m in r.search_registered_models(args.filter)]
+    models = [m for _, m in listed]
     if args.json:
         print(
             json.dumps(
                 [
                     {
+                        "store": where,
                         "name": m.name,
                         "latest_version": m.latest_version,
                         "aliases": m.aliases,
@@ -113,14 +155,14 @@ def _list(args: argparse.Namespace) -> int:
                         "tags": m.tags,
                         "creation_timestamp": m.creation_timestamp,
                     }
-                    for m in models
+                    for where, m in listed
                 ],
                 indent=2,
             )
         )
         return 0
     if not models:
-        print("No registered models.")
+        print(f"No registered models in {'; '.join(where for where, _ in readers)}.")
         return 0
     rows = [
         (
@@ -128,15 +170,29 @@ def _list(args: argparse.Namespace) -> int:
             m.latest_version or "-",
             ", ".join(f"{a}={v}" for a, v in sorted(m.aliases.items())) or "-",
             _time(m.last_updated_timestamp),
+            where,
         )
-        for m in models
+        for where, m in listed
     ]
-    _table(("NAME", "LATEST", "ALIASES", "UPDATED (UTC)"), rows)
+    _table(("NAME", "LATEST", "ALIASES", "UPDATED (UTC)", "STORE"), rows)
     return 0
 
 
 def _versions(args: argparse.Namespace) -> int:
-    versions = _client(args).list_model_versions(args.name)
+    from mlserve.errors import RegisteredModelNotFound
+
+    readers = _readers(args)
+    versions = None
+    for _, reader in readers:  # the first store that has the model answers, as serve resolves
+        try:
+            versions = reader.list_model_versions(args.name)
+            break
+        except RegisteredModelNotFound:
+            continue
+    if versions is None:
+        names = {m.name for _, r in readers for m in r.search_registered_models()}
+        searched = "; ".join(where for where, _ in readers)
+        raise RegisteredModelNotFound(args.name, names, store=searched)
     if args.json:
         print(json.dumps([_version_dict(v) for v in versions], indent=2))
         return 0
@@ -177,6 +233,26 @@ def _alias(args: argparse.Namespace) -> int:
 def _delete_alias(args: argparse.Namespace) -> int:
     _client(args).delete_registered_model_alias(args.name, args.alias)
     print(f"Deleted alias {args.alias!r} of {args.name!r}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from mlserve.store.imports import import_model_versions
+
+    done = import_model_versions(
+        args.model_uri,
+        from_uri=args.from_uri,
+        tracking_uri=args.tracking_uri,
+        name=args.name,
+        all_versions=args.all_versions,
+    )
+    if args.json:
+        print(json.dumps([{"from": d.source, **_version_dict(d.version)} for d in done], indent=2))
+        return 0
+    for d in done:
+        v = d.version
+        aliases = f" (aliases: {', '.join(v.aliases)})" if v.aliases else ""
+        print(f"Imported {d.source} as models:/{v.name}/{v.version}{aliases}")
     return 0
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "StoreLocation",
     "detect_directory",
     "locate",
+    "mlflow_default_locations",
     "read_locations",
 ]
 
@@ -224,8 +225,7 @@ def read_locations(
     if registry and registry_uri:
         return [*found, locate(registry_uri, ENV_MLFLOW_REGISTRY_URI)]
     mlruns = cwd / _MLFLOW_DIR
-    kind = detect_directory(mlruns)
-    if kind == MLSERVE:
+    if detect_directory(mlruns) == MLSERVE:
         _log.warning(
             "Reading an mlserve store in %s: mlserve's default store is now ./%s, so that it never "
             "shares MLflow's ./mlruns. Move it: mv %s %s",
@@ -235,12 +235,23 @@ def read_locations(
             DEFAULT_STORE_DIR,
         )
         found.append(StoreLocation(MLSERVE, str(mlruns), mlruns, "default"))
-    elif kind == MLFLOW_FILE:
-        found.append(StoreLocation(MLFLOW_FILE, str(mlruns), mlruns, "default"))
-    if kind != MLFLOW_FILE and (cwd / _MLFLOW_DB).is_file():
-        db = cwd / _MLFLOW_DB
-        found.append(StoreLocation(MLFLOW_SQLITE, f"sqlite:///{db}", db, "default"))
-    return found
+    return found + mlflow_default_locations()
+
+
+def mlflow_default_locations() -> list[StoreLocation]:
+    """MLflow's default store in the working directory, by MLflow's own rule, if there is one.
+
+    ``./mlruns`` when it holds MLflow experiments (MLflow 2's default, and MLflow 3's when such
+    data exists), else ``./mlflow.db`` when the file exists (MLflow 3's default); else nothing.
+    """
+    cwd = Path.cwd()
+    mlruns = cwd / _MLFLOW_DIR
+    if detect_directory(mlruns) == MLFLOW_FILE:
+        return [StoreLocation(MLFLOW_FILE, str(mlruns), mlruns, "default")]
+    db = cwd / _MLFLOW_DB
+    if db.is_file():
+        return [StoreLocation(MLFLOW_SQLITE, f"sqlite:///{db}", db, "default")]
+    return []
 
 
 def write_location(explicit: str | os.PathLike[str] | None = None) -> StoreLocation:

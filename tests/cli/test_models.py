@@ -77,7 +77,8 @@ def test_list_json_with_filter_and_env_location(store: Path) -> None:
 @pytest.mark.slow
 def test_list_empty_store(tmp_path: Path) -> None:
     out = mlserve("list", "--tracking-uri", (tmp_path / "nothing").as_uri())
-    assert (out.returncode, out.stdout.strip()) == (0, "No registered models.")
+    where = f"mlserve's store {(tmp_path / 'nothing').as_uri()}"
+    assert (out.returncode, out.stdout.strip()) == (0, f"No registered models in {where}.")
     assert not (tmp_path / "nothing").exists()
 
 

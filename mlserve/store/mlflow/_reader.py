@@ -11,6 +11,7 @@ MLflow 3 does.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from pathlib import Path
 
 from mlserve.errors import (
@@ -24,7 +25,7 @@ from mlserve.errors import (
     StoreError,
 )
 from mlserve.store.locations import StoreLocation
-from mlserve.store.records import ModelVersion, RegisteredModel
+from mlserve.store.records import ModelVersion, RegisteredModel, name_filter
 from mlserve.uri import LoggedModelURI, ModelURI, RegistryURI, RunsURI, parse_model_uri
 
 __all__ = ["MlflowReader"]
@@ -83,6 +84,29 @@ class MlflowReader(ABC):
     def version_download_uri(self, version: ModelVersion) -> str:
         """Where a version's artifacts are: its storage location, else its source."""
         return version.storage_location or version.source
+
+    # -- listings, with the names MlserveClient uses -------------------------------------------
+
+    def search_registered_models(self, filter_string: str | None = None) -> list[RegisteredModel]:
+        """Registered models sorted by name, each with its ``latest_version``; the filter is
+        mlserve's (``name = 'x'``, ``LIKE``, ``ILIKE``, ``!=``)."""
+        names = self.model_names()
+        if filter_string and filter_string.strip():
+            keep = name_filter(filter_string)
+            names = [n for n in names if keep(n)]
+        found = []
+        for name in names:
+            model = self.registered_model(name)
+            if model is not None:
+                latest = max((v.version for v in self.versions(name)), default=None)
+                found.append(replace(model, latest_version=latest))
+        return found
+
+    def list_model_versions(self, name: str) -> list[ModelVersion]:
+        """The live versions of a registered model, ascending."""
+        if self.registered_model(name) is None:
+            raise RegisteredModelNotFound(name, self.model_names(), store=self.where)
+        return sorted(self.versions(name), key=lambda v: v.version)
 
     # -- MLflow's rules, once ------------------------------------------------------------------
 
