@@ -1,12 +1,13 @@
 """Model signatures: what a model takes and returns, how to infer it, how to enforce it.
 
-Specs and their MLflow JSON forms live in :mod:`mlserve.schema.types` and
-:mod:`mlserve.schema.params`; the signature in :mod:`mlserve.schema.signature`. The user guide is
-``docs/signatures.md``.
+Specs and their MLflow JSON forms live in :mod:`mlserve.schema.types`,
+:mod:`mlserve.schema.complex` (arrays, objects, maps, any) and :mod:`mlserve.schema.params`; the
+signature in :mod:`mlserve.schema.signature`. The user guide is ``docs/signatures.md``.
 """
 
 from __future__ import annotations
 
+from mlserve.schema.complex import AnyType, Array, Map, Object, Property
 from mlserve.schema.enforce import SchemaEnforcer, enforce_schema
 from mlserve.schema.infer import infer_param_schema, infer_schema, infer_signature
 from mlserve.schema.params import ParamSchema, ParamSpec, enforce_params
@@ -14,11 +15,16 @@ from mlserve.schema.signature import ModelSignature
 from mlserve.schema.types import ColSpec, DataType, Schema, TensorSpec
 
 __all__ = [
+    "AnyType",
+    "Array",
     "ColSpec",
     "DataType",
+    "Map",
     "ModelSignature",
+    "Object",
     "ParamSchema",
     "ParamSpec",
+    "Property",
     "Schema",
     "SchemaEnforcer",
     "TensorSpec",

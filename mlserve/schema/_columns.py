@@ -2,39 +2,36 @@
 
 Each converter takes a pandas Series and returns ``None`` when the column already has the right
 dtype (the common, zero-copy case), or the converted values. It raises
-:class:`~mlserve.errors.SchemaMismatch` naming the column, the expected type and the kind of value
-found. Checks are dtype checks first; only object, string and narrowing conversions look at the
-values, and then with vectorized numpy/pandas calls, never a Python loop over cells.
+:class:`~mlserve.errors.InvalidColumnValue` naming the column, the expected type and the kind of
+value found. Checks are dtype checks first; only object, string and narrowing conversions look at
+the values, and then with vectorized numpy/pandas calls, never a Python loop over cells. The
+complex types (arrays, objects, maps) are the exception: their values are Python lists and dicts,
+checked one by one by :mod:`mlserve.schema._values`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from mlserve.errors import SchemaMismatch
+from mlserve.errors import InvalidColumnValue
 from mlserve.schema._kinds import column_kind
+from mlserve.schema._values import _Bad, compile_checker, names_the_clock
+from mlserve.schema.complex import type_text
 from mlserve.schema.types import ColSpec, DataType
 
-__all__ = ["Converter", "converter_for", "exact_dtype", "names_the_clock"]
+__all__ = ["Converter", "as_ns", "converter_for", "exact_dtype", "names_the_clock"]
 
 Converter = Callable[[pd.Series], Any]
 
 _NUMERIC_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
 _DATETIME_INFERRED = frozenset({"string", "datetime", "datetime64", "date", "empty"})
-# strings pandas' datetime parser reads as the current time
-_CLOCK_WORDS = frozenset({"now", "today"})
-
-
-def names_the_clock(values: Iterable[Any]) -> bool:
-    """True if a value is a string pandas' datetime parser reads as the current time ("now",
-    "today"): not a date a client sent, so the datetime rules refuse it (here and in the
-    codecs, which parse datetime columns before enforcement)."""
-    return any(isinstance(v, str) and v.strip().lower() in _CLOCK_WORDS for v in values)
+#: the one datetime unit a model sees, as in MLflow and ``DataType.datetime.to_pandas()``
+NS = "ns"
 
 
 _NULLABLE_INT = {DataType.integer: "Int32", DataType.long: "Int64"}
@@ -54,13 +51,14 @@ class _Rules:
     """The conversion rules of one column spec, bound to its name and declared type."""
 
     def __init__(self, spec: ColSpec, name: str) -> None:
+        assert isinstance(spec.type, DataType)
         self.name = name
         self.type = spec.type
         self.required = spec.required
         self.target = spec.type.to_numpy()
 
-    def fail(self, found: str) -> SchemaMismatch:
-        return SchemaMismatch(self.name, self.type.name, found)
+    def fail(self, found: str) -> InvalidColumnValue:
+        return InvalidColumnValue(self.name, self.type.name, found)
 
     def check_nulls(self, s: pd.Series) -> bool:
         """True if the column holds nulls that an optional column may keep; raises if required."""
@@ -190,7 +188,7 @@ class _Rules:
         dtype = s.dtype
         if getattr(dtype, "kind", "O") == "M":  # any unit, with or without a time zone
             self.check_nulls(s)
-            return None
+            return None if _unit(s.array) == NS else self.ns(s.array)
         textual = dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype)
         if textual and infer_dtype(s, skipna=True) in _DATETIME_INFERRED:
             self.check_nulls(s)
@@ -204,8 +202,48 @@ class _Rules:
             # here, not by turning warnings into errors: the filters are the whole process's)
             if parsed is None or getattr(parsed.dtype, "kind", "O") != "M":
                 raise self.fail("a string that is not an ISO 8601 datetime")
-            return parsed.array
+            return self.ns(parsed.array)
         raise self.fail(column_kind(s))
+
+    def ns(self, values: Any) -> Any:
+        """``values`` (a pandas datetime array) in nanoseconds."""
+        if _unit(values) == NS:
+            return values
+        try:
+            return as_ns(values)
+        except (OverflowError, ValueError) as exc:  # OutOfBoundsDatetime is a ValueError
+            raise self.fail("a datetime outside the nanosecond range (years 1677-2262)") from exc
+
+
+def _unit(values: Any) -> str:
+    # a pandas DatetimeArray knows its unit; a numpy dtype (tz-naive) has no .unit attribute
+    return getattr(values, "unit", NS)
+
+
+def as_ns(values: Any) -> Any:
+    """Datetimes (a pandas datetime array, any unit, with or without a time zone) in
+    nanoseconds: the unit MLflow gives a model, which pandas 3 no longer picks when it parses.
+    Raises ``OutOfBoundsDatetime`` (a ``ValueError``) for dates past 2262 or before 1677."""
+    return values.as_unit(NS)
+
+
+def _complex(spec: ColSpec, name: str) -> Converter:
+    """The converter of an array, object, map or any column: every value checked, one by one."""
+    checker = compile_checker(spec.type, spec.required)
+    expected = type_text(spec.type)
+
+    def convert(s: pd.Series) -> Any:
+        out = np.empty(len(s), dtype=object)
+        try:
+            for i, value in enumerate(s.array):
+                out[i] = checker(value, "")
+        except _Bad as bad:
+            where = f" at {bad.path.lstrip('.')}" if bad.path else ""
+            what = bad.expected if bad.path else expected
+            raise InvalidColumnValue(name, f"{what}{where}", bad.found) from None
+        return out
+
+    return convert
 
 
 def exact_dtype(spec: ColSpec) -> np.dtype | None:
@@ -214,13 +252,19 @@ def exact_dtype(spec: ColSpec) -> np.dtype | None:
     Numeric and boolean numpy dtypes cannot hold nulls (NaN is a valid float), so a matching
     dtype settles it; strings, bytes and datetimes still need a null check, so ``None``.
     """
-    if spec.type in (DataType.string, DataType.binary, DataType.datetime):
+    if not isinstance(spec.type, DataType) or spec.type in (
+        DataType.string,
+        DataType.binary,
+        DataType.datetime,
+    ):
         return None
     return spec.type.to_numpy()
 
 
 def converter_for(spec: ColSpec, name: str) -> Converter:
     """The converter for one column spec; ``name`` is what error messages call the column."""
+    if not isinstance(spec.type, DataType):
+        return _complex(spec, name)
     rules = _Rules(spec, name)
     return {
         DataType.boolean: rules.to_bool,

@@ -18,7 +18,8 @@ import pandas as pd
 from mlserve.errors import SchemaMismatch
 from mlserve.schema._columns import Converter, converter_for, exact_dtype
 from mlserve.schema._kinds import inferred_kind, value_kind
-from mlserve.schema.types import Schema, TensorSpec
+from mlserve.schema.complex import Array, Object
+from mlserve.schema.types import ColSpec, Schema, TensorSpec
 
 __all__ = ["SchemaEnforcer", "enforce_schema"]
 
@@ -59,9 +60,15 @@ class SchemaEnforcer:
         self._tensor = schema.is_tensor_spec()
         self._named = schema.has_input_names()
         specs = schema.inputs
+        # Names by their string form: what messages say, and what data labels are matched by
+        # (a CSV header or a JSON object key cannot say 0 rather than "0").
         self._names: list[str] = [
-            s.name if s.name is not None else str(i) for i, s in enumerate(specs)
+            str(s.name) if s.name is not None else str(i) for i, s in enumerate(specs)
         ]
+        # MLflow reads a dict as one row when a column is an array or an object
+        self._dict_is_row = any(
+            isinstance(s, ColSpec) and isinstance(s.type, (Array, Object)) for s in specs
+        )
         if not self._tensor:
             self._converters: list[Converter] = [
                 converter_for(s, n)  # type: ignore[arg-type]
@@ -73,9 +80,11 @@ class SchemaEnforcer:
             common = set(self._exact)
             # When every column wants one numeric dtype, a whole ndarray is cast in one go.
             self._uniform = common.pop() if len(common) == 1 else None
-        # Positional data (ndarray, nested lists) gets the signature's names, as in MLflow.
-        # A prebuilt Index: pandas builds a frame from one several times faster than from a list.
-        self._index = pd.Index(self._names if self._named else range(len(specs)))
+        # Positional data (ndarray, nested lists) gets the signature's names, as in MLflow, and
+        # so does data whose labels matched by string form: the model sees integer names as
+        # integers. A prebuilt Index: pandas builds a frame from one several times faster than
+        # from a list.
+        self._index = pd.Index([s.name for s in specs] if self._named else range(len(specs)))
         self._unique = bool(self._index.is_unique)
 
     @property
@@ -86,7 +95,7 @@ class SchemaEnforcer:
         ``object``, as in a pandas column; tensors to their declared dtype.
         """
         return {
-            n: s.dtype if isinstance(s, TensorSpec) else s.type.to_pandas()
+            n: s.dtype if isinstance(s, TensorSpec) else s.to_pandas()
             for n, s in zip(self._names, self.schema.inputs, strict=True)
         }
 
@@ -107,10 +116,10 @@ class SchemaEnforcer:
         if isinstance(data, pd.Series):
             if width != 1:
                 raise SchemaMismatch(None, _count(width), "a single column (a Series)")
-            return data.to_frame(name=self._names[0])
+            return data.to_frame(name=self._index[0])
         if isinstance(data, Mapping):
-            if data and all(np.ndim(v) == 0 for v in data.values()):
-                data = [data]  # one row given as {"a": 1, "b": 2}
+            if data and (self._dict_is_row or all(np.ndim(v) == 0 for v in data.values())):
+                data = [data]  # one row given as {"a": 1, "b": 2}, or {"messages": [...]}
             else:
                 return self._build(pd.DataFrame, data)
         if isinstance(data, list) and data and all(isinstance(r, Mapping) for r in data):
@@ -189,8 +198,8 @@ class SchemaEnforcer:
             ]
             out = df if chosen == list(range(df.shape[1])) else df.iloc[:, chosen]
             if self._named:
-                names = [self._names[i] for i, _ in present]
-                if names != out.columns.tolist():
+                names = [self._index[i] for i, _ in present]
+                if not _same_labels(names, out.columns.tolist()):
                     full = len(names) == len(self._names)
                     out = out.set_axis(self._index.view() if full else pd.Index(names), axis=1)
             if not todo:
@@ -242,6 +251,11 @@ class SchemaEnforcer:
         if missing:
             raise _missing("tensor", missing)
         return {n: _tensor(s, keyed[n]) for n, s in zip(self._names, specs, strict=True)}
+
+
+def _same_labels(a: list[Any], b: list[Any]) -> bool:
+    """Equal labels of equal types: "0" is not 0 (a CSV header for an integer-named column)."""
+    return a == b and all(type(x) is type(y) for x, y in zip(a, b, strict=True))
 
 
 def _castable(src: np.dtype, dst: np.dtype) -> bool:

@@ -19,7 +19,10 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from mlserve.errors import InvalidSignature
+from mlserve.schema._infer_complex import infer_items, is_nested
 from mlserve.schema._kinds import column_kind, value_kind
+from mlserve.schema._values import is_null
+from mlserve.schema.complex import ColumnType
 from mlserve.schema.params import ParamSchema, ParamSpec
 from mlserve.schema.signature import ModelSignature
 from mlserve.schema.types import ColSpec, DataType, Schema, TensorSpec
@@ -60,9 +63,13 @@ def _numeric_type(kind: str, itemsize: int) -> DataType | None:
     return None
 
 
-def _column_type(series: pd.Series, name: str | None) -> DataType:
+def _column_type(series: pd.Series, name: str | int | None) -> ColumnType:
     dtype = series.dtype
-    found: DataType | None = None
+    found: ColumnType | None = None
+    where = f"column {name!r}" if name is not None else "the input"
+    if dtype == np.dtype(object) and any(map(is_nested, series.array)):
+        # lists and dicts: an Array, Object or Any column, as MLflow infers them
+        return infer_items(series.array, where)
     if isinstance(dtype, pd.StringDtype):
         found = DataType.string
     elif isinstance(dtype, pd.CategoricalDtype):
@@ -72,24 +79,32 @@ def _column_type(series: pd.Series, name: str | None) -> DataType:
     elif getattr(dtype, "kind", None) is not None:
         found = _numeric_type(dtype.kind, dtype.itemsize)
     if found is None:
-        where = f"column {name!r}" if name is not None else "the input"
         raise InvalidSignature(
             f"cannot infer a column type for {where}: it holds {column_kind(series)}"
         )
     return found
 
 
-def _colspec(series: pd.Series, name: str | None) -> ColSpec:
+def _colspec(series: pd.Series, name: str | int | None) -> ColSpec:
     dtype = _column_type(series, name)
     # NaN is a valid double, so nulls make a column optional only for the other types.
-    required = dtype in _FLOATS or not bool(series.isna().any())
+    nulls = series.isna().any() if isinstance(dtype, DataType) else any(map(is_null, series.array))
+    required = dtype in _FLOATS or not bool(nulls)
     return ColSpec(dtype, name, required)
+
+
+def _label(label: object) -> str | int:
+    """A column label as a signature name: integer labels stay integers, as MLflow writes them
+    (``pd.DataFrame(X)`` gives ``"name": 0``); other labels become strings."""
+    if isinstance(label, (int, np.integer)) and not isinstance(label, (bool, np.bool_)):
+        return int(label)
+    return label if isinstance(label, str) else str(label)
 
 
 def _frame_schema(df: pd.DataFrame) -> Schema:
     if df.shape[1] == 0:
         raise InvalidSignature("cannot infer a schema from a DataFrame with no columns")
-    return Schema([_colspec(df.iloc[:, i], str(c)) for i, c in enumerate(df.columns)])
+    return Schema([_colspec(df.iloc[:, i], _label(c)) for i, c in enumerate(df.columns)])
 
 
 def _tensor_spec(array: np.ndarray, name: str | None) -> TensorSpec:
@@ -118,7 +133,7 @@ def infer_schema(data: Any) -> Schema:
     if isinstance(data, pd.DataFrame):
         return _frame_schema(data)
     if isinstance(data, pd.Series):
-        name = str(data.name) if data.name is not None else None
+        name = _label(data.name) if data.name is not None else None
         return Schema([_colspec(data, name)])
     if isinstance(data, np.ndarray):
         return Schema([_tensor_spec(data, None)])
@@ -127,8 +142,10 @@ def infer_schema(data: Any) -> Schema:
             raise InvalidSignature("cannot infer a schema from an empty dict")
         if any(isinstance(v, np.ndarray) for v in data.values()):
             return Schema([_tensor_spec(_as_array(v, str(k)), str(k)) for k, v in data.items()])
-        if all(np.ndim(v) == 0 for v in data.values()):
-            return _frame_schema(pd.DataFrame([data]))
+        if all(np.ndim(v) == 0 or _holds_nested(v) for v in data.values()):
+            # one row: {"a": 1}, or {"messages": [{"role": ...}]} (a list of lists or dicts is
+            # one value of an array column, as MLflow reads it; a flat list stays a column)
+            return _frame_schema(_frame([data]))
         return _frame_schema(_frame(data))
     if isinstance(data, (list, tuple)):
         if not data:
@@ -143,6 +160,12 @@ def infer_schema(data: Any) -> Schema:
     if isinstance(data, bytes):
         return Schema([ColSpec(DataType.binary)])
     raise InvalidSignature(f"cannot infer a schema from {value_kind(data)}")
+
+
+def _holds_nested(value: Any) -> bool:
+    return isinstance(value, dict) or (
+        isinstance(value, (list, tuple)) and any(map(is_nested, value))
+    )
 
 
 def _frame(data: Any) -> pd.DataFrame:

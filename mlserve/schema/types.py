@@ -3,7 +3,8 @@
 The JSON forms are exactly MLflow's, so a signature written by either tool reads in the other:
 ``{"type": "double", "name": "a", "required": true}`` for a column and
 ``{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}, "name": "x"}`` for a
-tensor. Every parse failure raises :class:`~mlserve.errors.InvalidSignature`.
+tensor. A column's type is a :class:`DataType` or one of the complex types of
+:mod:`mlserve.schema.complex`. Every parse failure raises :class:`~mlserve.errors.InvalidSignature`.
 """
 
 from __future__ import annotations
@@ -11,77 +12,28 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import numpy as np
 
 from mlserve.errors import InvalidSignature
+from mlserve.schema._datatype import DataType
+from mlserve.schema.complex import ColumnType, parse_type, type_from_dict, type_text, type_to_dict
 
 __all__ = ["ColSpec", "DataType", "Schema", "TensorSpec"]
 
-_NUMPY_TYPES: dict[str, np.dtype] = {
-    "boolean": np.dtype("bool"),
-    "integer": np.dtype("int32"),
-    "long": np.dtype("int64"),
-    "float": np.dtype("float32"),
-    "double": np.dtype("float64"),
-    "string": np.dtype("str"),
-    "binary": np.dtype("bytes"),
-    "datetime": np.dtype("datetime64[ns]"),
-}
-# Strings and bytes live in object columns, as in MLflow; the pandas ``str`` dtype is accepted too.
-_PANDAS_TYPES: dict[str, Any] = {
-    **_NUMPY_TYPES,
-    "string": np.dtype("object"),
-    "binary": np.dtype("object"),
-}
+_OBJECT = np.dtype(object)
 
 
-class DataType(Enum):
-    """The column types a signature can declare (MLflow's names).
-
-    ``DataType("double")`` and ``DataType["double"]`` both give :attr:`double`.
-    """
-
-    boolean = "boolean"
-    integer = "integer"
-    long = "long"
-    float = "float"
-    double = "double"
-    string = "string"
-    binary = "binary"
-    datetime = "datetime"
-
-    def __repr__(self) -> str:
-        return self.name
-
-    def __str__(self) -> str:
-        return self.name
-
-    def to_numpy(self) -> np.dtype:
-        """The numpy dtype (``string`` -> ``<U0``, ``binary`` -> ``|S0``, as in MLflow)."""
-        return _NUMPY_TYPES[self.value]
-
-    def to_pandas(self) -> Any:
-        """The dtype a pandas column of this type has (``object`` for strings and bytes)."""
-        return _PANDAS_TYPES[self.value]
-
-    @classmethod
-    def parse(cls, value: DataType | str) -> DataType:
-        """Return ``value`` as a :class:`DataType`; raises :class:`InvalidSignature` if unknown."""
-        if isinstance(value, DataType):
-            return value
-        if isinstance(value, str) and value in cls.__members__:
-            return cls[value]
-        known = ", ".join(cls.__members__)
-        raise InvalidSignature(f"unknown data type {value!r}; expected one of {known}")
-
-
-def _check_name(name: object, what: str) -> str | None:
+def _check_name(name: object, what: str, integers: bool = False) -> None:
     if name is None or isinstance(name, str):
-        return name
-    raise InvalidSignature(f"{what} name must be a string or null, got {type(name).__name__}")
+        return
+    # MLflow names the columns of a frame with integer labels by those integers (its
+    # infer_signature on pd.DataFrame(X) writes "name": 0); tensors are always named by strings
+    if integers and isinstance(name, int) and not isinstance(name, bool):
+        return
+    kinds = "a string, an integer or null" if integers else "a string or null"
+    raise InvalidSignature(f"{what} name must be {kinds}, got {type(name).__name__}")
 
 
 def _expect_mapping(d: object, what: str) -> dict[str, Any]:
@@ -92,26 +44,38 @@ def _expect_mapping(d: object, what: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ColSpec:
-    """One column of a tabular input: its :class:`DataType`, optional name and whether required.
+    """One column of a tabular input: its type, optional name and whether it is required.
 
-    ``type`` may be given as a :class:`DataType` or its name. An optional column
-    (``required=False``) may be missing from the data or hold nulls.
-    Raises :class:`InvalidSignature` for an unknown type or a non-string name.
+    ``type`` is a :class:`DataType` (or its name) or a complex type (:class:`Array`,
+    :class:`Object`, :class:`Map`, :class:`AnyType`). ``name`` is a string or, as MLflow writes
+    for a frame with integer column labels, an integer; it keeps its type through the JSON
+    form. An optional column (``required=False``) may be missing from the data or hold nulls.
+    Raises :class:`InvalidSignature` for an unknown type or a name of another type.
     """
 
-    type: DataType
-    name: str | None = None
+    type: ColumnType
+    name: str | int | None = None
     required: bool = True
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "type", DataType.parse(self.type))
-        _check_name(self.name, "column")
+        object.__setattr__(self, "type", parse_type(self.type))
+        _check_name(self.name, "column", integers=True)
         if not isinstance(self.required, bool):
             raise InvalidSignature("column 'required' must be true or false")
 
+    def to_numpy(self) -> np.dtype:
+        """The numpy dtype of this column's values (``object`` for the complex types)."""
+        return self.type.to_numpy() if isinstance(self.type, DataType) else _OBJECT
+
+    def to_pandas(self) -> Any:
+        """The dtype a pandas column of this spec has (``object`` for strings, bytes and the
+        complex types)."""
+        return self.type.to_pandas() if isinstance(self.type, DataType) else _OBJECT
+
     def to_dict(self) -> dict[str, Any]:
-        """MLflow's JSON form: ``{"type": "double", "name": "a", "required": true}``."""
-        d: dict[str, Any] = {"type": self.type.name}
+        """MLflow's JSON form: ``{"type": "double", "name": "a", "required": true}``, or the
+        complex type's form with ``name`` and ``required`` added."""
+        d = type_to_dict(self.type)
         if self.name is not None:
             d["name"] = self.name
         d["required"] = self.required
@@ -121,17 +85,17 @@ class ColSpec:
     def from_dict(cls, d: dict[str, Any]) -> ColSpec:
         """Parse the JSON form; also reads the older ``"optional": true`` key MLflow once wrote."""
         d = _expect_mapping(d, "column spec")
-        if "type" not in d:
-            raise InvalidSignature("a column spec needs a 'type'")
-        unknown = set(d) - {"type", "name", "required", "optional"}
-        if unknown:
-            raise InvalidSignature(f"unknown column spec keys: {', '.join(sorted(unknown))}")
+        dtype = type_from_dict(d, "a column spec", frozenset({"name", "required", "optional"}))
         required = d.get("required", not d.get("optional", False))
-        return cls(type=d["type"], name=d.get("name"), required=required)
+        # MLflow writes "required": null for a complex column built without saying
+        if required is None:
+            required = True
+        return cls(type=dtype, name=d.get("name"), required=required)
 
     def __repr__(self) -> str:
         tail = "" if self.required else " (optional)"
-        return f"{self.name!r}: {self.type!r}{tail}" if self.name is not None else f"{self.type!r}"
+        body = type_text(self.type)
+        return f"{self.name!r}: {body}{tail}" if self.name is not None else body
 
 
 def _parse_dtype(dtype: object) -> np.dtype:
@@ -239,7 +203,9 @@ class Schema:
         named = [x.name is not None for x in items]
         if any(named) and not all(named):
             raise InvalidSignature("either every input of a schema has a name or none has")
-        names = [x.name for x in items if x.name is not None]
+        # Data matches names by their string form too (a CSV header or a JSON object key cannot
+        # say 0 rather than "0"), so 0 and "0" in one schema would be one input.
+        names = [str(x.name) for x in items if x.name is not None]
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})
             raise InvalidSignature(f"duplicate input names: {', '.join(map(repr, dupes))}")
@@ -254,7 +220,8 @@ class Schema:
         return self.inputs[0].name is not None
 
     def input_names(self) -> list[str | int]:
-        """The input names, or their positions when the schema is unnamed."""
+        """The input names, or their positions when the schema is unnamed (an integer name
+        and a position look alike: :meth:`has_input_names` tells them apart)."""
         return [x.name if x.name is not None else i for i, x in enumerate(self.inputs)]
 
     def required_input_names(self) -> list[str | int]:
@@ -263,13 +230,13 @@ class Schema:
             x.name if x.name is not None else i for i, x in enumerate(self.inputs) if x.required
         ]
 
-    def input_types(self) -> list[DataType] | list[np.dtype]:
-        """The declared :class:`DataType` of each column, or numpy dtype of each tensor."""
+    def input_types(self) -> list[ColumnType] | list[np.dtype]:
+        """The declared type of each column, or numpy dtype of each tensor."""
         return [x.type for x in self.inputs]  # type: ignore[return-value]
 
     def numpy_types(self) -> list[np.dtype]:
         """The numpy dtype of each input."""
-        return [x.dtype if isinstance(x, TensorSpec) else x.type.to_numpy() for x in self.inputs]
+        return [x.dtype if isinstance(x, TensorSpec) else x.to_numpy() for x in self.inputs]
 
     def to_dict(self) -> list[dict[str, Any]]:
         """The JSON-ready list of spec dicts."""

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlserve.errors import SchemaMismatch
-from mlserve.schema import ColSpec, Schema, SchemaEnforcer, TensorSpec, enforce_schema
+from mlserve.errors import InvalidColumnValue, SchemaMismatch
+from mlserve.schema import ColSpec, DataType, Schema, SchemaEnforcer, TensorSpec, enforce_schema
 
 
 def _one(type_: str, values, dtype=None, required: bool = True):
@@ -389,11 +389,14 @@ def test_input_dtypes_for_decoders():
     assert SchemaEnforcer(NAMED).input_dtypes == {"x": np.dtype("float64"), "y": np.dtype("int64")}
 
 
-def test_tz_aware_datetimes_pass_through():
+def test_tz_aware_datetimes_keep_their_zone_in_nanoseconds():
     stamps = pd.Series(pd.to_datetime(["2024-01-01T00:00:00+01:00"]).tz_convert("UTC"))
-    frame = pd.DataFrame({"c": stamps})
     enforcer = SchemaEnforcer(Schema([ColSpec("datetime", "c")]))
-    assert enforcer(frame) is frame
+    out = enforcer(pd.DataFrame({"c": stamps}))
+    assert str(out["c"].dtype) == "datetime64[ns, UTC]"
+    assert out["c"][0] == stamps[0]
+    ns = pd.DataFrame({"c": stamps.dt.as_unit("ns")})
+    assert enforcer(ns) is ns  # already nanoseconds: nothing to do
 
 
 def test_large_matching_frame_costs_no_per_cell_work():
@@ -475,3 +478,69 @@ def test_frames_built_by_the_enforcer_do_not_share_its_column_index() -> None:
     first.columns.name = "set by a model"
     second = enforcer(np.array([[3.0, 4.0]]))
     assert second.columns is not first.columns and second.columns.name is None
+
+
+# -- integer column names (MLflow's infer_signature on pd.DataFrame(X)) ---------------------
+
+INT_NAMED = Schema([ColSpec("double", i) for i in range(4)])
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [[0, 1, 2, 3], ["0", "1", "2", "3"], np.arange(4), [3, 2, 1, 0]],
+    ids=["ints", "strings", "numpy-ints", "reordered"],
+)
+def test_integer_names_reach_the_model_as_integers(labels) -> None:
+    frame = pd.DataFrame([[0.1, -0.2, 0.3, -0.4]], columns=labels)
+    out = SchemaEnforcer(INT_NAMED)(frame)
+    assert out.columns.tolist() == [0, 1, 2, 3]
+    assert all(type(c) is int for c in out.columns.tolist())
+    for position, label in enumerate(labels):  # each value under its own name
+        np.testing.assert_array_equal(out[int(label)].to_numpy(), frame.iloc[:, position])
+
+
+def test_integer_names_from_positional_data_and_series() -> None:
+    out = SchemaEnforcer(INT_NAMED)(np.zeros((2, 4)))
+    assert out.columns.tolist() == [0, 1, 2, 3]
+    one = SchemaEnforcer(Schema([ColSpec("long", 7)]))(pd.Series([1, 2]))
+    assert one.columns.tolist() == [7]
+
+
+def test_missing_integer_named_column_is_named() -> None:
+    with pytest.raises(SchemaMismatch, match="required column '3'") as info:
+        SchemaEnforcer(INT_NAMED)(pd.DataFrame([[0.1, 0.2, 0.3]], columns=[0, 1, 2]))
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_wrong_value_type_is_bad_request_as_in_mlflow() -> None:
+    frame = pd.DataFrame([["x", 0.2, 0.3, 0.4]], columns=[0, 1, 2, 3])
+    with pytest.raises(InvalidColumnValue) as info:
+        SchemaEnforcer(INT_NAMED)(frame)
+    assert info.value.error_code == "BAD_REQUEST"
+    assert info.value.column == "0"
+
+
+# -- datetimes reach the model in nanoseconds, as in MLflow ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.Series(["2024-01-02T03:04:05"], dtype=object),
+        pd.Series(["2024-01-02T03:04:05"], dtype="str"),
+        pd.Series(pd.to_datetime(["2024-01-02T03:04:05"]).as_unit("us")),
+        pd.Series(pd.to_datetime(["2024-01-02T03:04:05"]).as_unit("s")),
+        pd.Series([dt.datetime(2024, 1, 2, 3, 4, 5)], dtype=object),
+    ],
+    ids=["iso-object", "iso-str", "microseconds", "seconds", "datetime-objects"],
+)
+def test_datetimes_become_nanoseconds(column) -> None:
+    out = SchemaEnforcer(Schema([ColSpec("datetime", "t")]))(pd.DataFrame({"t": column}))
+    assert out["t"].dtype == np.dtype("datetime64[ns]") == DataType.datetime.to_pandas()
+    assert out["t"][0] == pd.Timestamp("2024-01-02T03:04:05")
+
+
+def test_datetime_beyond_nanoseconds_is_refused() -> None:
+    far = pd.Series(pd.to_datetime(["3000-01-01"]).as_unit("s"))
+    with pytest.raises(InvalidColumnValue, match="nanosecond range"):
+        SchemaEnforcer(Schema([ColSpec("datetime", "t")]))(pd.DataFrame({"t": far}))

@@ -178,7 +178,13 @@ BAD_SIGNATURES = [
     ("tensor-no-spec", '[{"type": "tensor"}]'),
     ("tensor-bad-dtype", '[{"type": "tensor", "tensor-spec": {"dtype": "nope", "shape": [1]}}]'),
     ("tensor-bad-shape", '[{"type": "tensor", "tensor-spec": {"dtype": "int8", "shape": "x"}}]'),
-    ("name-not-string", '[{"type": "double", "name": 3}]'),
+    ("name-boolean", '[{"type": "double", "name": true}]'),
+    ("name-float", '[{"type": "double", "name": 1.5}]'),
+    (
+        "tensor-name-int",
+        '[{"type": "tensor", "tensor-spec": {"dtype": "int8", "shape": [1]}, "name": 3}]',
+    ),
+    ("names-0-and-string-0", '[{"type": "double", "name": 0}, {"type": "double", "name": "0"}]'),
     ("entry-not-object", "[1]"),
 ]
 

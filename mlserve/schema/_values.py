@@ -1,0 +1,229 @@
+"""Check values against the complex column types (:mod:`mlserve.schema.complex`), as MLflow's
+``_enforce_array`` / ``_enforce_object`` / ``_enforce_map`` intend.
+
+A type is compiled once into a checker (a closure per node of the type tree), so a request only
+runs the checks. A checker takes one value and returns it converted: lists for arrays (a tuple
+or 1-D ndarray becomes a list), new dicts for objects and maps (the caller's are never changed),
+Python ``bool``/``int``/``float``/``str`` for the scalar leaves, ``pd.Timestamp`` for
+datetimes. It raises :class:`_Bad` with the path to the value, what was expected there and the
+kind of value found; the column converter turns that into an
+:class:`~mlserve.errors.InvalidColumnValue` naming the column.
+
+The nullability rules are MLflow's: an optional column may be null, and so may the items of its
+arrays and the values of its maps (MLflow passes the column's ``required`` down to them); an
+optional property may be missing or null; an empty list or map always fits; anything fits
+:class:`~mlserve.schema.complex.AnyType`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.schema._datatype import DataType
+from mlserve.schema._kinds import value_kind
+from mlserve.schema.complex import AnyType, Array, ColumnType, Map, Object, type_text
+
+__all__ = ["Checker", "compile_checker", "is_null", "names_the_clock"]
+
+Checker = Callable[[Any, str], Any]
+
+# strings pandas' datetime parser reads as the current time
+_CLOCK_WORDS = frozenset({"now", "today"})
+
+
+def names_the_clock(values: Iterable[Any]) -> bool:
+    """True if a value is a string pandas' datetime parser reads as the current time ("now",
+    "today"): not a date a client sent, so the datetime rules refuse it (in the enforcer, in
+    nested fields, and in the codecs, which parse datetime columns before enforcement)."""
+    return any(isinstance(v, str) and v.strip().lower() in _CLOCK_WORDS for v in values)
+
+
+_INT_RANGES = {DataType.integer: (-(2**31), 2**31 - 1), DataType.long: (-(2**63), 2**63 - 1)}
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+class _Bad(Exception):
+    """A value that does not fit, at ``path`` (``""`` for the column's value itself)."""
+
+    def __init__(self, path: str, expected: str, found: str) -> None:
+        super().__init__(path, expected, found)
+        self.path = path
+        self.expected = expected
+        self.found = found
+
+
+def is_null(value: Any) -> bool:
+    """True for None, NaN, ``pd.NA`` and ``NaT``: the nulls a decoded or pandas value can be."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def compile_checker(t: ColumnType, required: bool) -> Checker:
+    """The checker for values of type ``t`` in a column that is ``required`` or not."""
+    if isinstance(t, AnyType):
+        return _any
+    if isinstance(t, Array):
+        return _array(t, required)
+    if isinstance(t, Object):
+        return _object(t, required)
+    if isinstance(t, Map):
+        return _map(t, required)
+    return _scalar(t, required)
+
+
+def _any(value: Any, path: str) -> Any:
+    return value
+
+
+def _array(t: Array, required: bool) -> Checker:
+    item = compile_checker(t.dtype, required)
+    # MLflow: an optional array, or an array of Any, may be null
+    nullable = not required or isinstance(t.dtype, AnyType)
+    expected = type_text(t)
+
+    def check(value: Any, path: str) -> Any:
+        if value is None and nullable:
+            return None
+        if isinstance(value, np.ndarray) and value.ndim == 1:
+            value = value.tolist()
+        if not isinstance(value, (list, tuple)):
+            raise _Bad(path, expected, value_kind(value))
+        return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+    return check
+
+
+def _object(t: Object, required: bool) -> Checker:
+    props = {p.name: (compile_checker(p.dtype, p.required), p.required) for p in t.properties}
+    must = [p.name for p in t.properties if p.required]
+    expected = type_text(t)
+
+    def check(value: Any, path: str) -> Any:
+        if not required and (value is None or value == {}):
+            return value
+        if not isinstance(value, dict):
+            raise _Bad(path, expected, value_kind(value))
+        for name in must:
+            if name not in value:
+                raise _Bad(f"{path}.{name}", f"required property {name!r}", "it missing")
+        out: dict[str, Any] = {}
+        for key, v in value.items():
+            entry = props.get(key) if isinstance(key, str) else None
+            if entry is None:
+                raise _Bad(path, f"only the properties of {expected}", "an unknown property")
+            checker, needed = entry
+            out[key] = None if (not needed and is_null(v)) else checker(v, f"{path}.{key}")
+        return out
+
+    return check
+
+
+def _map(t: Map, required: bool) -> Checker:
+    values = compile_checker(t.value_type, required)
+    nullable = not required or isinstance(t.value_type, AnyType)
+    expected = type_text(t)
+
+    def check(value: Any, path: str) -> Any:
+        if nullable and (value is None or value == {}):
+            return value
+        if not isinstance(value, dict):
+            raise _Bad(path, expected, value_kind(value))
+        if not all(isinstance(k, str) for k in value):
+            raise _Bad(path, expected, "an object with a key that is not a string")
+        return {k: values(v, f"{path}[{k!r}]") for k, v in value.items()}
+
+    return check
+
+
+def _scalar(t: DataType, required: bool) -> Checker:
+    convert = _LEAVES[t]
+
+    def check(value: Any, path: str) -> Any:
+        if is_null(value):
+            # NaN is a valid float, as in a double column
+            if isinstance(value, float) and t in (DataType.float, DataType.double):
+                return value
+            if required:
+                raise _Bad(path, t.name, "null")
+            return None
+        out = convert(value, t)
+        if out is _NO:
+            raise _Bad(path, t.name, value_kind(value))
+        return out
+
+    return check
+
+
+_NO = object()  # a leaf converter's "does not fit" (None is a value)
+
+
+def _to_bool(value: Any, t: DataType) -> Any:
+    return bool(value) if isinstance(value, (bool, np.bool_)) else _NO
+
+
+def _to_int(value: Any, t: DataType) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return _NO  # booleans are not numbers here, as for columns
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value) or value != int(value):
+            return _NO  # 1.5 is not a long; whole floats (2.0) are, as for columns
+        value = int(value)
+    if not isinstance(value, (int, np.integer)):
+        return _NO
+    low, high = _INT_RANGES[t]
+    return int(value) if low <= value <= high else _NO
+
+
+def _to_float(value: Any, t: DataType) -> Any:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        return _NO
+    out = float(value)
+    if t is DataType.float and math.isfinite(out) and abs(out) > _FLOAT32_MAX:
+        return _NO
+    return out
+
+
+def _to_str(value: Any, t: DataType) -> Any:
+    return str(value) if isinstance(value, str) else _NO
+
+
+def _to_bytes(value: Any, t: DataType) -> Any:
+    # JSON has no bytes: MLflow passes a string in a nested binary field through unchanged
+    return value if isinstance(value, (bytes, bytearray, str)) else _NO
+
+
+def _to_datetime(value: Any, t: DataType) -> Any:
+    if isinstance(value, str):
+        if names_the_clock([value]):
+            return _NO
+        try:
+            return pd.to_datetime(value, format="ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            return _NO
+    if isinstance(value, (dt.datetime, dt.date, np.datetime64)):
+        try:
+            return pd.Timestamp(value)
+        except (ValueError, OverflowError):
+            return _NO
+    return _NO
+
+
+_LEAVES: dict[DataType, Callable[[Any, DataType], Any]] = {
+    DataType.boolean: _to_bool,
+    DataType.integer: _to_int,
+    DataType.long: _to_int,
+    DataType.float: _to_float,
+    DataType.double: _to_float,
+    DataType.string: _to_str,
+    DataType.binary: _to_bytes,
+    DataType.datetime: _to_datetime,
+}
