@@ -192,6 +192,12 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
 
 def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     """``inputs``/``instances`` for a column signature: always a DataFrame."""
+    if plan.dict_is_row:
+        # as MLflow: {"messages": [...]} is one row, and so is each object of a list of them
+        if isinstance(value, dict):
+            return _records([value], plan, where)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            return _records(value, plan, where)
     if isinstance(value, dict):
         keys = list(value)
         cols = [v if isinstance(v, list) else [v] for v in value.values()]

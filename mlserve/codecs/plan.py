@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mlserve.schema import ColSpec, DataType, ParamSchema, Schema, TensorSpec
+from mlserve.schema import Array, ColSpec, DataType, Object, ParamSchema, Schema, TensorSpec
 
 __all__ = ["ANY", "ColumnRule", "DecodePlan", "build_plan"]
 
@@ -22,8 +22,10 @@ class ColumnRule:
     """How to type one decoded column.
 
     ``kind`` is one of ``float``, ``int``, ``bool``, ``string``, ``binary``, ``datetime``,
-    ``any`` (infer as pandas would); ``dtype`` is the numpy target for ``float`` and ``int``.
-    ``name`` is the signature's name for the column (used in error messages).
+    ``object`` (an array, object, map or any column: the decoded JSON values are kept as they
+    are, one Python object per row, for the enforcer to check), ``any`` (infer as pandas would);
+    ``dtype`` is the numpy target for ``float`` and ``int``. ``name`` is the signature's name
+    for the column in its string form (used in error messages).
     """
 
     kind: str
@@ -54,9 +56,12 @@ def _rule_for_dtype(dtype: np.dtype, name: str | None) -> ColumnRule:
 def _rule_for_spec(spec: ColSpec | TensorSpec) -> ColumnRule:
     if isinstance(spec, TensorSpec):
         return _rule_for_dtype(spec.dtype, spec.name)
+    name = str(spec.name) if spec.name is not None else None
+    if not isinstance(spec.type, DataType):
+        return ColumnRule("object", None, name)
     kind = _DATATYPE_KIND[spec.type]
     dtype = spec.type.to_numpy() if kind in ("float", "int") else None
-    return ColumnRule(kind, dtype, spec.name)
+    return ColumnRule(kind, dtype, name)
 
 
 @dataclass(frozen=True)
@@ -64,8 +69,9 @@ class DecodePlan:
     """Everything decoding needs from a signature, computed once.
 
     ``kind`` is ``none`` (no signature), ``columns`` (ColSpecs), ``tensor`` (one unnamed
-    tensor) or ``tensors`` (named tensors). ``names`` are the declared input names in order
-    (empty when unnamed). ``enforce`` is the prebuilt schema enforcer, or None.
+    tensor) or ``tensors`` (named tensors). ``names`` are the declared input names in order, in
+    their string form (empty when unnamed); ``by_name`` is keyed by the same strings.
+    ``enforce`` is the prebuilt schema enforcer, or None.
     """
 
     schema: Schema | None
@@ -77,6 +83,9 @@ class DecodePlan:
     default: ColumnRule = ANY
     tensor_dtype: np.dtype | None = None
     enforce: Callable[[Any], Any] | None = None
+    #: MLflow reads an object of columns (``"inputs": {...}``) as one row when a column is an
+    #: array or an object: ``{"messages": [...]}`` is one conversation, not a column of them
+    dict_is_row: bool = False
     #: set per request when a JSON body may hold booleans: numeric columns and tensors then
     #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
     json_booleans: bool = False
@@ -104,7 +113,7 @@ def build_plan(
     if schema is None:
         return DecodePlan(None, params_schema, "none", enforce=enforce)
     rules = tuple(_rule_for_spec(s) for s in schema.inputs)
-    names = tuple(s.name for s in schema.inputs if s.name is not None)
+    names = tuple(r.name for r in rules if r.name is not None)
     by_name = {r.name: r for r in rules if r.name is not None}
     if schema.is_tensor_spec():
         # MLflow types every column of a frame sent to a single-tensor model as that tensor
@@ -131,4 +140,7 @@ def build_plan(
         by_name,
         () if by_name else rules,
         enforce=enforce,
+        dict_is_row=any(
+            isinstance(s, ColSpec) and isinstance(s.type, (Array, Object)) for s in schema.inputs
+        ),
     )

@@ -3,7 +3,7 @@
 Numbers go straight into numpy arrays of the signature's dtype (``np.asarray(values, dtype)``,
 no per-cell Python work); anything else is typed the way ``pandas.DataFrame(rows)`` would type
 it, so a request decodes to the frame MLflow builds. Integers are never narrowed silently: a value
-outside the declared integer type's range is a :class:`SchemaMismatch`, and floats meant for an
+outside the declared integer type's range is an :class:`InvalidColumnValue`, and floats meant for an
 integer column are left as floats for the schema enforcer to reject.
 """
 
@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from mlserve.codecs.plan import ANY, ColumnRule, DecodePlan
-from mlserve.errors import PayloadError, SchemaMismatch
-from mlserve.schema._columns import names_the_clock
+from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema._columns import as_ns, names_the_clock
 
 __all__ = [
     "check_column_names",
@@ -101,7 +101,9 @@ def _as_float(values: Any, dtype: np.dtype, name: str | None) -> np.ndarray | No
                 return None
             return arr.astype(dtype, copy=False)
     except (FloatingPointError, OverflowError) as exc:
-        raise SchemaMismatch(name, f"{dtype.name} values", "a number out of range") from exc
+        # a column's value, or a tensor's (unnamed here: tensors keep the plain SchemaMismatch)
+        error = InvalidColumnValue if name is not None else SchemaMismatch
+        raise error(name, f"{dtype.name} values", "a number out of range") from exc
     except (ValueError, TypeError):
         return None  # strings, objects, ragged nesting: someone else names what was found
 
@@ -118,7 +120,7 @@ def _narrow_int(arr: np.ndarray, rule: ColumnRule) -> np.ndarray:
         return arr.astype(target, copy=False)
     info = np.iinfo(target)
     if arr.min() < info.min or arr.max() > info.max:
-        raise SchemaMismatch(rule.name, f"{target.name} values", "an integer out of range")
+        raise InvalidColumnValue(rule.name, f"{target.name} values", "an integer out of range")
     return arr.astype(target)
 
 
@@ -130,7 +132,7 @@ def _decode_base64(values: Sequence[Any], rule: ColumnRule) -> Any:
                 # MLflow's client wraps base64 at 76 columns (encodebytes): drop the newlines
                 out.append(base64.b64decode("".join(v.split()), validate=True))
             except (binascii.Error, ValueError) as exc:
-                raise SchemaMismatch(
+                raise InvalidColumnValue(
                     rule.name, "binary (a base64 string)", "a string that is not base64"
                 ) from exc
         else:
@@ -147,9 +149,11 @@ def coerce_column(
 
     Values that do not fit are returned as typed by inference, for the schema enforcer to
     reject with a precise message; only an out-of-range integer, and with ``booleans`` a JSON
-    boolean in a numeric column, raise here (:class:`SchemaMismatch`).
+    boolean in a numeric column, raise here (:class:`InvalidColumnValue`).
     """
     kind = rule.kind
+    if kind == "object":
+        return _objects(values)
     if kind in ("float", "int") and (
         (booleans and not isinstance(values, np.ndarray) and bool in set(map(type, values)))
         # a boolean column read from CSV or Parquet: refused as the JSON true is, and as the
@@ -157,7 +161,7 @@ def coerce_column(
         or (isinstance(values, np.ndarray) and values.dtype.kind == "b")
     ):
         assert rule.dtype is not None
-        raise SchemaMismatch(
+        raise InvalidColumnValue(
             rule.name, _TYPE_NAMES.get(rule.dtype.name, rule.dtype.name), "a boolean"
         )
     if kind == "float":
@@ -185,14 +189,23 @@ def coerce_column(
     return arr
 
 
+def _objects(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """One Python object per row, as decoded: nested lists must not become a 2-D array."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out
+
+
 def _iso_datetimes(values: list[Any], rule: ColumnRule) -> Any:
-    """Parse ISO 8601 strings (and nulls) into datetimes, or raise :class:`SchemaMismatch`."""
+    """Parse ISO 8601 strings (and nulls) into nanosecond datetimes (the unit MLflow gives a
+    model), or raise :class:`InvalidColumnValue`."""
     if names_the_clock(values):
-        raise SchemaMismatch(rule.name, "datetime (an ISO 8601 string)", "'now' or 'today'")
+        raise InvalidColumnValue(rule.name, "datetime (an ISO 8601 string)", "'now' or 'today'")
     try:
-        return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").array
+        return as_ns(pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").array)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise SchemaMismatch(
+        raise InvalidColumnValue(
             rule.name, "datetime (an ISO 8601 string)", "a string that is not a date"
         ) from exc
 
@@ -303,7 +316,7 @@ def coerce_frame(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
         col = frame.iloc[:, i]
         if (
             rule is ANY
-            or rule.kind in ("any", "bool", "string")
+            or rule.kind in ("any", "bool", "string", "object")
             or (rule.dtype is not None and col.dtype == rule.dtype)
         ):
             # already typed as the plan wants (a float64 CSV column for a double): rebuilding

@@ -17,6 +17,7 @@ from _codec_support import json_backend  # noqa: F401 (a fixture)
 
 from mlserve.codecs import RequestDecoder
 from mlserve.errors import (
+    InvalidColumnValue,
     InvalidParams,
     MissingExtra,
     MlserveError,
@@ -267,7 +268,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_records": [{"a": SECRET, "b": "x"}]}),
         COLS_AB,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'a'",
     ),
     (
@@ -275,7 +276,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_split": {"columns": ["n"], "data": [[1.5]]}}),
         LONG_N,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'n'",
     ),
     (
@@ -283,7 +284,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_split": {"columns": ["n"], "data": [[None]]}}),
         LONG_N,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'n'",
     ),
     (
@@ -291,7 +292,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_split": {"columns": ["n"], "data": [[2**40]]}}),
         Schema([ColSpec("integer", "n")]),
-        SchemaMismatch,
+        InvalidColumnValue,
         "an integer out of range",
     ),
     (
@@ -309,7 +310,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"inputs": {"a": [[1, 2, 3], [4, 5, 6]], "b": ["x", "y"]}}),
         COLS_AB,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'a'",
     ),
     (
@@ -318,7 +319,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_split": {"columns": ["a", "b"], "data": [[1.5, "x"], [True, "y"]]}}),
         COLS_AB,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'a': expected double, found a boolean",
     ),
     (
@@ -326,7 +327,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_records": [{"n": 2}, {"n": False}]}),
         LONG_N,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'n': expected long, found a boolean",
     ),
     (
@@ -353,7 +354,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_records": [{"a": "1_000", "b": "x"}, {"a": " 1e5 ", "b": "y"}]}),
         COLS_AB,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'a': expected double, found a string",
     ),
     (
@@ -378,7 +379,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_split": {"columns": ["t"], "data": [["2024-01-01"], [1370]]}}),
         Schema([ColSpec("datetime", "t")]),
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 't': expected datetime, found values of mixed types",
     ),
     (
@@ -386,7 +387,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_records": [{"t": "now"}]}),
         Schema([ColSpec("datetime", "t")]),
-        SchemaMismatch,
+        InvalidColumnValue,
         "found 'now' or 'today'",
     ),
     (
@@ -402,7 +403,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_records": [{"blob": "*" + SECRET}]}),
         Schema([ColSpec("binary", "blob")]),
-        SchemaMismatch,
+        InvalidColumnValue,
         "not base64",
     ),
     (
@@ -446,7 +447,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         CSV,
         b"a,b\n" + SECRET.encode() + b",x\n",
         COLS_AB,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'a'",
     ),
     (
@@ -454,7 +455,7 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         CSV,
         b"a,b\nTrue,x\n",
         COLS_AB,
-        SchemaMismatch,
+        InvalidColumnValue,
         "column 'a': expected double, found a boolean",
     ),
     (
