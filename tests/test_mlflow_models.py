@@ -13,12 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 
 import mlserve
 from mlserve.errors import MissingExtra, SchemaMismatch
 
 MODELS = Path(__file__).parent / "data" / "mlflow_models"
-NAMES = ["sklearn_cloudpickle", "sklearn_pickle_proba", "sklearn_bare", "sklearn_skops"]
+NAMES = [
+    "sklearn_cloudpickle",
+    "sklearn_pickle_proba",
+    "sklearn_bare",
+    "sklearn_skops",
+    "sklearn_intcols",
+]
 
 # A fixture written by another scikit-learn version still loads, with sklearn's warning.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.InconsistentVersionWarning")
@@ -71,3 +78,35 @@ def test_mlflow_ndarray_example_without_inputs_wrapper() -> None:
     loaded = mlserve.load_model(MODELS / "sklearn_cloudpickle")
     assert loaded.input_example.shape == (3, 4)
     assert loaded.predict(loaded.input_example).shape == (3,)
+
+
+def test_mlflow_integer_column_names_load_and_round_trip(tmp_path: Path) -> None:
+    # MLflow's infer_signature(pd.DataFrame(X)) writes "name": 0; it loads, keeps its type
+    loaded = mlserve.load_model(MODELS / "sklearn_intcols")
+    assert loaded.signature.inputs.input_names() == [0, 1, 2, 3]
+    loaded.metadata.save(tmp_path)
+    text = mlserve.Model.load(tmp_path).signature.to_dict()["inputs"]
+    assert text.startswith('[{"type": "double", "name": 0, "required": true}')
+
+
+@pytest.mark.slow
+def test_seed_request_over_http_answers_what_mlflow_serves(tmp_path: Path) -> None:
+    # the README's request against the MLflow-logged seed model: `mlflow models serve` answers
+    # {"predictions": [0, 1]} for it, and so must `python -m mlserve.server`
+    # tests/ is on sys.path (pytest's rootdir-relative import), tests/server a package there
+    from server.helpers import SEED_BODY, start_server
+
+    with start_server(tmp_path, "-m", str(MODELS / "sklearn_intcols")) as server:
+        answer = requests.post(server.url + "/invocations", json=SEED_BODY, timeout=30)
+        csv = requests.post(
+            server.url + "/invocations",
+            data=b"0,1,2,3\n0.1,-0.2,0.3,-0.4\n0.5,0.6,-0.7,0.8\n",
+            headers={"Content-Type": "text/csv"},
+            timeout=30,
+        )
+        bad = dict(SEED_BODY, dataframe_split={"columns": [0, 1, 2, 3], "data": [["x", 1, 2, 3]]})
+        wrong = requests.post(server.url + "/invocations", json=bad, timeout=30)
+    assert (answer.status_code, answer.json()) == (200, {"predictions": [0, 1]})
+    assert (csv.status_code, csv.json()) == (200, {"predictions": [0, 1]})
+    assert wrong.status_code == 400
+    assert wrong.json()["error_code"] == "BAD_REQUEST"  # as MLflow answers it
