@@ -51,6 +51,9 @@ def resolve_model_uri(uri: str | os.PathLike[str], tracking_uri: str | None = No
     locations = read_locations(
         effective_uri(tracking_uri), registry=isinstance(parsed, RegistryURI)
     )
+    if isinstance(parsed, RegistryURI) and parsed.stage is not None:
+        # only MLflow's registries have stages: mlserve's store in the chain is not asked
+        locations = [loc for loc in locations if loc.read_only] or locations
     missing: list[tuple[StoreLocation, ResourceNotFound]] = []
     for location in locations:
         try:

@@ -228,10 +228,14 @@ def server_env(**extra: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def start_server(
-    log_dir: Path, *args: str, env: dict[str, str] | None = None, command: list[str] | None = None
+    log_dir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    command: list[str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[Server]:
     """Start a server with ``args`` (``-p 0`` is added unless a port is given, by flag or
-    ``MLSERVE_PORT``) and yield it
+    ``MLSERVE_PORT``) in ``cwd`` (default: ``log_dir``) and yield it
     once ``/ping`` answers; stop it by PID afterwards."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"server-{time.monotonic_ns()}.log"
@@ -241,7 +245,11 @@ def start_server(
     command = [*(command or server_command()), *argv]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, cwd=log_dir, env=env or server_env()
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd or log_dir,
+            env=env or server_env(),
         )
     server = Server(proc, log_path)
     try:
