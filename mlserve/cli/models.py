@@ -129,7 +129,7 @@ def _readers(args: argparse.Namespace) -> list[tuple[str, Any]]:
     from mlserve.store.mlflow import open_reader
     from mlserve.store.tracking import effective_uri
 
-    found = []
+    found: list[tuple[str, Any]] = []
     for location in read_locations(effective_uri(args.tracking_uri), registry=True):
         if location.read_only:
             found.append((location.describe(), open_reader(location)))
