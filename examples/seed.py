@@ -1,6 +1,6 @@
 """The seed scenario: train a RandomForest, log it and register it as ``MyRandomForest``.
 
-Run from any directory; the model lands in the embedded default store ``./mlruns``.
+Run from any directory; the model lands in the embedded default store ``./mlserve-store``.
 """
 
 from sklearn.datasets import make_classification

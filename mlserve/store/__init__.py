@@ -1,8 +1,10 @@
 """Where models live: the tracking location, runs, the model registry and URI resolution.
 
-The store is a directory tree (default ``./mlruns``) written only through atomic operations, so
-any number of processes can log, register and load models at once without a server. See
-``docs/tracking.md`` for the layout and the guarantees.
+mlserve's own store is a directory tree (default ``./mlserve-store``) written only through atomic
+operations, so any number of processes can log, register and load models at once without a
+server. MLflow's stores (its database, file store and tracking server) are read, never written,
+through :mod:`mlserve.store.mlflow`; :mod:`mlserve.store.locations` says which store a tracking
+URI names. See ``docs/tracking.md`` for the layout and the guarantees.
 """
 
 from __future__ import annotations
