@@ -39,6 +39,7 @@ _FORMS = (
     "expected a local path, file:///path, runs:/<run_id>/<path>, models:/<name>/<version>, "
     "models:/<name>/latest, models:/<name>@<alias>, models:/<name>/<stage> or models:/<model_id>"
 )
+_TRACKING_SCHEMES = ("sqlite", "http", "https", "postgresql", "mysql", "mssql", "databricks")
 #: MLflow's model version stages, in its spelling; a stage in a URI matches case-insensitively.
 STAGES = ("None", "Staging", "Production", "Archived")
 # a one-letter "scheme" is a Windows drive (C:\models), not a URI scheme
@@ -131,6 +132,13 @@ def parse_model_uri(uri: str | os.PathLike[str]) -> ModelURI:
         return _parse_runs(uri)
     if scheme == "models":
         return _parse_models(uri)
+    if scheme in _TRACKING_SCHEMES or scheme.startswith("sqlite+"):
+        # the commonest mix-up for MLflow users: the store where the model is, given as the model
+        raise InvalidURI(
+            uri,
+            "this is a tracking URI (where models are stored), not a model URI: give it as "
+            "--tracking-uri (or MLFLOW_TRACKING_URI) and the model as models:/<name>/<version>",
+        )
     raise InvalidURI(uri, f"unsupported scheme {scheme!r}; {_FORMS}")
 
 
