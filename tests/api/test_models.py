@@ -102,7 +102,8 @@ def test_signature_is_inferred_from_a_dataframe_example(seed_model, seed_data, t
     X, _ = seed_data
     frame = pd.DataFrame(X[:2])
     saved = mlserve.save_model(seed_model, tmp_path / "m", input_example=frame)
-    assert saved.signature.inputs == Schema([ColSpec("double", str(i)) for i in range(4)])
+    # integer labels stay integers, as MLflow's infer_signature writes them ("name": 0)
+    assert saved.signature.inputs == Schema([ColSpec("double", i) for i in range(4)])
     body = json.loads((tmp_path / "m" / "serving_input_example.json").read_text())
     assert body == {"dataframe_split": {"data": X[:2].tolist()}}
     # the seed's request body: integer column names, as JSON sends them
