@@ -35,7 +35,7 @@ import requests
 
 import mlserve
 from mlserve.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
-from tests.server.helpers import Server
+from .helpers import Server
 
 pytestmark = pytest.mark.slow
 
