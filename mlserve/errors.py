@@ -12,6 +12,7 @@ translated at the boundary with ``raise ... from exc``.
     ├── BadRequest (ValueError)                BAD_REQUEST
     │   ├── PayloadError                       a request body that cannot be decoded
     │   ├── UnsupportedContentType             a media type no codec handles (HTTP 415)
+    │   ├── PayloadTooLarge                    more columns or rows than allowed (HTTP 413)
     │   └── ModelPredictError                  the model raised inside predict
     ├── InvalidParameterValue (ValueError)     INVALID_PARAMETER_VALUE
     │   ├── SchemaMismatch                     data does not fit the signature
@@ -70,6 +71,7 @@ __all__ = [
     "ModelVersionNotFound",
     "NoFlavorForModel",
     "PayloadError",
+    "PayloadTooLarge",
     "ReadOnlyStore",
     "RegisteredModelNotFound",
     "RequestTimeout",
@@ -133,6 +135,26 @@ class PayloadError(BadRequest):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"Invalid request body: {reason}")
+
+
+class PayloadTooLarge(BadRequest):
+    """A request with more columns or rows than the decoder accepts (HTTP 413).
+
+    Refused before any per-column work, so a body's cost is bounded by the limits, not by what
+    a client chose to send. ``what`` is ``"columns"`` or ``"rows"``.
+    """
+
+    error_code: ClassVar[str] = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, what: str, count: int, limit: int, option: str) -> None:
+        self.what = what
+        self.count = count
+        self.limit = limit
+        self.option = option
+        super().__init__(
+            f"The request has {count} {what}; the limit is {limit} ({option}). Send fewer "
+            f"{what} per request, or raise the limit."
+        )
 
 
 class UnsupportedContentType(BadRequest):

@@ -109,13 +109,14 @@ def predict_file(
     Raises the codecs' errors (``PayloadError``, ``UnsupportedContentType``,
     ``SchemaMismatch``, ``InvalidParams``) and the model's ``ModelPredictError``.
     """
-    from mlserve.codecs import RequestDecoder
+    from mlserve.codecs import DecodeLimits, RequestDecoder
 
     signature = model.signature
     decoder = RequestDecoder(
         signature.inputs if signature is not None else None,
         signature.params if signature is not None else None,
         enforce=False,  # PyFuncModel.predict enforces the signature, once
+        limits=DecodeLimits.none(),  # the user's own files: no client to defend against
     )
     if content_type.split(";")[0].strip().lower() != "text/csv":
         decoded = decoder.decode(source.read(), content_type)

@@ -22,7 +22,7 @@ from mlserve.codecs.csv import decode_csv
 from mlserve.codecs.json_input import decode_json
 from mlserve.codecs.media import parse_content_type
 from mlserve.codecs.output import encode_error, encode_predictions
-from mlserve.codecs.plan import DecodePlan, build_plan
+from mlserve.codecs.plan import DecodeLimits, DecodePlan, build_plan
 from mlserve.errors import PayloadError, UnsupportedContentType
 from mlserve.schema import ParamSchema, Schema, SchemaEnforcer, enforce_params
 
@@ -30,6 +30,7 @@ __all__ = [
     "CODECS",
     "SUPPORTED_CONTENT_TYPES",
     "Codec",
+    "DecodeLimits",
     "DecodedRequest",
     "RequestDecoder",
     "decode_request",
@@ -101,6 +102,9 @@ class RequestDecoder:
     model has none). With ``enforce=True`` (the default) the decoded input is also passed
     through the signature's :class:`~mlserve.schema.SchemaEnforcer`, so what :meth:`decode`
     returns is ready for the model; pass ``enforce=False`` when the caller enforces itself.
+    ``limits`` bounds the columns and rows of one body (:class:`DecodeLimits`; the default
+    allows 10,000 columns, or the signature's count if larger, and 1,000,000 rows); columns the
+    signature does not declare are dropped before any of them is typed, as MLflow ignores them.
     """
 
     def __init__(
@@ -109,20 +113,22 @@ class RequestDecoder:
         params_schema: ParamSchema | None = None,
         *,
         enforce: bool = True,
+        limits: DecodeLimits | None = None,
     ) -> None:
         enforcer = None
         if enforce and schema is not None:
             enforcer = SchemaEnforcer(schema)
         self.schema = schema
         self.params_schema = params_schema
-        self.plan = build_plan(schema, params_schema, enforcer)
+        self.plan = build_plan(schema, params_schema, enforcer, limits)
 
     def decode(self, body: bytes, content_type: str | None) -> DecodedRequest:
         """Decode one request body sent with the given Content-Type header value.
 
         Raises :class:`~mlserve.errors.UnsupportedContentType` (missing or unknown media type,
         non-UTF-8 charset), :class:`~mlserve.errors.PayloadError` (a body that does not parse
-        or has the wrong shape), :class:`~mlserve.errors.SchemaMismatch` (data that does not fit
+        or has the wrong shape), :class:`~mlserve.errors.PayloadTooLarge` (past the limits),
+        :class:`~mlserve.errors.SchemaMismatch` (data that does not fit
         the signature), :class:`~mlserve.errors.InvalidParams` (params that do not fit) and
         :class:`~mlserve.errors.MissingExtra` (a columnar body without pyarrow installed).
         """

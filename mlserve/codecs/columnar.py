@@ -1,8 +1,10 @@
 """Columnar request bodies: Parquet and the Arrow IPC stream format (needs pyarrow).
 
 Both decode to a DataFrame through ``pyarrow.Table.to_pandas()`` and are then typed by the
-decoding plan like any other frame. Without pyarrow, decoding raises
-:class:`~mlserve.errors.MissingExtra` with the ``pip install 'mlserve[columnar]'`` line.
+decoding plan like any other frame. The schema is read first: a body with more columns than the
+plan's limit is refused, and undeclared columns are never read (Parquet) or converted (Arrow).
+Without pyarrow, decoding raises
+:class:`~mlserve.errors.MissingExtra` with the ``pip install 'mlserve-core[columnar]'`` line.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pandas as pd
 
 from mlserve.codecs.plan import DecodePlan
 from mlserve.codecs.tabular import coerce_frame
-from mlserve.errors import MissingExtra, PayloadError
+from mlserve.errors import MissingExtra, MlserveError, PayloadError
 
 __all__ = ["available", "decode_arrow_stream", "decode_parquet"]
 
@@ -35,10 +37,16 @@ def available() -> bool:
     return True
 
 
-def _to_frame(table: Any, plan: DecodePlan, what: str) -> pd.DataFrame:
-    names = table.column_names
+def _selected(names: list[str], plan: DecodePlan, what: str) -> list[str] | None:
+    """The column names to read (``None``: all), after the width and duplicate checks."""
+    keep = plan.kept(names)
     if len(set(names)) != len(names):
         raise PayloadError(f"the {what} body has duplicate column names")
+    return None if keep is None else [names[i] for i in keep]
+
+
+def _to_frame(table: Any, plan: DecodePlan, what: str) -> pd.DataFrame:
+    plan.check_rows(table.num_rows)
     try:
         frame = table.to_pandas()
     except Exception as exc:  # pyarrow raises many types for unconvertible columns
@@ -52,8 +60,13 @@ def decode_parquet(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(pa.BufferReader(body))
+        names = pq.read_schema(pa.BufferReader(body)).names
     except Exception as exc:  # ArrowInvalid, ArrowIOError, OSError... all mean "not Parquet"
+        raise PayloadError("the body is not a readable Parquet file") from exc
+    columns = _selected(names, plan, "Parquet")
+    try:
+        table = pq.read_table(pa.BufferReader(body), columns=columns)
+    except Exception as exc:
         raise PayloadError("the body is not a readable Parquet file") from exc
     return _to_frame(table, plan, "Parquet")
 
@@ -63,7 +76,12 @@ def decode_arrow_stream(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     pa = _pyarrow("Arrow IPC request bodies")
     try:
         with pa.ipc.open_stream(pa.BufferReader(body)) as reader:
+            columns = _selected(reader.schema.names, plan, "Arrow IPC")
             table = reader.read_all()
+    except MlserveError:  # too many columns, duplicates: already the right answer
+        raise
     except Exception as exc:  # ArrowInvalid and friends: not an Arrow stream
         raise PayloadError("the body is not a readable Arrow IPC stream") from exc
+    if columns is not None:
+        table = table.select(columns)
     return _to_frame(table, plan, "Arrow IPC")

@@ -122,11 +122,25 @@ def _split(value: object, plan: DecodePlan) -> pd.DataFrame:
     return frame_from_rows(value["data"], columns, plan, "dataframe_split.data", index)
 
 
-def _columns_of_records(records: list[Any], where: str) -> tuple[list[Hashable], list[Any]]:
-    """Column names in first-seen order and the column-major values of a list of objects."""
+def _columns_of_records(
+    records: list[Any], where: str, plan: DecodePlan
+) -> tuple[list[Hashable], list[Any]]:
+    """Column names in first-seen order and the column-major values of a list of objects,
+    only of the columns the plan keeps (the width of the body is checked first)."""
     if set(map(type, records)) != {dict}:
         raise PayloadError(f"'{where}' must be a list of objects (one per row)")
     names: list[Hashable] = list(records[0])
+    plan.check_columns(len(names))
+    if plan.kind == "columns" and plan.by_name:
+        # the union of the rows' keys, checked and narrowed to the declared columns before a
+        # single value is taken out of the rows
+        seen = dict.fromkeys(names)
+        for r in records:
+            seen.update(dict.fromkeys(r))
+        keep = plan.kept(list(seen))
+        if keep is not None:
+            kept = [n for i, n in enumerate(seen) if i in set(keep)]
+            return kept, [tuple(r.get(n) for r in records) for n in kept]
     if names and set(map(len, records)) == {len(names)}:
         try:
             rows = list(map(itemgetter(*names), records))
@@ -149,13 +163,14 @@ def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         )
     if not value:
         return pd.DataFrame()
-    names, values = _columns_of_records(value, where)
+    plan.check_rows(len(value))
+    names, values = _columns_of_records(value, where, plan)
     return frame_from_columns(names, values, plan, nrows=len(value))
 
 
 def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
     """``instances`` as rows of objects, for a tensor signature or none: a dict of arrays."""
-    names, values = _columns_of_records(value, "instances")
+    names, values = _columns_of_records(value, "instances", plan)
     return {
         str(n): _tensor(list(v), plan, str(n), f"instances.{n}")
         for n, v in zip(names, values, strict=True)
@@ -200,11 +215,16 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
             return _records(value, plan, where)
     if isinstance(value, dict):
         keys = list(value)
+        keep = plan.kept(keys)
         cols = [v if isinstance(v, list) else [v] for v in value.values()]
         lengths = set(map(len, cols))
         if len(lengths) > 1:
             raise PayloadError(f"the lists in '{where}' have unequal lengths {sorted(lengths)[:5]}")
-        return frame_from_columns(keys, cols, plan, nrows=lengths.pop() if lengths else 0)
+        nrows = lengths.pop() if lengths else 0
+        plan.check_rows(nrows)
+        if keep is not None:
+            keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
+        return frame_from_columns(keys, cols, plan, nrows=nrows)
     rows: list[Any] = value if isinstance(value, list) else [value]
     names = list(plan.names) if plan.names else None
     if rows and not isinstance(rows[0], list):

@@ -2,19 +2,42 @@
 
 A :class:`DecodePlan` is built when a :class:`~mlserve.codecs.RequestDecoder` is created, so a
 request never re-reads the signature: it only looks up a column's :class:`ColumnRule`.
+
+The plan also bounds a request's cost (:class:`DecodeLimits`): every codec counts the columns a
+body names before it types any of them, refuses a body past the limit, and drops the columns
+the signature does not declare (MLflow ignores them too) before any per-column work, so the work
+a request costs follows what the model needs, not what a client chose to send.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from mlserve.errors import PayloadTooLarge
 from mlserve.schema import Array, ColSpec, DataType, Object, ParamSchema, Schema, TensorSpec
 
-__all__ = ["ANY", "ColumnRule", "DecodePlan", "build_plan"]
+__all__ = ["ANY", "ColumnRule", "DecodeLimits", "DecodePlan", "build_plan"]
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """How many columns and rows one request may carry (``None``: no limit).
+
+    A model whose signature declares more columns than ``max_columns`` may always be sent all
+    of them: the limit is the larger of the two.
+    """
+
+    max_columns: int | None = 10_000
+    max_rows: int | None = 1_000_000
+
+    @classmethod
+    def none(cls) -> DecodeLimits:
+        """No limits (in-process decoding of data the caller already holds)."""
+        return cls(None, None)
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,31 @@ class DecodePlan:
     #: set per request when a JSON body may hold booleans: numeric columns and tensors then
     #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
     json_booleans: bool = False
+    limits: DecodeLimits = field(default_factory=DecodeLimits)
+
+    def check_columns(self, count: int) -> None:
+        """Refuse a body naming more than ``max_columns`` columns (or the signature's count)."""
+        limit = self.limits.max_columns
+        if limit is not None and count > max(limit, len(self.names)):
+            raise PayloadTooLarge("columns", count, max(limit, len(self.names)), "max_columns")
+
+    def check_rows(self, count: int) -> None:
+        """Refuse a body of more than ``max_rows`` rows."""
+        limit = self.limits.max_rows
+        if limit is not None and count > limit:
+            raise PayloadTooLarge("rows", count, limit, "max_rows")
+
+    def kept(self, columns: Sequence[Hashable]) -> list[int] | None:
+        """Positions of the columns to decode, after checking how many there are.
+
+        ``None`` means all of them: no named signature, or nothing to drop. Otherwise only the
+        columns the signature declares (by name, ``0`` matching ``"0"``), as MLflow keeps.
+        """
+        self.check_columns(len(columns))
+        if not self.by_name or self.kind != "columns":
+            return None
+        keep = [i for i, c in enumerate(columns) if str(c) in self.by_name]
+        return None if len(keep) == len(columns) else keep
 
     def rule(self, column: Hashable, position: int) -> ColumnRule:
         """The rule for a decoded column, matched by name (``0`` matches ``"0"``), then position."""
@@ -108,8 +156,18 @@ def build_plan(
     schema: Schema | None,
     params_schema: ParamSchema | None,
     enforce: Callable[[Any], Any] | None = None,
+    limits: DecodeLimits | None = None,
 ) -> DecodePlan:
     """Derive the :class:`DecodePlan` of a signature (``schema`` None means no signature)."""
+    plan = _build_plan(schema, params_schema, enforce)
+    return plan if limits is None else replace(plan, limits=limits)
+
+
+def _build_plan(
+    schema: Schema | None,
+    params_schema: ParamSchema | None,
+    enforce: Callable[[Any], Any] | None,
+) -> DecodePlan:
     if schema is None:
         return DecodePlan(None, params_schema, "none", enforce=enforce)
     rules = tuple(_rule_for_spec(s) for s in schema.inputs)

@@ -297,8 +297,13 @@ def frame_from_rows(
         )
     if index is not None and len(index) != len(rows):
         raise PayloadError(f"'index' has {len(index)} entries but there are {len(rows)} rows")
-    values = list(zip(*rows, strict=True)) if rows else [()] * width
+    plan.check_rows(len(rows))
     names = list(columns) if columns is not None else list(range(width))
+    keep = plan.kept(names)
+    if keep is not None:  # only the declared columns are taken out of the rows at all
+        names = [names[i] for i in keep]
+        rows = [[row[i] for i in keep] for row in rows]
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     frame = frame_from_columns(names, values, plan, index, len(rows))
     if columns is None:
         frame.columns = pd.RangeIndex(width)

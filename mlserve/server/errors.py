@@ -24,6 +24,7 @@ from mlserve.errors import (
     BadRequest,
     InvalidParameterValue,
     MlserveError,
+    PayloadTooLarge,
     RequestTimeout,
     ResourceAlreadyExists,
     ResourceNotFound,
@@ -48,6 +49,7 @@ JSON = "application/json"
 # error class -> HTTP status; the most specific class in an exception's MRO wins
 STATUS_BY_ERROR: dict[type[MlserveError], int] = {
     UnsupportedContentType: 415,
+    PayloadTooLarge: 413,
     BadRequest: 400,
     InvalidParameterValue: 400,
     ResourceNotFound: 404,
