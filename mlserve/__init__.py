@@ -221,12 +221,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from mlserve._distribution import installed_version
 
-        try:
-            return version("mlserve")
-        except PackageNotFoundError:  # running from a source tree that was never installed
-            return "0.0.0+unknown"
+        return installed_version()
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'mlserve' has no attribute {name!r}")

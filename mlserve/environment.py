@@ -43,15 +43,21 @@ def python_version() -> str:
 def pin(requirement: str) -> str:
     """``scikit-learn`` -> ``scikit-learn==1.9.1`` when installed; anything with a specifier,
     a URL or an option (``-r``, ``git+...``) is returned unchanged, as is a name that is not
-    installed."""
+    installed.
+
+    A local version label is dropped (``torch`` installed as ``2.13.0+cpu`` pins
+    ``torch==2.13.0``): the index has no local versions, so pip could never resolve the label,
+    and the public release is the same source the local build was made from (as MLflow pins).
+    """
     requirement = requirement.strip()
     if not _BARE_NAME.match(requirement):
         return requirement
     name = requirement.split("[", 1)[0]
     try:
-        return f"{requirement}=={version(name)}"
+        installed = version(name)
     except PackageNotFoundError:
         return requirement
+    return f"{requirement}=={installed.split('+', 1)[0]}"
 
 
 def _read_requirements(value: str | os.PathLike[str] | Sequence[str]) -> list[str]:

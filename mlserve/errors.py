@@ -49,6 +49,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
+from mlserve._distribution import pip_install
+
 __all__ = [
     "AliasNotFound",
     "ArtifactNotFound",
@@ -470,4 +472,4 @@ class MissingExtra(MlserveError, ImportError):
         self.feature = feature
         self.extra = extra
         self.module = module
-        super().__init__(f"{feature} needs the {module!r} package: pip install 'mlserve[{extra}]'")
+        super().__init__(f"{feature} needs the {module!r} package: {pip_install(extra)}")

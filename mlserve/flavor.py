@@ -23,6 +23,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol, runtime_checkable
 
+from mlserve._distribution import DISTRIBUTION
 from mlserve.errors import (
     BrokenFlavor,
     FlavorConflict,
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "mlserve.flavors"
-_CORE_DISTRIBUTION = "mlserve"  # whose flavors are the generic fallbacks
+_CORE_DISTRIBUTION = DISTRIBUTION  # whose flavors are the generic fallbacks
 
 #: The MLmodel section every MLflow-format model may carry; a flavor that wants MLflow's
 #: ``mlflow.pyfunc.load_model`` to read its models returns it nested in its own section.

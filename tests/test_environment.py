@@ -28,6 +28,13 @@ def test_pin(requirement: str, expected: str) -> None:
     assert pin(requirement) == expected
 
 
+def test_pin_drops_a_local_version_label(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the index has no "+cpu" builds: torch==2.13.0+cpu in requirements.txt cannot install
+    monkeypatch.setattr("mlserve.environment.version", lambda name: "2.13.0+cpu")
+    assert pin("torch") == "torch==2.13.0"
+    assert pin("torch[opt]") == "torch[opt]==2.13.0"
+
+
 def test_inferred_requirements_are_pinned_and_deduplicated() -> None:
     assert resolve_requirements(["numpy", "pandas", "numpy"]) == [
         f"numpy=={version('numpy')}",

@@ -108,7 +108,7 @@ def test_builtin_flavors_satisfy_the_protocol() -> None:
 
 def test_builtin_flavors_are_listed_with_their_distribution() -> None:
     infos = {i.name: i for i in list_flavors()}
-    assert infos["sklearn"].distribution == "mlserve"
+    assert infos["sklearn"].distribution == "mlserve-core"
     assert infos["sklearn"].entry_point == "mlserve.flavors.sklearn:flavor"
     assert infos["sklearn"].ok and infos["python_function"].ok
     assert infos["sklearn"].version
@@ -191,7 +191,7 @@ def test_a_plugin_flavor_is_asked_before_the_builtin_sklearn(seed_model) -> None
 
     reset_registry(source)
     try:
-        assert {i.name: i.distribution for i in list_flavors()}["sklearn"] == "mlserve"
+        assert {i.name: i.distribution for i in list_flavors()}["sklearn"] == "mlserve-core"
         assert flavor_for_object(seed_model) is xgb_like  # "x" sorts after "s": not by name
         assert flavor_for_object(lambda x: x) is get_flavor("python_function")
     finally:

@@ -24,7 +24,7 @@ def test_every_public_name_resolves_and_is_documented(name: str) -> None:
 def test_version_comes_from_the_installed_distribution() -> None:
     from importlib.metadata import version
 
-    assert mlserve.__version__ == version("mlserve")
+    assert mlserve.__version__ == version("mlserve-core")
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from mlserve._distribution import DISTRIBUTION, installed_version
 from mlserve.environment import env_section, python_version, resolve_requirements
 from mlserve.environment import write_environment as _write_environment
 from mlserve.errors import InvalidParameterValue, ResourceAlreadyExists
@@ -25,15 +26,6 @@ __all__ = ["load_model", "save_model"]
 
 _log = logging.getLogger(__name__)
 _CODE_DIR = "code"
-
-
-def _mlserve_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("mlserve")
-    except PackageNotFoundError:  # a source tree that was never installed
-        return "0.0.0+unknown"
 
 
 def _check_target(path: Path) -> None:
@@ -148,7 +140,9 @@ def save_model(
             signature=signature,
             input_example=input_example,
             requirements=resolve_requirements(
-                ["mlserve", *chosen.requirements(model)], pip_requirements, extra_pip_requirements
+                [DISTRIBUTION, *chosen.requirements(model)],
+                pip_requirements,
+                extra_pip_requirements,
             ),
             code_paths=code_paths,
             metadata=metadata,
@@ -207,7 +201,7 @@ def _write(
         run_id=run_id,
         artifact_path=artifact_path,
         metadata=dict(metadata) if metadata is not None else None,
-        mlserve_version=_mlserve_version(),
+        mlserve_version=installed_version(),
     )
     if input_example is not None:
         example = save_input_example(staging, input_example)

@@ -1,10 +1,10 @@
 """The REST server: ``create_app(model)`` builds a plain WSGI app; ``python -m mlserve.server``
 runs it in production (gunicorn pre-fork workers sharing one loaded model).
 
-Needs the ``server`` extra (``pip install 'mlserve[server]'``); using :func:`create_app` without
-it raises :class:`~mlserve.errors.MissingExtra` with that line. The names are resolved lazily, so
-the option parsing (``mlserve.server.config``, used by ``mlserve --help``) works without the
-extra.
+Needs the ``server`` extra (``pip install 'mlserve-core[server]'``); using :func:`create_app`
+without it raises :class:`~mlserve.errors.MissingExtra` with that line. The names are resolved
+lazily, so the option parsing (``mlserve.server.config``, used by ``mlserve --help``) works
+without the extra.
 """
 
 from __future__ import annotations

@@ -512,7 +512,7 @@ def test_columnar_without_pyarrow_names_the_extra(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # makes `import pyarrow` fail
     with pytest.raises(MissingExtra) as info:
         RequestDecoder().decode(b"PAR1", "application/vnd.apache.parquet")
-    assert "pip install 'mlserve[columnar]'" in info.value.message
+    assert "pip install 'mlserve-core[columnar]'" in info.value.message
     assert info.value.error_code == "INTERNAL_ERROR"
 
 

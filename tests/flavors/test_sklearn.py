@@ -69,7 +69,7 @@ def test_skops_needs_its_extra(seed_model, tmp_path: Path) -> None:
     try:
         import skops  # noqa: F401
     except ImportError:
-        with pytest.raises(MissingExtra, match=r"pip install 'mlserve\[skops\]'"):
+        with pytest.raises(MissingExtra, match=r"pip install 'mlserve-core\[skops\]'"):
             mlserve.save_model(seed_model, tmp_path / "m", serialization_format="skops")
         assert not (tmp_path / "m").exists()
     else:  # pragma: no cover - skops is not in the dev extra

@@ -618,4 +618,4 @@ def test_missing_server_extra_is_one_line_with_the_pip_command(
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("mlserve: error:")
-    assert lines[0].endswith("pip install 'mlserve[server]'")
+    assert lines[0].endswith("pip install 'mlserve-core[server]'")
