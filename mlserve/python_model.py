@@ -6,6 +6,10 @@ each request's validated input. ``predict`` may take the context as its first ar
 (``predict(self, context, model_input, params=None)``) or leave it out
 (``predict(self, model_input, params=None)``, the MLflow 2.20+ style); which form is detected
 once, from the method's signature, when the model is loaded.
+
+The pickled model also loads in MLflow (``mlflow.pyfunc.load_model``) where this package is
+installed: MLflow's wrapper reads ``predict_type_hints`` from the object it unpickled, so the
+base class answers it as MLflow's own ``PythonModel`` does for an unannotated ``predict``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["PredictCall", "PythonModel", "PythonModelContext", "predict_call"]
+
+
+@dataclass(frozen=True)
+class _NoTypeHints:
+    """The shape of MLflow's ``_TypeHints`` (``input``, ``output``) with both left empty.
+
+    MLflow converts a DataFrame into a list or a dataclass when ``predict``'s input annotation
+    asks for one; mlserve hands ``predict`` the validated input as it is. Reporting no
+    annotation keeps MLflow doing the same, so both tools give ``predict`` the same object.
+    """
+
+    input: Any = None
+    output: Any = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,12 @@ class PythonModel:
         ``params`` are the inference params after enforcement (defaults filled), or ``None``.
         """
         raise NotImplementedError(f"{type(self).__name__} must override predict()")
+
+    @property
+    def predict_type_hints(self) -> _NoTypeHints:
+        """What MLflow's loader asks of a custom model before each ``predict``: no input or
+        output annotation to convert by (see :class:`_NoTypeHints`); unused by mlserve."""
+        return _NoTypeHints()
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,17 @@
 The files and the ``saved_input_example_info`` entry have MLflow's layout:
 
 - a DataFrame (and anything tabular: a list of rows, a dict of columns) is stored as
-  ``{"columns": [...], "data": [[...]]}`` with ``type: dataframe, pandas_orient: split`` and
+  ``{"columns": [...], "data": [[...]]}`` with ``type: dataframe, pandas_orient: split`` (``values``
+  and no ``columns`` when they are the default ``0..n-1``, as MLflow writes it) and
   served as ``{"dataframe_split": ...}``;
-- an ndarray (or a dict of ndarrays) is stored as ``{"inputs": ...}`` with
-  ``type: ndarray, format: tf-serving`` and served as ``{"inputs": ...}``.
+- an ndarray (or a dict of ndarrays) is stored bare (a nested list, or ``{name: list}``) with
+  ``type: ndarray`` and served as ``{"inputs": ...}``, as MLflow 2.x and 3 write it (MLflow 3
+  cannot read the ``{"inputs": ...}`` file with ``format: tf-serving`` that older mlserve
+  versions wrote; those still load here).
 
-An example may be ``(data, params)``: the params go into the serving example as ``"params"``.
+An example may be ``(data, params)``: as MLflow does, ``input_example.json`` then holds
+``{"inputs": <data>, "params": {...}}`` with ``params: "true"`` in the info, and the serving
+example gets ``"params"``.
 """
 
 from __future__ import annotations
@@ -122,16 +127,18 @@ def save_input_example(directory: Path, example: Any) -> SavedExample:
             split = {"columns": [_column_name(c) for c in frame.columns], **split}
         stored: Any = split
         serving: dict[str, Any] = {"dataframe_split": split}
-        info = {"type": "dataframe", "pandas_orient": "split"}
+        # MLflow names the orient after what it wrote; both read back as split
+        orient = "split" if "columns" in split else "values"
+        info = {"type": "dataframe", "pandas_orient": orient}
         data: Any = frame
     elif isinstance(example, np.ndarray | Mapping):
         if isinstance(example, Mapping):
             data = {str(k): np.asarray(v) for k, v in example.items()}
         else:
             data = example
-        stored = {"inputs": to_jsonable(data)}
-        serving = dict(stored)
-        info = {"type": "ndarray", "format": "tf-serving"}
+        stored = to_jsonable(data)
+        serving = {"inputs": stored}
+        info = {"type": "ndarray"}
     else:
         raise InvalidParameterValue(
             f"input_example of type {type(example).__name__} is not supported; pass a DataFrame, "
@@ -139,6 +146,8 @@ def save_input_example(directory: Path, example: Any) -> SavedExample:
         )
     if params:
         serving["params"] = to_jsonable(params)
+        stored = {"inputs": stored, "params": serving["params"]}
+        info["params"] = "true"  # MLflow's marker for the wrapped form, a string as it writes it
     (directory / EXAMPLE_FILENAME).write_text(json.dumps(stored), encoding="utf-8")
     (directory / SERVING_INPUT_FILENAME).write_text(json.dumps(serving, indent=2), encoding="utf-8")
     info = {"artifact_path": EXAMPLE_FILENAME, "serving_input_path": SERVING_INPUT_FILENAME, **info}
@@ -189,6 +198,11 @@ def _unbase64(value: Any) -> Any:
         return value
 
 
+def _truthy(value: Any) -> bool:
+    # MLflow writes the string "true"; a YAML boolean means the same
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
 def load_input_example(
     directory: Path, info: Mapping[str, Any] | None, schema: Schema | None = None
 ) -> Any:
@@ -208,12 +222,17 @@ def load_input_example(
     except (OSError, ValueError) as exc:
         raise MalformedModel(str(directory), f"cannot read input example {target.name}") from exc
     kind = info.get("type")
+    # the data is wrapped in {"inputs": ...} when params were saved with it (MLflow's layout)
+    # and in mlserve's older ndarray files (format: tf-serving)
+    wrapped = _truthy(info.get("params")) or info.get("format") == "tf-serving"
+    if wrapped and isinstance(raw, Mapping) and "inputs" in raw:
+        raw = raw["inputs"]
     if kind == "dataframe":
         if isinstance(raw, Mapping) and "data" in raw:
             return _restore_types(pd.DataFrame(raw["data"], columns=raw.get("columns")), schema)
         return _restore_types(pd.DataFrame(raw), schema)
     if kind == "ndarray":
-        inputs = raw.get("inputs", raw) if isinstance(raw, Mapping) else raw
+        inputs = raw
         if isinstance(inputs, Mapping):
             return _restore_types({k: np.asarray(v) for k, v in inputs.items()}, schema)
         return _restore_types(np.asarray(inputs), schema)

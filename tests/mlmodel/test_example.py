@@ -36,6 +36,7 @@ def test_dataframe_example(tmp_path: Path) -> None:
 
 def test_default_integer_columns_are_not_written(tmp_path: Path) -> None:
     saved = save_input_example(tmp_path, pd.DataFrame([[1, 2], [3, 4]]))
+    assert saved.info["pandas_orient"] == "values"  # as MLflow names a frame without columns
     assert _read(tmp_path / "input_example.json") == {"data": [[1, 2], [3, 4]]}
     pd.testing.assert_frame_equal(
         load_input_example(tmp_path, saved.info), pd.DataFrame([[1, 2], [3, 4]])
@@ -45,11 +46,37 @@ def test_default_integer_columns_are_not_written(tmp_path: Path) -> None:
 def test_ndarray_example(tmp_path: Path) -> None:
     array = np.array([[0.1, -0.2], [0.3, 0.4]])
     saved = save_input_example(tmp_path, array)
-    assert saved.info["type"] == "ndarray"
-    assert saved.info["format"] == "tf-serving"
-    assert _read(tmp_path / "input_example.json") == {"inputs": [[0.1, -0.2], [0.3, 0.4]]}
+    # MLflow 2.x and 3 write the bare list (MLflow 3 cannot read {"inputs": ...} here)
+    assert saved.info == {
+        "artifact_path": "input_example.json",
+        "serving_input_path": "serving_input_example.json",
+        "type": "ndarray",
+    }
+    assert _read(tmp_path / "input_example.json") == [[0.1, -0.2], [0.3, 0.4]]
     assert _read(tmp_path / "serving_input_example.json") == {"inputs": [[0.1, -0.2], [0.3, 0.4]]}
     np.testing.assert_array_equal(load_input_example(tmp_path, saved.info), array)
+
+
+@pytest.mark.parametrize(
+    ("stored", "info", "expected"),
+    [
+        ({"inputs": [[1.0, 2.0]]}, {"format": "tf-serving"}, np.array([[1.0, 2.0]])),
+        ({"inputs": {"x": [1, 2]}}, {"format": "tf-serving"}, {"x": np.array([1, 2])}),
+        ({"inputs": [[1.0, 2.0]], "params": {"k": 1}}, {"params": "true"}, np.array([[1.0, 2.0]])),
+        ({"inputs": [1, 2]}, {}, {"inputs": np.array([1, 2])}),  # MLflow 3: a tensor "inputs"
+    ],
+    ids=["old-mlserve-array", "old-mlserve-dict", "mlflow-with-params", "tensor-named-inputs"],
+)
+def test_ndarray_example_layouts_are_read(tmp_path: Path, stored, info, expected) -> None:
+    (tmp_path / "input_example.json").write_text(json.dumps(stored))
+    info = {"artifact_path": "input_example.json", "type": "ndarray", **info}
+    loaded = load_input_example(tmp_path, info)
+    if isinstance(expected, dict):
+        assert set(loaded) == set(expected)
+        for name, array in expected.items():
+            np.testing.assert_array_equal(loaded[name], array)
+    else:
+        np.testing.assert_array_equal(loaded, expected)
 
 
 def test_dict_of_arrays_is_a_tensor_dict(tmp_path: Path) -> None:
@@ -83,6 +110,15 @@ def test_params_go_into_the_serving_example(tmp_path: Path) -> None:
     assert saved.params == {"k": 2}
     body = _read(tmp_path / "serving_input_example.json")
     assert body == {"dataframe_split": {"columns": ["a"], "data": [[1.0]]}, "params": {"k": 2}}
+    # input_example.json keeps them too, in MLflow's wrapped layout, and still reads as data
+    assert saved.info["params"] == "true"
+    assert _read(tmp_path / "input_example.json") == {
+        "inputs": {"columns": ["a"], "data": [[1.0]]},
+        "params": {"k": 2},
+    }
+    pd.testing.assert_frame_equal(
+        load_input_example(tmp_path, saved.info), pd.DataFrame({"a": [1.0]})
+    )
 
 
 def test_unsupported_type_is_rejected(tmp_path: Path) -> None:

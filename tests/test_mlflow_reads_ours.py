@@ -1,0 +1,116 @@
+"""Models mlserve writes load in real MLflow 3 and predict what mlserve predicts.
+
+The other direction of tests/test_mlflow_models.py: mlserve saves, then MLflow 3.17 (in its own
+virtualenv, driven by tests/store/mlflow/_mlflow_peer.py) runs ``mlflow.pyfunc.load_model`` and
+``Model.load_input_example`` on the directory. A custom PythonModel's pickle refers to
+``mlserve.PythonModel`` (as MLflow's refer to ``mlflow.pyfunc.PythonModel``), so the peer puts
+this checkout on its ``sys.path``: the environment the model's requirements.txt describes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from store.mlflow._mlflow_peer import check_peer, peer_python, run_peer_script
+
+import mlserve
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+# ARGS: {"checkout": str, "model": str, "rows": {"columns": [...], "data": [...]} | null}
+PREDICT_SCRIPT = """\
+import sys
+sys.path.insert(0, ARGS["checkout"])  # mlserve importable, as the model's requirements say
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+path = ARGS["model"]
+meta = mlflow.models.Model.load(path)
+example = meta.load_input_example(path)
+if ARGS["rows"] is None:
+    data = example
+else:
+    data = pd.DataFrame(ARGS["rows"]["data"], columns=ARGS["rows"]["columns"])
+out = mlflow.pyfunc.load_model(path).predict(data)
+if isinstance(out, pd.DataFrame):
+    out = out.to_numpy()
+emit({
+    "predictions": np.asarray(out).tolist(),
+    "example": None if example is None else np.asarray(example).tolist(),
+    "example_params": meta.load_input_example_params(path),
+})
+"""
+
+
+@pytest.fixture(scope="module")
+def mlflow3() -> Path:
+    python = peer_python(3)
+    check_peer(python, 3)
+    return python
+
+
+def _mlflow_reads(python: Path, model: Path, rows: pd.DataFrame | None = None) -> dict[str, Any]:
+    frame = None if rows is None else {"columns": list(rows.columns), "data": rows.values.tolist()}
+    args = {"checkout": str(CHECKOUT), "model": str(model), "rows": frame}
+    return run_peer_script(python, PREDICT_SCRIPT, cwd=model.parent, args=args)
+
+
+def _custom_models() -> dict[str, mlserve.PythonModel]:
+    # defined in a function so that cloudpickle stores the classes by value, as it does for a
+    # user's script: the peer cannot import this test module
+
+    class Doubler(mlserve.PythonModel):
+        """The documented form: context first, then the input and params."""
+
+        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+            return model_input * 2
+
+    class NoContext(mlserve.PythonModel):
+        """The MLflow 2.20+ form: no context argument."""
+
+        def predict(self, model_input, params=None):  # type: ignore[no-untyped-def]
+            return model_input + 1
+
+    return {"context": Doubler(), "no-context": NoContext()}
+
+
+def test_sklearn_model_with_an_ndarray_example(
+    mlflow3: Path, seed_model: Any, seed_data: Any, tmp_path: Path
+) -> None:
+    X, _ = seed_data
+    mlserve.save_model(seed_model, tmp_path / "rf", input_example=X[:3])
+    got = _mlflow_reads(mlflow3, tmp_path / "rf")
+    # MLflow reads the example mlserve wrote, and predicts on it what mlserve predicts
+    np.testing.assert_array_equal(got["example"], X[:3])
+    ours = mlserve.load_model(tmp_path / "rf")
+    assert got["predictions"] == ours.predict(ours.input_example).tolist()
+
+
+@pytest.mark.parametrize("kind", ["context", "no-context"])
+def test_custom_python_model(mlflow3: Path, kind: str, tmp_path: Path) -> None:
+    model = _custom_models()[kind]
+    rows = pd.DataFrame({"a": [1.0, 2.5], "b": [-1.0, 0.0]})
+    mlserve.save_model(model, tmp_path / "py", input_example=rows)
+    got = _mlflow_reads(mlflow3, tmp_path / "py", rows)
+    expected = np.asarray(mlserve.load_model(tmp_path / "py").predict(rows)).tolist()
+    assert got["predictions"] == expected
+
+
+def test_function_model_with_params_in_its_example(mlflow3: Path, tmp_path: Path) -> None:
+    def scale(model_input: Any, params: Any = None) -> Any:
+        return model_input * (params or {}).get("k", 1.0)
+
+    rows = pd.DataFrame({"a": [1.0, 2.0]})
+    mlserve.save_model(scale, tmp_path / "fn", input_example=(rows, {"k": 3.0}))
+    got = _mlflow_reads(mlflow3, tmp_path / "fn", rows)
+    assert got["example_params"] == {"k": 3.0}
+    assert got["example"] == rows.to_numpy().tolist()
+    # without params MLflow fills the declared default, as mlserve does
+    expected = np.asarray(mlserve.load_model(tmp_path / "fn").predict(rows)).tolist()
+    assert got["predictions"] == expected == [[3.0], [6.0]]
