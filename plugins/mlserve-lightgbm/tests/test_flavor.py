@@ -99,17 +99,45 @@ def test_booster_is_saved_as_model_text(seed_data: tuple[Any, Any], tmp_path: Pa
         pytest.param(lambda X, y: _three_classes(X) * 10, id="multiclass-ints"),
     ],
 )
-def test_text_saved_classifier_answers_with_its_labels(
+def test_text_saved_classifier_of_earlier_versions_answers_with_its_labels(
     labels: Any, seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
+    # earlier versions wrote booster text + labels (lightgbm_text); such models still load
     X, y = seed_data
     model = lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(X, labels(X, y))
     mlserve.save_model(model, tmp_path / "m", flavor="lightgbm")
-    section = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())["flavors"]["lightgbm"]
-    assert section["model_class"] == "lightgbm.sklearn.LGBMClassifier"
-    assert section["serialization_format"] == "lightgbm_text"
-    assert section["classes"] == model.classes_.tolist()
+    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
+    model.booster_.save_model(str(tmp_path / "m" / "model.lgb"))
+    classes = [c.item() for c in model.classes_]
+    section = {**mlmodel["flavors"]["lightgbm"], "data": "model.lgb", "classes": classes}
+    mlmodel["flavors"]["lightgbm"] = {**section, "serialization_format": "lightgbm_text"}
+    mlmodel["flavors"]["python_function"]["data"] = "model.lgb"
+    mlmodel.pop("mlserve_digests", None)  # the files changed on purpose
+    (tmp_path / "m" / "MLmodel").write_text(yaml.safe_dump(mlmodel))
     loaded = mlserve.load_model(tmp_path / "m")
+    assert isinstance(loaded.unwrap(), lgb.Booster)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "filename"),
+    [("cloudpickle", "model.pkl"), ("pickle", "model.pkl"), ("skops", "model.skops")],
+    ids=str,
+)
+def test_classifier_is_written_as_mlflow_writes_it(
+    fmt: str, filename: str, seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, y = seed_data
+    model = lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(X, np.where(y == 1, "spam", "ham"))
+    options = {} if fmt == "cloudpickle" else {"serialization_format": fmt}  # the default
+    mlserve.save_model(model, tmp_path / "m", flavor="lightgbm", **options)
+    section = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())["flavors"]["lightgbm"]
+    assert section["serialization_format"] == fmt  # a name MLflow's loader knows
+    assert section["data"] == filename
+    if fmt == "skops":
+        assert "lightgbm.sklearn.LGBMClassifier" in section["skops_trusted_types"]
+    loaded = mlserve.load_model(tmp_path / "m")
+    assert isinstance(loaded.unwrap(), lgb.LGBMClassifier)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
@@ -118,7 +146,7 @@ def test_rejects_an_unknown_serialization_format(
 ) -> None:
     X, y = seed_data
     with pytest.raises(InvalidParameterValue, match="serialization_format"):
-        flavor.save(_booster(X, y), tmp_path, serialization_format="skops")
+        flavor.save(_booster(X, y), tmp_path, serialization_format="lightgbm_text")
 
 
 def test_rejects_an_unfitted_estimator(tmp_path: Path) -> None:

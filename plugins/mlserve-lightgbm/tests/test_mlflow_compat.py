@@ -75,15 +75,42 @@ def test_mlflow_pickled_classifier_loads(
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
-def test_skops_written_model_is_refused_with_a_reason(
-    seed_data: tuple[Any, Any], tmp_path: Path
-) -> None:
+def test_mlflow3_default_skops_model_loads(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
+    # MLflow 3 writes scikit-learn-API models with skops by default, trusting its builtin list
+    sio = pytest.importorskip("skops.io")
+    X, y = seed_data
+    model = lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(X, y)
     target = tmp_path / "m"
     target.mkdir()
-    (target / "model.skops").write_bytes(b"PK")
-    section = {"model_class": "lightgbm.sklearn.LGBMClassifier", "serialization_format": "skops"}
+    sio.dump(model, target / "model.skops")
+    trusted = [
+        "collections.OrderedDict",
+        "lightgbm.basic.Booster",
+        "lightgbm.sklearn.LGBMClassifier",
+        "lightgbm.sklearn.LGBMRegressor",
+    ]
+    section = {
+        "model_class": "lightgbm.sklearn.LGBMClassifier",
+        "serialization_format": "skops",
+        "skops_trusted_types": trusted,
+    }
     _write_mlmodel(target, "model.skops", section)
-    with pytest.raises(MalformedModel, match="skops"):
+    loaded = mlserve.load_model(target)
+    assert isinstance(loaded.unwrap(), lgb.LGBMClassifier)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_skops_model_with_untrusted_types_is_refused(
+    seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    sio = pytest.importorskip("skops.io")
+    X, y = seed_data
+    target = tmp_path / "m"
+    target.mkdir()
+    sio.dump(lgb.LGBMClassifier(n_estimators=5, **QUIET).fit(X, y), target / "model.skops")
+    section = {"model_class": "lightgbm.sklearn.LGBMClassifier", "serialization_format": "skops"}
+    _write_mlmodel(target, "model.skops", section)  # no skops_trusted_types: skops' defaults
+    with pytest.raises(MalformedModel, match="skops cannot load"):
         mlserve.load_model(target)
 
 

@@ -1,14 +1,16 @@
 """The ``lightgbm`` flavor for mlserve: LightGBM ``Booster`` and scikit-learn-API models.
 
-Models are saved as LightGBM's own model text (``model.lgb``), with a ``lightgbm`` section in the
-layout of ``mlflow.lightgbm.save_model`` (``lgb_version``, ``data``, ``model_class``) and a
-``python_function`` section with ``loader_module: mlflow.lightgbm``.
+Models are written as ``mlflow.lightgbm.save_model`` writes them, so MLflow loads them too: a
+``Booster`` as LightGBM's own model text (``model.lgb``); a scikit-learn-API model
+(``LGBMClassifier``...) serialized whole with ``serialization_format`` ``cloudpickle`` (the
+default, ``model.pkl``), ``pickle`` or ``skops`` (``model.skops``, MLflow 3's default, needs the
+``skops`` extra); a ``lightgbm`` section (``lgb_version``, ``data``, ``model_class``,
+``serialization_format``, ``skops_trusted_types``) and a ``python_function`` section with
+``loader_module: mlflow.lightgbm``.
 
-A scikit-learn-API model (``LGBMClassifier``...) is saved as its booster's text plus what its
-``predict`` adds: the class labels. Loaded back, the native model is that ``Booster`` and the
-predictor answers with class labels, exactly as the classifier's ``predict`` did. MLflow itself
-pickles these models (``model.pkl``); we read such MLflow-written models too, and
-``serialization_format="cloudpickle"`` writes that layout when MLflow must read the model.
+Earlier versions of this plugin wrote scikit-learn-API models as booster text plus class labels
+(``serialization_format: lightgbm_text``), a layout MLflow does not know; such models still load
+here (the predictor maps probabilities to the saved labels), but are no longer written.
 LightGBM is imported only when a model is saved or loaded.
 """
 
@@ -21,7 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
+from mlserve import (
+    Capabilities,
+    InvalidParameterValue,
+    MalformedModel,
+    MissingExtra,
+    model_file,
+    require_module,
+)
 
 __all__ = ["SERIALIZATION_FORMATS", "LightGBMFlavor", "flavor"]
 
@@ -30,9 +39,9 @@ __version__ = "0.1.0"
 
 require_module("lightgbm", "lightgbm")
 
-#: How a scikit-learn-API model is written: booster text (portable, the default) or a pickle
-#: of the whole estimator in MLflow's layout. A ``Booster`` is always written as text.
-SERIALIZATION_FORMATS = ("text", "cloudpickle", "pickle")
+#: How a scikit-learn-API model is written, with MLflow's names; a ``Booster`` is always written
+#: as model text. cloudpickle is the default, as for mlserve's sklearn flavor.
+SERIALIZATION_FORMATS = ("cloudpickle", "pickle", "skops")
 
 _BOOSTER_CLASS = "lightgbm.basic.Booster"
 _SKLEARN_CLASSES = (
@@ -42,8 +51,16 @@ _SKLEARN_CLASSES = (
     "lightgbm.sklearn.LGBMModel",
 )
 _PYFUNC = "python_function"
-# not an MLflow value: MLflow pickles scikit-learn-API models, so it has no name for this
+# written by earlier versions of this plugin (booster text + labels); read, never written
 _TEXT = "lightgbm_text"
+# what MLflow trusts in every LightGBM skops file (mlflow.lightgbm's builtin list); the types a
+# given file holds beyond skops' own defaults are added to it at save time
+_SKOPS_TRUSTED = (
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+)
 _CAPABILITIES = Capabilities(
     accepts_dataframe=True,
     accepts_ndarray=True,
@@ -58,6 +75,14 @@ def _lightgbm() -> Any:
     import lightgbm
 
     return lightgbm
+
+
+def _skops_io() -> Any:
+    try:
+        import skops.io as sio
+    except ImportError as exc:
+        raise MissingExtra("serialization_format='skops'", "skops", "skops") from exc
+    return sio
 
 
 def _model_class(obj: Any) -> str:
@@ -91,6 +116,20 @@ class _LightGBMPredictor:
         return np.asarray(self.classes)[index]
 
 
+def _load_skops(path: Path, target: Path, trusted: Any) -> Any:
+    sio = _skops_io()
+    if trusted is not None and not (
+        isinstance(trusted, list) and all(isinstance(t, str) for t in trusted)
+    ):
+        raise MalformedModel(str(path), "skops_trusted_types must be a list of type names")
+    try:
+        return sio.load(target, trusted=trusted)
+    except Exception as exc:  # skops raises bare Exception subclasses for untrusted types
+        raise MalformedModel(
+            str(path), f"skops cannot load {target.name}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 class LightGBMFlavor:
     """Saves and loads LightGBM models; the object behind the ``lightgbm`` entry point."""
 
@@ -102,16 +141,18 @@ class LightGBMFlavor:
         lgb = sys.modules.get("lightgbm")
         return lgb is not None and isinstance(obj, lgb.Booster | lgb.LGBMModel)
 
-    def save(self, obj: Any, path: Path, *, serialization_format: str = "text") -> dict[str, Any]:
-        """Write the model into ``path`` and return the ``lightgbm`` section.
+    def save(
+        self, obj: Any, path: Path, *, serialization_format: str = "cloudpickle"
+    ) -> dict[str, Any]:
+        """Write the model into ``path`` and return the ``lightgbm`` section, as MLflow does.
 
         A ``Booster`` is written as model text (``model.lgb``). A fitted scikit-learn-API model
-        is written as its booster's text plus its class labels (``serialization_format="text"``,
-        the default) or pickled whole into ``model.pkl`` as MLflow does (``"cloudpickle"`` or
-        ``"pickle"``).
+        is serialized whole: ``cloudpickle`` (the default) or ``pickle`` into ``model.pkl``,
+        ``skops`` into ``model.skops`` with the types loading must trust.
 
-        Raises :class:`~mlserve.errors.InvalidParameterValue` for an unknown format, an object
-        that is not a LightGBM model, or an estimator that is not fitted.
+        Raises :class:`~mlserve.errors.InvalidParameterValue` for an unknown format or an object
+        that is not a LightGBM model, and :class:`~mlserve.errors.MissingExtra` for ``skops``
+        without the extra.
         """
         if serialization_format not in SERIALIZATION_FORMATS:
             raise InvalidParameterValue(
@@ -128,17 +169,19 @@ class LightGBMFlavor:
         if model_class == _BOOSTER_CLASS:
             filename = "model.lgb"
             obj.save_model(str(Path(path) / filename))
-        elif serialization_format == "text":
-            try:
-                booster = obj.booster_
-            except lgb.compat.LGBMNotFittedError as exc:
-                raise InvalidParameterValue(f"{type(obj).__name__} is not fitted") from exc
-            filename = "model.lgb"
-            booster.save_model(str(Path(path) / filename))
-            section["serialization_format"] = _TEXT
-            classes = getattr(obj, "classes_", None)
-            if classes is not None:
-                section["classes"] = [c.item() if hasattr(c, "item") else c for c in classes]
+            section[_PYFUNC] = {"loader_module": "mlflow.lightgbm", "data": filename}
+            return {**section, "data": filename}
+        try:
+            obj.booster_  # noqa: B018 - raises for an estimator that was never fitted
+        except lgb.compat.LGBMNotFittedError as exc:
+            raise InvalidParameterValue(f"{type(obj).__name__} is not fitted") from exc
+        if serialization_format == "skops":
+            sio = _skops_io()
+            filename = "model.skops"
+            sio.dump(obj, Path(path) / filename)
+            untrusted = sio.get_untrusted_types(file=Path(path) / filename)
+            section["serialization_format"] = "skops"
+            section["skops_trusted_types"] = sorted({*_SKOPS_TRUSTED, *untrusted})
         else:
             filename = "model.pkl"
             with open(Path(path) / filename, "wb") as out:
@@ -154,12 +197,14 @@ class LightGBMFlavor:
         return section
 
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:
-        """Read the model named by ``data``: model text into a ``Booster``, or MLflow's pickle of
-        a scikit-learn-API model (``serialization_format`` ``cloudpickle`` or ``pickle``).
+        """Read the model named by ``data``: model text into a ``Booster`` (a ``Booster``, or a
+        ``lightgbm_text`` model of earlier versions), or a scikit-learn-API model serialized
+        with ``cloudpickle``, ``pickle`` or ``skops`` (MLflow 3's default; loaded trusting the
+        ``skops_trusted_types`` the section lists, as MLflow does).
 
         Raises :class:`~mlserve.errors.MalformedModel` for a missing or unreadable file, a file
-        outside the model directory, an unknown ``model_class`` or a format we cannot read
-        (``skops``).
+        outside the model directory, an unknown ``model_class`` or format, and
+        :class:`~mlserve.errors.MissingExtra` for a skops model without the ``skops`` extra.
         """
         pyfunc = section.get(_PYFUNC) or {}
         filename = section.get("data") or pyfunc.get("data")
@@ -176,6 +221,8 @@ class LightGBMFlavor:
                 return lgb.Booster(model_file=str(target))
             except lgb.basic.LightGBMError as exc:
                 raise MalformedModel(str(path), f"LightGBM cannot read {filename}: {exc}") from exc
+        if fmt == "skops":
+            return _load_skops(path, target, section.get("skops_trusted_types"))
         if fmt not in (None, "cloudpickle", "pickle"):
             raise MalformedModel(str(path), f"cannot read lightgbm serialization_format {fmt!r}")
         try:
@@ -204,6 +251,7 @@ class LightGBMFlavor:
         models, whose classes import it."""
         reqs = ["mlserve-lightgbm", "lightgbm", "numpy", "pandas", "scipy"]
         if obj is not None and not isinstance(obj, _lightgbm().Booster):
+            # the format is not known here: list what any of them needs to load
             reqs += ["scikit-learn", "cloudpickle"]
         return reqs
 
