@@ -11,6 +11,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from mlserve import _flavor_modules
+
+# `import mlserve.sklearn`, `mlserve.pyfunc.log_model`: MLflow's module names (see the module)
+_flavor_modules.install()
+
 if TYPE_CHECKING:
     from mlserve.api.client import MlserveClient
     from mlserve.api.models import load_model, save_model
@@ -91,6 +96,7 @@ _EXPORTS: dict[str, str] = {
     "Capabilities": "mlserve.flavor",
     "ColSpec": "mlserve.schema",
     "DataType": "mlserve.schema",
+    "DigestMismatch": "mlserve.errors",
     "Flavor": "mlserve.flavor",
     "FlavorConflict": "mlserve.errors",
     "FlavorError": "mlserve.errors",
@@ -116,10 +122,10 @@ _EXPORTS: dict[str, str] = {
     "ParamSpec": "mlserve.schema",
     "PayloadError": "mlserve.errors",
     "PayloadTooLarge": "mlserve.errors",
-    "ReadOnlyStore": "mlserve.errors",
     "PyFuncModel": "mlserve.pyfunc",
     "PythonModel": "mlserve.python_model",
     "PythonModelContext": "mlserve.python_model",
+    "ReadOnlyStore": "mlserve.errors",
     "RegisteredModelNotFound": "mlserve.errors",
     "RequestTimeout": "mlserve.errors",
     "ResourceAlreadyExists": "mlserve.errors",
@@ -130,9 +136,12 @@ _EXPORTS: dict[str, str] = {
     "ServerBusy": "mlserve.errors",
     "StoreError": "mlserve.errors",
     "TensorSpec": "mlserve.schema",
+    "TrustPolicy": "mlserve.trust",
     "UnsupportedContentType": "mlserve.errors",
     "UnsupportedStore": "mlserve.errors",
+    "UntrustedModel": "mlserve.errors",
     "active_run": "mlserve.api.tracking",
+    "check_pickle": "mlserve.trust",
     "end_run": "mlserve.api.tracking",
     "get_flavor": "mlserve.flavor",
     "get_tracking_uri": "mlserve.api.tracking",
@@ -147,6 +156,7 @@ _EXPORTS: dict[str, str] = {
     "save_model": "mlserve.api.models",
     "set_tag": "mlserve.api.tracking",
     "set_tracking_uri": "mlserve.api.tracking",
+    "skops_trusted_types": "mlserve.trust",
     "start_run": "mlserve.api.tracking",
 }
 
@@ -158,6 +168,7 @@ __all__ = [
     "Capabilities",
     "ColSpec",
     "DataType",
+    "DigestMismatch",
     "Flavor",
     "FlavorConflict",
     "FlavorError",
@@ -197,10 +208,13 @@ __all__ = [
     "ServerBusy",
     "StoreError",
     "TensorSpec",
+    "TrustPolicy",
     "UnsupportedContentType",
     "UnsupportedStore",
+    "UntrustedModel",
     "__version__",
     "active_run",
+    "check_pickle",
     "end_run",
     "get_flavor",
     "get_tracking_uri",
@@ -215,6 +229,7 @@ __all__ = [
     "save_model",
     "set_tag",
     "set_tracking_uri",
+    "skops_trusted_types",
     "start_run",
 ]
 

@@ -34,6 +34,8 @@ translated at the boundary with ``raise ... from exc``.
     │   ├── LoggedModelNotFound                an MLflow 3 logged model id (models:/m-...)
     │   └── ArtifactNotFound
     ├── ResourceAlreadyExists                  RESOURCE_ALREADY_EXISTS
+    ├── UntrustedModel                         PERMISSION_DENIED: the trust policy refuses a model
+    │   └── DigestMismatch                     a model file changed since it was saved
     ├── ServerBusy                             TEMPORARILY_UNAVAILABLE: queue full (HTTP 503)
     ├── RequestTimeout                         DEADLINE_EXCEEDED: predict too slow (HTTP 504)
     ├── StoreError                             INTERNAL_ERROR: a store that cannot be read (corrupt
@@ -56,6 +58,7 @@ __all__ = [
     "ArtifactNotFound",
     "BadRequest",
     "BrokenFlavor",
+    "DigestMismatch",
     "FlavorConflict",
     "FlavorError",
     "FlavorNotFound",
@@ -85,6 +88,7 @@ __all__ = [
     "StoreError",
     "UnsupportedContentType",
     "UnsupportedStore",
+    "UntrustedModel",
 ]
 
 
@@ -395,6 +399,31 @@ class ResourceAlreadyExists(MlserveError):
         self.kind = kind
         self.name = name
         super().__init__(f"{kind} {name!r} already exists.")
+
+
+# -- PERMISSION_DENIED: what loading a model may run -------------------------------------------
+
+
+class UntrustedModel(MlserveError):
+    """The trust policy in effect refuses to load this model (see ``docs/security.md``):
+    a pickle format where pickles are not allowed, no digests where they are required, or a
+    pickle the scanner flags. ``path`` is the model directory; ``reason`` says what to change."""
+
+    error_code: ClassVar[str] = "PERMISSION_DENIED"
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"Refusing to load the model at {path}: {reason}")
+
+
+class DigestMismatch(UntrustedModel):
+    """A file of a model directory differs from the digest recorded when the model was saved
+    (changed, missing, or added since). ``file`` is its path inside the model directory."""
+
+    def __init__(self, path: str, file: str, reason: str) -> None:
+        self.file = file
+        super().__init__(path, f"{file} {reason} since the model was saved (digest mismatch)")
 
 
 # -- load shedding and deadlines -------------------------------------------------------------

@@ -29,9 +29,9 @@ from mlserve.errors import (
     FlavorConflict,
     FlavorError,
     FlavorNotFound,
-    MalformedModel,
     NoFlavorForModel,
 )
+from mlserve.mlmodel.files import model_file  # re-exported: flavors resolve their files with it
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -140,27 +140,6 @@ class Flavor(Protocol):
 
 
 _METHODS = ("can_save", "save", "load", "predictor", "requirements")
-
-
-def model_file(directory: str | Path, name: object, *, must_exist: bool = False) -> Path:
-    """The file (or directory) ``name``, as an ``MLmodel`` section gives it, inside the model
-    ``directory``.
-
-    A model directory is self-contained and may be moved, so a section names its files
-    relative to it; an absolute name, one climbing out with ``..`` and the directory itself are
-    refused with :class:`~mlserve.errors.MalformedModel`, as is (with ``must_exist``) a name
-    that is not there. Flavors, the built-in ones and plugins, resolve every name this way.
-    """
-    root = Path(directory).resolve()
-    target = (root / str(name)).resolve()
-    if target == root or not target.is_relative_to(root):
-        where = "it names the directory itself" if target == root else "it points outside it"
-        raise MalformedModel(
-            str(directory), f"{name!r} is not a file inside the model directory: {where}"
-        )
-    if must_exist and not target.exists():
-        raise MalformedModel(str(directory), f"{name} is missing from the model directory")
-    return target
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve.errors import FlavorNotFound, MalformedModel, MlserveError, ModelPredictError
+from mlserve.errors import (
+    FlavorNotFound,
+    InvalidParameterValue,
+    MalformedModel,
+    MlserveError,
+    ModelPredictError,
+)
 from mlserve.flavor import LOADER_MODULES, PYFUNC_SECTION, Capabilities, Flavor, get_flavor
 from mlserve.flavor import list_flavors as _list_flavors
 from mlserve.mlmodel import Model
 from mlserve.mlmodel.example import load_input_example
+from mlserve.mlmodel.files import check_paths, model_file
 from mlserve.schema import ModelSignature, SchemaEnforcer, enforce_params
+from mlserve.trust import TrustPolicy, current_trust, trust_scope
 
 __all__ = ["PyFuncModel", "choose_flavor", "flavor_section"]
 
@@ -76,13 +84,25 @@ def flavor_section(model: Model, name: str) -> dict[str, Any]:
 
 
 def _add_code_path(directory: Path, model: Model, section: Mapping[str, Any]) -> None:
-    # MLflow puts the model's code/ directory itself on sys.path (code/foo.py -> import foo)
+    # MLflow puts the model's code/ directory itself on sys.path (code/foo.py -> import foo);
+    # confined, so a model cannot put a directory it does not own first on sys.path
     pyfunc = model.flavors.get(PYFUNC_SECTION) or {}
     code = section.get("code") or pyfunc.get("code")
     if code:
-        target = str((directory / str(code)).resolve())
+        target = str(model_file(directory, code))
         if target not in sys.path:
             sys.path.insert(0, target)
+
+
+def _policy(trust: TrustPolicy | str | None) -> TrustPolicy:
+    if trust is None:
+        return current_trust()
+    if isinstance(trust, TrustPolicy):
+        return trust
+    try:
+        return TrustPolicy.parse(trust, origin="trust=")
+    except ValueError as exc:
+        raise InvalidParameterValue(f"trust={trust!r}: {exc}") from exc
 
 
 class PyFuncModel:
@@ -102,8 +122,10 @@ class PyFuncModel:
         path: Path,
         flavor: str,
         model_uri: str | None = None,
+        verified: bool = False,
     ) -> None:
         self._metadata = metadata
+        self._verified = verified
         self._predictor = predictor
         self._native = native
         self._path = path
@@ -127,18 +149,26 @@ class PyFuncModel:
         *,
         model_uri: str | None = None,
         flavor: Flavor | None = None,
+        trust: TrustPolicy | str | None = None,
     ) -> PyFuncModel:
-        """Load the model directory ``path``: read ``MLmodel``, pick the flavor, load the native
-        model, build its predictor and the signature's enforcer.
+        """Load the model directory ``path``: read ``MLmodel``, confine every path it names to
+        the directory, check its digests, pick the flavor, load the native model under the trust
+        policy, build its predictor and the signature's enforcer.
 
         ``flavor`` skips the registry and loads with that flavor object (its section must be
         in ``MLmodel``): for testing a flavor that is not installed as an entry point.
+        ``trust`` is the policy (or its ``--trust`` text); by default the process's.
 
         Raises :class:`~mlserve.errors.MalformedModel`, :class:`~mlserve.errors.InvalidSignature`,
-        :class:`~mlserve.errors.FlavorNotFound` or a :class:`~mlserve.errors.FlavorError`.
+        :class:`~mlserve.errors.FlavorNotFound`, a :class:`~mlserve.errors.FlavorError` or an
+        :class:`~mlserve.errors.UntrustedModel` (:class:`~mlserve.errors.DigestMismatch`).
         """
+        policy = _policy(trust)
         directory = Path(path).resolve()
         metadata = Model.load(directory)
+        # both before any flavor runs: nothing named by the file is imported or read unchecked
+        check_paths(directory, metadata.flavors, metadata.saved_input_example_info)
+        verified = policy.check_digests(directory, metadata.mlserve_digests)
         if flavor is None:
             flavor, section = choose_flavor(metadata)
         elif flavor.name in metadata.flavors:
@@ -146,11 +176,18 @@ class PyFuncModel:
         else:
             sections = ", ".join(metadata.flavors)
             raise MalformedModel(str(directory), f"no {flavor.name!r} section (has: {sections})")
-        _add_code_path(directory, metadata, section)
-        native = flavor.load(directory, section)
-        predictor = flavor.predictor(native, section)
+        with trust_scope(policy):
+            _add_code_path(directory, metadata, section)
+            native = flavor.load(directory, section)
+            predictor = flavor.predictor(native, section)
         return cls(
-            metadata, predictor, native, path=directory, flavor=flavor.name, model_uri=model_uri
+            metadata,
+            predictor,
+            native,
+            path=directory,
+            flavor=flavor.name,
+            model_uri=model_uri,
+            verified=verified,
         )
 
     # -- prediction ------------------------------------------------------------------------
@@ -238,6 +275,12 @@ class PyFuncModel:
     def path(self) -> Path:
         """The local model directory."""
         return self._path
+
+    @property
+    def verified(self) -> bool:
+        """Whether the model's files matched the digests recorded when it was saved (``False``
+        for a model without digests, such as one MLflow wrote)."""
+        return self._verified
 
     @property
     def flavor(self) -> str:

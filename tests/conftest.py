@@ -11,9 +11,17 @@ import pytest
 @pytest.fixture(autouse=True)
 def _isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Run every test in its own directory so the default store never lands in the repo, and
-    with no tracking URI from the developer's environment (mlserve's or MLflow's)."""
+    with no tracking URI or trust policy from the developer's environment (mlserve's or
+    MLflow's)."""
     monkeypatch.chdir(tmp_path)
-    for name in ("MLSERVE_TRACKING_URI", "MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+    for name in (
+        "MLSERVE_TRACKING_URI",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_REGISTRY_URI",
+        # the trust policy the process would load under (mlserve.trust)
+        "MLSERVE_TRUST",
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield
     # the tracking URI and the active run are process-global: leave neither to the next test

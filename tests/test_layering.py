@@ -24,6 +24,7 @@ LEVELS: dict[str, int] = {
     "mlmodel": 2,
     "codecs": 2,
     "environment": 2,
+    "trust": 2,
     "store": 3,
     "flavor": 3,
     "flavor_registry": 3,
@@ -31,6 +32,7 @@ LEVELS: dict[str, int] = {
     "pyfunc": 4,
     "api": 5,
     "testing": 5,
+    "_flavor_modules": 5,
     "": 5,
 }
 # edge packages: what each may import (top-level components under mlserve)

@@ -18,9 +18,11 @@ from mlserve.errors import InvalidParameterValue, ResourceAlreadyExists
 from mlserve.flavor import PYFUNC_SECTION, Flavor, flavor_for_object, get_flavor
 from mlserve.mlmodel import Model
 from mlserve.mlmodel.example import save_input_example
+from mlserve.mlmodel.files import compute_digests
 from mlserve.pyfunc import PyFuncModel
 from mlserve.schema import ModelSignature, infer_signature
 from mlserve.store import resolve_model_uri
+from mlserve.trust import TrustPolicy, trust_scope
 
 __all__ = ["load_model", "save_model"]
 
@@ -75,9 +77,12 @@ def _copy_code(code_paths: Sequence[str | os.PathLike[str]], directory: Path) ->
 
 def _infer(flavor: Flavor, directory: Path, section: dict[str, Any], example: Any) -> Any:
     """MLflow infers the signature from the example and the model's prediction on it; the
-    prediction runs on the model as saved, which also proves the saved files load."""
+    prediction runs on the model as saved, which also proves the saved files load. Those files
+    were written from this process's own object a moment ago, so any policy in effect does not
+    apply to reading them back."""
     try:
-        native = flavor.load(directory, section)
+        with trust_scope(TrustPolicy(origin="save_model, reading back its own files")):
+            native = flavor.load(directory, section)
         output = flavor.predictor(native, section).predict(example.data, example.params)
     except Exception as exc:  # the example may not suit the model: keep the input schema
         _log.warning(
@@ -212,6 +217,8 @@ def _write(
                 load_section[PYFUNC_SECTION] = pyfunc
             mlmodel.signature = _infer(flavor, staging, load_section, example)
     _write_environment(staging, requirements)
+    # last, over every file written: log_model and registration copy this directory as is
+    mlmodel.mlserve_digests = compute_digests(staging)
     mlmodel.save(staging)
     return mlmodel
 
@@ -220,16 +227,24 @@ def _resolve(model_uri: str | os.PathLike[str]) -> Path:
     return Path(resolve_model_uri(os.fspath(model_uri)))
 
 
-def load_model(model_uri: str | os.PathLike[str]) -> PyFuncModel:
+def load_model(
+    model_uri: str | os.PathLike[str], *, trust: TrustPolicy | str | None = None
+) -> PyFuncModel:
     """Load the model at ``model_uri`` for prediction.
 
     ``model_uri`` is a local path, ``file://...``, ``runs:/<run_id>/<path>``,
     ``models:/<name>/<version>``, ``models:/<name>/latest`` or ``models:/<name>@<alias>``.
+    ``trust`` is the :class:`~mlserve.TrustPolicy` (or its ``--trust`` text, e.g.
+    ``"no-pickle,digests"``) the load obeys; by default the process's (``MLSERVE_TRUST``, else
+    MLflow's ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``, else pickles allowed). Recorded digests
+    are always checked. See ``docs/security.md``.
 
     Raises :class:`~mlserve.errors.InvalidURI` for a URI that does not parse, a
     :class:`~mlserve.errors.ResourceNotFound` subclass when it names nothing,
     :class:`~mlserve.errors.MalformedModel` for a missing or broken ``MLmodel``, and
-    :class:`~mlserve.errors.FlavorNotFound` when the model needs a flavor that is not installed.
+    :class:`~mlserve.errors.FlavorNotFound` when the model needs a flavor that is not installed,
+    :class:`~mlserve.errors.UntrustedModel` (or its :class:`~mlserve.errors.DigestMismatch`)
+    when the trust policy refuses the model.
     """
     directory = _resolve(model_uri)
-    return PyFuncModel.from_directory(directory, model_uri=os.fspath(model_uri))
+    return PyFuncModel.from_directory(directory, model_uri=os.fspath(model_uri), trust=trust)

@@ -56,6 +56,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--tracking-uri", metavar="URI", help="tracking store for runs:/, models:/")
     parser.add_argument(
+        "--trust",
+        metavar="TERMS",
+        help="what loading the model may run, as for mlserve serve (docs/security.md); "
+        "default: MLSERVE_TRUST, else pickle",
+    )
+    parser.add_argument(
         "--no-progress", action="store_true", help="no progress line, even on a terminal"
     )
     parser.set_defaults(func=_run)
@@ -71,7 +77,7 @@ def _run(args: argparse.Namespace) -> int:
     content_type = args.content_type or _content_type_for(args.input)
     if args.tracking_uri:
         mlserve.set_tracking_uri(args.tracking_uri)
-    model = mlserve.load_model(args.model_uri)
+    model = mlserve.load_model(args.model_uri, trust=args.trust)
     source = _open_input(args.input)
     progress = _Progress(source, args.input) if _show_progress(args) else None
     try:

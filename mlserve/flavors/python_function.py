@@ -20,6 +20,7 @@ from typing import Any
 from mlserve.errors import InvalidParameterValue, MalformedModel
 from mlserve.flavor import Capabilities, model_file
 from mlserve.python_model import PredictCall, PythonModel, PythonModelContext, predict_call
+from mlserve.trust import check_pickle
 
 __all__ = ["PythonFunctionFlavor", "flavor"]
 
@@ -156,8 +157,9 @@ class PythonFunctionFlavor:
         """
         path = Path(path)
         filename = str(section.get("python_model") or _PICKLE)
+        target = check_pickle(path, filename)  # a cloudpickle: the trust policy decides
         try:
-            with open(model_file(path, filename), "rb") as src:
+            with open(target, "rb") as src:
                 model = pickle.load(src)  # loading a model runs its code by design
         except FileNotFoundError as exc:
             raise MalformedModel(str(path), f"the model file {filename} is missing") from exc

@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra
+from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra, UntrustedModel
 from mlserve.flavor import PYFUNC_SECTION, Capabilities, model_file
 from mlserve.flavors.sklearn_forest import forest_predict
 from mlserve.flavors.sklearn_names import ARRAY_SAFE_FNS, nameless_copy, numeric_values
 from mlserve.flavors.sklearn_pipeline import pipeline_predict
+from mlserve.trust import TRUST_ENV, check_pickle, skops_trusted_types
 
 __all__ = ["SERIALIZATION_FORMATS", "SklearnFlavor", "flavor"]
 
@@ -104,6 +105,23 @@ class _NamedArrayPredictor:
     def values_of(self, data: Any) -> np.ndarray | None:
         """The array handed to ``nameless`` for ``data``, or None: the DataFrame path."""
         return numeric_values(data, self.columns)
+
+
+def _load_skops(path: Path, target: Path, model_types: Any) -> Any:
+    # the trusted list comes from the trust policy: the model's own list counts only where the
+    # policy lets pickles load anyway (mlserve.trust.TrustPolicy.skops_trusted)
+    sio = _skops_io()
+    trusted = skops_trusted_types(model_types if isinstance(model_types, list) else None)
+    untrusted = sorted(set(sio.get_untrusted_types(file=target)) - set(trusted))
+    if untrusted:
+        terms = ",".join(f"skops-type={name}" for name in untrusted)
+        raise UntrustedModel(
+            str(path),
+            f"{target.name} holds types skops does not trust by default and the trust policy "
+            f"does not list: {', '.join(untrusted)}. If you trust them, add them to --trust or "
+            f"{TRUST_ENV} ({terms})",
+        )
+    return sio.load(target, trusted=trusted)
 
 
 class SklearnFlavor:
@@ -190,9 +208,8 @@ class SklearnFlavor:
         if not target.is_file():
             raise MalformedModel(str(path), f"the model file {filename} is missing")
         if fmt == "skops":
-            sio = _skops_io()
-            trusted = list(section.get("skops_trusted_types") or [])
-            return sio.load(target, trusted=trusted)
+            return _load_skops(path, target, section.get("skops_trusted_types"))
+        check_pickle(path, filename)
         try:
             with open(target, "rb") as src:
                 # cloudpickle output is read by the standard unpickler

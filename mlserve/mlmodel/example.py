@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from mlserve.errors import InvalidParameterValue, MalformedModel
+from mlserve.mlmodel.files import model_file
 from mlserve.schema import DataType, Schema, TensorSpec
 
 __all__ = [
@@ -216,7 +217,7 @@ def load_input_example(
     """
     if not info or not info.get("artifact_path"):
         return None
-    target = directory / str(info["artifact_path"])
+    target = model_file(directory, info["artifact_path"])
     try:
         raw = json.loads(target.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -30,6 +30,7 @@ _FIELDS = (
     "artifact_path",
     "flavors",
     "metadata",
+    "mlserve_digests",
     "mlserve_version",
     "model_uuid",
     "run_id",
@@ -57,7 +58,9 @@ class Model:
     ``saved_input_example_info`` says where the input example is (``artifact_path``,
     ``serving_input_path``, ``type``, ...). ``extra`` holds the top-level keys this version does
     not know (``mlflow_version``, ``model_size_bytes``, ``databricks_runtime``, ...) so a
-    read-modify-write keeps them.
+    read-modify-write keeps them. ``mlserve_digests`` is the sha256 of every other file of the
+    directory, recorded by ``save_model`` and checked at load (``mlserve.mlmodel.files``);
+    MLflow ignores the key.
     """
 
     flavors: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -69,6 +72,7 @@ class Model:
     artifact_path: str | None = None
     metadata: dict[str, Any] | None = None
     mlserve_version: str | None = None
+    mlserve_digests: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     # -- building ------------------------------------------------------------------------------
@@ -150,6 +154,9 @@ class Model:
         metadata = data.get("metadata")
         if metadata is not None and not isinstance(metadata, Mapping):
             raise MalformedModel(source, "'metadata' must be a mapping")
+        digests = data.get("mlserve_digests")
+        if digests is not None and not isinstance(digests, Mapping):
+            raise MalformedModel(source, "'mlserve_digests' must be a mapping")
 
         def text(key: str) -> str | None:
             value = data.get(key)
@@ -165,6 +172,7 @@ class Model:
             artifact_path=text("artifact_path"),
             metadata=dict(metadata) if metadata is not None else None,
             mlserve_version=text("mlserve_version"),
+            mlserve_digests=dict(digests) if digests is not None else None,
             extra={k: v for k, v in data.items() if k not in _FIELDS},
         )
 

@@ -17,7 +17,10 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlserve import TrustPolicy
 
 __all__ = [
     "ENV_MANAGERS",
@@ -96,6 +99,12 @@ def _env_manager(text: str) -> str:
     raise ValueError(f"must be one of {', '.join(ENV_MANAGERS)} (only local is built so far)")
 
 
+def _trust(text: str) -> TrustPolicy:
+    from mlserve import TrustPolicy
+
+    return TrustPolicy.parse(text, origin="--trust / MLSERVE_TRUST")
+
+
 def _log_level(text: str) -> str:
     value = text.strip().lower()
     if value not in LOG_LEVELS:
@@ -167,6 +176,11 @@ OPTIONS: tuple[Option, ...] = (
            "tracking URI for runs:/ and models:/ (mlserve store dir, sqlite:///mlflow.db, MLflow "
            "file store or http(s):// tracking server; default ./mlserve-store, then MLflow's "
            "default store here)", "URI"),
+    Option("trust", ("--trust",), "MLSERVE_TRUST", _trust, None,
+           "what loading the model may run (docs/security.md): comma-separated pickle | "
+           "no-pickle, digests (require them), scan (picklescan), skops-type=NAME, or the "
+           "presets mlflow and strict (default: pickle, or no-pickle when "
+           "MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false)", "TERMS"),
     Option("log_level", ("--log-level",), "MLSERVE_LOG_LEVEL", _log_level, "info",
            f"log level: {', '.join(LOG_LEVELS)} (default info)", "LEVEL"),
     Option("access_log", ("--no-access-log",), "MLSERVE_ACCESS_LOG", _flag, True,
@@ -198,6 +212,7 @@ class ServerConfig:
     log_level: str = "info"
     access_log: bool = True
     dev: bool = False
+    trust: TrustPolicy | None = None  # None: the process's (mlserve.TrustPolicy.from_environment)
 
 
 class _ParseFlag(argparse.Action):

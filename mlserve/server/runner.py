@@ -70,6 +70,13 @@ def serve(config: ServerConfig) -> int:
     """
     environ = dict(os.environ)  # as started: loading a framework may change os.environ
     _configure_logging(config.log_level)
+    # resolved once, here: the parent, a re-executed parent and every worker load under the
+    # one policy this start-up line names
+    import mlserve
+
+    trust = config.trust or mlserve.TrustPolicy.from_environment()
+    config = replace(config, trust=trust)
+    logger.info("%s", trust.describe())
     if not config.dev:
         _require_gunicorn()
     check_address(config.host, config.port)
@@ -117,9 +124,11 @@ def load_app(config: ServerConfig) -> ScoringApp:
     pinned = os.environ.get(_PINNED_DIR_ENV)
     try:
         if pinned:
-            model = mlserve.PyFuncModel.from_directory(pinned, model_uri=config.model_uri)
+            model = mlserve.PyFuncModel.from_directory(
+                pinned, model_uri=config.model_uri, trust=config.trust
+            )
         else:
-            model = mlserve.load_model(config.model_uri)
+            model = mlserve.load_model(config.model_uri, trust=config.trust)
     except MlserveError:
         raise
     except Exception as exc:
@@ -127,6 +136,12 @@ def load_app(config: ServerConfig) -> ScoringApp:
         raise MlserveError(
             f"Cannot load model {config.model_uri!r}: {type(exc).__name__}: {exc}"
         ) from exc
+    if not model.verified:
+        logger.warning(
+            "The model %s has no recorded digests (MLflow writes none): its files are not "
+            "verified. Models saved by mlserve carry them; see docs/security.md",
+            config.model_uri,
+        )
     return create_app(
         model,
         max_body_size=config.max_body_size,

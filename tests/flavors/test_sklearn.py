@@ -15,7 +15,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlserve
-from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra, SchemaMismatch
+from mlserve.errors import (
+    DigestMismatch,
+    InvalidParameterValue,
+    MalformedModel,
+    MissingExtra,
+    SchemaMismatch,
+)
 from mlserve.flavors.sklearn import flavor
 from mlserve.testing import check_flavor
 
@@ -137,6 +143,12 @@ def test_can_save_only_estimators(seed_model) -> None:
 def test_missing_pickle_is_malformed(seed_model, tmp_path: Path) -> None:
     mlserve.save_model(seed_model, tmp_path / "m")
     (tmp_path / "m" / "model.pkl").unlink()
+    with pytest.raises(DigestMismatch, match=r"model\.pkl went missing"):
+        mlserve.load_model(tmp_path / "m")
+    # without digests (as MLflow writes models) the flavor's own check names the file
+    mlmodel = mlserve.Model.load(tmp_path / "m")
+    mlmodel.mlserve_digests = None
+    mlmodel.save(tmp_path / "m")
     with pytest.raises(MalformedModel, match=r"model file model\.pkl is missing"):
         mlserve.load_model(tmp_path / "m")
 
