@@ -230,3 +230,23 @@ def test_the_mlserve_command_reads_stdin_and_writes_stdout(
     assert done.stderr.decode().splitlines() == [
         "mlserve: error: Invalid request body: the body is not valid UTF-8"
     ]
+
+
+def test_trust_option_refuses_a_pickle_before_it_runs(tmp_path: Path, seed_model) -> None:  # type: ignore[no-untyped-def]
+    marker = tmp_path / "ran"
+
+    class WritesMarker:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (exec, (f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')",))
+
+    import pickle
+
+    mlserve.save_model(seed_model, tmp_path / "m")
+    (tmp_path / "m" / "model.pkl").write_bytes(pickle.dumps(WritesMarker()))
+    mlmodel = mlserve.Model.load(tmp_path / "m")
+    mlmodel.mlserve_digests = None  # as MLflow writes models: nothing else catches the swap
+    mlmodel.save(tmp_path / "m")
+    (tmp_path / "in.json").write_text('{"inputs": [[0.1, -0.2, 0.3, -0.4]]}')
+    with pytest.raises(mlserve.UntrustedModel, match="refuses pickles"):
+        _run("-m", str(tmp_path / "m"), "-i", str(tmp_path / "in.json"), "--trust", "no-pickle")
+    assert not marker.exists()
