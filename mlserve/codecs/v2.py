@@ -32,12 +32,23 @@ from mlserve.codecs import _json
 from mlserve.codecs.output import to_jsonable
 from mlserve.codecs.plan import DecodePlan
 from mlserve.codecs.tabular import frame_from_columns
+from mlserve.codecs.v2_binary import as_text, from_binary, to_binary
 from mlserve.codecs.v2_types import DATATYPES, datatype_of
 from mlserve.errors import PayloadError, SchemaMismatch
 
 __all__ = ["V2Request", "decode_v2_request", "encode_v2_response"]
 
-_RESERVED_PARAMETERS = ("content_type", "headers")
+# request parameters that steer the protocol (ours, MLServer's, Triton's), never model params
+_RESERVED_PARAMETERS = (
+    "content_type",
+    "headers",
+    "binary_data_output",
+    "sequence_id",
+    "sequence_start",
+    "sequence_end",
+    "priority",
+    "timeout",
+)
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,10 @@ class V2Request:
     data: Any
     params: dict[str, Any] | None
     id: str
+    #: the outputs asked for, or None for all of them
     outputs: tuple[str, ...] | None
+    #: the outputs to send in binary; None means every output (``binary_data_output``)
+    binary_outputs: tuple[str, ...] | None = ()
 
 
 def _flat(data: Any, where: str) -> list[Any]:
@@ -67,11 +81,39 @@ def _flat(data: Any, where: str) -> list[Any]:
     return data
 
 
-def _checked_input(entry: Any, i: int) -> tuple[str, list[int], str, list[Any], dict[str, Any]]:
+class _Binary:
+    """The bytes after a request's JSON, handed out to the binary inputs in order."""
+
+    def __init__(self, data: memoryview) -> None:
+        self.data = data
+        self.offset = 0
+
+    def take(self, size: Any, where: str) -> memoryview:
+        if type(size) is not int or size < 0:
+            raise PayloadError(f"{where}: binary_data_size must be a non-negative integer")
+        chunk = self.data[self.offset : self.offset + size]
+        if len(chunk) != size:
+            raise PayloadError(f"{where}: the body ends before its binary_data_size bytes")
+        self.offset += size
+        return chunk
+
+
+def _checked_input(
+    entry: Any, i: int, plan: DecodePlan, binary: _Binary | None
+) -> tuple[str, list[int], str, Any, dict[str, Any]]:
+    """``(name, shape, datatype, typed values, parameters)`` of one input, its values typed by
+    the V2 datatype (numpy for numbers and BOOL, a list for BYTES) from JSON or from bytes."""
     where = f"inputs[{i}]"
     if not isinstance(entry, dict):
         raise PayloadError(f"{where} must be an object with name, shape, datatype and data")
-    missing = [k for k in ("name", "shape", "datatype", "data") if k not in entry]
+    parameters = entry.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise PayloadError(f"{where}: parameters must be an object")
+    size = parameters.get("binary_data_size")
+    required = (
+        ("name", "shape", "datatype") if size is not None else ("name", "shape", "datatype", "data")
+    )
+    missing = [k for k in required if k not in entry]
     if missing:
         raise PayloadError(f"{where} has no {', '.join(missing)}")
     name, shape, datatype = entry["name"], entry["shape"], entry["datatype"]
@@ -83,15 +125,18 @@ def _checked_input(entry: Any, i: int) -> tuple[str, list[int], str, list[Any], 
     if datatype not in DATATYPES:
         known = ", ".join(DATATYPES)
         raise PayloadError(f"{where}: unknown datatype {str(datatype)[:20]!r}; one of {known}")
+    count = math.prod(shape)
+    if size is not None:
+        if binary is None:
+            raise PayloadError(f"{where}: binary_data_size without Inference-Header-Content-Length")
+        typed = from_binary(binary.take(size, where), datatype, count, where)
+        if datatype == "BYTES" and plan.rule(name, i).kind != "binary":
+            typed = as_text(typed, where)  # type: ignore[arg-type]
+        return name, shape, datatype, typed, parameters
     values = _flat(entry["data"], where)
-    if len(values) != math.prod(shape):
-        raise PayloadError(
-            f"{where}: shape {shape} holds {math.prod(shape)} values, 'data' has {len(values)}"
-        )
-    parameters = entry.get("parameters") or {}
-    if not isinstance(parameters, dict):
-        raise PayloadError(f"{where}: parameters must be an object")
-    return name, shape, datatype, values, parameters
+    if len(values) != count:
+        raise PayloadError(f"{where}: shape {shape} holds {count} values, 'data' has {len(values)}")
+    return name, shape, datatype, _typed(values, datatype, parameters, where), parameters
 
 
 def _typed(values: list[Any], datatype: str, parameters: dict[str, Any], where: str) -> Any:
@@ -121,13 +166,22 @@ def _typed(values: list[Any], datatype: str, parameters: dict[str, Any], where: 
     return np.array(values, dtype=dtype)
 
 
-def decode_v2_request(body: bytes, plan: DecodePlan) -> V2Request:
+def decode_v2_request(body: bytes, plan: DecodePlan, header_length: int | None = None) -> V2Request:
     """Decode a V2 inference request body for a model with decoding plan ``plan``.
 
-    Raises :class:`PayloadError` for a body that is not a V2 request (missing fields, a shape
-    that does not match its data, an unknown datatype) and :class:`SchemaMismatch` for inputs
-    that cannot fit the signature (an unknown input name, values of another type).
+    ``header_length`` is the ``Inference-Header-Content-Length`` header: the JSON is that many
+    bytes and binary tensors follow (:mod:`mlserve.codecs.v2_binary`). Raises
+    :class:`PayloadError` for a body that is not a V2 request (missing fields, a shape that does
+    not match its data, an unknown datatype) and :class:`SchemaMismatch` for inputs that cannot
+    fit the signature (an unknown input name, values of another type, BYTES that are not UTF-8
+    for a string column).
     """
+    binary = None
+    if header_length is not None:
+        if not 0 < header_length <= len(body):
+            raise PayloadError("Inference-Header-Content-Length is not within the body")
+        binary = _Binary(memoryview(body)[header_length:])
+        body = body[:header_length]
     try:
         doc = _json.loads(body)
     except _json.DecodeFailure as exc:
@@ -143,26 +197,38 @@ def decode_v2_request(body: bytes, plan: DecodePlan) -> V2Request:
     parameters = doc.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise PayloadError("'parameters' must be an object")
-    outputs = _requested_outputs(doc.get("outputs"))
-    checked = [_checked_input(entry, i) for i, entry in enumerate(inputs)]
+    outputs, binary_outputs = _requested_outputs(doc.get("outputs"))
+    plan.check_columns(len(inputs))
+    checked = [_checked_input(entry, i, plan, binary) for i, entry in enumerate(inputs)]
+    if binary is not None and binary.offset != len(binary.data):
+        raise PayloadError("the body has bytes after the binary inputs it declares")
     names = [c[0] for c in checked]
     if len(set(names)) != len(names):
         raise PayloadError("two inputs have the same name")
-    plan.check_columns(len(checked))
     content_type = parameters.get("content_type")
     data = _assemble(checked, plan, content_type)
     params = {k: v for k, v in parameters.items() if k not in _RESERVED_PARAMETERS}
-    return V2Request(data, params or None, request_id or str(uuid.uuid4()), outputs)
+    # binary_data_output asks for every output in binary (per-output settings then only add)
+    send_binary: tuple[str, ...] | None = None
+    if parameters.get("binary_data_output") is not True:
+        send_binary = binary_outputs
+    return V2Request(data, params or None, request_id or str(uuid.uuid4()), outputs, send_binary)
 
 
-def _requested_outputs(value: Any) -> tuple[str, ...] | None:
+def _requested_outputs(value: Any) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+    """The names of the outputs asked for (``None``: all) and of those asked for in binary."""
     if value is None:
-        return None
+        return None, ()
     if not isinstance(value, list) or not all(
         isinstance(o, dict) and isinstance(o.get("name"), str) for o in value
     ):
         raise PayloadError("'outputs' must be a list of objects with a 'name'")
-    return tuple(o["name"] for o in value)
+    binary = tuple(
+        o["name"]
+        for o in value
+        if isinstance(o.get("parameters"), dict) and o["parameters"].get("binary_data") is True
+    )
+    return tuple(o["name"] for o in value), binary
 
 
 def _rows(shape: list[int]) -> bool:
@@ -177,8 +243,7 @@ def _assemble(checked: list[Any], plan: DecodePlan, content_type: Any) -> Any:
     ):
         return _frame(checked, plan)
     arrays = {}
-    for name, shape, datatype, values, parameters in checked:
-        typed = _typed(values, datatype, parameters, name)
+    for name, shape, _, typed, _ in checked:
         arr = np.array(typed, dtype=object) if isinstance(typed, list) else typed
         arrays[name] = arr.reshape(shape)
     if plan.kind == "tensor" or (plan.kind == "none" and len(arrays) == 1):
@@ -197,14 +262,13 @@ def _assemble(checked: list[Any], plan: DecodePlan, content_type: Any) -> Any:
 def _frame(checked: list[Any], plan: DecodePlan) -> pd.DataFrame:
     """A DataFrame: one column per input, or one ``[N, width]`` input holding rows."""
     if len(checked) == 1 and len(checked[0][1]) == 2 and checked[0][1][1] > 1 and plan.names:
-        name, shape, datatype, values, parameters = checked[0]
+        name, shape, _, typed, _ = checked[0]
         if shape[1] != len(plan.names):
             raise SchemaMismatch(
                 None,
                 f"rows of {len(plan.names)} values ({', '.join(plan.names)})",
                 f"input {name!r} of shape {shape}",
             )
-        typed = _typed(values, datatype, parameters, name)
         rows = np.array(typed, dtype=object).reshape(shape)
         return frame_from_columns(list(plan.names), [list(c) for c in rows.T], plan, nrows=shape[0])
     if plan.names:
@@ -217,10 +281,9 @@ def _frame(checked: list[Any], plan: DecodePlan) -> pd.DataFrame:
             )
     lengths = set()
     columns, values = [], []
-    for name, shape, datatype, data, parameters in checked:
+    for name, shape, _, typed, _ in checked:
         if not _rows(shape):
             raise PayloadError(f"input {name!r}: a column is shape [N] or [N, 1], not {shape}")
-        typed = _typed(data, datatype, parameters, name)
         lengths.add(shape[0])
         columns.append(name)
         values.append(typed.tolist() if isinstance(typed, np.ndarray) else typed)
@@ -277,10 +340,13 @@ def encode_v2_response(
     request_id: str,
     requested: tuple[str, ...] | None,
     output_names: tuple[str, ...] = (),
-) -> bytes:
-    """The V2 inference response for ``predictions``; ``model_version`` is left out when None
-    (as the spec asks of servers without versions). Raises :class:`PayloadError` when the
-    request asked for an output the model does not produce."""
+    binary: tuple[str, ...] | None = (),
+) -> tuple[bytes, int | None]:
+    """The V2 inference response for ``predictions`` and, when some outputs go in binary (their
+    names in ``binary``; ``None`` for all), the length of its JSON part for the
+    ``Inference-Header-Content-Length`` header (else ``None``). ``model_version`` is left out
+    when None, as the spec asks of servers without versions. Raises :class:`PayloadError` when
+    the request asked for an output the model does not produce."""
     names = output_names or ("output-0",)
     outputs = _outputs_of(predictions, names)
     if requested is not None:
@@ -296,5 +362,17 @@ def encode_v2_response(
     if model_version is not None:
         document["model_version"] = model_version
     document["id"] = request_id
-    document["outputs"] = [_tensor(name, arr) for name, arr in outputs]
-    return _json.dumps(document, str)
+    tensors, raw = [], []
+    for name, arr in outputs:
+        entry = _tensor(name, arr)
+        if binary is None or name in binary:
+            data = to_binary(arr, entry["datatype"])
+            del entry["data"]
+            entry.setdefault("parameters", {})["binary_data_size"] = len(data)
+            raw.append(data)
+        tensors.append(entry)
+    document["outputs"] = tensors
+    head = _json.dumps(document, str)
+    if not raw:
+        return head, None
+    return b"".join([head, *raw]), len(head)

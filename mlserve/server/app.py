@@ -11,7 +11,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mlserve.errors import MissingExtra, MlserveError, RequestTimeout
@@ -25,6 +25,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise MissingExtra("The mlserve REST server", "server", "werkzeug") from exc
 
 from mlserve.codecs import RequestDecoder, encode_predictions
+from mlserve.server import v2
 from mlserve.server.deadline import DeadlinePool
 from mlserve.server.errors import (
     ErrorAnswer,
@@ -76,6 +77,8 @@ def create_app(
     threads: int = DEFAULT_THREADS,
     max_batch_size: int = 0,
     max_batch_delay_ms: float = 0.0,
+    name: str | None = None,
+    version: str | None = None,
 ) -> ScoringApp:
     """Build the WSGI application that serves ``model``.
 
@@ -94,6 +97,8 @@ def create_app(
         max_batch_size: when above 0 and the model declares row-wise batchable predictions,
             concurrent requests are merged into predict calls of up to this many rows.
         max_batch_delay_ms: how long a batch may wait for more requests (0: never wait).
+        name, version: the model's name and version on the V2 routes (default: from the URI
+            it was loaded from, see :func:`mlserve.server.v2.model_identity`).
 
     Raises:
         MissingExtra: werkzeug (the ``server`` extra) is not installed.
@@ -106,6 +111,8 @@ def create_app(
         threads=threads,
         max_batch_size=max_batch_size,
         max_batch_delay_ms=max_batch_delay_ms,
+        name=name,
+        version=version,
     )
 
 
@@ -126,6 +133,8 @@ class ScoringApp:
         threads: int,
         max_batch_size: int,
         max_batch_delay_ms: float,
+        name: str | None = None,
+        version: str | None = None,
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must be >= 0")
@@ -154,9 +163,17 @@ class ScoringApp:
             "version": (version_document(), _TEXT),
             "metadata": (metadata_document(model), _JSON),
         }
+        default_name, default_version = v2.model_identity(getattr(model, "model_uri", None))
+        self.v2 = v2.V2Routes(
+            model,
+            name or default_name,
+            version if name is not None else default_version,
+            self._decoder.plan,
+        )
         # OPTIONS on every route answers 204 with Allow, as MLflow's Flask server does
         self._urls = Map(
             [Rule(path, endpoint=name, methods=[m, "OPTIONS"]) for path, name, m in _ROUTES]
+            + v2.rules()
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -164,12 +181,14 @@ class ScoringApp:
         request = Request(environ)
         try:
             adapter = self._urls.bind_to_environ(environ)
-            endpoint, _ = adapter.match()
+            endpoint, values = adapter.match()
             if request.method == "OPTIONS":
                 response = Response(
                     status=204, headers=[("Allow", _allow(adapter.allowed_methods()))]
                 )
                 del response.headers["Content-Type"]  # no body, so no media type
+            elif endpoint.startswith("v2_"):
+                response = self._v2(request, endpoint, values)
             elif endpoint == "invocations":
                 answer = self._invocations(request)
                 if isinstance(answer, Response):
@@ -212,6 +231,31 @@ class ScoringApp:
         finally:
             self.trimmer.finished()
         return payload
+
+    def _v2_body(self, request: Request) -> bytes:
+        try:
+            return self._read_body(request.environ)
+        except _BodyTimeout:
+            raise _SlowBody(self.timeout) from None
+
+    def _v2(self, request: Request, endpoint: str, values: Mapping[str, Any]) -> Response:
+        """A V2 route; an inference runs on the prediction threads under the deadline that
+        started when the request arrived, as ``/invocations`` does."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+
+        def run(work: Callable[[], Any], body_size: int) -> Any:
+            self.trimmer.started(body_size)
+            try:
+                return self._pool.run(work, deadline=deadline)
+            finally:
+                self.trimmer.finished()
+
+        header = request.headers.get("Inference-Header-Content-Length")
+        try:
+            header_length = None if header is None else int(header)
+        except ValueError:
+            header_length = -1  # refused by the decoder as out of the body
+        return self.v2.answer(endpoint, values, lambda: self._v2_body(request), run, header_length)
 
     def _score(self, body: bytes, content_type: str | None) -> bytes:
         decoded = self._decoder.decode(body, content_type)
@@ -271,6 +315,14 @@ class _TooLarge(HTTPException):
             f"The request body is larger than the server's limit of {limit} bytes "
             "(--max-body-size)."
         )
+
+
+class _SlowBody(HTTPException):
+    code = 408
+
+    def __init__(self, timeout: float | None) -> None:
+        within = f"within {timeout:g} s" if timeout else "in time"
+        super().__init__(f"The request body did not arrive {within}.")
 
 
 class _MalformedBody(HTTPException):

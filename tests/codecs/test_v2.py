@@ -244,7 +244,7 @@ def test_too_many_inputs() -> None:
 
 
 def test_response_keeps_the_model_shape_and_echoes_the_id() -> None:
-    out = json.loads(
+    out = _json_only(
         encode_v2_response(
             np.array([[0.5], [1.5]], dtype=np.float32),
             model_name="m",
@@ -262,7 +262,7 @@ def test_response_keeps_the_model_shape_and_echoes_the_id() -> None:
 
 def test_response_of_a_frame_strings_bytes_and_requested_outputs() -> None:
     frame = pd.DataFrame({"label": ["a", "b"], "raw": [b"\x00", b"\x01"], "p": [0.1, np.nan]})
-    out = json.loads(
+    out = _json_only(
         encode_v2_response(
             frame, model_name="m", model_version="3", request_id="r", requested=("label", "p")
         )
@@ -282,3 +282,115 @@ def test_response_of_a_frame_strings_bytes_and_requested_outputs() -> None:
         encode_v2_response(
             frame, model_name="m", model_version=None, request_id="r", requested=("nope",)
         )
+
+
+def _json_only(answer: tuple[bytes, int | None]) -> Any:
+    body, header_length = answer
+    assert header_length is None
+    return json.loads(body)
+
+
+def _binary_body(doc: dict[str, Any], *chunks: bytes) -> tuple[bytes, int]:
+    head = json.dumps(doc).encode()
+    return head + b"".join(chunks), len(head)
+
+
+def test_binary_inputs_as_tritonclient_sends_them() -> None:
+    schema = Schema([ColSpec("double", "x"), ColSpec("string", "s"), ColSpec("binary", "b")])
+    words = [b"caf\xc3\xa9", b""]
+    prefixed = b"".join(len(w).to_bytes(4, "little") + w for w in words)
+    floats = np.array([0.5, -1.25]).astype("<f8").tobytes()
+    doc = {
+        "inputs": [
+            {
+                "name": "x",
+                "shape": [2],
+                "datatype": "FP64",
+                "parameters": {"binary_data_size": len(floats)},
+            },
+            {
+                "name": "s",
+                "shape": [2],
+                "datatype": "BYTES",
+                "parameters": {"binary_data_size": len(prefixed)},
+            },
+            {
+                "name": "b",
+                "shape": [2],
+                "datatype": "BYTES",
+                "parameters": {"binary_data_size": len(prefixed)},
+            },
+        ]
+    }
+    body, length = _binary_body(doc, floats, prefixed, prefixed)
+    frame = decode_v2_request(body, _plan(schema), length).data
+    assert frame["x"].tolist() == [0.5, -1.25]
+    assert frame["s"].tolist() == ["café", ""]
+    assert frame["b"].tolist() == words  # a binary column keeps its bytes
+
+
+@pytest.mark.parametrize(
+    ("size", "extra", "fragment"),
+    [(16, b"", "ends before"), (8, b"", "take 16 bytes"), (16, b"x", "bytes after")],
+    ids=["short", "size-mismatch", "trailing"],
+)
+def test_binary_framing_errors(size: int, extra: bytes, fragment: str) -> None:
+    doc = {
+        "inputs": [
+            {
+                "name": "x",
+                "shape": [2],
+                "datatype": "FP64",
+                "parameters": {"binary_data_size": size},
+            }
+        ]
+    }
+    raw = np.zeros(2).tobytes()[: min(size, 16)] if fragment != "ends before" else b"\0" * 8
+    body, length = _binary_body(doc, raw, extra)
+    with pytest.raises(PayloadError, match=fragment):
+        decode_v2_request(body, _plan(Schema([ColSpec("double", "x")])), length)
+
+
+def test_bytes_that_are_not_utf8_for_a_string_column() -> None:
+    bad = (2).to_bytes(4, "little") + b"\xff\xfe"
+    doc = {
+        "inputs": [
+            {
+                "name": "s",
+                "shape": [1],
+                "datatype": "BYTES",
+                "parameters": {"binary_data_size": len(bad)},
+            }
+        ]
+    }
+    body, length = _binary_body(doc, bad)
+    with pytest.raises(SchemaMismatch, match="UTF-8"):
+        decode_v2_request(body, _plan(Schema([ColSpec("string", "s")])), length)
+
+
+def test_binary_outputs_when_asked() -> None:
+    doc = {
+        "parameters": {"binary_data_output": True},
+        "inputs": [{"name": "a", "shape": [1], "datatype": "FP64", "data": [1]}],
+    }
+    request = decode_v2_request(_body(doc), _plan(None))
+    assert request.binary_outputs is None  # every output
+    predictions = np.array([[1.5, 2.5]], dtype=np.float32)
+    body, length = encode_v2_response(
+        predictions,
+        model_name="m",
+        model_version=None,
+        request_id="r",
+        requested=None,
+        binary=request.binary_outputs,
+    )
+    assert length is not None
+    head = json.loads(body[:length])
+    (out,) = head["outputs"]
+    assert "data" not in out and out["parameters"]["binary_data_size"] == 8
+    assert np.frombuffer(body[length:], "<f4").tolist() == [1.5, 2.5]
+    asked = {
+        "inputs": doc["inputs"],
+        "outputs": [{"name": "output-0", "parameters": {"binary_data": True}}],
+    }
+    assert decode_v2_request(_body(asked), _plan(None)).binary_outputs == ("output-0",)
