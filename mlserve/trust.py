@@ -160,13 +160,17 @@ class TrustPolicy:
             _scan(directory, name, target)
         return target
 
-    def skops_trusted(self, model_types: Iterable[Any] | None) -> list[str]:
+    def skops_trusted(
+        self, model_types: Iterable[Any] | None, flavor_types: Iterable[str] = ()
+    ) -> list[str]:
         """The types skops may load: this policy's, plus the model's own list only where
         pickles are allowed anyway (a file that may choose pickle gains nothing by listing
-        types; one that may not must not choose what it is trusted with)."""
+        types; one that may not must not choose what it is trusted with). Where the model's
+        list does not count, ``flavor_types`` (a list in the flavor's code, such as the
+        framework's own classes) stands in for it."""
         trusted = list(self.skops_types)
-        if self.allow_pickle:
-            trusted += [str(t) for t in model_types or () if str(t) not in trusted]
+        chosen = model_types if self.allow_pickle else flavor_types
+        trusted += [str(t) for t in chosen or () if str(t) not in trusted]
         return trusted
 
     def check_digests(self, directory: str | Path, recorded: Any) -> bool:
@@ -235,7 +239,10 @@ def check_pickle(directory: str | Path, name: object) -> Path:
     return current_trust().check_pickle(directory, name)
 
 
-def skops_trusted_types(model_types: Iterable[Any] | None) -> list[str]:
+def skops_trusted_types(
+    model_types: Iterable[Any] | None, flavor_types: Iterable[str] = ()
+) -> list[str]:
     """For flavors loading skops files: the ``trusted`` list the policy in effect allows, given
-    the (untrusted) list in the model's ``MLmodel``."""
-    return current_trust().skops_trusted(model_types)
+    the (untrusted) list in the model's ``MLmodel`` and the flavor's own (trusted) list
+    (:meth:`TrustPolicy.skops_trusted`)."""
+    return current_trust().skops_trusted(model_types, flavor_types)

@@ -182,3 +182,51 @@ def test_sklearn_api_model_is_saved_with_this_flavor_by_default(
     X, y = seed_data
     mlserve.save_model(lgb.LGBMClassifier(n_estimators=2, **QUIET).fit(X, y), tmp_path / "m")
     assert mlserve.load_model(tmp_path / "m").flavor == "lightgbm"
+
+
+class _WritesMarker:
+    """Unpickling this runs code the file chose: it writes ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (exec, (f"import pathlib; pathlib.Path({str(self.marker)!r}).write_text('ran')",))
+
+
+def test_trust_policy_refuses_a_pickle_before_it_runs(
+    models: dict[str, tuple[Any, Any]], tmp_path: Path
+) -> None:
+    classifier, _ = models["classifier"]
+    marker = tmp_path / "ran"
+    mlserve.save_model(classifier, tmp_path / "m", serialization_format="cloudpickle")
+    (tmp_path / "m" / "model.pkl").write_bytes(__import__("pickle").dumps(_WritesMarker(marker)))
+    meta = mlserve.Model.load(tmp_path / "m")
+    meta.mlserve_digests = None  # as MLflow writes models: only the policy stands in the way
+    meta.save(tmp_path / "m")
+    with pytest.raises(mlserve.UntrustedModel, match="refuses pickles"):
+        mlserve.load_model(tmp_path / "m", trust="no-pickle")
+    assert not marker.exists()
+
+
+def test_skops_types_the_file_lists_count_only_where_the_policy_allows(
+    models: dict[str, tuple[Any, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sio = pytest.importorskip("skops.io")
+    classifier, example = models["classifier"]
+    mlserve.save_model(classifier, tmp_path / "m", serialization_format="skops")
+    # MLflow 3's default lightgbm format loads without pickles: its types are this flavor's own
+    loaded = mlserve.load_model(tmp_path / "m", trust="no-pickle")
+    np.testing.assert_array_equal(loaded.predict(example), classifier.predict(example))
+    meta = mlserve.Model.load(tmp_path / "m")
+    meta.flavors["lightgbm"]["skops_trusted_types"].append("builtins.exec")
+    meta.save(tmp_path / "m")
+    seen: list[list[str]] = []
+    real_load = sio.load
+    monkeypatch.setattr(
+        sio, "load", lambda f, trusted=None: seen.append(trusted) or real_load(f, trusted=trusted)
+    )
+    mlserve.load_model(tmp_path / "m", trust="no-pickle")
+    mlserve.load_model(tmp_path / "m")  # the default allows pickles: the list counts, as in MLflow
+    assert "builtins.exec" not in seen[0]
+    assert "builtins.exec" in seen[1]

@@ -147,3 +147,31 @@ def test_malformed_models_are_refused(
         (target / data_entry).write_bytes(content)
     with pytest.raises(MalformedModel, match=match):
         flavor.load(target, {"data": data_entry})
+
+
+class _WritesMarker:
+    """Unpickling this runs code the file chose: it writes ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (exec, (f"import pathlib; pathlib.Path({str(self.marker)!r}).write_text('ran')",))
+
+
+def test_trust_policy_refuses_a_pickle_before_it_runs(
+    models: dict[str, tuple[Any, Any]], tmp_path: Path
+) -> None:
+    results, _ = models["ols-frame"]
+    marker = tmp_path / "ran"
+    mlserve.save_model(results, tmp_path / "m")
+    assert mlserve.load_model(tmp_path / "m", trust="no-pickle,pickle") is not None
+    (tmp_path / "m" / "model.statsmodels").write_bytes(
+        __import__("pickle").dumps(_WritesMarker(marker))
+    )
+    meta = mlserve.Model.load(tmp_path / "m")
+    meta.mlserve_digests = None  # as MLflow writes models: only the policy stands in the way
+    meta.save(tmp_path / "m")
+    with pytest.raises(mlserve.UntrustedModel, match="refuses pickles"):
+        mlserve.load_model(tmp_path / "m", trust="no-pickle")
+    assert not marker.exists()

@@ -28,8 +28,10 @@ from mlserve import (
     InvalidParameterValue,
     MalformedModel,
     MissingExtra,
+    check_pickle,
     model_file,
     require_module,
+    skops_trusted_types,
 )
 
 __all__ = ["SERIALIZATION_FORMATS", "LightGBMFlavor", "flavor"]
@@ -116,12 +118,16 @@ class _LightGBMPredictor:
         return np.asarray(self.classes)[index]
 
 
-def _load_skops(path: Path, target: Path, trusted: Any) -> Any:
+def _load_skops(path: Path, target: Path, listed: Any) -> Any:
     sio = _skops_io()
-    if trusted is not None and not (
-        isinstance(trusted, list) and all(isinstance(t, str) for t in trusted)
+    if listed is not None and not (
+        isinstance(listed, list) and all(isinstance(t, str) for t in listed)
     ):
         raise MalformedModel(str(path), "skops_trusted_types must be a list of type names")
+    # the file's own list counts only where mlserve's trust policy lets pickles load (then as
+    # in MLflow, whose saved lists hold _SKOPS_TRUSTED); elsewhere this flavor's list, which is
+    # code, stands in for it
+    trusted = skops_trusted_types(listed, _SKOPS_TRUSTED)
     try:
         return sio.load(target, trusted=trusted)
     except Exception as exc:  # skops raises bare Exception subclasses for untrusted types
@@ -225,6 +231,7 @@ class LightGBMFlavor:
             return _load_skops(path, target, section.get("skops_trusted_types"))
         if fmt not in (None, "cloudpickle", "pickle"):
             raise MalformedModel(str(path), f"cannot read lightgbm serialization_format {fmt!r}")
+        check_pickle(path, filename)  # mlserve's trust policy decides whether pickles load
         try:
             with open(target, "rb") as src:
                 # MLflow's layout for these models is a pickle, as for the sklearn flavor

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
+from mlserve import (
+    Capabilities,
+    InvalidParameterValue,
+    MalformedModel,
+    check_pickle,
+    model_file,
+    require_module,
+)
 
 __all__ = ["DATA_FILE", "StatsmodelsFlavor", "flavor"]
 
@@ -146,6 +153,7 @@ class StatsmodelsFlavor:
         pyfunc = section.get(_PYFUNC) or {}
         filename = str(section.get("data") or pyfunc.get("data") or DATA_FILE)
         target = model_file(path, filename, must_exist=True)
+        check_pickle(path, filename)  # mlserve's trust policy decides whether pickles load
         try:
             with open(target, "rb") as src:
                 # statsmodels' own format is a pickle (what results.load reads)
