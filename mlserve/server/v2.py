@@ -97,7 +97,11 @@ class V2Routes:
         metadata["outputs"] = output_metadata(signature.outputs if signature else None)
         self._metadata = json.dumps(metadata).encode()
         self._server = json.dumps(
-            {"name": "mlserve", "version": mlserve.__version__, "extensions": []}
+            {
+                "name": "mlserve",
+                "version": mlserve.__version__,
+                "extensions": ["binary_tensor_data"],
+            }
         ).encode()
 
     def answer(

@@ -40,7 +40,11 @@ def client(typed_model_dir: Path) -> Client:
 
 def test_server_and_health(client: Client) -> None:
     doc = client.get("/v2").get_json()
-    assert doc == {"name": "mlserve", "version": mlserve.__version__, "extensions": []}
+    assert doc == {
+        "name": "mlserve",
+        "version": mlserve.__version__,
+        "extensions": ["binary_tensor_data"],
+    }
     for path in ("/v2/health/live", "/v2/health/ready", "/v2/models/typed/ready"):
         answer = client.get(path)
         assert (answer.status_code, answer.get_data()) == (200, b""), path
