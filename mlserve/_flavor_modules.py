@@ -95,7 +95,9 @@ class _PyfuncLoader(importlib.abc.Loader):
 def _is_flavor(name: str) -> bool:
     from mlserve.flavor import list_flavors
 
-    return any(info.name == name and info.ok for info in list_flavors())
+    # a broken or conflicting flavor still gets its module: the first call then raises the
+    # BrokenFlavor / FlavorConflict that says why, which "no module named" would hide
+    return any(info.name == name for info in list_flavors())
 
 
 class _FlavorModuleFinder(importlib.abc.MetaPathFinder):
