@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 DIGEST_ALGORITHM = "sha256"
-_MLMODEL = "MLmodel"  # holds the digests, so it cannot be among them
+# not among the digests: MLmodel holds them; MLflow's models:/ download adds
+# registered_model_meta (the name and version, which no loader reads) after the model was saved
+_UNLISTED = frozenset({"MLmodel", "registered_model_meta"})
 # written by Python itself when the model's code/ is imported: never part of what was saved
 _CACHE_DIRS = frozenset({"__pycache__"})
 # keys whose string value, in any flavor section, is a path inside the model directory (MLflow's
@@ -124,7 +126,7 @@ def _files(root: Path) -> Iterator[str]:
         base = Path(current)
         for name in sorted(names):
             rel = (base / name).relative_to(root).as_posix()
-            if rel != _MLMODEL:
+            if rel not in _UNLISTED:
                 yield rel
         for name in dirs:
             if (base / name).is_symlink():  # os.walk does not descend into it: record it too
@@ -141,7 +143,8 @@ def _sha256(path: Path) -> str:
 
 def compute_digests(directory: str | Path) -> dict[str, Any]:
     """The ``mlserve_digests`` entry for the model files in ``directory``: the algorithm and a
-    sha256 per file (every file but ``MLmodel`` itself and Python's ``__pycache__``)."""
+    sha256 per file (every file but ``MLmodel`` itself, MLflow's ``registered_model_meta`` and
+    Python's ``__pycache__``)."""
     root = Path(directory)
     files = {}
     for rel in _files(root):

@@ -176,9 +176,11 @@ def test_listed_file_replaced_by_a_symlink_out_of_the_model(saved: Path, tmp_pat
         verify_digests(saved, Model.load(saved).mlserve_digests or {})
 
 
-def test_python_bytecode_caches_are_not_model_files(saved: Path) -> None:
+def test_files_written_after_save_by_python_and_mlflow_are_not_model_files(saved: Path) -> None:
     (saved / "code" / "__pycache__").mkdir(parents=True)
     (saved / "code" / "__pycache__" / "m.cpython-311.pyc").write_bytes(b"\0")
+    # what mlflow.artifacts.download_artifacts("models:/...") adds next to MLmodel
+    (saved / "registered_model_meta").write_text("model_name: m\nmodel_version: '1'\n")
     assert mlserve.load_model(saved).verified
 
 
