@@ -265,9 +265,16 @@ class AdaptiveBatcher:
             lead = pending.state == _LEAD
         if lead:
             self._lead()
-        if pending.error is not None:
-            raise pending.error
-        return pending.result
+        error, result = pending.error, pending.result
+        # raised with this frame in its traceback: a ``pending`` still held here (the request's
+        # data, and the error itself) would form a cycle kept until a full collection
+        del pending, data
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error  # the same cycle, through this local
+        return result
 
     def __call__(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Same as :meth:`submit`, so a batcher can stand in for a ``predict`` callable."""
