@@ -270,6 +270,11 @@ class ScoringApp:
         or a 408 when the production runner's socket says the request ran out of time
         (:mod:`mlserve.server.worker`).
         """
+        codings = environ.get("HTTP_TRANSFER_ENCODING", "").lower().replace(" ", "")
+        if codings not in ("", "chunked"):
+            # gzip, deflate or compress before chunked: gunicorn frames the body but does not
+            # decode it, and a compressed body decoded as JSON would be a misleading 400
+            raise _UnsupportedCoding()
         length = get_content_length(environ)
         if length is not None and length > self.max_body_size:
             raise _TooLarge(self.max_body_size)
@@ -323,6 +328,14 @@ class _SlowBody(HTTPException):
     def __init__(self, timeout: float | None) -> None:
         within = f"within {timeout:g} s" if timeout else "in time"
         super().__init__(f"The request body did not arrive {within}.")
+
+
+class _UnsupportedCoding(HTTPException):
+    code = 501
+    description = (
+        "The request's Transfer-Encoding is not supported: only chunked is; send the body "
+        "without a compression coding."
+    )
 
 
 class _MalformedBody(HTTPException):

@@ -24,6 +24,7 @@ from mlserve.errors import (
     BadRequest,
     InvalidParameterValue,
     MlserveError,
+    ModelPredictError,
     PayloadTooLarge,
     RequestTimeout,
     ResourceAlreadyExists,
@@ -123,17 +124,34 @@ def answer_for_error(exc: MlserveError) -> ErrorAnswer:
     """Answer an :class:`~mlserve.errors.MlserveError` raised while serving a request.
 
     Client mistakes keep their class's ``error_code`` and message (our messages never contain
-    the request body). A :class:`~mlserve.errors.ServerBusy` adds ``Retry-After`` (whole
+    the request body), except the model's own exception (:class:`ModelPredictError`), whose
+    message may quote request values: the client gets its type and an incident id, the log the
+    message. A :class:`~mlserve.errors.ServerBusy` adds ``Retry-After`` (whole
     seconds, at least 1). An error that maps to 500 (a broken plugin, a missing extra) is
     logged and answered like any unexpected fault, so no internal detail leaks.
     """
     status = status_for(exc)
     if status >= 500 and status not in (503, 504):
         return answer_for_unexpected(exc)
+    if isinstance(exc, ModelPredictError):
+        return _answer_for_model_error(exc)
     headers: list[tuple[str, str]] = []
     if isinstance(exc, ServerBusy):
         headers.append(("Retry-After", str(max(1, math.ceil(exc.retry_after)))))
     return ErrorAnswer(status, exc.error_code, exc.message, headers)
+
+
+def _answer_for_model_error(exc: ModelPredictError) -> ErrorAnswer:
+    """400 naming the model's exception type, never its message: a model's own message quotes
+    what it was given (``could not convert string to float: 'SECRET-PII-123'``), and no
+    request value goes back in an error. The message is logged under the incident id sent."""
+    incident = uuid.uuid4().hex[:12]
+    logger.warning("The model raised (incident %s): %s: %s", incident, exc.exc_type, exc.detail)
+    message = (
+        f"Model prediction failed: the model raised {exc.exc_type} (incident {incident}; its "
+        "message, which may quote the request, is in the server log)."
+    )
+    return ErrorAnswer(400, exc.error_code, message)
 
 
 def answer_for_http(

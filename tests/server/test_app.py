@@ -223,10 +223,27 @@ def test_params_for_a_model_without_params_are_ignored_and_logged(
     assert len(warnings) == 1  # once per cause, not once per request
 
 
-def test_model_that_raises_is_400_with_its_error(sleepy_app) -> None:  # type: ignore[no-untyped-def]
+def test_model_that_raises_is_400_with_its_error_type(sleepy_app) -> None:  # type: ignore[no-untyped-def]
     response = Client(sleepy_app).post("/invocations", json={"instances": [[-1]]})
     message = _error(response, 400, "BAD_REQUEST")
-    assert "ValueError" in message and "refuses negative input" in message
+    assert "ValueError" in message and "incident" in message
+
+
+def test_a_model_error_never_echoes_request_values(
+    sleepy_app, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[no-untyped-def]
+    """No signature, so the string reaches the model, whose numpy conversion raises
+    ``could not convert string to float: 'SECRET-PII-123'``: the client gets the exception
+    type and an incident id (the message was sent back as it was); the log has the message."""
+    with caplog.at_level(logging.WARNING, logger="mlserve.server"):
+        response = Client(sleepy_app).post("/invocations", json={"instances": [["SECRET-PII-123"]]})
+    message = _error(response, 400, "BAD_REQUEST")
+    assert "SECRET" not in response.get_data(as_text=True)
+    assert "ValueError" in message
+    incident = message.split("incident ")[1].split(";")[0]
+    assert any(
+        incident in r.getMessage() and "SECRET-PII-123" in r.getMessage() for r in caplog.records
+    )
 
 
 def test_unexpected_fault_is_500_without_details(

@@ -21,7 +21,6 @@ from mlserve.server.errors import (
 CASES = [
     (errors.PayloadError("not JSON"), 400, "BAD_REQUEST"),
     (errors.UnsupportedContentType("text/plain", ["application/json"]), 415, "BAD_REQUEST"),
-    (errors.ModelPredictError("ValueError", "bad"), 400, "BAD_REQUEST"),
     (errors.SchemaMismatch("a", "double", "string"), 400, "INVALID_PARAMETER_VALUE"),
     (errors.InvalidParams("unknown param k"), 400, "INVALID_PARAMETER_VALUE"),
     (errors.ModelVersionNotFound("m", 3, [1, 2]), 404, "RESOURCE_DOES_NOT_EXIST"),
@@ -29,6 +28,19 @@ CASES = [
     (errors.ServerBusy(2.5), 503, "TEMPORARILY_UNAVAILABLE"),
     (errors.RequestTimeout(1.0), 504, "DEADLINE_EXCEEDED"),
 ]
+
+
+def test_a_model_error_gives_its_type_not_its_message(caplog: pytest.LogCaptureFixture) -> None:
+    """The model's message can quote request values: it goes to the log, under the incident
+    id the client gets with the exception type."""
+    error = errors.ModelPredictError("ValueError", "could not convert string to float: 'PII'")
+    with caplog.at_level(logging.WARNING, logger="mlserve.server"):
+        answer = answer_for_error(error)
+    body = json.loads(answer.body)
+    assert (answer.status, body["error_code"]) == (400, "BAD_REQUEST")
+    assert "ValueError" in body["message"] and "PII" not in body["message"]
+    incident = body["message"].split("incident ")[1].split(";")[0]
+    assert any(incident in r.getMessage() and "'PII'" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize(
