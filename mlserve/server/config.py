@@ -157,6 +157,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_body_size", ("--max-body-size",), "MLSERVE_MAX_BODY_SIZE", parse_size,
            100 * 1024 * 1024,
            "largest request body, in bytes or with a unit like 100MiB (default 100MiB)", "SIZE"),
+    Option("header_timeout", ("--header-timeout",), "MLSERVE_HEADER_TIMEOUT", _seconds, 10.0,
+           "seconds a client may take to send a request's line and headers; its body gets as "
+           "long again plus 1 s per --min-body-rate bytes; 0 disables (default 10)", "SECONDS"),
+    Option("min_body_rate", ("--min-body-rate",), "MLSERVE_MIN_BODY_RATE", parse_size,
+           16 * 1024, "bytes per second a request body must average, past --header-timeout "
+           "(default 16KiB)", "SIZE"),
     Option("keepalive", ("--keep-alive",), "MLSERVE_KEEP_ALIVE", _non_negative_int, 5,
            "seconds an idle keep-alive connection stays open; 0 disables keep-alive (default 5)",
            "SECONDS"),
@@ -203,6 +209,8 @@ class ServerConfig:
     threads: int = 4
     timeout: float = 60.0
     max_body_size: int = 100 * 1024 * 1024
+    header_timeout: float = 10.0
+    min_body_rate: int = 16 * 1024
     keepalive: int = 5
     graceful_timeout: float = 30.0
     max_batch_size: int = 0

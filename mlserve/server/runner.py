@@ -309,10 +309,17 @@ def run_gunicorn(
                 stream.flush()
         os._exit(status if isinstance(status, int) else (0 if status is None else 1))
 
-    from mlserve.server.worker import DeadlineSocket
+    from mlserve.server.reading import ReadPolicy
+    from mlserve.server.worker import DeadlineSocket, DeadlineThreadWorker
 
     # read before the fork by every worker: how long a request may take to arrive
-    DeadlineSocket.io_timeout = config.timeout or None
+    policy = ReadPolicy(
+        header_timeout=config.header_timeout,
+        min_body_rate=config.min_body_rate,
+        timeout=config.timeout or None,
+        max_body_size=config.max_body_size,
+    )
+    DeadlineSocket.policy = DeadlineThreadWorker.policy = policy
     options = gunicorn_options(config)
     options.update(when_ready=when_ready, post_fork=post_fork,
                    post_worker_init=post_worker_init, worker_exit=worker_exit)  # fmt: skip

@@ -1,21 +1,41 @@
-"""gunicorn's ``gthread`` worker, with a deadline on reading each request.
+"""The one adapter over gunicorn's ``gthread`` worker: every override of its internals is here.
 
-gunicorn bounds the wait for a connection's *first* bytes, but once a request has started, its
-threads read the rest (request line, headers, body) from a blocking socket with no time limit:
-a client that trickles its headers a byte at a time holds a request thread for as long as it
-likes, and a few such clients hold every thread of a worker. This worker gives each request a
-read deadline of ``--timeout`` seconds from the moment its handling starts, covering the headers
-and the body; writes get the same allowance per call, so a client that stops reading its
-response cannot hold a thread either. Past the deadline the connection stops reading: during
-the headers gunicorn drops it; during the body the app answers 408, then it is closed.
+gthread accepts connections in an event loop and runs each request on one of ``--threads``
+threads, which read the request from a blocking socket. What this worker changes, and why (each
+override has a test in ``tests/server/test_worker.py`` that fails when gthread's internals move;
+``setup.cfg`` pins gunicorn below the next major version):
 
-Only the socket changes: accepted connections are wrapped in :class:`DeadlineSocket`, whose
-``setblocking(True)`` (which gunicorn calls at the start of every request it handles, including
-each request of a keep-alive connection) arms the deadline.
+- **Requests are read in the event loop, not on a thread** (:meth:`~DeadlineThreadWorker.accept`,
+  ``on_client_socket_readable``, ``wait_for_and_dispatch_events``). A thread reading a request
+  is held for as long as the client takes: ten clients trickling their headers, or fifty
+  trickling a body, held every thread and every valid request waited for ``--timeout``. Here a
+  connection's bytes are gathered in the event loop until the request looks complete
+  (:class:`~mlserve.server.reading.RequestBuffer`), under the time rule of
+  :class:`~mlserve.server.reading.ReadPolicy` (a client too slow is disconnected, or answered 408
+  when its body stalls), and only then handed to a thread, whose socket
+  (:class:`~mlserve.server.reading.DeadlineSocket`) serves the bytes read ahead first.
+- **Connections close without stalling the loop** (``finish_request``): gthread lingers on a
+  closing connection for up to 2 s *on its event-loop thread* to read what the client still
+  sends; a client that neither sends nor closes stopped the whole worker that long. Here the
+  linger happens in the loop, without blocking it.
+- **A stop closes the listening socket first** (``set_accept_enabled``): gthread keeps it open
+  until its drain ends, so clients that connected meanwhile sat in the backlog and were reset
+  when the worker exited (7-9 POSTs lost per stop under load). A stopping worker accepts what is
+  already in the backlog, closes its listener (the arbiter closed its own copy first), and
+  drains; a client connecting later is refused, which is safe to retry.
+- **New connections go to a worker with a free thread** (``worker_connections``,
+  ``enqueue_req``): see :class:`DeadlineThreadWorker`.
+- **Keep-alive connections are re-spread** (``handle_request``): with siblings, a response on a
+  connection older than :data:`ROTATE_AFTER` seconds says ``Connection: close``, so a client's
+  next connection goes to a worker with a free thread; a replacement worker otherwise served
+  nothing while every keep-alive client stayed on the survivor.
+- Requests gunicorn refuses before they reach the application (a malformed request line or
+  header, headers too large, a bad chunk) get our JSON error body instead of gunicorn's HTML
+  page (``init_process``), with a fixed message per status: gunicorn's own text quotes the
+  offending request bytes.
 
-Requests gunicorn refuses before they reach the application (a malformed request line or
-header, headers too large, a bad chunk) get our JSON error body instead of gunicorn's HTML page,
-with a fixed message per status: gunicorn's own text quotes the offending request bytes.
+The event loop reads raw bytes, so TLS (gunicorn's ``certfile``) must stay off, as the runner
+keeps it; put TLS in front, in a proxy or load balancer.
 """
 
 from __future__ import annotations
@@ -23,17 +43,30 @@ from __future__ import annotations
 import contextlib
 import errno
 import select
+import selectors
 import socket
 import threading
 import time
+from functools import partial
 from typing import Any
 
 from gunicorn import util
-from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
 from mlserve.server.errors import answer_for_http
+from mlserve.server.reading import DeadlineSocket, ReadPolicy, RequestBuffer
 
-__all__ = ["DeadlineSocket", "DeadlineThreadWorker", "write_json_error"]
+__all__ = ["ROTATE_AFTER", "DeadlineSocket", "DeadlineThreadWorker", "write_json_error"]
+
+#: with sibling workers, a keep-alive connection older than this many seconds is closed after
+#: its current response, so clients spread again over the workers (a replacement worker gets
+#: its share within a few seconds); one reconnect per client every few seconds costs nothing
+ROTATE_AFTER = 2.0
+#: bytes read per readiness event; a large body arrives over several loop turns, so other
+#: connections are served in between
+_READ_SIZE = 256 * 1024
+#: how long a closing connection may take to close its side after our last byte
+_CLOSE_LINGER = 2.0
 
 # gunicorn's refusals by status; the request's own bytes are never echoed
 _PROTOCOL_ERRORS = {
@@ -44,69 +77,6 @@ _PROTOCOL_ERRORS = {
     431: "The request headers are too large or too many.",
     501: "The request's Transfer-Encoding is not supported.",
 }
-
-
-class DeadlineSocket(socket.socket):
-    """A socket whose blocking reads share one deadline per request (see the module doc).
-
-    When the deadline passes, reading stops for good: ``timed_out`` is set, the read side is
-    shut down and reads return end-of-file, so gunicorn closes the connection after answering
-    (quietly, as for a client that went away) instead of parsing what arrives late.
-    """
-
-    #: seconds a request may take to arrive, and each write to complete (None: no limit)
-    io_timeout: float | None = None
-    _deadline: float | None = None
-    #: the current request ran out of time while it was being read
-    timed_out = False
-
-    def setblocking(self, flag: bool) -> None:
-        if flag and self.io_timeout and not self.timed_out:
-            self._deadline = time.monotonic() + self.io_timeout
-            super().settimeout(self.io_timeout)
-        else:
-            self._deadline = None
-            super().setblocking(flag)
-
-    def _expired(self) -> bool:
-        if self.timed_out:
-            return True
-        if self._deadline is not None:
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0:
-                self._give_up()
-                return True
-            super().settimeout(remaining)
-        return False
-
-    def _give_up(self) -> None:
-        self.timed_out = True
-        self._deadline = None
-        with contextlib.suppress(OSError):
-            self.shutdown(socket.SHUT_RD)
-
-    def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        if self._expired():
-            return b""
-        try:
-            return super().recv(bufsize, flags)
-        except TimeoutError:
-            self._give_up()
-            return b""
-
-    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
-        if self._expired():
-            return 0
-        try:
-            return super().recv_into(buffer, nbytes, flags)
-        except TimeoutError:
-            self._give_up()
-            return 0
-
-    def sendall(self, data: Any, flags: int = 0) -> None:
-        if self.gettimeout() != 0.0 and self.io_timeout:
-            super().settimeout(self.io_timeout)  # per write, not what is left of the read deadline
-        super().sendall(data, flags)
 
 
 def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
@@ -129,10 +99,10 @@ def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None
 
 
 class DeadlineThreadWorker(ThreadWorker):
-    """``gthread`` with :class:`DeadlineSocket` connections, accepting only with a free thread.
+    """``gthread`` reading requests in its event loop, accepting only with a free thread.
 
-    ``io_timeout`` is set on :class:`DeadlineSocket` by the runner before the workers fork.
-    Requests gunicorn refuses itself are answered by :func:`write_json_error`.
+    :attr:`policy` (and :attr:`DeadlineSocket.policy`) is set by the runner before the workers
+    fork. Requests gunicorn refuses itself are answered by :func:`write_json_error`.
 
     gthread accepts new connections for as long as it holds fewer than ``worker_connections``
     (1000), busy or not, and a keep-alive connection stays with the worker that accepted it: a
@@ -159,6 +129,17 @@ class DeadlineThreadWorker(ThreadWorker):
     #: when this worker, holding back, first saw a connection waiting (None: none seen)
     _pending_since: float | None = None
     _listeners: select.poll | None = None
+    #: how long a client may take to send a request (set by the runner before the fork)
+    policy: ReadPolicy = ReadPolicy()
+    #: connections whose request is being read in the event loop, with what arrived so far
+    _reading: dict[TConn, RequestBuffer]
+    #: bytes held by those buffers; past ``policy.max_body_size``, requests go to a thread
+    #: unfinished (read there under the same time rule) instead of adding to the memory held
+    _buffered = 0
+    #: closing connections, and when they are closed whether or not the client is done
+    _closing: dict[TConn, float]
+    #: set when a stop began: connections that have sent nothing are closed by then
+    _stop_by: float | None = None
 
     @property
     def worker_connections(self) -> int:
@@ -193,6 +174,62 @@ class DeadlineThreadWorker(ThreadWorker):
             self._pending_since = now
         return now - self._pending_since >= self.accept_grace
 
+    def enqueue_req(self, conn: Any) -> None:
+        self.in_flight += 1
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        self.in_flight -= 1
+        sock = conn.sock
+        if isinstance(sock, DeadlineSocket):
+            sock.request_done()
+        if fs.cancelled() or fs.exception() is not None or not isinstance(fs.result(), bool):
+            super().finish_request(conn, fs)  # gthread's own cases (a failure, a deferral)
+        elif not fs.result():
+            self._close_gently(conn)
+        else:
+            ahead = sock.take_ahead() if isinstance(sock, DeadlineSocket) else b""
+            if ahead:  # a pipelined request the event loop read: after what the parser holds
+                conn.parser.unreader.buf.seek(0, 2)
+                conn.parser.unreader.buf.write(ahead)
+            super().finish_request(conn, fs)  # keep-alive: back to the poller, or next request
+
+    def on_client_socket_readable(self, conn: Any, client: Any) -> None:
+        # a kept-alive connection's next request: read it here, as a new connection's
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._start_reading(conn, RequestBuffer(time.monotonic()))
+        self._on_readable(conn, client)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        # gthread calls this on the thread for each request of a connection
+        if self.cfg.workers > 1 and time.monotonic() - conn.opened_at > ROTATE_AFTER:
+            req.force_close()  # the answer says "Connection: close"
+        return super().handle_request(req, conn)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        super().set_accept_enabled(enabled)
+        # gthread disables accepting once, right after its loop ends on a stop
+        if not enabled and not self.alive and self._stop_by is None:
+            self._stop_listening()
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:  # what the drain left open: the process exits, the clients should know now
+            for conn in [*getattr(self, "_reading", ()), *getattr(self, "_closing", ())]:
+                conn.close()
+
+    def _stop_listening(self) -> None:
+        """Take what waits in the backlog, then close the listeners (see the module doc)."""
+        self._stop_by = time.monotonic() + STOP_KEEPALIVE_LINGER
+        for listener in self.sockets:
+            with contextlib.suppress(OSError):
+                listener.setblocking(False)
+                while self._accept_one(listener):
+                    pass
+            listener.close()
+
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         # Holding back with a connection seen waiting: wake when its grace ends, not at the
         # next finished request (which can be seconds away for a slow model). Only while the
@@ -205,15 +242,132 @@ class DeadlineThreadWorker(ThreadWorker):
                 left = self._pending_since + self.accept_grace - time.monotonic()
                 if left > 0:
                     timeout = min(timeout, left)
+        # and wake for the first read deadline or closing linger that ends
+        nearest = self._nearest_deadline()
+        if nearest is not None:
+            timeout = max(min(timeout, nearest - time.monotonic()), 0.0)
         super().wait_for_and_dispatch_events(timeout)
+        self._expire()
 
-    def enqueue_req(self, conn: Any) -> None:
-        self.in_flight += 1
-        super().enqueue_req(conn)
+    def accept(self, listener: Any) -> None:
+        self._accept_one(listener)
 
-    def finish_request(self, conn: Any, fs: Any) -> None:
-        self.in_flight -= 1
-        super().finish_request(conn, fs)
+    def _accept_one(self, listener: Any) -> bool:
+        try:
+            raw, client_addr = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return False
+        self._pending_since = None
+        client_sock = DeadlineSocket(raw.family, raw.type, raw.proto, fileno=raw.detach())
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
+        conn.opened_at = time.monotonic()
+        # read in the event loop: a thread is taken only by a complete request
+        self._start_reading(conn, RequestBuffer(conn.opened_at))
+        return True
+
+    # -- reading requests in the event loop ----------------------------------------------
+
+    def _start_reading(self, conn: Any, buffer: RequestBuffer) -> None:
+        if not hasattr(self, "_reading"):
+            self._reading, self._closing = {}, {}
+        self._reading[conn] = buffer
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+
+    def _on_readable(self, conn: Any, client: Any) -> None:
+        buffer = self._reading.get(conn)
+        if buffer is None:
+            return
+        try:
+            data = conn.sock.recv(_READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:  # the client went away (or reset) before its request was complete
+            self._stop_reading(conn)
+            self.nr_conns -= 1
+            conn.close()
+            return
+        before = len(buffer.data)
+        complete = buffer.feed(data, max_body_size=self.policy.max_body_size)
+        self._buffered += len(buffer.data) - before
+        if complete or self._buffered > self.policy.max_body_size:
+            self._stop_reading(conn)
+            conn.sock.hand_over(buffer)
+            conn.data_ready = True  # gthread: do not wait for data on the thread
+            self.enqueue_req(conn)
+
+    def _stop_reading(self, conn: Any) -> RequestBuffer:
+        buffer = self._reading.pop(conn)
+        self._buffered -= len(buffer.data)
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(conn.sock)
+        return buffer
+
+    def _close_gently(self, conn: Any) -> None:
+        """Close after the answer without blocking the loop: send FIN, then read (and drop)
+        what the client still sends until it closes or :data:`_CLOSE_LINGER` ends, so the
+        kernel does not reset the connection over unread bytes before the answer is read."""
+        if not hasattr(self, "_reading"):
+            self._reading, self._closing = {}, {}
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.shutdown(socket.SHUT_WR)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_closing, conn))
+        except (OSError, ValueError, KeyError):
+            self.nr_conns -= 1
+            conn.close()
+            return
+        self._closing[conn] = time.monotonic() + _CLOSE_LINGER
+
+    def _on_closing(self, conn: Any, client: Any) -> None:
+        try:
+            if conn.sock.recv(65536):
+                return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            pass
+        self._finish_closing(conn)
+
+    def _finish_closing(self, conn: Any) -> None:
+        del self._closing[conn]
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(conn.sock)
+        self.nr_conns -= 1
+        conn.close()
+
+    def _nearest_deadline(self) -> float | None:
+        if not hasattr(self, "_reading"):
+            return None
+        deadlines = [buffer.deadline(self.policy) for buffer in self._reading.values()]
+        deadlines += self._closing.values()
+        if self._stop_by is not None and self._reading:
+            deadlines.append(self._stop_by)
+        return min(deadlines, default=None)
+
+    def _expire(self) -> None:
+        """Close the connections out of time: too slow a request (a stalled body is answered
+        408 first), a linger that ended, and on a stop, connections that sent nothing."""
+        if not hasattr(self, "_reading"):
+            return
+        now = time.monotonic()
+        for conn, until in list(self._closing.items()):
+            if until <= now:
+                self._finish_closing(conn)
+        stopping = self._stop_by is not None and self._stop_by <= now
+        for conn, buffer in list(self._reading.items()):
+            idle_at_stop = stopping and not buffer.data
+            if not idle_at_stop and buffer.deadline(self.policy) > now:
+                continue
+            self._stop_reading(conn)
+            if buffer.head_done:
+                _send_quietly(conn.sock, _TIMEOUT_ANSWER)
+            self.nr_conns -= 1
+            conn.close()
 
     def init_process(self) -> None:
         # gunicorn's worker base looks util.write_error up at call time; this process is a
@@ -238,16 +392,21 @@ class DeadlineThreadWorker(ThreadWorker):
             loading.set()
             heart.join()
 
-    def accept(self, listener: Any) -> None:
-        try:
-            raw, client_addr = listener.accept()
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
-                raise
-            return
-        self._pending_since = None
-        client_sock = DeadlineSocket(raw.family, raw.type, raw.proto, fileno=raw.detach())
-        self.nr_conns += 1
-        client_sock.setblocking(True)
-        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())
-        self.enqueue_req(conn)
+
+def _timeout_answer() -> bytes:
+    message = "The request did not arrive in time (too slow a client; see --header-timeout)."
+    answer = answer_for_http(408, message)
+    head = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
+    head += f"Content-Length: {len(answer.body)}\r\n\r\n"
+    return head.encode("latin-1") + answer.body
+
+
+#: what a client whose body stalled past the read deadline gets before its connection closes
+_TIMEOUT_ANSWER = _timeout_answer()
+
+
+def _send_quietly(sock: socket.socket, data: bytes) -> None:
+    """One non-blocking send; the client is too slow to deserve a wait."""
+    with contextlib.suppress(OSError):
+        sock.send(data)

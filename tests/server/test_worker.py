@@ -15,10 +15,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import gunicorn
 import pytest
 import requests
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
+from gunicorn.http.unreader import SocketUnreader
+from gunicorn.workers import base, gthread
 
 from mlserve.server.worker import DeadlineThreadWorker
 
@@ -195,3 +198,49 @@ def test_a_seen_connection_is_accepted_once_its_grace_ends(
     worker.run()
     assert accepted, "never accepted"
     assert accepted[0] - started < 0.5, f"accepted after {accepted[0] - started:.2f} s"
+
+
+# What DeadlineThreadWorker relies on in gunicorn's worker code, one row per override: the
+# gunicorn function and the text in it that makes our override take effect. A row that fails
+# means gunicorn's internals moved: re-read that function before widening the version pin.
+CONTRACT = [
+    ("accept", gthread.ThreadWorker.set_accept_enabled, "self.accept"),
+    ("on_client_socket_readable", gthread.ThreadWorker.finish_request,
+     "partial(self.on_client_socket_readable, conn)"),
+    ("finish_request", gthread.ThreadWorker.enqueue_req,
+     "self.method_queue.defer(self.finish_request, conn, fut)"),
+    ("finish_request-read-ahead", gthread.ThreadWorker.finish_request,
+     "conn.parser.unreader.buf.getvalue()"),
+    ("finish_request-close", gthread.ThreadWorker.finish_request, "conn.close(graceful=True)"),
+    ("handle_request", gthread.ThreadWorker.handle, "self.handle_request(req, conn)"),
+    ("data_ready", gthread.ThreadWorker.handle, "not conn.data_ready"),
+    ("setblocking-per-request", gthread.ThreadWorker.handle, "conn.sock.setblocking(True)"),
+    ("set_accept_enabled-on-stop", gthread.ThreadWorker.run,
+     "# Graceful shutdown: stop accepting but handle existing connections\n"
+     "        self.set_accept_enabled(False)"),
+    ("wait_for_and_dispatch_events", gthread.ThreadWorker.run,
+     "self.wait_for_and_dispatch_events(timeout="),
+    ("worker_connections", gthread.ThreadWorker.run, "self.nr_conns < self.worker_connections"),
+    ("enqueue_req", gthread.ThreadWorker.on_pending_socket_readable, "self.enqueue_req(conn)"),
+    ("run", base.Worker.init_process, "self.run()"),
+    ("load_wsgi", base.Worker.init_process, "self.load_wsgi()"),
+    ("write_error", base.Worker.handle_error, "util.write_error("),
+    ("socket-reads", SocketUnreader.chunk, "self.sock.recv("),
+    ("force_close", gthread.ThreadWorker.handle_request, "resp.should_close()"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("override", "function", "text"), CONTRACT, ids=[row[0] for row in CONTRACT]
+)
+def test_gunicorn_internals_we_override_are_where_we_expect(
+    override: str, function: object, text: str
+) -> None:
+    import inspect
+
+    assert text in inspect.getsource(function), f"gunicorn moved what {override} relies on"
+
+
+def test_the_gunicorn_version_is_inside_the_pinned_range() -> None:
+    """setup.cfg pins gunicorn to the range the contract above was checked against."""
+    assert (27, 0) <= gunicorn.version_info[:2] < (28, 0), gunicorn.__version__
