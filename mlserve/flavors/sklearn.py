@@ -22,9 +22,8 @@ import pandas as pd
 
 from mlserve.errors import InvalidParameterValue, MalformedModel, MissingExtra, UntrustedModel
 from mlserve.flavor import PYFUNC_SECTION, Capabilities, model_file
-from mlserve.flavors.sklearn_forest import forest_predict
-from mlserve.flavors.sklearn_names import ARRAY_SAFE_FNS, nameless_copy, numeric_values
-from mlserve.flavors.sklearn_pipeline import pipeline_predict
+from mlserve.flavors._sklearn_fast import accelerate
+from mlserve.flavors._sklearn_fast.names import ARRAY_SAFE_FNS
 from mlserve.trust import TRUST_ENV, check_pickle, skops_trusted_types
 
 __all__ = ["SERIALIZATION_FORMATS", "SklearnFlavor", "flavor"]
@@ -59,13 +58,11 @@ def _skops_io() -> Any:
 
 @dataclass(frozen=True)
 class _SklearnPredictor:
-    """Calls the chosen method of a fitted estimator.
+    """Calls the chosen method of a fitted estimator (or an accelerator that gives its answers).
 
     ``wants_frame=False`` is for an estimator fitted on an ndarray: a frame is handed over as
     its values (given named columns, it would warn that it was fitted without names). With
-    ``wants_frame=True`` the data goes as given: for estimators whose input handling is not
-    known to be array-equivalent (Pipelines, whose ColumnTransformer selects columns by name,
-    meta-estimators, third-party estimators).
+    ``wants_frame=True`` the data goes as given.
     """
 
     method: Any
@@ -74,37 +71,54 @@ class _SklearnPredictor:
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         if not self.wants_frame and hasattr(data, "to_numpy") and hasattr(data, "columns"):
-            data = data.to_numpy()
+            data = _values(data)
         return self.method(data)
 
 
-@dataclass(frozen=True)
-class _NamedArrayPredictor:
-    """For a scikit-learn estimator fitted on named columns: skips the DataFrame validation.
+def _values(frame: Any) -> Any:
+    """The frame's values as scikit-learn would take them from the frame itself: nullable
+    columns (``Int64``, ``Float64``, ``boolean``, whose ``to_numpy()`` is an object array of
+    ``pd.NA``) among numbers become float64 with NaN, as ``check_array`` converts them."""
+    if isinstance(frame, pd.DataFrame):
+        dtypes = set(frame.dtypes.tolist())
+        numbers = all(
+            d.kind in "biuf" and (isinstance(d, np.dtype) or d.na_value is pd.NA) for d in dtypes
+        )
+        if numbers and not all(isinstance(d, np.dtype) for d in dtypes):
+            # (an estimator asking for float32 converts these floats again: rounded as
+            # scikit-learn's direct conversion rounds every integer below 2**53)
+            return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    return frame.to_numpy()
 
-    When a request's frame has exactly the fitted columns, in order, and only numeric numpy
-    dtypes, sklearn's DataFrame path would check the names and then predict on
-    ``np.asarray(frame)``: that is ``frame.to_numpy()``, handed here to ``nameless`` (the same
-    estimator without ``feature_names_in_``, so it cannot warn about missing names). Anything
-    else (other columns, strings, extension dtypes, not a DataFrame) goes to ``method``, the
-    estimator as fitted, which checks, warns or raises as it always would. This skips most of
-    sklearn's per-call input validation (~0.4 ms of a ~0.6 ms one-row LogisticRegression).
-    """
 
-    method: Any
-    nameless: Any
-    columns: pd.Index
-    capabilities: Capabilities = _CAPABILITIES
+def _input_step(native: Any) -> tuple[Any, bool]:
+    """The step that gets ``native``'s input (a Pipeline's first step that is not "passthrough"
+    or None, as ``Pipeline.predict`` skips them), and whether it is inside a Pipeline."""
+    pipeline = sys.modules.get("sklearn.pipeline")  # loaded already if native is a Pipeline
+    step, inside = native, False
+    while pipeline is not None and isinstance(step, pipeline.Pipeline):
+        steps = [s for _, s in step.steps if s is not None and not _passthrough(s)]
+        if not steps:
+            break
+        step, inside = steps[0], True
+    return step, inside
 
-    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        values = self.values_of(data)
-        if values is not None:
-            return self.nameless(values)
-        return self.method(data)
 
-    def values_of(self, data: Any) -> np.ndarray | None:
-        """The array handed to ``nameless`` for ``data``, or None: the DataFrame path."""
-        return numeric_values(data, self.columns)
+def _passthrough(step: Any) -> bool:
+    return isinstance(step, str) and step == "passthrough"
+
+
+def _fitted_on_array(step: Any, inside: bool) -> bool:
+    """Whether the input step was fitted on an ndarray (no ``feature_names_in_``). A Pipeline
+    step that recorded neither names nor a width (a custom selector) may select columns by
+    name, so it keeps the frame; a lone estimator without names gets the values, as it always
+    has."""
+    try:
+        if getattr(step, "feature_names_in_", None) is not None:
+            return False
+        return not inside or hasattr(step, "n_features_in_")
+    except Exception:  # a property of someone else's estimator: give it what the caller gave
+        return False
 
 
 def _load_skops(path: Path, target: Path, model_types: Any) -> Any:
@@ -237,17 +251,10 @@ class SklearnFlavor:
         if name not in _PREDICT_FNS or not callable(method):
             raise MalformedModel("<sklearn>", f"{type(native).__name__} has no method {name!r}")
         # Chosen once here, so a request pays no estimator inspection.
-        if getattr(native, "feature_names_in_", None) is None:
-            fast = forest_predict(native, name) or pipeline_predict(native, name)
-            return _SklearnPredictor(fast or method, wants_frame=False)
-        nameless = nameless_copy(native, name)
-        if nameless is None:
-            return _SklearnPredictor(pipeline_predict(native, name) or method, wants_frame=True)
-        return _NamedArrayPredictor(
-            method,
-            forest_predict(nameless, name) or getattr(nameless, name),
-            pd.Index(native.feature_names_in_),
-        )
+        step, inside = _input_step(native)
+        array = _fitted_on_array(step, inside)
+        fast = accelerate(native, name, method, array=array, input_step=step)
+        return _SklearnPredictor(fast, wants_frame=not array)
 
     def requirements(self, obj: Any | None = None) -> list[str]:
         """scikit-learn and what its pickles need."""

@@ -7,8 +7,8 @@ only numeric numpy dtypes, calling a copy of the estimator without ``feature_nam
 LogisticRegression). This module decides when an estimator qualifies (:func:`nameless_copy`
 for predict methods, :func:`nameless_transformer` for a Pipeline step's ``transform``) and when
 a frame does (:func:`numeric_values`; :func:`uniform_values` for the encoders, which split
-their input into columns themselves); the sklearn flavor and the Pipeline fast path
-(:mod:`mlserve.flavors.sklearn_pipeline`) both use it.
+their input into columns themselves). :class:`NamedArrayPredict` is the accelerator for a
+whole estimator; the Pipeline loop (:mod:`.pipeline`) uses the rest for its steps.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pandas as pd
 
 __all__ = [
     "ARRAY_SAFE_FNS",
+    "NamedArrayPredict",
     "columnwise_encoder",
     "default_output",
     "nameless_copy",
@@ -76,6 +77,33 @@ _LEAVES = (
     BuiltinFunctionType,
     MethodType,
 )
+
+
+class NamedArrayPredict:
+    """For a scikit-learn estimator fitted on named columns: skips the DataFrame validation.
+
+    When a request's frame has exactly the fitted columns, in order, and only numeric numpy
+    dtypes, sklearn's DataFrame path would check the names and then predict on
+    ``np.asarray(frame)``: that is ``frame.to_numpy()``, handed here to ``nameless`` (the same
+    estimator without ``feature_names_in_``, so it cannot warn about missing names). Anything
+    else (other columns, strings, extension dtypes, not a DataFrame) goes to ``method``, the
+    estimator as fitted, which checks, warns or raises as it always would. This skips most of
+    sklearn's per-call input validation (~0.4 ms of a ~0.6 ms one-row LogisticRegression).
+    """
+
+    def __init__(self, method: Any, nameless: Any, columns: Any) -> None:
+        self.method, self.nameless, self.columns = method, nameless, pd.Index(columns)
+
+    def __call__(self, data: Any) -> Any:
+        """Predict ``data`` as ``method(data)`` would."""
+        values = numeric_values(data, self.columns)
+        if values is not None:
+            return self.nameless(values)
+        return self.method(data)
+
+    def values_of(self, data: Any) -> np.ndarray | None:
+        """The array handed to ``nameless`` for ``data``, or None: the DataFrame path."""
+        return numeric_values(data, self.columns)
 
 
 def _has_columns(data: Any, columns: pd.Index) -> bool:

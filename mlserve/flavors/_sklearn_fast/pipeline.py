@@ -8,18 +8,16 @@ transformer then validates its DataFrame again. :func:`pipeline_predict` makes t
 calls in a plain loop:
 
 - each step's ``transform`` in order, then the final step's ``predict`` (the forest loop of
-  :mod:`mlserve.flavors.sklearn_forest` for a forest), as ``Pipeline.predict`` does without
-  metadata routing;
+  :mod:`.forest` for a forest), as ``Pipeline.predict`` does without metadata routing;
 - a ColumnTransformer fitted on a frame, given a frame with exactly its fitted columns, selects
   each transformer's columns by position (``take``, what scikit-learn does for integer keys) and
   stacks the outputs as ``ColumnTransformer`` does (sparse when ``sparse_output_``, else dense);
 - a scikit-learn scaler or imputer fitted on named numeric columns gets their values as an
   array, the same conversion its DataFrame path makes; inside a ColumnTransformer, a
   OneHotEncoder or OrdinalEncoder gets the values of columns that share one dtype (all strings,
-  say), which it splits into the same columns its DataFrame path would
-  (:mod:`mlserve.flavors.sklearn_names`); where the ColumnTransformer's output is dense, a
-  OneHotEncoder of string categories encodes known values by table lookup
-  (:mod:`mlserve.flavors.sklearn_onehot`).
+  say), which it splits into the same columns its DataFrame path would (:mod:`.names`); where
+  the ColumnTransformer's output is dense, a OneHotEncoder of string categories encodes known
+  values by table lookup (:mod:`.onehot`).
 
 It applies only where that holds, decided once when the model is loaded: the ``Pipeline`` and
 ``ColumnTransformer`` classes themselves (not subclasses), ``predict``, no metadata routing, no
@@ -28,41 +26,34 @@ settings change later, predictions go to scikit-learn. A request it does not cov
 frame layout, an ndarray where a frame was fitted, a transformer output the ColumnTransformer
 would refuse to stack) goes through the ColumnTransformer's own ``transform``; one that makes a
 transformer raise is re-run by scikit-learn, so the client sees scikit-learn's own error (and
-the warnings of the transformers before it twice). As a last guard, the first predictions are
-made both ways and compared bit for bit, refusals included: on any difference the loop is
-dropped for good, with a warning in the log. (While they are checked, a prediction's warnings
-come twice.)
+the warnings of the transformers before it twice).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlserve.flavors.sklearn_forest import forest_predict
-from mlserve.flavors.sklearn_names import (
+from mlserve.flavors._sklearn_fast.forest import forest_predict
+from mlserve.flavors._sklearn_fast.names import (
     columnwise_encoder,
     default_output,
     nameless_transformer,
     numeric_values,
     uniform_values,
 )
-from mlserve.flavors.sklearn_onehot import onehot_lookup
+from mlserve.flavors._sklearn_fast.onehot import onehot_lookup
 
-__all__ = ["CheckedPredict", "ColumnTransform", "PipelinePredict", "pipeline_predict"]
+__all__ = ["ColumnTransform", "PipelinePredict", "SettingsGuard", "pipeline_predict"]
 
 logger = logging.getLogger(__name__)
 
 Call = Callable[[Any], Any]
-
-#: how many predictions are made both ways before the loop is trusted alone
-CHECKED_CALLS = 16
 
 
 class PipelinePredict:
@@ -163,19 +154,13 @@ class ColumnTransform:
         return np.hstack([x.toarray() if sparse.issparse(x) else x for x in outputs])
 
 
-class CheckedPredict:
-    """Calls ``fast``, but makes the first ``calls`` predictions with ``reference`` as well and
-    returns (or raises) the reference's; on any difference of bits, dtype or shape, an error
-    only ``fast`` raises, or an answer where ``reference`` raised, it logs a warning and uses
-    ``reference`` from then on. While scikit-learn's global settings differ from the ones the
-    fast path was built for, every call goes to ``reference``."""
+class SettingsGuard:
+    """Calls ``fast`` while scikit-learn's global settings are the ones it was built for
+    (:func:`default_settings`), ``reference`` otherwise."""
 
-    def __init__(self, fast: Call, reference: Call, what: str, calls: int = CHECKED_CALLS) -> None:
+    def __init__(self, fast: Call, reference: Call) -> None:
         self.fast = fast
         self.reference = reference
-        self.what = what
-        self.unchecked = calls
-        self._lock = threading.Lock()
         import sklearn  # loaded already: a Pipeline was unpickled
 
         # held, so a request pays a call, not an import statement
@@ -185,39 +170,7 @@ class CheckedPredict:
         """Predict ``X`` as ``reference(X)`` would."""
         if not default_settings(self._get_config()):
             return self.reference(X)  # set_config changed since load: scikit-learn's own path
-        if self.unchecked <= 0:
-            return self.fast(X)
-        return self._checked(X)
-
-    def _checked(self, X: Any) -> Any:
-        try:
-            expected = self.reference(X)
-        except Exception:
-            # scikit-learn refuses this input: the fast path must refuse it too
-            try:
-                self.fast(X)
-            except Exception:
-                pass
-            else:
-                self._drop("answered a request scikit-learn refused")
-            raise
-        try:
-            problem = _difference(self.fast(X), expected)
-        except Exception:
-            logger.debug("the fast path for %s raised", self.what, exc_info=True)
-            problem = "raised where scikit-learn answered"
-        if problem:
-            self._drop(problem)
-        else:
-            with self._lock:
-                self.unchecked = max(self.unchecked - 1, 0)
-        return expected
-
-    def _drop(self, problem: str) -> None:
-        with self._lock:
-            if self.fast is not self.reference:
-                logger.warning("the fast path for %s %s; not used", self.what, problem)
-            self.fast, self.unchecked = self.reference, 0
+        return self.fast(X)
 
 
 def default_settings(config: Mapping[str, Any]) -> bool:
@@ -227,19 +180,6 @@ def default_settings(config: Mapping[str, Any]) -> bool:
     return not config.get("enable_metadata_routing") and (
         config.get("transform_output") == "default"
     )
-
-
-def _difference(ours: Any, theirs: Any) -> str | None:
-    """How ``ours`` differs from ``theirs``, or None when they are the same bits."""
-    if not (isinstance(ours, np.ndarray) and isinstance(theirs, np.ndarray)):
-        return "returned something other than an array, which is not compared"
-    if ours.dtype != theirs.dtype or ours.shape != theirs.shape:
-        return "returned another dtype or shape than scikit-learn"
-    if ours.dtype.kind == "O":
-        same = np.array_equal(ours, theirs)
-    else:  # bits, so 0.0 and -0.0, or two NaN payloads, are told apart
-        same = np.ascontiguousarray(ours).tobytes() == np.ascontiguousarray(theirs).tobytes()
-    return None if same else "returned other values than scikit-learn"
 
 
 class _Unsupported(Exception):
@@ -306,12 +246,9 @@ def _final_predict(final: Any) -> Call | None:
     return predict
 
 
-def _label(step: Any) -> str:
-    return step if isinstance(step, str) else type(step).__name__
-
-
-def pipeline_predict(native: Any, method_name: str) -> CheckedPredict | None:
-    """A checked loop predicting as ``native.predict`` does, or None where it does not apply."""
+def pipeline_predict(native: Any, method_name: str) -> SettingsGuard | None:
+    """A loop predicting as ``native.predict`` does, or None where it does not apply
+    (unverified: :func:`mlserve.flavors._sklearn_fast.accelerate` verifies it)."""
     pipeline = sys.modules.get("sklearn.pipeline")  # loaded already if native is a Pipeline
     if pipeline is None or method_name != "predict" or type(native) is not pipeline.Pipeline:
         return None
@@ -332,5 +269,4 @@ def pipeline_predict(native: Any, method_name: str) -> CheckedPredict | None:
     predict = _final_predict(steps[-1])
     if predict is None:
         return None
-    what = f"Pipeline({', '.join(_label(step) for step in steps)})"
-    return CheckedPredict(PipelinePredict(transforms, predict), native.predict, what)
+    return SettingsGuard(PipelinePredict(transforms, predict), native.predict)

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
-from mlserve.flavors.sklearn_onehot import (
+from mlserve.flavors._sklearn_fast.onehot import (
     PROBE_ROWS,
     OneHotLookup,
     _answers_the_same,

@@ -22,8 +22,10 @@ from sklearn.ensemble import (
 from sklearn.tree import DecisionTreeClassifier
 
 import mlserve
+from mlserve.flavors._sklearn_fast import refusal
+from mlserve.flavors._sklearn_fast._verify import disagreement, numbers
+from mlserve.flavors._sklearn_fast.forest import ForestPredict, _raw_agrees, forest_predict
 from mlserve.flavors.sklearn import flavor
-from mlserve.flavors.sklearn_forest import ForestPredict, _raw_agrees, agrees, forest_predict
 
 FORESTS = [RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor, ExtraTreesRegressor]
 
@@ -75,6 +77,7 @@ def test_string_classes_come_back_as_the_forest_returns_them() -> None:
 
 
 @pytest.mark.parametrize("named", [False, True], ids=["fitted-on-array", "fitted-on-frame"])
+@pytest.mark.skipif(refusal() is not None, reason=f"accelerators off: {refusal()}")
 def test_a_served_forest_uses_it_and_predicts_the_same(tmp_path: Path, named: bool) -> None:
     X, y = _data(RandomForestClassifier)
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
@@ -84,7 +87,7 @@ def test_a_served_forest_uses_it_and_predicts_the_same(tmp_path: Path, named: bo
     np.testing.assert_array_equal(loaded.predict(frame), forest.predict(frame if named else X))
     native = flavor.load(tmp_path / "rf", {"pickled_model": "model.pkl"})
     predictor = flavor.predictor(native, {})
-    used = predictor.nameless if named else predictor.method
+    used = predictor.method.nameless if named else predictor.method
     assert isinstance(used, ForestPredict)
 
 
@@ -155,14 +158,16 @@ def test_a_forest_that_learned_missing_values_still_gets_them() -> None:
 def test_the_load_time_check_rejects_a_disagreeing_candidate() -> None:
     forest = _fit(RandomForestClassifier)
     fast = ForestPredict(forest)
-    assert agrees(fast, forest.predict, forest.n_features_in_)
-    assert not agrees(lambda X: fast(X)[::-1], forest.predict, forest.n_features_in_)
-    assert not agrees(lambda X: fast(X).astype(np.float64), forest.predict, 6)
+    rows = numbers(forest.n_features_in_)
+    probes = [rows, rows[:1]]
+    assert disagreement(fast, forest.predict, probes) is None
+    assert disagreement(lambda X: fast(X)[::-1], forest.predict, probes) is not None
+    assert disagreement(lambda X: fast(X).astype(np.float64), forest.predict, probes) is not None
 
     def broken(X: np.ndarray) -> np.ndarray:
         raise RuntimeError("cannot")
 
-    assert not agrees(broken, forest.predict, forest.n_features_in_)
+    assert disagreement(broken, forest.predict, probes) is not None
 
 
 def test_concurrent_callers_each_get_their_own_answer() -> None:

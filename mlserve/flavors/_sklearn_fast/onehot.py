@@ -15,9 +15,10 @@ category, a missing value, another type or dtype, no rows) goes to the encoder's
 ``transform``, which handles it, warns or raises as scikit-learn does. It is used only where
 the encoder's output is made dense anyway (by the encoder, or by a ColumnTransformer whose
 output is dense), and only after the tables have given, bit for bit, the encoder's own output
-for rows holding every category. The tables are the encoder's as loaded: changing its
-``categories_`` afterwards is not followed (as with the rest of the fast paths, a served model
-is not changed in place).
+for rows holding every category (the bit comparison of :mod:`._verify`; the Pipeline's probe
+alone would not reach every category of a large encoder affordably). The tables are the
+encoder's as loaded: changing its ``categories_`` afterwards is not followed (as with the rest
+of the accelerators, a served model is not changed in place).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlserve.flavors.sklearn_names import uniform_values
+from mlserve.flavors._sklearn_fast._verify import difference
+from mlserve.flavors._sklearn_fast.names import uniform_values
 
 __all__ = ["PROBE_ROWS", "OneHotLookup", "onehot_lookup"]
 
@@ -145,12 +147,7 @@ def _answers_the_same(lookup: OneHotLookup, encoder: Any) -> bool:
             if hasattr(expected, "toarray"):
                 expected = expected.toarray()
             ours = lookup.encode(probe.to_numpy())
-            if not (
-                ours is not None
-                and isinstance(expected, np.ndarray)
-                and (expected.dtype, expected.shape) == (ours.dtype, ours.shape)
-                and expected.tobytes() == ours.tobytes()
-            ):
+            if ours is None or difference(ours, expected) is not None:
                 return False
     except Exception:
         logger.debug("OneHotEncoder %s keeps its own transform", encoder, exc_info=True)

@@ -15,8 +15,8 @@ where it does not hold the loop calls each tree's ``predict_proba(X, check_input
 It applies only where that holds, decided once when the model is loaded: the four forest
 classes themselves (not subclasses, which may override ``predict``), one output, ``n_jobs``
 None or 1 (with more jobs, scikit-learn's own sum order varies from call to call), and
-``predict`` as the served method. It is then checked: on a few hundred generated rows it must
-agree exactly with the estimator's own ``predict``, or it is not used. At request time,
+``predict`` as the served method; :func:`mlserve.flavors._sklearn_fast.accelerate` then checks
+it against the estimator's own ``predict`` before it is used. At request time,
 anything other than a finite 2-D numeric ndarray of the fitted width goes to the estimator's
 own ``predict``, which validates, raises or handles missing values as it always does.
 
@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from mlserve.flavors._sklearn_fast._verify import numbers
+
 __all__ = ["ForestPredict", "forest_predict"]
 
 logger = logging.getLogger(__name__)
@@ -43,7 +45,6 @@ _FORESTS = (
     "RandomForestRegressor",
     "ExtraTreesRegressor",
 )
-_CHECK_ROWS = 256
 # below this many rows a prediction is short, and concurrent ones only fight over the GIL;
 # above, each tree's GIL-free stretch is long enough for threads to overlap usefully
 _LOCKED_ROWS = 256
@@ -126,7 +127,7 @@ def _raw_agrees(trees: list[Any], classifier: bool, n_features: int) -> bool:
     ``predict_proba`` (classifiers) or ``predict`` (regressors) slices it, gives exactly what
     that method gives, on generated float32 rows. (Versions that normalized or reshaped
     differently would fail here and keep the trees' own methods.)"""
-    rows = _check_rows(n_features).astype(np.float32)
+    rows = numbers(n_features).astype(np.float32)
     try:
         for tree in trees:
             raw = tree.tree_.predict(rows)
@@ -148,7 +149,7 @@ def _raw_agrees(trees: list[Any], classifier: bool, n_features: int) -> bool:
 
 
 def forest_predict(native: Any, method_name: str) -> ForestPredict | None:
-    """A :class:`ForestPredict` for ``native``, or None where it does not apply or disagrees."""
+    """A :class:`ForestPredict` for ``native``, or None where it does not apply (unverified)."""
     ensemble = sys.modules.get("sklearn.ensemble")  # loaded already if native is a forest
     if ensemble is None or method_name != "predict":
         return None
@@ -156,32 +157,4 @@ def forest_predict(native: Any, method_name: str) -> ForestPredict | None:
         return None
     if native.n_jobs not in (None, 1) or native.n_outputs_ != 1 or not native.estimators_:
         return None
-    fast = ForestPredict(native)
-    if not agrees(fast, native.predict, fast.n_features):
-        logger.info("the loop over %s's trees disagrees with its predict; not used", native)
-        return None
-    return fast
-
-
-def agrees(candidate: Any, reference: Any, n_features: int) -> bool:
-    """Whether ``candidate`` and ``reference`` predict the same values and dtype on generated
-    rows (three scales, and one row alone)."""
-    rows = _check_rows(n_features)
-    try:
-        for X in (rows, rows[:1]):
-            ours, theirs = candidate(X), reference(X)
-            if ours.dtype != theirs.dtype or not np.array_equal(ours, theirs):
-                return False
-    except Exception:  # a tree that cannot predict what its forest can: not ours to use
-        logger.debug("the forest fast path failed its check", exc_info=True)
-        return False
-    return True
-
-
-def _check_rows(n_features: int) -> np.ndarray:
-    """Generated rows at three scales, so splits on both sides of most thresholds are taken."""
-    rng = np.random.default_rng(0)
-    rows = rng.standard_normal((_CHECK_ROWS, n_features))
-    rows[: _CHECK_ROWS // 3] *= 100.0
-    rows[_CHECK_ROWS // 3 : 2 * _CHECK_ROWS // 3] *= 0.01
-    return rows
+    return ForestPredict(native)

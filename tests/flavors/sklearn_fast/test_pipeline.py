@@ -1,5 +1,5 @@
-"""The Pipeline fast path predicts exactly what scikit-learn's own ``Pipeline.predict`` does, and
-stays out of the way wherever that is not guaranteed."""
+"""The Pipeline loop predicts exactly what scikit-learn's own ``Pipeline.predict`` does, and stays
+out of the way wherever that is not guaranteed; the seam's check refuses one that does not."""
 
 from __future__ import annotations
 
@@ -27,15 +27,19 @@ from sklearn.preprocessing import (
 )
 
 import mlserve
-from mlserve.flavors.sklearn import flavor
-from mlserve.flavors.sklearn_forest import ForestPredict
-from mlserve.flavors.sklearn_pipeline import (
-    CHECKED_CALLS,
-    CheckedPredict,
+from mlserve.flavors import _sklearn_fast
+from mlserve.flavors._sklearn_fast import accelerate, refusal
+from mlserve.flavors._sklearn_fast._verify import difference, disagreement, probes
+from mlserve.flavors._sklearn_fast.forest import ForestPredict
+from mlserve.flavors._sklearn_fast.pipeline import (
     ColumnTransform,
     PipelinePredict,
+    SettingsGuard,
     pipeline_predict,
 )
+from mlserve.flavors.sklearn import _input_step, flavor
+
+accelerated = pytest.mark.skipif(refusal() is not None, reason=f"accelerators off: {refusal()}")
 
 
 def _frame(n: int, seed: int) -> pd.DataFrame:
@@ -132,20 +136,28 @@ def _model_input(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[NUMERIC] if name == "numeric-first-step" else frame
 
 
+def _accelerate(model: Pipeline, method: Callable[[Any], Any] | None = None) -> Any:
+    step, _ = _input_step(model)
+    return accelerate(model, "predict", method or model.predict, array=False, input_step=step)
+
+
 @pytest.mark.parametrize("name", list(PIPELINES))
 def test_same_predictions_bit_for_bit(name: str) -> None:
     model = _fit(name)
     fast = pipeline_predict(model, "predict")
-    assert isinstance(fast, CheckedPredict)
+    assert isinstance(fast, SettingsGuard)
     loop = fast.fast
     assert isinstance(loop, PipelinePredict)
-    for _ in range(2):  # past the checked calls, then the loop alone
-        for frame in _inputs() * (CHECKED_CALLS // 4):
-            X = _model_input(name, frame)
-            ours, theirs = fast(X), model.predict(X)
-            assert ours.dtype == theirs.dtype
-            np.testing.assert_array_equal(ours, theirs)
-    assert fast.unchecked == 0 and fast.fast is loop  # checked, agreed, kept
+    # the load-time check: the probes built from the fitted model are answered, the same
+    step, _ = _input_step(model)
+    assert disagreement(fast, model.predict, probes(step, array=False)) is None
+    if refusal() is None:
+        assert _accelerate(model) is not model.predict
+    for frame in _inputs() * 2:
+        X = _model_input(name, frame)
+        ours, theirs = fast(X), model.predict(X)
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
 
 
 def test_the_loop_replaces_what_it_promises() -> None:
@@ -250,56 +262,51 @@ def test_other_inputs_get_scikit_learns_own_handling() -> None:
             assert ours == theirs
 
 
-def test_a_disagreeing_fast_path_is_dropped_with_a_warning(caplog) -> None:
+@accelerated
+def test_a_disagreeing_fast_path_is_not_used_with_a_warning(caplog, monkeypatch) -> None:
     model = _fit("onehot+scale+lr")
-    frame = _inputs()[1]
+    step, _ = _input_step(model)
+    monkeypatch.setattr(
+        _sklearn_fast, "pipeline_predict", lambda native, name: lambda X: 1 - model.predict(X)
+    )
+    with caplog.at_level(logging.INFO, logger="mlserve.flavors._sklearn_fast"):
+        assert _accelerate(model) == model.predict
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "not accelerated: the pipeline loop returned other values than scikit-learn "
+        "(Pipeline.predict)"
+    )
+
+    def broken(X: Any) -> Any:
+        raise RuntimeError("cannot")
+
+    inputs = probes(step, array=False)
+    assert disagreement(broken, model.predict, inputs) == "raised on a probe scikit-learn answered"
+    other_dtype = disagreement(lambda X: model.predict(X).astype(float), model.predict, inputs)
+    assert other_dtype == "returned another dtype or shape than scikit-learn"
+
+
+@accelerated
+def test_at_request_time_only_the_fast_path_runs() -> None:
+    model = _fit("onehot+scale+lr")
+    frame = _inputs()[0]
     calls = {"reference": 0}
 
     def reference(X: Any) -> Any:
         calls["reference"] += 1
         return model.predict(X)
 
-    wrong = CheckedPredict(lambda X: 1 - model.predict(X), reference, "the test pipeline")
-    with caplog.at_level(logging.WARNING, logger="mlserve.flavors.sklearn_pipeline"):
-        for _ in range(3):
-            np.testing.assert_array_equal(wrong(frame), model.predict(frame))
-    assert wrong.fast is reference and wrong.unchecked == 0
-    assert calls["reference"] == 3
-    assert "the test pipeline returned other values than scikit-learn" in caplog.text
-
-    def broken(X: Any) -> Any:
-        raise RuntimeError("cannot")
-
-    failing = CheckedPredict(broken, model.predict, "broken")
-    np.testing.assert_array_equal(failing(frame), model.predict(frame))
-    assert failing.fast == model.predict
-
-    other_dtype = CheckedPredict(lambda X: model.predict(X).astype(float), model.predict, "x")
-    other_dtype(frame)
-    assert other_dtype.fast == model.predict
-
-
-def test_after_the_checked_calls_only_the_fast_path_runs() -> None:
-    model = _fit("onehot+scale+lr")
-    frame = _inputs()[0]
-    calls = {"reference": 0, "fast": 0}
-
-    def reference(X: Any) -> Any:
-        calls["reference"] += 1
-        return model.predict(X)
-
-    loop = pipeline_predict(model, "predict").fast
-
-    def fast(X: Any) -> Any:
-        calls["fast"] += 1
-        return loop(X)
-
-    checked = CheckedPredict(fast, reference, "counted", calls=3)
+    chosen = _accelerate(model, reference)
+    assert isinstance(chosen, SettingsGuard)
+    at_load = calls["reference"]
+    assert at_load == 2  # the probe, and its first row alone
     for _ in range(10):
-        checked(frame)
-    assert calls == {"reference": 3, "fast": 10}
+        np.testing.assert_array_equal(chosen(frame), model.predict(frame))
+    assert calls["reference"] == at_load
 
 
+@accelerated
 @pytest.mark.parametrize("regression", [False, True], ids=["classifier", "regressor"])
 def test_a_saved_pipeline_uses_it_and_predicts_the_same(tmp_path: Path, regression) -> None:
     final = RandomForestRegressor(n_estimators=10) if regression else LogisticRegression()
@@ -313,7 +320,7 @@ def test_a_saved_pipeline_uses_it_and_predicts_the_same(tmp_path: Path, regressi
         np.testing.assert_array_equal(loaded.predict(frame), model.predict(frame))
     native = flavor.load(tmp_path / "m", {"pickled_model": "model.pkl"})
     predictor = flavor.predictor(native, {})
-    assert predictor.wants_frame and isinstance(predictor.method, CheckedPredict)
+    assert predictor.wants_frame and isinstance(predictor.method, SettingsGuard)
 
 
 def _same_outcome(loop: Callable[[Any], Any], reference: Callable[[Any], Any], X: Any) -> None:
@@ -353,33 +360,31 @@ def test_what_column_transformer_refuses_before_stacking_is_refused_the_same() -
     assert "should be 2D" in _outcome(squeezing.predict, squeezed_row)[1]
 
 
-def test_a_fast_path_that_answers_what_scikit_learn_refuses_is_dropped(caplog) -> None:
+def test_a_fast_path_that_answers_what_scikit_learn_refuses_is_refused() -> None:
     model = _fit("onehot+scale+lr")
     bad = _frame(2, 3).assign(a=["x", "y"])  # text where numbers were fitted
 
-    lenient = CheckedPredict(lambda X: np.zeros(len(X), dtype=int), model.predict, "lenient")
-    with (
-        caplog.at_level(logging.WARNING, logger="mlserve.flavors.sklearn_pipeline"),
-        pytest.raises(ValueError),
-    ):
-        lenient(bad)
-    assert lenient.fast == model.predict
-    assert "answered a request scikit-learn refused" in caplog.text
+    def lenient(X: Any) -> Any:
+        return np.zeros(len(X), dtype=int)
+
+    assert disagreement(lenient, model.predict, [bad]) == "answered a probe scikit-learn refused"
+    # both refusing every probe leaves nothing checked
+    assert disagreement(model.predict, model.predict, [bad]) == _sklearn_fast.UNCHECKED
 
 
 def test_settings_changed_after_load_send_predictions_to_scikit_learn() -> None:
     model = _fit("onehot+scale+lr")
     frame = _inputs()[1]
-    trusted = CheckedPredict(lambda X: 1 - model.predict(X), model.predict, "trusted", calls=0)
+    trusted = SettingsGuard(lambda X: 1 - model.predict(X), model.predict)
     np.testing.assert_array_equal(trusted(frame), 1 - model.predict(frame))  # the fast path
     with sklearn.config_context(enable_metadata_routing=True):
         np.testing.assert_array_equal(trusted(frame), model.predict(frame))
 
 
 def test_bits_not_just_values_are_compared() -> None:
-    zeros = CheckedPredict(lambda X: np.array([0.0]), lambda X: np.array([-0.0]), "signed zero")
-    zeros(None)
-    assert zeros.unchecked == 0 and zeros.fast is zeros.reference
+    assert difference(np.array([0.0]), np.array([-0.0])) is not None
+    signed = disagreement(lambda X: np.array([0.0]), lambda X: np.array([-0.0]), [None])
+    assert signed == "returned other values than scikit-learn"
 
 
 def test_in_place_scaling_and_empty_selections() -> None:
