@@ -76,22 +76,33 @@ def serve(config: ServerConfig) -> int:
 
     trust = config.trust or mlserve.TrustPolicy.from_environment()
     config = replace(config, trust=trust)
-    logger.info("%s", trust.describe())
     if not config.dev:
         _require_gunicorn()
     check_address(config.host, config.port)
     if config.dev:
-        return _run_dev(load_app(config), config)
+        app = load_app(config)
+        _announce_trust(config)
+        return _run_dev(app, config)
     # "false" here, whatever the config says, is a re-executed parent: never load twice
     if not config.preload or environ.get(_PRELOAD_ENV) == "false":
         logger.info("Loading the model in each worker (no preload): memory is per worker.")
+        _announce_trust(config)
         return run_gunicorn(
             None, replace(config, preload=False), load_in_worker=lambda: load_app(config)
         )
     app = load_app(config)
+    _announce_trust(config)
     if not app.model.capabilities.fork_safe:
         _restart_without_preload(environ, app.model.path)
     return run_gunicorn(app, config)
+
+
+def _announce_trust(config: ServerConfig) -> None:
+    """The one start-up line naming the trust policy, once the model loaded (a start-up that
+    fails stays one line on stderr, and a refusal names the policy itself); not again in a
+    parent that re-executed itself, which said it before."""
+    if config.trust is not None and not os.environ.get(_PINNED_DIR_ENV):
+        logger.info("%s", config.trust.describe())
 
 
 def _restart_without_preload(environ: Mapping[str, str], model_dir: Path) -> NoReturn:

@@ -34,7 +34,9 @@ import pytest
 import requests
 
 import mlserve
+from mlserve.mlmodel.files import compute_digests
 from mlserve.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
+
 from .helpers import Server
 
 pytestmark = pytest.mark.slow
@@ -279,6 +281,10 @@ def _save_models(root: Path) -> dict[str, Path]:
     signature = ModelSignature(Schema([ColSpec("double", "v")]), params=SHAPES_PARAMS)
     mlserve.save_model(Placeholder(), root / "shapes", signature=signature)
     (root / "shapes" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Shapes"]()))
+    # the swap is this test's own: record the digests of the model as it now is
+    shapes = mlserve.Model.load(root / "shapes")
+    shapes.mlserve_digests = compute_digests(root / "shapes")
+    shapes.save(root / "shapes")
     return {"rf": root / "rf", "shapes": root / "shapes"}
 
 
