@@ -396,11 +396,11 @@ def test_payload_for(data, payload) -> None:
 def test_check_entry_point_passes_for_a_core_flavor_and_fails_for_a_wrong_distribution() -> None:
     from mlserve.testing import check_entry_point
 
-    check_entry_point("sklearn", "mlserve")
+    check_entry_point("sklearn", "mlserve-core")
     with pytest.raises(AssertionError):
         check_entry_point("sklearn", "mlserve-sklearn")
     with pytest.raises(AssertionError, match="no flavor"):
-        check_entry_point("no-such-flavor", "mlserve")
+        check_entry_point("no-such-flavor", "mlserve-core")
 
 
 @pytest.mark.slow
@@ -410,4 +410,4 @@ def test_check_reported_broken_without_fails_for_a_flavor_that_still_loads() -> 
     # the sklearn flavor imports scikit-learn only when a model is saved or loaded, so hiding
     # an unrelated module leaves it loading: the check must say so, not pass
     with pytest.raises(AssertionError, match="loaded although"):
-        check_reported_broken_without("sklearn", "mlserve", "xml", "scikit-learn")
+        check_reported_broken_without("sklearn", "mlserve-core", "xml", "scikit-learn")

@@ -18,7 +18,7 @@ def test_lists_builtin_flavors(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["NAME", "DISTRIBUTION", "VERSION", "ENTRY", "POINT"]
     names = {line.split()[0]: line.split()[1:] for line in out[1:]}
-    assert names["sklearn"][0] == "mlserve"
+    assert names["sklearn"][0] == "mlserve-core"
     assert names["python_function"][2] == "mlserve.flavors.python_function:flavor"
 
 
@@ -29,7 +29,7 @@ def test_broken_plugins_are_shown_with_the_reason(
     install_distribution(DATA / "dist_broken_flavor", site)
     assert main(["flavors", "--json"]) == 1
     rows = {(r["name"], r["distribution"]): r for r in json.loads(capsys.readouterr().out)}
-    assert rows[("sklearn", "mlserve")]["status"] == "ok"
+    assert rows[("sklearn", "mlserve-core")]["status"] == "ok"
     broken = rows[("needs_missing_module", "mlserve-broken-flavor")]
     assert broken["status"] == "broken"
     assert "No module named 'mlserve_no_such_dependency'" in broken["reason"]
