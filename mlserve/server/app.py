@@ -12,9 +12,10 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlserve.errors import MissingExtra, MlserveError, RequestTimeout
+from mlserve.errors import MissingExtra, MlserveError, RequestTimeout, ResourceNotFound
 
 try:
     from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -24,7 +25,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("The mlserve REST server", "server", "werkzeug") from exc
 
-from mlserve.codecs import RequestDecoder, encode_predictions
+from mlserve.codecs import DecodeLimits, RequestDecoder, encode_predictions
 from mlserve.server import v2
 from mlserve.server.deadline import DeadlinePool
 from mlserve.server.errors import (
@@ -61,6 +62,7 @@ _ROUTES = (
     ("/version", "version", "GET"),
     ("/metadata", "metadata", "GET"),
     ("/invocations", "invocations", "POST"),
+    ("/models/<name>/invocations", "model_invocations", "POST"),
 )
 _ROUTE_LIST = ", ".join(f"{method} {path}" for path, _, method in _ROUTES)
 
@@ -70,7 +72,7 @@ class _BodyTimeout(Exception):
 
 
 def create_app(
-    model: PyFuncModel,
+    model: PyFuncModel | Mapping[str, PyFuncModel],
     *,
     max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     timeout: float | None = DEFAULT_TIMEOUT,
@@ -79,11 +81,14 @@ def create_app(
     max_batch_delay_ms: float = 0.0,
     name: str | None = None,
     version: str | None = None,
+    limits: DecodeLimits | None = None,
 ) -> ScoringApp:
     """Build the WSGI application that serves ``model``.
 
     Parameters:
-        model: the loaded model (``mlserve.load_model(uri)``).
+        model: the loaded model (``mlserve.load_model(uri)``), or several by name (the first
+            answers ``/invocations`` and ``/metadata``; each has ``/models/{name}/invocations``
+            and its V2 routes).
         max_body_size: largest accepted request body in bytes; a larger ``Content-Length`` is
             answered 413 before any of the body is read, and a chunked body is cut off there.
         timeout: seconds a request may take from the moment the server hands it to the
@@ -99,6 +104,8 @@ def create_app(
         max_batch_delay_ms: how long a batch may wait for more requests (0: never wait).
         name, version: the model's name and version on the V2 routes (default: from the URI
             it was loaded from, see :func:`mlserve.server.v2.model_identity`).
+        limits: the columns and rows one request may carry (:class:`~mlserve.codecs.DecodeLimits`;
+            default 10,000 columns or the signature's count, and 1,000,000 rows): past them, 413.
 
     Raises:
         MissingExtra: werkzeug (the ``server`` extra) is not installed.
@@ -113,20 +120,36 @@ def create_app(
         max_batch_delay_ms=max_batch_delay_ms,
         name=name,
         version=version,
+        limits=limits,
     )
 
 
+@dataclass(frozen=True)
+class ServedModel:
+    """One model of a server: its V2 name and version, and what serves its requests."""
+
+    name: str
+    version: str | None
+    model: PyFuncModel
+    decoder: RequestDecoder
+    predict: Callable[[Any, dict | None], Any]
+    batcher: AdaptiveBatcher | None
+    v2: v2.V2Routes
+
+
 class ScoringApp:
-    """A WSGI application serving one model; build it with :func:`create_app`.
+    """A WSGI application serving one model, or several; build it with :func:`create_app`.
 
     The routes are ``GET /ping``, ``GET /health``, ``GET /version``, ``GET /metadata`` and
-    ``POST /invocations``. Every error is answered as ``{"error_code": ..., "message": ...}``
-    with the status of :mod:`mlserve.server.errors`.
+    ``POST /invocations`` (the first model), ``POST /models/{name}/invocations`` (any model), and
+    the V2 routes of every model (:mod:`mlserve.server.v2`). Every error is answered as
+    ``{"error_code": ..., "message": ...}`` (``{"error": ...}`` on V2) with the status of
+    :mod:`mlserve.server.errors`.
     """
 
     def __init__(
         self,
-        model: PyFuncModel,
+        model: PyFuncModel | Mapping[str, PyFuncModel],
         *,
         max_body_size: int,
         timeout: float | None,
@@ -135,46 +158,64 @@ class ScoringApp:
         max_batch_delay_ms: float,
         name: str | None = None,
         version: str | None = None,
+        limits: DecodeLimits | None = None,
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must be >= 0")
         if timeout is not None and timeout < 0:
             raise ValueError("timeout must be >= 0 (0 disables it)")
-        self.model = model
         self.max_body_size = max_body_size
         self.timeout = timeout or None
-        signature = model.signature
-        self._decoder = RequestDecoder(
-            signature.inputs if signature is not None else None,
-            signature.params if signature is not None else None,
-            enforce=False,  # PyFuncModel.predict enforces the signature, once
-        )
-        #: the AdaptiveBatcher merging concurrent requests, or None when batching is off
-        self.batcher: AdaptiveBatcher | None
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
-        self._predict, self.batcher = _make_predict(
-            model, max_batch_size, max_batch_delay_ms, self._pool
-        )
+        self._limits = limits
+        #: every model by its name; the first answers /invocations and /metadata
+        self.models: dict[str, ServedModel] = {}
+        for served_name, served_version, served in _named(model, name, version):
+            if served_name in self.models:
+                raise ValueError(f"two models are named {served_name!r}")
+            self.models[served_name] = self._serve(
+                served, served_name, served_version, max_batch_size, max_batch_delay_ms
+            )
+        if not self.models:
+            raise ValueError("no model to serve")
+        default = next(iter(self.models.values()))
+        #: the first model, its decoder, predict callable, batcher and V2 routes
+        self.model, self._decoder, self._predict = default.model, default.decoder, default.predict
+        #: the AdaptiveBatcher merging concurrent requests, or None when batching is off
+        self.batcher: AdaptiveBatcher | None = default.batcher
+        self.v2 = default.v2
         #: gives memory back once the worker pauses after large requests (see memory.py)
         self.trimmer = IdleTrimmer()
         self._documents = {
             "ping": (b'{"status": "ok"}', _JSON),
             "health": (b'{"status": "ok"}', _JSON),
             "version": (version_document(), _TEXT),
-            "metadata": (metadata_document(model), _JSON),
+            "metadata": (metadata_document(default.model), _JSON),
         }
-        default_name, default_version = v2.model_identity(getattr(model, "model_uri", None))
-        self.v2 = v2.V2Routes(
-            model,
-            name or default_name,
-            version if name is not None else default_version,
-            self._decoder.plan,
-        )
         # OPTIONS on every route answers 204 with Allow, as MLflow's Flask server does
         self._urls = Map(
             [Rule(path, endpoint=name, methods=[m, "OPTIONS"]) for path, name, m in _ROUTES]
             + v2.rules()
         )
+
+    def _serve(
+        self,
+        model: PyFuncModel,
+        name: str,
+        version: str | None,
+        max_batch_size: int,
+        max_batch_delay_ms: float,
+    ) -> ServedModel:
+        signature = model.signature
+        decoder = RequestDecoder(
+            signature.inputs if signature is not None else None,
+            signature.params if signature is not None else None,
+            enforce=False,  # PyFuncModel.predict enforces the signature, once
+            limits=self._limits,
+        )
+        predict, batcher = _make_predict(model, max_batch_size, max_batch_delay_ms, self._pool)
+        routes = v2.V2Routes(model, name, version, decoder.plan)
+        return ServedModel(name, version, model, decoder, predict, batcher, routes)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one WSGI request."""
@@ -189,8 +230,8 @@ class ScoringApp:
                 del response.headers["Content-Type"]  # no body, so no media type
             elif endpoint.startswith("v2_"):
                 response = self._v2(request, endpoint, values)
-            elif endpoint == "invocations":
-                answer = self._invocations(request)
+            elif endpoint in ("invocations", "model_invocations"):
+                answer = self._invocations(request, self._model_named(values.get("name")))
                 if isinstance(answer, Response):
                     response = answer
                 else:
@@ -214,7 +255,17 @@ class ScoringApp:
             response = _error_response(answer_for_unexpected(exc))
         return response(environ, start_response)
 
-    def _invocations(self, request: Request) -> bytes | Response:
+    def _model_named(self, name: str | None) -> ServedModel:
+        """The model called ``name`` (``None``: the first); ``ResourceNotFound`` listing the
+        served names for any other."""
+        if name is None:
+            return next(iter(self.models.values()))
+        served = self.models.get(name)
+        if served is None:
+            raise _UnknownModel(name[:100], list(self.models))
+        return served
+
+    def _invocations(self, request: Request, served: ServedModel) -> bytes | Response:
         """The predictions as a JSON body, or an error response."""
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         content_type = request.headers.get("Content-Type")
@@ -227,7 +278,7 @@ class ScoringApp:
             )
         self.trimmer.started(len(body))
         try:
-            payload = self._pool.run(self._score, body, content_type, deadline=deadline)
+            payload = self._pool.run(self._score, served, body, content_type, deadline=deadline)
         finally:
             self.trimmer.finished()
         return payload
@@ -255,11 +306,17 @@ class ScoringApp:
             header_length = None if header is None else int(header)
         except ValueError:
             header_length = -1  # refused by the decoder as out of the body
-        return self.v2.answer(endpoint, values, lambda: self._v2_body(request), run, header_length)
+        routes = self.v2
+        if "name" in values:
+            served = self.models.get(values["name"])
+            if served is None:
+                return v2.unknown_model(values["name"], list(self.models))
+            routes = served.v2
+        return routes.answer(endpoint, values, lambda: self._v2_body(request), run, header_length)
 
-    def _score(self, body: bytes, content_type: str | None) -> bytes:
-        decoded = self._decoder.decode(body, content_type)
-        return encode_predictions(self._predict(decoded.data, decoded.params))
+    def _score(self, served: ServedModel, body: bytes, content_type: str | None) -> bytes:
+        decoded = served.decoder.decode(body, content_type)
+        return encode_predictions(served.predict(decoded.data, decoded.params))
 
     def _read_body(self, environ: WSGIEnvironment) -> bytes:
         """Read the request body within the size limit.
@@ -308,8 +365,9 @@ class ScoringApp:
     def close(self) -> None:
         """Release the prediction threads (and the batcher). The app must not be used after."""
         self._pool.close()
-        if self.batcher is not None:
-            self.batcher.close()
+        for served in self.models.values():
+            if served.batcher is not None:
+                served.batcher.close()
 
 
 class _TooLarge(HTTPException):
@@ -320,6 +378,25 @@ class _TooLarge(HTTPException):
             f"The request body is larger than the server's limit of {limit} bytes "
             "(--max-body-size)."
         )
+
+
+class _UnknownModel(ResourceNotFound):
+    def __init__(self, name: str, served: list[str]) -> None:
+        super().__init__(f"No model named {name!r} is served here. Models: {', '.join(served)}.")
+
+
+def _named(
+    model: PyFuncModel | Mapping[str, PyFuncModel], name: str | None, version: str | None
+) -> list[tuple[str, str | None, PyFuncModel]]:
+    """``(name, version, model)`` for each model: a mapping gives the names (versions from the
+    URIs), a single model its ``name`` and ``version``, or both from its URI."""
+    if isinstance(model, Mapping):
+        return [
+            (str(n), v2.model_identity(getattr(m, "model_uri", None))[1], m)
+            for n, m in model.items()
+        ]
+    default_name, default_version = v2.model_identity(getattr(model, "model_uri", None))
+    return [(name or default_name, version if name is not None else default_version, model)]
 
 
 class _SlowBody(HTTPException):

@@ -133,12 +133,16 @@ class Option:
     help: str
     metavar: str | None = None
     is_flag: bool = False
+    #: the flag may be given several times; the values are collected in order
+    repeat: bool = False
 
 
 OPTIONS: tuple[Option, ...] = (
     Option("model_uri", ("-m", "--model-uri"), "MLSERVE_MODEL_URI", str, None,
            "model to serve: a path, file://, runs:/<run_id>/<path>, models:/<name>/<version>, "
-           "models:/<name>/latest or models:/<name>@<alias> (required)", "URI"),
+           "models:/<name>/latest or models:/<name>@<alias> (required); NAME=URI names it, and "
+           "-m may repeat to serve several models (the first answers /invocations)", "[NAME=]URI",
+           repeat=True),
     Option("host", ("-h", "--host"), "MLSERVE_HOST", str, "127.0.0.1",
            "address to listen on (default 127.0.0.1; 0.0.0.0 listens on every interface)",
            "HOST"),
@@ -157,6 +161,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_body_size", ("--max-body-size",), "MLSERVE_MAX_BODY_SIZE", parse_size,
            100 * 1024 * 1024,
            "largest request body, in bytes or with a unit like 100MiB (default 100MiB)", "SIZE"),
+    Option("max_columns", ("--max-columns",), "MLSERVE_MAX_COLUMNS", _non_negative_int, 10_000,
+           "most columns (or V2 inputs) one request may name, or the signature's count if "
+           "larger; refused with 413 before any is parsed; 0: no limit (default 10000)", "N"),
+    Option("max_rows", ("--max-rows",), "MLSERVE_MAX_ROWS", _non_negative_int, 1_000_000,
+           "most rows one request may carry (413 past it); 0: no limit (default 1000000)", "N"),
     Option("header_timeout", ("--header-timeout",), "MLSERVE_HEADER_TIMEOUT", _seconds, 10.0,
            "seconds a client may take to send a request's line and headers; its body gets as "
            "long again plus 1 s per --min-body-rate bytes; 0 disables (default 10)", "SECONDS"),
@@ -202,6 +211,8 @@ class ServerConfig:
     """Resolved server options (see ``OPTIONS`` for their meaning and defaults)."""
 
     model_uri: str
+    #: every ``-m``: ``(name or None, URI)``; the first is ``model_uri``
+    models: tuple[tuple[str | None, str], ...] = ()
     host: str = "127.0.0.1"
     port: int = 5000
     workers: int = 1
@@ -209,6 +220,8 @@ class ServerConfig:
     threads: int = 4
     timeout: float = 60.0
     max_body_size: int = 100 * 1024 * 1024
+    max_columns: int = 10_000
+    max_rows: int = 1_000_000
     header_timeout: float = 10.0
     min_body_rate: int = 16 * 1024
     keepalive: int = 5
@@ -226,16 +239,22 @@ class ServerConfig:
 class _ParseFlag(argparse.Action):
     """Parse a flag's value with the option's parser, naming the flag in the error."""
 
-    def __init__(self, *args: Any, parse: Callable[[str], Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, parse: Callable[[str], Any], repeat: bool = False, **kwargs: Any
+    ) -> None:
         self._parse = parse
+        self._repeat = repeat
         super().__init__(*args, **kwargs)
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any,
                  option_string: str | None = None) -> None:  # fmt: skip
         try:
-            setattr(namespace, self.dest, self._parse(values))
+            value = self._parse(values)
         except ValueError as exc:
             parser.error(f"argument {'/'.join(self.option_strings)}: {exc}")
+        if self._repeat:
+            value = [*(getattr(namespace, self.dest, None) or []), value]
+        setattr(namespace, self.dest, value)
 
 
 # Flags of `mlflow models serve` with no meaning here, and what to do instead.
@@ -277,6 +296,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             kwargs: dict[str, Any] = {"action": "store_const", "const": not opt.default}
         else:
             kwargs = {"action": _ParseFlag, "parse": opt.parse, "metavar": opt.metavar}
+            if opt.repeat:
+                kwargs["repeat"] = True
         try:
             parser.add_argument(*opt.flags, dest=opt.dest, default=None, help=help_text, **kwargs)
         except argparse.ArgumentError:  # -h is taken by the parser's own help
@@ -316,4 +337,21 @@ def config_from_args(
         values[opt.dest] = opt.default if value is None else value
     if not values["model_uri"]:
         parser.error("a model URI is required: -m URI or MLSERVE_MODEL_URI")
-    return ServerConfig(**values)
+    specs = values["model_uri"] if isinstance(values["model_uri"], list) else [values["model_uri"]]
+    models = tuple(_model_spec(spec) for spec in specs)
+    names = [name for name, _ in models if name is not None]
+    if len(set(names)) != len(names):
+        parser.error("two models have the same name: each -m NAME=URI needs its own NAME")
+    if len(models) > 1 and len(names) != len(models):
+        parser.error("serving several models: name each one, -m NAME=URI")
+    values["model_uri"] = models[0][1]
+    return ServerConfig(models=models, **values)
+
+
+_MODEL_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,127})=(.+)$")
+
+
+def _model_spec(text: str) -> tuple[str | None, str]:
+    """``"rf=models:/RF/1"`` -> ``("rf", "models:/RF/1")``; a bare URI has no name."""
+    match = _MODEL_NAME.match(text)
+    return (match.group(1), match.group(2)) if match else (None, text)

@@ -20,6 +20,7 @@ within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the ar
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 import math
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from mlserve.errors import MissingExtra, MlserveError
 
 if TYPE_CHECKING:
+    from mlserve import PyFuncModel
     from mlserve.server.app import ScoringApp
     from mlserve.server.config import ServerConfig
 
@@ -92,7 +94,13 @@ def serve(config: ServerConfig) -> int:
         )
     app = load_app(config)
     _announce_trust(config)
-    if not app.model.capabilities.fork_safe:
+    unsafe = [s.model for s in app.models.values() if not s.model.capabilities.fork_safe]
+    if unsafe and len(app.models) > 1:
+        raise MlserveError(
+            f"The model at {unsafe[0].path} is not fork-safe and must be loaded in each worker: "
+            "serve it alone (one -m), or with --no-preload."
+        )
+    if unsafe:
         _restart_without_preload(environ, app.model.path)
     return run_gunicorn(app, config)
 
@@ -122,45 +130,70 @@ def _restart_without_preload(environ: Mapping[str, str], model_dir: Path) -> NoR
 
 
 def load_app(config: ServerConfig) -> ScoringApp:
-    """Load the model and build the WSGI app, turning every load failure into an MlserveError.
+    """Load the model (or every ``-m NAME=URI``) and build the WSGI app, turning every load
+    failure into an MlserveError naming the model.
 
     An exception that is not ours (a pickle that needs a missing module, say) is wrapped in a
     one-line :class:`~mlserve.errors.MlserveError`; its traceback is logged at debug level.
     """
     import mlserve
+    from mlserve.codecs import DecodeLimits
     from mlserve.server.app import create_app
 
     if config.tracking_uri:
         mlserve.set_tracking_uri(config.tracking_uri)
     pinned = os.environ.get(_PINNED_DIR_ENV)
-    try:
-        if pinned:
-            model = mlserve.PyFuncModel.from_directory(
-                pinned, model_uri=config.model_uri, trust=config.trust
-            )
-        else:
-            model = mlserve.load_model(config.model_uri, trust=config.trust)
-    except MlserveError:
-        raise
-    except Exception as exc:
-        logger.debug("Loading %s failed", config.model_uri, exc_info=True)
-        raise MlserveError(
-            f"Cannot load model {config.model_uri!r}: {type(exc).__name__}: {exc}"
-        ) from exc
-    if not model.verified:
-        logger.warning(
-            "The model %s has no recorded digests (MLflow writes none): its files are not "
-            "verified. Models saved by mlserve carry them; see docs/security.md",
-            config.model_uri,
-        )
-    return create_app(
-        model,
+    specs = config.models or ((None, config.model_uri),)
+    models = {}
+    for name, uri in specs:
+        model = _load_one(uri, pinned if len(specs) == 1 else None, config)
+        models[name or ""] = model
+    build = functools.partial(
+        create_app,
         max_body_size=config.max_body_size,
         timeout=config.timeout,
         threads=config.threads,
         max_batch_size=config.max_batch_size,
         max_batch_delay_ms=config.max_batch_delay_ms,
+        limits=DecodeLimits(config.max_columns or None, config.max_rows or None),
     )
+    if len(models) == 1 and "" in models:
+        return build(models[""])
+    if len(models) == 1:  # one named model: its name, and its version from its URI
+        from mlserve.server.v2 import model_identity
+
+        ((name, model),) = models.items()
+        return build(model, name=name, version=model_identity(config.model_uri)[1])
+    return build(models)
+
+
+def _served(config: ServerConfig) -> str:
+    """What the ready line says is served: the URI, or ``name=URI, ...`` for named models."""
+    if not config.models or config.models == ((None, config.model_uri),):
+        return config.model_uri
+    return ", ".join(f"{name}={uri}" for name, uri in config.models)
+
+
+def _load_one(uri: str, pinned: str | None, config: ServerConfig) -> PyFuncModel:
+    import mlserve
+
+    try:
+        if pinned:
+            model = mlserve.PyFuncModel.from_directory(pinned, model_uri=uri, trust=config.trust)
+        else:
+            model = mlserve.load_model(uri, trust=config.trust)
+    except MlserveError:
+        raise
+    except Exception as exc:
+        logger.debug("Loading %s failed", uri, exc_info=True)
+        raise MlserveError(f"Cannot load model {uri!r}: {type(exc).__name__}: {exc}") from exc
+    if not model.verified:
+        logger.warning(
+            "The model %s has no recorded digests (MLflow writes none): its files are not "
+            "verified. Models saved by mlserve carry them; see docs/security.md",
+            uri,
+        )
+    return model
 
 
 def check_address(host: str, port: int) -> None:
@@ -280,7 +313,7 @@ def run_gunicorn(
         )
         log.info(
             "mlserve: serving %s at %s (%d worker(s) x %d thread(s), timeout %gs%s)",
-            config.model_uri, addresses, config.workers, config.threads, config.timeout, batching,
+            _served(config), addresses, config.workers, config.threads, config.timeout, batching,
         )  # fmt: skip
 
     def when_ready(server: Any) -> None:

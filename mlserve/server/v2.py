@@ -33,7 +33,7 @@ from mlserve.server.errors import answer_for_error, answer_for_unexpected
 if TYPE_CHECKING:
     from mlserve import PyFuncModel
 
-__all__ = ["V2Routes", "model_identity"]
+__all__ = ["V2Routes", "model_identity", "rules", "unknown_model"]
 
 _JSON = "application/json"
 
@@ -162,6 +162,11 @@ class V2Routes:
             output_names=self._output_names,
             binary=request.binary_outputs,
         )
+
+
+def unknown_model(name: str, served: list[str]) -> Response:
+    """The 404 for a model name this server does not serve, listing the ones it does."""
+    return _error(404, f"Unknown model {name[:100]!r}; served: {', '.join(served)[:500]}")
 
 
 class _Unknown(ResourceNotFound):

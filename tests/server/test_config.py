@@ -54,7 +54,7 @@ def test_parse_size_rejects(text: str) -> None:
 
 def test_defaults() -> None:
     config = _resolve(["-m", "models:/m/1"])
-    assert config == ServerConfig(model_uri="models:/m/1")
+    assert config == ServerConfig(model_uri="models:/m/1", models=((None, "models:/m/1"),))
     assert (config.host, config.port, config.workers, config.timeout) == ("127.0.0.1", 5000, 1, 60)
     assert config.max_body_size == 100 * 1024**2
 
@@ -63,7 +63,8 @@ def test_every_option_has_a_flag_and_an_env_variable() -> None:
     envs = [opt.env for opt in OPTIONS]
     assert len(set(envs)) == len(envs)
     assert all(env.startswith("MLSERVE_") for env in envs)
-    assert {opt.dest for opt in OPTIONS} == set(ServerConfig.__dataclass_fields__)
+    # models is derived: every -m, parsed into (name, URI)
+    assert {opt.dest for opt in OPTIONS} == set(ServerConfig.__dataclass_fields__) - {"models"}
 
 
 def test_environment_fills_what_flags_do_not_give() -> None:

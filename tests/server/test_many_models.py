@@ -1,0 +1,116 @@
+"""Several models in one server: -m NAME=URI repeated, /invocations for the first,
+/models/{name}/invocations and the V2 routes for each."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from werkzeug.test import Client
+
+import mlserve
+from mlserve.server import create_app
+from mlserve.server.config import build_server_parser, config_from_args
+
+from .helpers import SEED_ROWS, start_server
+
+SPLIT = {"dataframe_split": {"columns": list("abcd"), "data": SEED_ROWS}}
+
+
+@pytest.fixture(scope="module")
+def second_model_dir(tmp_path_factory: pytest.TempPathFactory, seed_data) -> Path:  # type: ignore[no-untyped-def]
+    """A LogisticRegression on the seed data with a named-column signature: it answers the
+    seed rows with probabilities of its own, so a request that reached the wrong model shows."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = seed_data
+    path = tmp_path_factory.mktemp("models") / "lr"
+    model = LogisticRegression().fit(X, y)
+    mlserve.save_model(model, path, input_example=pd.DataFrame(X[:2], columns=list("abcd")))
+    return path
+
+
+def _expected(path: Path) -> list:
+    import pandas as pd
+
+    frame = pd.DataFrame(SEED_ROWS, columns=list("abcd"))
+    return np.asarray(mlserve.load_model(path).predict(frame)).tolist()
+
+
+def test_each_model_at_its_routes(typed_model_dir: Path, second_model_dir: Path) -> None:
+    app = create_app(
+        {"rf": mlserve.load_model(typed_model_dir), "lr": mlserve.load_model(second_model_dir)}
+    )
+    client = Client(app)
+    rf, lr = _expected(typed_model_dir), _expected(second_model_dir)
+    assert client.post("/invocations", json=SPLIT).get_json() == {"predictions": rf}
+    assert client.post("/models/rf/invocations", json=SPLIT).get_json() == {"predictions": rf}
+    assert client.post("/models/lr/invocations", json=SPLIT).get_json() == {"predictions": lr}
+    missing = client.post("/models/nope/invocations", json=SPLIT)
+    assert missing.status_code == 404
+    assert missing.get_json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert "rf, lr" in missing.get_json()["message"]
+    v2 = {
+        "inputs": [
+            {"name": c, "shape": [2], "datatype": "FP64", "data": [r[i] for r in SEED_ROWS]}
+            for i, c in enumerate("abcd")
+        ]
+    }
+    for name, expected in (("rf", rf), ("lr", lr)):
+        doc = client.post(f"/v2/models/{name}/infer", json=v2).get_json()
+        assert doc["model_name"] == name
+        assert doc["outputs"][0]["data"] == expected
+        assert client.get(f"/v2/models/{name}").get_json()["name"] == name
+    unknown = client.get("/v2/models/nope/ready")
+    assert unknown.status_code == 404 and "rf, lr" in unknown.get_json()["error"]
+    app.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "models"),
+    [
+        (["-m", "dir"], ((None, "dir"),)),
+        (["-m", "rf=models:/RF/1"], (("rf", "models:/RF/1"),)),
+        (["-m", "rf=models:/RF/1", "-m", "lr=/x/lr"], (("rf", "models:/RF/1"), ("lr", "/x/lr"))),
+    ],
+)
+def test_model_options(argv: list[str], models: tuple) -> None:
+    parser = build_server_parser("test")
+    config = config_from_args(parser, parser.parse_args(argv), environ={})
+    assert config.models == models
+    assert config.model_uri == models[0][1]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["-m", "a=x", "-m", "a=y"], "same name"),
+        (["-m", "x", "-m", "y"], "name each one"),
+    ],
+)
+def test_model_options_refused(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = build_server_parser("test")
+    with pytest.raises(SystemExit):
+        config_from_args(parser, parser.parse_args(argv), environ={})
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_real_server_with_two_models(
+    typed_model_dir: Path, second_model_dir: Path, tmp_path: Path
+) -> None:
+    rf, lr = _expected(typed_model_dir), _expected(second_model_dir)
+    args = ("-m", f"rf={typed_model_dir}", "-m", f"lr={second_model_dir}", "--workers", "2")
+    with start_server(tmp_path, *args) as server:
+        assert "rf=" in server.log() and "lr=" in server.log()
+        for _ in range(4):  # both workers, keep-alive or not
+            got = requests.post(f"{server.url}/models/lr/invocations", json=SPLIT, timeout=10)
+            assert got.json() == {"predictions": lr}
+            got = requests.post(f"{server.url}/invocations", json=SPLIT, timeout=10)
+            assert got.json() == {"predictions": rf}
+        assert requests.get(f"{server.url}/v2/models/lr/ready", timeout=10).status_code == 200
