@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlserve.errors import MissingExtra, MlserveError, RequestTimeout, ResourceNotFound
+from mlserve.errors import MissingExtra, MlserveError
 
 try:
     from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -25,7 +23,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("The mlserve REST server", "server", "werkzeug") from exc
 
-from mlserve.codecs import DecodeLimits, RequestDecoder, encode_predictions
+from mlserve.codecs import DecodeLimits, encode_predictions
 from mlserve.server import v2
 from mlserve.server.deadline import DeadlinePool
 from mlserve.server.errors import (
@@ -36,6 +34,7 @@ from mlserve.server.errors import (
 )
 from mlserve.server.memory import IdleTrimmer
 from mlserve.server.metadata import metadata_document, version_document
+from mlserve.server.served import ServedModel, UnknownModel, named_models, serve_model
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -124,19 +123,6 @@ def create_app(
     )
 
 
-@dataclass(frozen=True)
-class ServedModel:
-    """One model of a server: its V2 name and version, and what serves its requests."""
-
-    name: str
-    version: str | None
-    model: PyFuncModel
-    decoder: RequestDecoder
-    predict: Callable[[Any, dict | None], Any]
-    batcher: AdaptiveBatcher | None
-    v2: v2.V2Routes
-
-
 class ScoringApp:
     """A WSGI application serving one model, or several; build it with :func:`create_app`.
 
@@ -167,14 +153,19 @@ class ScoringApp:
         self.max_body_size = max_body_size
         self.timeout = timeout or None
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
-        self._limits = limits
         #: every model by its name; the first answers /invocations and /metadata
         self.models: dict[str, ServedModel] = {}
-        for served_name, served_version, served in _named(model, name, version):
+        for served_name, served_version, served in named_models(model, name, version):
             if served_name in self.models:
                 raise ValueError(f"two models are named {served_name!r}")
-            self.models[served_name] = self._serve(
-                served, served_name, served_version, max_batch_size, max_batch_delay_ms
+            self.models[served_name] = serve_model(
+                served,
+                served_name,
+                served_version,
+                self._pool,
+                limits=limits,
+                max_batch_size=max_batch_size,
+                max_batch_delay_ms=max_batch_delay_ms,
             )
         if not self.models:
             raise ValueError("no model to serve")
@@ -197,25 +188,6 @@ class ScoringApp:
             [Rule(path, endpoint=name, methods=[m, "OPTIONS"]) for path, name, m in _ROUTES]
             + v2.rules()
         )
-
-    def _serve(
-        self,
-        model: PyFuncModel,
-        name: str,
-        version: str | None,
-        max_batch_size: int,
-        max_batch_delay_ms: float,
-    ) -> ServedModel:
-        signature = model.signature
-        decoder = RequestDecoder(
-            signature.inputs if signature is not None else None,
-            signature.params if signature is not None else None,
-            enforce=False,  # PyFuncModel.predict enforces the signature, once
-            limits=self._limits,
-        )
-        predict, batcher = _make_predict(model, max_batch_size, max_batch_delay_ms, self._pool)
-        routes = v2.V2Routes(model, name, version, decoder.plan)
-        return ServedModel(name, version, model, decoder, predict, batcher, routes)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one WSGI request."""
@@ -262,7 +234,7 @@ class ScoringApp:
             return next(iter(self.models.values()))
         served = self.models.get(name)
         if served is None:
-            raise _UnknownModel(name[:100], list(self.models))
+            raise UnknownModel(name[:100], list(self.models))
         return served
 
     def _invocations(self, request: Request, served: ServedModel) -> bytes | Response:
@@ -380,25 +352,6 @@ class _TooLarge(HTTPException):
         )
 
 
-class _UnknownModel(ResourceNotFound):
-    def __init__(self, name: str, served: list[str]) -> None:
-        super().__init__(f"No model named {name!r} is served here. Models: {', '.join(served)}.")
-
-
-def _named(
-    model: PyFuncModel | Mapping[str, PyFuncModel], name: str | None, version: str | None
-) -> list[tuple[str, str | None, PyFuncModel]]:
-    """``(name, version, model)`` for each model: a mapping gives the names (versions from the
-    URIs), a single model its ``name`` and ``version``, or both from its URI."""
-    if isinstance(model, Mapping):
-        return [
-            (str(n), v2.model_identity(getattr(m, "model_uri", None))[1], m)
-            for n, m in model.items()
-        ]
-    default_name, default_version = v2.model_identity(getattr(model, "model_uri", None))
-    return [(name or default_name, version if name is not None else default_version, model)]
-
-
 class _SlowBody(HTTPException):
     code = 408
 
@@ -455,42 +408,3 @@ def _ok_json(
     # on a 1-row request the werkzeug response object was ~10 % of a worker's CPU
     start_response("200 OK", [("Content-Type", media_type), ("Content-Length", str(len(body)))])
     return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
-
-
-def _make_predict(
-    model: PyFuncModel, max_batch_size: int, max_batch_delay_ms: float, pool: DeadlinePool
-) -> tuple[Callable[[Any, dict | None], Any], AdaptiveBatcher | None]:
-    """The predict callable requests go through, and the batcher when there is one.
-
-    A model whose flavor does not declare thread-safe predictions gets a lock (the request
-    threads would otherwise call it concurrently); a request whose client got its 504 while it
-    waited for the lock gives up instead of predicting (``pool.abandoned()``): a burst of slow
-    requests would otherwise keep the lock busy with answers nobody reads, and time out the
-    cheap requests behind them. Batching applies on top, for flavors that declare row-wise
-    batchable predictions.
-    """
-    capabilities = model.capabilities
-
-    def predict(data: Any, params: dict | None) -> Any:
-        return model.predict(data, params)
-
-    if not capabilities.thread_safe:
-        lock = threading.Lock()
-
-        def predict(data: Any, params: dict | None) -> Any:
-            with lock:
-                if pool.abandoned():
-                    raise RequestTimeout(pool.timeout or 0.0)
-                return model.predict(data, params)
-
-    if max_batch_size <= 0:
-        return predict, None
-    if not capabilities.batchable:
-        logger.info("Batching is off: the model's flavor does not declare batchable predictions.")
-        return predict, None
-    from mlserve.server.batching import AdaptiveBatcher  # once, at start-up
-
-    batcher = AdaptiveBatcher(
-        predict, max_batch_rows=max_batch_size, max_delay_ms=max_batch_delay_ms
-    )
-    return batcher.submit, batcher

@@ -1,0 +1,125 @@
+"""What serves one model of a server: its name, decoder, predict callable, batcher, V2 routes.
+
+A server holds one :class:`ServedModel` per ``-m`` (:mod:`mlserve.server.app` routes requests to
+them). Each model gets its own decoder (its signature's plan and the request limits) and its own
+predict callable: a lock for a model whose flavor does not declare thread-safe predictions, and
+batching on top where asked and declared. The prediction threads and the deadline are the
+server's, shared by all models.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mlserve.codecs import DecodeLimits, RequestDecoder
+from mlserve.errors import RequestTimeout, ResourceNotFound
+from mlserve.server import v2
+from mlserve.server.deadline import DeadlinePool
+
+if TYPE_CHECKING:
+    from mlserve import PyFuncModel
+    from mlserve.server.batching import AdaptiveBatcher
+
+__all__ = ["ServedModel", "UnknownModel", "named_models", "serve_model"]
+
+logger = logging.getLogger("mlserve.server")
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """One model of a server: its V2 name and version, and what serves its requests."""
+
+    name: str
+    version: str | None
+    model: PyFuncModel
+    decoder: RequestDecoder
+    predict: Callable[[Any, dict | None], Any]
+    batcher: AdaptiveBatcher | None
+    v2: v2.V2Routes
+
+
+def serve_model(
+    model: PyFuncModel,
+    name: str,
+    version: str | None,
+    pool: DeadlinePool,
+    *,
+    limits: DecodeLimits | None,
+    max_batch_size: int,
+    max_batch_delay_ms: float,
+) -> ServedModel:
+    """Everything that serves ``model`` under ``name`` on ``pool``'s prediction threads."""
+    signature = model.signature
+    decoder = RequestDecoder(
+        signature.inputs if signature is not None else None,
+        signature.params if signature is not None else None,
+        enforce=False,  # PyFuncModel.predict enforces the signature, once
+        limits=limits,
+    )
+    predict, batcher = _make_predict(model, max_batch_size, max_batch_delay_ms, pool)
+    routes = v2.V2Routes(model, name, version, decoder.plan)
+    return ServedModel(name, version, model, decoder, predict, batcher, routes)
+
+
+class UnknownModel(ResourceNotFound):
+    """A request for a model name the server does not serve; the message lists the served."""
+
+    def __init__(self, name: str, served: list[str]) -> None:
+        super().__init__(f"No model named {name!r} is served here. Models: {', '.join(served)}.")
+
+
+def named_models(
+    model: PyFuncModel | Mapping[str, PyFuncModel], name: str | None, version: str | None
+) -> list[tuple[str, str | None, PyFuncModel]]:
+    """``(name, version, model)`` for each model: a mapping gives the names (versions from the
+    URIs), a single model its ``name`` and ``version``, or both from its URI."""
+    if isinstance(model, Mapping):
+        return [
+            (str(n), v2.model_identity(getattr(m, "model_uri", None))[1], m)
+            for n, m in model.items()
+        ]
+    default_name, default_version = v2.model_identity(getattr(model, "model_uri", None))
+    return [(name or default_name, version if name is not None else default_version, model)]
+
+
+def _make_predict(
+    model: PyFuncModel, max_batch_size: int, max_batch_delay_ms: float, pool: DeadlinePool
+) -> tuple[Callable[[Any, dict | None], Any], AdaptiveBatcher | None]:
+    """The predict callable requests go through, and the batcher when there is one.
+
+    A model whose flavor does not declare thread-safe predictions gets a lock (the request
+    threads would otherwise call it concurrently); a request whose client got its 504 while it
+    waited for the lock gives up instead of predicting (``pool.abandoned()``): a burst of slow
+    requests would otherwise keep the lock busy with answers nobody reads, and time out the
+    cheap requests behind them. Batching applies on top, for flavors that declare row-wise
+    batchable predictions.
+    """
+    capabilities = model.capabilities
+
+    def predict(data: Any, params: dict | None) -> Any:
+        return model.predict(data, params)
+
+    if not capabilities.thread_safe:
+        lock = threading.Lock()
+
+        def predict(data: Any, params: dict | None) -> Any:
+            with lock:
+                if pool.abandoned():
+                    raise RequestTimeout(pool.timeout or 0.0)
+                return model.predict(data, params)
+
+    if max_batch_size <= 0:
+        return predict, None
+    if not capabilities.batchable:
+        logger.info("Batching is off: the model's flavor does not declare batchable predictions.")
+        return predict, None
+    from mlserve.server.batching import AdaptiveBatcher  # once, at start-up
+
+    batcher = AdaptiveBatcher(
+        predict, max_batch_rows=max_batch_size, max_delay_ms=max_batch_delay_ms
+    )
+    return batcher.submit, batcher
