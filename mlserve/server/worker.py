@@ -21,8 +21,9 @@ override has a test in ``tests/server/test_worker.py`` that fails when gthread's
 - **A stop closes the listening socket first** (``set_accept_enabled``): gthread keeps it open
   until its drain ends, so clients that connected meanwhile sat in the backlog and were reset
   when the worker exited (7-9 POSTs lost per stop under load). A stopping worker accepts what is
-  already in the backlog, closes its listener (the arbiter closed its own copy first), and
-  drains; a client connecting later is refused, which is safe to retry.
+  already in the backlog, closes its listener (the arbiter closed its own copy first; the last
+  close is made safe by :meth:`~DeadlineThreadWorker._plug_and_close`), and drains; a client
+  connecting later is refused, which is safe to retry.
 - **New connections go to a worker with a free thread** (``worker_connections``,
   ``enqueue_req``): see :class:`DeadlineThreadWorker`.
 - **Keep-alive connections are re-spread** (``handle_request``): with siblings, a response on a
@@ -53,7 +54,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
-from mlserve.server.errors import answer_for_http
+from mlserve.server.raw_answers import TIMEOUT_ANSWER, send_quietly, write_json_error
 from mlserve.server.reading import DeadlineSocket, ReadPolicy, RequestBuffer
 
 __all__ = ["ROTATE_AFTER", "DeadlineSocket", "DeadlineThreadWorker", "write_json_error"]
@@ -67,35 +68,6 @@ ROTATE_AFTER = 2.0
 _READ_SIZE = 256 * 1024
 #: how long a closing connection may take to close its side after our last byte
 _CLOSE_LINGER = 2.0
-
-# gunicorn's refusals by status; the request's own bytes are never echoed
-_PROTOCOL_ERRORS = {
-    400: "The request is not valid HTTP (request line, header or chunked framing).",
-    403: "The request is forbidden.",
-    414: "The request line is too long.",
-    417: "The Expect header is not supported.",
-    431: "The request headers are too large or too many.",
-    501: "The request's Transfer-Encoding is not supported.",
-}
-
-
-def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
-    """Stands in for gunicorn's ``util.write_error``: the same answer as a JSON error body.
-
-    ``mesg`` (gunicorn's text, which may quote the request) is not sent; a 500 (a fault while
-    handling the request, already logged by gunicorn) gets the generic internal-error text.
-    """
-    message = _PROTOCOL_ERRORS.get(
-        status_int,
-        "Internal server error; the details are in the server log."
-        if status_int >= 500
-        else "The request was refused.",
-    )
-    answer = answer_for_http(status_int, message)
-    head = f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
-    head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
-    head += f"Content-Length: {len(answer.body)}\r\n\r\n"
-    util.write_nonblock(sock, head.encode("latin-1") + answer.body)
 
 
 class DeadlineThreadWorker(ThreadWorker):
@@ -140,6 +112,12 @@ class DeadlineThreadWorker(ThreadWorker):
     _closing: dict[TConn, float]
     #: set when a stop began: connections that have sent nothing are closed by then
     _stop_by: float | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reading = {}
+        self._closing = {}
+        self._watched: set[TConn] = set()
 
     @property
     def worker_connections(self) -> int:
@@ -198,8 +176,12 @@ class DeadlineThreadWorker(ThreadWorker):
         # a kept-alive connection's next request: read it here, as a new connection's
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        self._start_reading(conn, RequestBuffer(time.monotonic()))
+        self._start_reading(conn, RequestBuffer(time.monotonic()), watch=False)
+        # most requests arrive whole in one read: only one that does not is watched by the
+        # poller, which saves registering and unregistering it on every keep-alive request
         self._on_readable(conn, client)
+        if conn in self._reading:
+            self._watch(conn)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         # gthread calls this on the thread for each request of a connection
@@ -217,7 +199,7 @@ class DeadlineThreadWorker(ThreadWorker):
         try:
             super().run()
         finally:  # what the drain left open: the process exits, the clients should know now
-            for conn in [*getattr(self, "_reading", ()), *getattr(self, "_closing", ())]:
+            for conn in [*self._reading, *self._closing]:
                 conn.close()
 
     def _stop_listening(self) -> None:
@@ -225,10 +207,31 @@ class DeadlineThreadWorker(ThreadWorker):
         self._stop_by = time.monotonic() + STOP_KEEPALIVE_LINGER
         for listener in self.sockets:
             with contextlib.suppress(OSError):
-                listener.setblocking(False)
-                while self._accept_one(listener):
-                    pass
+                self._plug_and_close(listener)
             listener.close()
+
+    def _plug_and_close(self, listener: Any) -> None:
+        """Close ``listener`` without resetting a client that connects meanwhile.
+
+        A connection whose handshake completes between the last accept and the close is reset
+        by the close after its request was sent (1 in about 4 stops under load). So the backlog
+        is cut to one connection (further handshakes are left unanswered; the client retries
+        its SYN a second later and is refused), the backlog is drained, and a connection of our
+        own takes the one place left: once it is in, no client can be, and the close resets
+        only ours. If a client took the place first, it is accepted and we try again.
+        """
+        sock: socket.socket = getattr(listener, "sock", listener)
+        listener.setblocking(False)
+        sock.listen(0)  # Linux: one queued connection at most
+        for _ in range(20):
+            while self._accept_one(listener):
+                pass
+            with socket.socket(sock.family, socket.SOCK_STREAM) as plug:
+                plug.setblocking(False)
+                plug.connect_ex(sock.getsockname())
+                _, writable, _ = select.select([], [plug], [], 0.05)
+                if writable and not plug.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    return  # ours holds the place: closing now resets nobody else
 
     def wait_for_and_dispatch_events(self, timeout: float) -> None:
         # Holding back with a connection seen waiting: wake when its grace ends, not at the
@@ -270,11 +273,14 @@ class DeadlineThreadWorker(ThreadWorker):
 
     # -- reading requests in the event loop ----------------------------------------------
 
-    def _start_reading(self, conn: Any, buffer: RequestBuffer) -> None:
-        if not hasattr(self, "_reading"):
-            self._reading, self._closing = {}, {}
+    def _start_reading(self, conn: Any, buffer: RequestBuffer, *, watch: bool = True) -> None:
         self._reading[conn] = buffer
+        if watch:
+            self._watch(conn)
+
+    def _watch(self, conn: Any) -> None:
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+        self._watched.add(conn)
 
     def _on_readable(self, conn: Any, client: Any) -> None:
         buffer = self._reading.get(conn)
@@ -303,16 +309,16 @@ class DeadlineThreadWorker(ThreadWorker):
     def _stop_reading(self, conn: Any) -> RequestBuffer:
         buffer = self._reading.pop(conn)
         self._buffered -= len(buffer.data)
-        with contextlib.suppress(KeyError, ValueError, OSError):
-            self.poller.unregister(conn.sock)
+        if conn in self._watched:
+            self._watched.discard(conn)
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(conn.sock)
         return buffer
 
     def _close_gently(self, conn: Any) -> None:
         """Close after the answer without blocking the loop: send FIN, then read (and drop)
         what the client still sends until it closes or :data:`_CLOSE_LINGER` ends, so the
         kernel does not reset the connection over unread bytes before the answer is read."""
-        if not hasattr(self, "_reading"):
-            self._reading, self._closing = {}, {}
         try:
             conn.sock.setblocking(False)
             conn.sock.shutdown(socket.SHUT_WR)
@@ -341,8 +347,6 @@ class DeadlineThreadWorker(ThreadWorker):
         conn.close()
 
     def _nearest_deadline(self) -> float | None:
-        if not hasattr(self, "_reading"):
-            return None
         deadlines = [buffer.deadline(self.policy) for buffer in self._reading.values()]
         deadlines += self._closing.values()
         if self._stop_by is not None and self._reading:
@@ -352,8 +356,6 @@ class DeadlineThreadWorker(ThreadWorker):
     def _expire(self) -> None:
         """Close the connections out of time: too slow a request (a stalled body is answered
         408 first), a linger that ended, and on a stop, connections that sent nothing."""
-        if not hasattr(self, "_reading"):
-            return
         now = time.monotonic()
         for conn, until in list(self._closing.items()):
             if until <= now:
@@ -365,7 +367,7 @@ class DeadlineThreadWorker(ThreadWorker):
                 continue
             self._stop_reading(conn)
             if buffer.head_done:
-                _send_quietly(conn.sock, _TIMEOUT_ANSWER)
+                send_quietly(conn.sock, TIMEOUT_ANSWER)
             self.nr_conns -= 1
             conn.close()
 
@@ -391,22 +393,3 @@ class DeadlineThreadWorker(ThreadWorker):
         finally:
             loading.set()
             heart.join()
-
-
-def _timeout_answer() -> bytes:
-    message = "The request did not arrive in time (too slow a client; see --header-timeout)."
-    answer = answer_for_http(408, message)
-    head = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
-    head += "".join(f"{name}: {value}\r\n" for name, value in answer.headers)
-    head += f"Content-Length: {len(answer.body)}\r\n\r\n"
-    return head.encode("latin-1") + answer.body
-
-
-#: what a client whose body stalled past the read deadline gets before its connection closes
-_TIMEOUT_ANSWER = _timeout_answer()
-
-
-def _send_quietly(sock: socket.socket, data: bytes) -> None:
-    """One non-blocking send; the client is too slow to deserve a wait."""
-    with contextlib.suppress(OSError):
-        sock.send(data)
