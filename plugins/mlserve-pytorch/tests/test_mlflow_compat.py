@@ -78,3 +78,49 @@ def test_mlflow_written_model_loads(fmt: str, seed_data: tuple[Any, Any], tmp_pa
     with torch.no_grad():
         expected = module(torch.tensor(X, dtype=torch.float32)).numpy()
     np.testing.assert_allclose(loaded.predict(X), expected, rtol=1e-6, atol=1e-7)
+
+
+class _WritesMarker:
+    """Unpickling this runs code the file chose: it writes ``marker``."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (exec, (f"import pathlib; pathlib.Path({str(self.marker)!r}).write_text('ran')",))
+
+
+def _mlflow_dir(target: Path) -> None:
+    pyfunc = {"data": "data", "loader_module": "mlflow.pytorch", "python_version": "3.11.7"}
+    mlmodel = {"flavors": {"python_function": pyfunc, "pytorch": {"model_data": "data"}}}
+    (target / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "pt2"], ids=str)
+def test_formats_that_are_not_pickles_load_under_no_pickle(
+    fmt: str, seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, _ = seed_data
+    _write(_module(), tmp_path / "m" / "data", fmt, X)
+    _mlflow_dir(tmp_path / "m")
+    assert mlserve.load_model(tmp_path / "m", trust="no-pickle").flavor == "pytorch"
+
+
+def test_mlflow_pickle_format_is_refused_under_no_pickle_before_it_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    (tmp_path / "m" / "data").mkdir(parents=True)
+    torch.save(_WritesMarker(marker), str(tmp_path / "m" / "data" / "model.pth"))
+    _mlflow_dir(tmp_path / "m")
+    with pytest.raises(mlserve.UntrustedModel, match=r"data/model\.pth is a pickle"):
+        mlserve.load_model(tmp_path / "m", trust="no-pickle")
+    assert not marker.exists()
+
+
+def test_model_data_outside_the_model_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    _mlflow_dir(tmp_path / "m")
+    meta = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
+    meta["flavors"]["pytorch"]["model_data"] = "../elsewhere"
+    (tmp_path / "m" / "MLmodel").write_text(yaml.safe_dump(meta))
+    with pytest.raises(mlserve.MalformedModel, match=r"pytorch\.model_data: '\.\./elsewhere'"):
+        mlserve.load_model(tmp_path / "m")

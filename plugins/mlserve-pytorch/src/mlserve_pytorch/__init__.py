@@ -23,7 +23,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve import InvalidParameterValue, MalformedModel, require_module
+from mlserve import (
+    InvalidParameterValue,
+    MalformedModel,
+    UntrustedModel,
+    check_pickle,
+    model_file,
+    require_module,
+)
 from mlserve_pytorch._predict import TorchPredictor, to_tensors
 
 __all__ = ["SERIALIZATION_FORMATS", "PyTorchFlavor", "TorchPredictor", "flavor"]
@@ -164,10 +171,7 @@ class PyTorchFlavor:
         """
         pyfunc = section.get(_PYFUNC) or {}
         relative = str(section.get("model_data") or pyfunc.get("data") or _DATA_DIR)
-        root = Path(path).resolve()
-        data = (root / relative).resolve()
-        if data != root and root not in data.parents:
-            raise MalformedModel(str(path), f"model_data {relative!r} points outside the model")
+        data = model_file(path, relative)
         if data.is_file():  # MLflow < 1.? pointed pyfunc's data at the file itself
             data = data.parent
         torch = _torch()
@@ -181,13 +185,15 @@ class PyTorchFlavor:
                         warnings.filterwarnings("ignore", category=DeprecationWarning)
                         module = torch.jit.load(str(target), map_location="cpu")
                 else:
-                    # MLflow's "pickle" format: a whole module pickled by torch.save
+                    # MLflow's "pickle" format: a whole module pickled by torch.save, which
+                    # mlserve's trust policy must allow
+                    check_pickle(path, target.relative_to(Path(path).resolve()))
                     module = torch.load(str(target), map_location="cpu", weights_only=False)
             else:
                 raise MalformedModel(
                     str(path), f"no {_TORCHSCRIPT_FILE} or {_PT2_FILE} in {relative}/"
                 )
-        except MalformedModel:
+        except (MalformedModel, UntrustedModel):
             raise
         except Exception as exc:  # torch raises RuntimeError, pickle errors, ...
             raise MalformedModel(
