@@ -1,19 +1,27 @@
 """Copy registered model versions from one of MLflow's stores into mlserve's own store.
 
-The copy keeps what a team relies on: the model directory byte for byte (its MLmodel, signature
-and artifacts), the registered model's description and tags, each version's description and
-tags, and the aliases that point at it. The MLflow store is only read. Each version is published
-in mlserve's registry the way every version is (copied under a temporary name, then made visible
-at once), so an interrupted import leaves no half version; running it again adds new versions.
+The copy keeps what a team relies on: the model directory (its artifacts byte for byte, its
+MLmodel with every key), the registered model's description and tags, each version's description
+and tags, and the aliases that point at it. MLflow records no digests of a model's files; the
+copy gets them (``mlserve_digests`` in its MLmodel, as a model mlserve saves has), so from the
+import on a changed file is refused at load, as in any mlserve model. The MLflow store is only
+read. Each version is published in mlserve's registry the way every version is (copied under a
+temporary name, then made visible at once), so an interrupted import leaves no half version;
+running it again adds new versions.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from mlserve.errors import InvalidURI, ResourceAlreadyExists, UnsupportedStore
+from mlserve.mlmodel.files import compute_digests
+from mlserve.mlmodel.model import Model
 from mlserve.store.artifacts import LocalArtifactStore
 from mlserve.store.locations import (
     ENV_MLFLOW_REGISTRY_URI,
@@ -117,7 +125,26 @@ def _copy(
 ) -> ImportedVersion:
     source = f"models:/{version.name}/{version.version}"
     directory = reader.resolve(RegistryURI(version.name, version=version.version))
-    tags = {**version.tags, IMPORTED_FROM_TAG: f"{reader.where} {source}"}
+    with tempfile.TemporaryDirectory(prefix="mlserve-import-") as scratch:
+        copy = Path(scratch) / "model"
+        shutil.copytree(directory, copy, symlinks=True)
+        model = Model.load(copy)
+        if model.mlserve_digests is None:  # what it had is kept: it is checked at load
+            model.mlserve_digests = compute_digests(copy)
+            model.save(copy)
+        return _register(registry, target, version, copy, source, reader.where, aliases)
+
+
+def _register(
+    registry: Registry,
+    target: str,
+    version: ModelVersion,
+    directory: Path,
+    source: str,
+    where: str,
+    aliases: dict[str, int],
+) -> ImportedVersion:
+    tags = {**version.tags, IMPORTED_FROM_TAG: f"{where} {source}"}
     if version.current_stage not in ("None", ""):
         # mlserve has no stages; keep the fact where a reader of the version can see it
         tags["mlflow.stage"] = version.current_stage

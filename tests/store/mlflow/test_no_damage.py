@@ -112,7 +112,15 @@ def test_import_copies_versions_aliases_tags(
     for uri in (f"models:/{MODEL}/1", f"models:/{MODEL}/2", f"models:/{MODEL}@champion"):
         path = mlserve.store.resolve_model_uri(uri, tracking_uri=str(ours))
         assert path.is_relative_to(ours)  # a copy, not a pointer into MLflow's store
-        assert mlserve.load_model(path).predict(rows).tolist() == store.predictions[uri]
+        loaded = mlserve.load_model(path)
+        assert loaded.predict(rows).tolist() == store.predictions[uri]
+        assert loaded.verified  # the copy carries digests of its files, checked at load
+    # a file changed after the import is refused, as in any model mlserve saved
+    one = mlserve.store.resolve_model_uri(f"models:/{MODEL}/1", tracking_uri=str(ours))
+    with open(one / "model.pkl", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(mlserve.DigestMismatch, match=r"model\.pkl"):
+        mlserve.load_model(one)
 
 
 def test_import_keeps_the_stage_as_a_tag(mlflow2_file_store: MlflowStore, tmp_path: Path) -> None:
