@@ -79,7 +79,7 @@ def resolve_tracking_root(
     :class:`~mlserve.errors.ReadOnlyStore` (saying what to do instead) when the location is one of
     MLflow's stores, and :class:`~mlserve.errors.UnsupportedStore` for unknown kinds.
     """
-    location = write_location(_tracking_uri if tracking_uri is None else tracking_uri)
+    location = write_location(effective_uri(tracking_uri))
     if location.read_only or location.path is None:
         raise ReadOnlyStore(location.describe(), action)
     return location.path
