@@ -1,14 +1,16 @@
 """mlserve: turn a trained model into a production REST API.
 
-The public surface is listed in ``__all__``; it includes every exception class of
-:mod:`mlserve.errors`, so plugins and clients need import nothing but ``mlserve``.
-Names are resolved lazily on first access so that ``import mlserve`` stays fast and imports no web
-server and no ML framework.
+The public surface is listed once, in the ``TYPE_CHECKING`` imports below: type checkers read
+them as they are, and at run time they become the lazy table that ``__all__`` and
+``__getattr__`` use, so ``import mlserve`` stays fast and imports no web server and no ML
+framework (a name's module is imported on first access). The surface includes every exception
+class of :mod:`mlserve.errors`, so plugins and clients need import nothing but ``mlserve``.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from mlserve import _flavor_modules
@@ -16,236 +18,122 @@ from mlserve import _flavor_modules
 # `import mlserve.sklearn`, `mlserve.pyfunc.log_model`: MLflow's module names (see the module)
 _flavor_modules.install()
 
+# The public surface: add a name here and nowhere else (tests/test_public_api.py checks it).
 if TYPE_CHECKING:
-    from mlserve.api.client import MlserveClient
-    from mlserve.api.models import load_model, save_model
-    from mlserve.api.tracking import (
-        active_run,
-        end_run,
-        get_tracking_uri,
-        log_model,
-        log_param,
-        register_model,
-        set_tag,
-        set_tracking_uri,
-        start_run,
+    from mlserve.api.client import MlserveClient as MlserveClient
+    from mlserve.api.models import load_model as load_model
+    from mlserve.api.models import save_model as save_model
+    from mlserve.api.tracking import active_run as active_run
+    from mlserve.api.tracking import end_run as end_run
+    from mlserve.api.tracking import get_tracking_uri as get_tracking_uri
+    from mlserve.api.tracking import log_model as log_model
+    from mlserve.api.tracking import log_param as log_param
+    from mlserve.api.tracking import register_model as register_model
+    from mlserve.api.tracking import set_tag as set_tag
+    from mlserve.api.tracking import set_tracking_uri as set_tracking_uri
+    from mlserve.api.tracking import start_run as start_run
+    from mlserve.errors import AliasNotFound as AliasNotFound
+    from mlserve.errors import ArtifactNotFound as ArtifactNotFound
+    from mlserve.errors import BadRequest as BadRequest
+    from mlserve.errors import BrokenFlavor as BrokenFlavor
+    from mlserve.errors import DigestMismatch as DigestMismatch
+    from mlserve.errors import FlavorConflict as FlavorConflict
+    from mlserve.errors import FlavorError as FlavorError
+    from mlserve.errors import FlavorNotFound as FlavorNotFound
+    from mlserve.errors import InvalidColumnValue as InvalidColumnValue
+    from mlserve.errors import InvalidName as InvalidName
+    from mlserve.errors import InvalidParameterValue as InvalidParameterValue
+    from mlserve.errors import InvalidParams as InvalidParams
+    from mlserve.errors import InvalidSignature as InvalidSignature
+    from mlserve.errors import InvalidURI as InvalidURI
+    from mlserve.errors import LoggedModelNotFound as LoggedModelNotFound
+    from mlserve.errors import MalformedModel as MalformedModel
+    from mlserve.errors import MissingExtra as MissingExtra
+    from mlserve.errors import MlserveError as MlserveError
+    from mlserve.errors import ModelPredictError as ModelPredictError
+    from mlserve.errors import ModelVersionNotFound as ModelVersionNotFound
+    from mlserve.errors import NoFlavorForModel as NoFlavorForModel
+    from mlserve.errors import PayloadError as PayloadError
+    from mlserve.errors import PayloadTooLarge as PayloadTooLarge
+    from mlserve.errors import ReadOnlyStore as ReadOnlyStore
+    from mlserve.errors import RegisteredModelNotFound as RegisteredModelNotFound
+    from mlserve.errors import RequestTimeout as RequestTimeout
+    from mlserve.errors import ResourceAlreadyExists as ResourceAlreadyExists
+    from mlserve.errors import ResourceNotFound as ResourceNotFound
+    from mlserve.errors import RunNotFound as RunNotFound
+    from mlserve.errors import SchemaMismatch as SchemaMismatch
+    from mlserve.errors import ServerBusy as ServerBusy
+    from mlserve.errors import StoreError as StoreError
+    from mlserve.errors import UnsupportedContentType as UnsupportedContentType
+    from mlserve.errors import UnsupportedStore as UnsupportedStore
+    from mlserve.errors import UntrustedModel as UntrustedModel
+    from mlserve.flavor import Capabilities as Capabilities
+    from mlserve.flavor import Flavor as Flavor
+    from mlserve.flavor import get_flavor as get_flavor
+    from mlserve.flavor import list_flavors as list_flavors
+    from mlserve.flavor import model_file as model_file
+    from mlserve.flavor import require_module as require_module
+    from mlserve.mlmodel import Model as Model
+    from mlserve.mlmodel import ModelInfo as ModelInfo
+    from mlserve.pyfunc import PyFuncModel as PyFuncModel
+    from mlserve.python_model import PythonModel as PythonModel
+    from mlserve.python_model import PythonModelContext as PythonModelContext
+    from mlserve.schema import ColSpec as ColSpec
+    from mlserve.schema import DataType as DataType
+    from mlserve.schema import ModelSignature as ModelSignature
+    from mlserve.schema import ParamSchema as ParamSchema
+    from mlserve.schema import ParamSpec as ParamSpec
+    from mlserve.schema import Schema as Schema
+    from mlserve.schema import TensorSpec as TensorSpec
+    from mlserve.schema import infer_signature as infer_signature
+    from mlserve.trust import TrustPolicy as TrustPolicy
+    from mlserve.trust import check_pickle as check_pickle
+    from mlserve.trust import skops_trusted_types as skops_trusted_types
+
+    __version__: str
+    __all__: list[str]
+
+
+@cache
+def _exports() -> dict[str, str]:
+    """Public name -> defining module, read from the ``TYPE_CHECKING`` imports of this file."""
+    import ast
+
+    source = __loader__.get_source(__name__)  # type: ignore[name-defined]
+    if source is None:
+        raise ImportError(f"mlserve needs its source to list its public names ({__file__})")
+    block = next(
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
     )
-    from mlserve.errors import (
-        AliasNotFound,
-        ArtifactNotFound,
-        BadRequest,
-        BrokenFlavor,
-        FlavorConflict,
-        FlavorError,
-        FlavorNotFound,
-        InvalidColumnValue,
-        InvalidName,
-        InvalidParameterValue,
-        InvalidParams,
-        InvalidSignature,
-        InvalidURI,
-        LoggedModelNotFound,
-        MalformedModel,
-        MissingExtra,
-        MlserveError,
-        ModelPredictError,
-        ModelVersionNotFound,
-        NoFlavorForModel,
-        PayloadError,
-        PayloadTooLarge,
-        ReadOnlyStore,
-        RegisteredModelNotFound,
-        RequestTimeout,
-        ResourceAlreadyExists,
-        ResourceNotFound,
-        RunNotFound,
-        SchemaMismatch,
-        ServerBusy,
-        StoreError,
-        UnsupportedContentType,
-        UnsupportedStore,
-    )
-    from mlserve.flavor import (
-        Capabilities,
-        Flavor,
-        get_flavor,
-        list_flavors,
-        model_file,
-        require_module,
-    )
-    from mlserve.mlmodel import Model, ModelInfo
-    from mlserve.pyfunc import PyFuncModel
-    from mlserve.python_model import PythonModel, PythonModelContext
-    from mlserve.schema import (
-        ColSpec,
-        DataType,
-        ModelSignature,
-        ParamSchema,
-        ParamSpec,
-        Schema,
-        TensorSpec,
-        infer_signature,
-    )
-
-# public name -> module that defines it
-_EXPORTS: dict[str, str] = {
-    "AliasNotFound": "mlserve.errors",
-    "ArtifactNotFound": "mlserve.errors",
-    "BadRequest": "mlserve.errors",
-    "BrokenFlavor": "mlserve.errors",
-    "Capabilities": "mlserve.flavor",
-    "ColSpec": "mlserve.schema",
-    "DataType": "mlserve.schema",
-    "DigestMismatch": "mlserve.errors",
-    "Flavor": "mlserve.flavor",
-    "FlavorConflict": "mlserve.errors",
-    "FlavorError": "mlserve.errors",
-    "FlavorNotFound": "mlserve.errors",
-    "InvalidColumnValue": "mlserve.errors",
-    "InvalidName": "mlserve.errors",
-    "InvalidParameterValue": "mlserve.errors",
-    "InvalidParams": "mlserve.errors",
-    "InvalidSignature": "mlserve.errors",
-    "InvalidURI": "mlserve.errors",
-    "LoggedModelNotFound": "mlserve.errors",
-    "MalformedModel": "mlserve.errors",
-    "MissingExtra": "mlserve.errors",
-    "MlserveClient": "mlserve.api.client",
-    "MlserveError": "mlserve.errors",
-    "Model": "mlserve.mlmodel",
-    "ModelInfo": "mlserve.mlmodel",
-    "ModelPredictError": "mlserve.errors",
-    "ModelSignature": "mlserve.schema",
-    "ModelVersionNotFound": "mlserve.errors",
-    "NoFlavorForModel": "mlserve.errors",
-    "ParamSchema": "mlserve.schema",
-    "ParamSpec": "mlserve.schema",
-    "PayloadError": "mlserve.errors",
-    "PayloadTooLarge": "mlserve.errors",
-    "PyFuncModel": "mlserve.pyfunc",
-    "PythonModel": "mlserve.python_model",
-    "PythonModelContext": "mlserve.python_model",
-    "ReadOnlyStore": "mlserve.errors",
-    "RegisteredModelNotFound": "mlserve.errors",
-    "RequestTimeout": "mlserve.errors",
-    "ResourceAlreadyExists": "mlserve.errors",
-    "ResourceNotFound": "mlserve.errors",
-    "RunNotFound": "mlserve.errors",
-    "Schema": "mlserve.schema",
-    "SchemaMismatch": "mlserve.errors",
-    "ServerBusy": "mlserve.errors",
-    "StoreError": "mlserve.errors",
-    "TensorSpec": "mlserve.schema",
-    "TrustPolicy": "mlserve.trust",
-    "UnsupportedContentType": "mlserve.errors",
-    "UnsupportedStore": "mlserve.errors",
-    "UntrustedModel": "mlserve.errors",
-    "active_run": "mlserve.api.tracking",
-    "check_pickle": "mlserve.trust",
-    "end_run": "mlserve.api.tracking",
-    "get_flavor": "mlserve.flavor",
-    "get_tracking_uri": "mlserve.api.tracking",
-    "infer_signature": "mlserve.schema",
-    "list_flavors": "mlserve.flavor",
-    "load_model": "mlserve.api.models",
-    "log_model": "mlserve.api.tracking",
-    "log_param": "mlserve.api.tracking",
-    "model_file": "mlserve.flavor",
-    "register_model": "mlserve.api.tracking",
-    "require_module": "mlserve.flavor",
-    "save_model": "mlserve.api.models",
-    "set_tag": "mlserve.api.tracking",
-    "set_tracking_uri": "mlserve.api.tracking",
-    "skops_trusted_types": "mlserve.trust",
-    "start_run": "mlserve.api.tracking",
-}
-
-__all__ = [
-    "AliasNotFound",
-    "ArtifactNotFound",
-    "BadRequest",
-    "BrokenFlavor",
-    "Capabilities",
-    "ColSpec",
-    "DataType",
-    "DigestMismatch",
-    "Flavor",
-    "FlavorConflict",
-    "FlavorError",
-    "FlavorNotFound",
-    "InvalidColumnValue",
-    "InvalidName",
-    "InvalidParameterValue",
-    "InvalidParams",
-    "InvalidSignature",
-    "InvalidURI",
-    "LoggedModelNotFound",
-    "MalformedModel",
-    "MissingExtra",
-    "MlserveClient",
-    "MlserveError",
-    "Model",
-    "ModelInfo",
-    "ModelPredictError",
-    "ModelSignature",
-    "ModelVersionNotFound",
-    "NoFlavorForModel",
-    "ParamSchema",
-    "ParamSpec",
-    "PayloadError",
-    "PayloadTooLarge",
-    "PyFuncModel",
-    "PythonModel",
-    "PythonModelContext",
-    "ReadOnlyStore",
-    "RegisteredModelNotFound",
-    "RequestTimeout",
-    "ResourceAlreadyExists",
-    "ResourceNotFound",
-    "RunNotFound",
-    "Schema",
-    "SchemaMismatch",
-    "ServerBusy",
-    "StoreError",
-    "TensorSpec",
-    "TrustPolicy",
-    "UnsupportedContentType",
-    "UnsupportedStore",
-    "UntrustedModel",
-    "__version__",
-    "active_run",
-    "check_pickle",
-    "end_run",
-    "get_flavor",
-    "get_tracking_uri",
-    "infer_signature",
-    "list_flavors",
-    "load_model",
-    "log_model",
-    "log_param",
-    "model_file",
-    "register_model",
-    "require_module",
-    "save_model",
-    "set_tag",
-    "set_tracking_uri",
-    "skops_trusted_types",
-    "start_run",
-]
+    return {
+        alias.name: str(node.module)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
 
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from mlserve._distribution import installed_version
+# Hidden from type checkers, which then see exactly the names imported above (a typo is an error).
+if not TYPE_CHECKING:
 
-        return installed_version()
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'mlserve' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+    def __getattr__(name: str) -> Any:
+        if name == "__all__":
+            value: Any = sorted([*_exports(), "__version__"])
+            globals()[name] = value
+            return value
+        if name == "__version__":
+            from mlserve._distribution import installed_version
+
+            return installed_version()
+        module = _exports().get(name)
+        if module is None:
+            raise AttributeError(f"module 'mlserve' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(_exports()) | {"__all__", "__version__"})

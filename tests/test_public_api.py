@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
@@ -46,4 +47,20 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
 
 
 def test_all_lists_exactly_the_lazy_exports() -> None:
-    assert set(mlserve.__all__) == set(mlserve._EXPORTS) | {"__version__"}
+    assert set(mlserve.__all__) == set(mlserve._exports()) | {"__version__"}
+
+
+def test_the_lazy_table_is_read_from_the_type_checking_imports() -> None:
+    # the one list: every name comes from an explicit re-export (`from m import X as X`) in
+    # mlserve/__init__.py, so type checkers see the same surface, and a typo there fails here
+    exports = mlserve._exports()
+    assert exports["load_model"] == "mlserve.api.models"
+    assert exports["MlserveError"] == "mlserve.errors"
+    for name, module in exports.items():
+        assert getattr(importlib.import_module(module), name) is getattr(mlserve, name)
+
+
+def test_import_mlserve_reads_the_table_only_on_first_access() -> None:
+    code = "import sys, mlserve; print('ast' in sys.modules); mlserve.MlserveError; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "ok"]
