@@ -89,6 +89,12 @@ class RequestBuffer:
     def body_received(self) -> int:
         return 0 if self._head_end is None else len(self.data) - self._head_end
 
+    def wanted(self) -> int:
+        """Bytes of a ``Content-Length`` body still to come (0 when unknown or none)."""
+        if self._head_end is None or self._chunked or self._body_needed is None:
+            return 0
+        return max(self._body_needed - self.body_received, 0)
+
     def deadline(self, policy: ReadPolicy) -> float:
         return policy.deadline(self.started, self.head_done, self.body_received)
 

@@ -66,6 +66,8 @@ ROTATE_AFTER = 2.0
 #: bytes read per readiness event; a large body arrives over several loop turns, so other
 #: connections are served in between
 _READ_SIZE = 256 * 1024
+#: the largest single read, for a body whose length is known
+_MAX_READ_SIZE = 8 * 1024 * 1024
 #: how long a closing connection may take to close its side after our last byte
 _CLOSE_LINGER = 2.0
 
@@ -286,25 +288,34 @@ class DeadlineThreadWorker(ThreadWorker):
         buffer = self._reading.get(conn)
         if buffer is None:
             return
-        try:
-            data = conn.sock.recv(_READ_SIZE)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        if not data:  # the client went away (or reset) before its request was complete
-            self._stop_reading(conn)
-            self.nr_conns -= 1
-            conn.close()
-            return
-        before = len(buffer.data)
-        complete = buffer.feed(data, max_body_size=self.policy.max_body_size)
-        self._buffered += len(buffer.data) - before
-        if complete or self._buffered > self.policy.max_body_size:
-            self._stop_reading(conn)
-            conn.sock.hand_over(buffer)
-            conn.data_ready = True  # gthread: do not wait for data on the thread
-            self.enqueue_req(conn)
+        while True:
+            # As much as the body still needs, in one read where the kernel has it: each read
+            # gives up the GIL, and taking it back behind busy request threads can take a
+            # switch interval (5 ms): with 256 KiB reads, 10,000-row CSVs at 16 connections ran
+            # at 0.85x the rate of gthread's own reads in one bench run, at 1.0x with these.
+            size = min(max(buffer.wanted(), _READ_SIZE), _MAX_READ_SIZE)
+            try:
+                data = conn.sock.recv(size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:  # the client went away (or reset) before its request was complete
+                self._stop_reading(conn)
+                self.nr_conns -= 1
+                conn.close()
+                return
+            before = len(buffer.data)
+            complete = buffer.feed(data, max_body_size=self.policy.max_body_size)
+            self._buffered += len(buffer.data) - before
+            if complete or self._buffered > self.policy.max_body_size:
+                self._stop_reading(conn)
+                conn.sock.hand_over(buffer)
+                conn.data_ready = True  # gthread: do not wait for data on the thread
+                self.enqueue_req(conn)
+                return
+            if len(data) < size:
+                return  # the kernel has no more for now: back to the loop
 
     def _stop_reading(self, conn: Any) -> RequestBuffer:
         buffer = self._reading.pop(conn)
