@@ -67,8 +67,10 @@ if TYPE_CHECKING:
     from mlserve.errors import UnsupportedContentType as UnsupportedContentType
     from mlserve.errors import UnsupportedStore as UnsupportedStore
     from mlserve.errors import UntrustedModel as UntrustedModel
+    from mlserve.flavor import PYFUNC_SECTION as PYFUNC_SECTION
     from mlserve.flavor import Capabilities as Capabilities
     from mlserve.flavor import Flavor as Flavor
+    from mlserve.flavor import Predictor as Predictor
     from mlserve.flavor import get_flavor as get_flavor
     from mlserve.flavor import list_flavors as list_flavors
     from mlserve.flavor import model_file as model_file

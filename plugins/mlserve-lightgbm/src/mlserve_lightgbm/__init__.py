@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mlserve import (
+    PYFUNC_SECTION,
     Capabilities,
     InvalidParameterValue,
     MalformedModel,
@@ -52,7 +53,6 @@ _SKLEARN_CLASSES = (
     "lightgbm.sklearn.LGBMRanker",
     "lightgbm.sklearn.LGBMModel",
 )
-_PYFUNC = "python_function"
 # written by earlier versions of this plugin (booster text + labels); read, never written
 _TEXT = "lightgbm_text"
 # what MLflow trusts in every LightGBM skops file (mlflow.lightgbm's builtin list); the types a
@@ -175,7 +175,7 @@ class LightGBMFlavor:
         if model_class == _BOOSTER_CLASS:
             filename = "model.lgb"
             obj.save_model(str(Path(path) / filename))
-            section[_PYFUNC] = {"loader_module": "mlflow.lightgbm", "data": filename}
+            section[PYFUNC_SECTION] = {"loader_module": "mlflow.lightgbm", "data": filename}
             return {**section, "data": filename}
         try:
             obj.booster_  # noqa: B018 - raises for an estimator that was never fitted
@@ -199,7 +199,7 @@ class LightGBMFlavor:
                     pickle.dump(obj, out, protocol=pickle.DEFAULT_PROTOCOL)
             section["serialization_format"] = serialization_format
         section["data"] = filename
-        section[_PYFUNC] = {"loader_module": "mlflow.lightgbm", "data": filename}
+        section[PYFUNC_SECTION] = {"loader_module": "mlflow.lightgbm", "data": filename}
         return section
 
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:
@@ -212,7 +212,7 @@ class LightGBMFlavor:
         outside the model directory, an unknown ``model_class`` or format, and
         :class:`~mlserve.errors.MissingExtra` for a skops model without the ``skops`` extra.
         """
-        pyfunc = section.get(_PYFUNC) or {}
+        pyfunc = section.get(PYFUNC_SECTION) or {}
         filename = section.get("data") or pyfunc.get("data")
         if not filename:
             raise MalformedModel(str(path), "the lightgbm section names no data file")

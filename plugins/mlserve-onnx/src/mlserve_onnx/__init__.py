@@ -19,7 +19,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from mlserve import InvalidParameterValue, MalformedModel, model_file, require_module
+from mlserve import (
+    PYFUNC_SECTION,
+    InvalidParameterValue,
+    MalformedModel,
+    model_file,
+    require_module,
+)
 from mlserve_onnx._feeds import OnnxPredictor
 
 __all__ = ["DATA_FILE", "DEFAULT_PROVIDERS", "OnnxFlavor", "OnnxPredictor", "flavor"]
@@ -41,7 +47,6 @@ _SESSION_OPTIONS = (
     "graph_optimization_level",
     "extra_session_config",
 )
-_PYFUNC = "python_function"
 _log = logging.getLogger(__name__)
 
 
@@ -158,7 +163,7 @@ class OnnxFlavor:
             "providers": list(providers) if providers is not None else list(DEFAULT_PROVIDERS),
             "onnx_session_options": options,
             "code": None,
-            _PYFUNC: {"loader_module": "mlflow.onnx", "data": DATA_FILE},
+            PYFUNC_SECTION: {"loader_module": "mlflow.onnx", "data": DATA_FILE},
         }
 
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:
@@ -168,7 +173,7 @@ class OnnxFlavor:
         Raises :class:`~mlserve.errors.MalformedModel` for a missing file, one outside the model
         directory, or a graph ONNX Runtime cannot load.
         """
-        pyfunc = section.get(_PYFUNC) or {}
+        pyfunc = section.get(PYFUNC_SECTION) or {}
         filename = str(section.get("data") or pyfunc.get("data") or DATA_FILE)
         target = model_file(path, filename, must_exist=True)
         try:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from mlserve import (
+    PYFUNC_SECTION,
     InvalidParameterValue,
     MalformedModel,
     UntrustedModel,
@@ -47,7 +48,6 @@ _TORCHSCRIPT_FILE = "model.pth"
 _PT2_FILE = "model.pt2"
 # MLflow's reader opens this file before model.pth; we never read it (it names code to import)
 _MLFLOW_PICKLE_INFO = ("pickle_module_info.txt", "mlflow.pytorch.pickle_module")
-_PYFUNC = "python_function"
 
 
 def _torch() -> Any:
@@ -155,10 +155,10 @@ class PyTorchFlavor:
             "serialization_format": serialization_format,
             "batchable": bool(batchable),
             "code": None,
-            _PYFUNC: {"loader_module": "mlflow.pytorch", "data": _DATA_DIR},
+            PYFUNC_SECTION: {"loader_module": "mlflow.pytorch", "data": _DATA_DIR},
         }
         if serialization_format == "torchscript":
-            section[_PYFUNC]["pickle_module_name"] = _MLFLOW_PICKLE_INFO[1]
+            section[PYFUNC_SECTION]["pickle_module_name"] = _MLFLOW_PICKLE_INFO[1]
         return section
 
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:
@@ -169,7 +169,7 @@ class PyTorchFlavor:
         Raises :class:`~mlserve.errors.MalformedModel` when no model file is there, the
         directory is outside the model, or PyTorch cannot read the file.
         """
-        pyfunc = section.get(_PYFUNC) or {}
+        pyfunc = section.get(PYFUNC_SECTION) or {}
         relative = str(section.get("model_data") or pyfunc.get("data") or _DATA_DIR)
         data = model_file(path, relative)
         if data.is_file():  # MLflow < 1.? pointed pyfunc's data at the file itself

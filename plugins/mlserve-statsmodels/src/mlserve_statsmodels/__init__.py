@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlserve import (
+    PYFUNC_SECTION,
     Capabilities,
     InvalidParameterValue,
     MalformedModel,
@@ -37,7 +38,6 @@ require_module("statsmodels", "statsmodels")
 
 #: The file name MLflow uses for the pickled results.
 DATA_FILE = "model.statsmodels"
-_PYFUNC = "python_function"
 
 _ROW_WISE = Capabilities(
     accepts_dataframe=True,
@@ -141,7 +141,7 @@ class StatsmodelsFlavor:
             "statsmodels_version": statsmodels.__version__,
             "data": DATA_FILE,
             "code": None,
-            _PYFUNC: {"loader_module": "mlflow.statsmodels", "data": DATA_FILE},
+            PYFUNC_SECTION: {"loader_module": "mlflow.statsmodels", "data": DATA_FILE},
         }
 
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:
@@ -150,7 +150,7 @@ class StatsmodelsFlavor:
         Raises :class:`~mlserve.errors.MalformedModel` for a missing or unreadable file or one
         outside the model directory.
         """
-        pyfunc = section.get(_PYFUNC) or {}
+        pyfunc = section.get(PYFUNC_SECTION) or {}
         filename = str(section.get("data") or pyfunc.get("data") or DATA_FILE)
         target = model_file(path, filename, must_exist=True)
         check_pickle(path, filename)  # mlserve's trust policy decides whether pickles load

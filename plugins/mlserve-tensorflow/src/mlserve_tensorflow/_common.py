@@ -9,13 +9,11 @@ from typing import Any
 from mlserve import InvalidParameterValue
 
 __all__ = [
-    "PYFUNC",
     "map_inputs",
     "outputs_to_numpy",
     "tensorflow_distribution",
 ]
 
-PYFUNC = "python_function"
 # the distributions that provide the ``tensorflow`` module, most specific first
 _TF_DISTRIBUTIONS = ("tensorflow-cpu", "tensorflow", "tensorflow-intel", "tensorflow-macos")
 

@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
+from mlserve import (
+    PYFUNC_SECTION,
+    Capabilities,
+    InvalidParameterValue,
+    MalformedModel,
+    model_file,
+    require_module,
+)
 from mlserve_tensorflow._common import (
-    PYFUNC,
     map_inputs,
     outputs_to_numpy,
     tensorflow_distribution,
@@ -106,7 +112,7 @@ class KerasFlavor:
             "keras_backend": keras.backend.backend(),
             "save_exported_model": False,
             "code": None,
-            PYFUNC: {"loader_module": "mlflow.keras"},
+            PYFUNC_SECTION: {"loader_module": "mlflow.keras"},
         }
 
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:

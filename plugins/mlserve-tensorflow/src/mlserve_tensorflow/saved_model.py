@@ -13,9 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
+from mlserve import (
+    PYFUNC_SECTION,
+    Capabilities,
+    InvalidParameterValue,
+    MalformedModel,
+    model_file,
+    require_module,
+)
 from mlserve_tensorflow._common import (
-    PYFUNC,
     map_inputs,
     outputs_to_numpy,
     tensorflow_distribution,
@@ -123,7 +129,7 @@ class TensorFlowFlavor:
             "model_type": _TF2_MODULE,
             "tensorflow_version": tf.__version__,
             "code": None,
-            PYFUNC: {"loader_module": "mlflow.tensorflow"},
+            PYFUNC_SECTION: {"loader_module": "mlflow.tensorflow"},
         }
 
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:

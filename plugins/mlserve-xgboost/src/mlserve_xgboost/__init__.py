@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue, MalformedModel, model_file, require_module
+from mlserve import (
+    PYFUNC_SECTION,
+    Capabilities,
+    InvalidParameterValue,
+    MalformedModel,
+    model_file,
+    require_module,
+)
 
 __all__ = ["MODEL_CLASSES", "MODEL_FORMATS", "XGBoostFlavor", "flavor"]
 
@@ -41,7 +48,6 @@ MODEL_CLASSES = (
     "xgboost.sklearn.XGBRFClassifier",
     "xgboost.sklearn.XGBRFRegressor",
 )
-_PYFUNC = "python_function"
 
 
 def _xgboost() -> Any:
@@ -142,7 +148,7 @@ class XGBoostFlavor:
             "model_class": _qualified_name(obj),
             "model_format": model_format,
             "code": None,
-            _PYFUNC: {"loader_module": "mlflow.xgboost", "data": filename},
+            PYFUNC_SECTION: {"loader_module": "mlflow.xgboost", "data": filename},
         }
 
     def load(self, path: Path, section: Mapping[str, Any]) -> Any:
@@ -152,7 +158,7 @@ class XGBoostFlavor:
         Raises :class:`~mlserve.errors.MalformedModel` for a missing or unreadable file, a file
         outside the model directory, or a ``model_class`` that is not an XGBoost model class.
         """
-        pyfunc = section.get(_PYFUNC) or {}
+        pyfunc = section.get(PYFUNC_SECTION) or {}
         filename = section.get("data") or pyfunc.get("data")
         if not filename:
             raise MalformedModel(str(path), "the xgboost section names no data file")
