@@ -19,7 +19,7 @@ import pandas as pd
 
 from mlserve.codecs import columnar
 from mlserve.codecs.csv import decode_csv
-from mlserve.codecs.json_input import decode_json
+from mlserve.codecs.json_input import LLM_INPUT, decode_json, llm_errors
 from mlserve.codecs.media import parse_content_type
 from mlserve.codecs.output import encode_error, encode_predictions
 from mlserve.codecs.plan import DecodeLimits, DecodePlan, build_plan
@@ -45,13 +45,19 @@ ModelInput: TypeAlias = "pd.DataFrame | np.ndarray | dict[str, np.ndarray]"
 class DecodedRequest:
     """A decoded request: the model input and the validated params (None when there are none).
 
-    ``input_format`` names the shape the client used (``dataframe_split``, ``csv``, ...), for
-    logs and metrics.
+    ``input_format`` names the shape the client used (``dataframe_split``, ``csv``, ``llm``
+    for MLflow's unwrapped LLM bodies, ...), for logs and metrics.
     """
 
     data: ModelInput
     params: dict[str, Any] | None
     input_format: str = ""
+
+    @property
+    def unwrapped(self) -> bool:
+        """True for an unwrapped LLM body (``{"messages": [...]}``): MLflow answers those with
+        the bare predictions, ``encode_predictions(output, unwrapped=True)``."""
+        return self.input_format == LLM_INPUT
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,11 @@ class RequestDecoder:
             raise PayloadError("the body must be bytes")
         data, raw_params, input_format = codec.decode(bytes(body), self.plan)
         if self.plan.enforce is not None:
-            data = self.plan.enforce(data)
+            if input_format == LLM_INPUT:
+                with llm_errors():
+                    data = self.plan.enforce(data)
+            else:
+                data = self.plan.enforce(data)
         params = None
         if raw_params is not None or self.params_schema is not None:
             params = enforce_params(raw_params, self.params_schema, strict=False)

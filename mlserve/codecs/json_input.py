@@ -8,11 +8,19 @@ What each shape becomes (MLflow's behaviour unless ``docs/payloads.md`` says oth
 - ``inputs`` / ``instances``: with a column signature, a DataFrame; with a tensor signature or
   none, a numpy array (nested lists) or a dict of arrays (an object of named tensors, or rows of
   objects for ``instances``).
+- MLflow's unwrapped LLM bodies (``{"messages": [...], "temperature": 0.2}``, ``{"prompt": ...}``,
+  ``{"input": ...}``), for a column signature that declares ``messages``, ``prompt`` or
+  ``input`` (``DecodePlan.llm``): MLflow's rule from its scoring server, when the body has any
+  of those keys, the top-level keys the params schema declares are the params and every other
+  key is data (one row, as ``inputs`` gives; keys the signature does not declare are dropped, a
+  ``params`` key among them). The answer is then the bare predictions, without
+  ``{"predictions": ...}``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from operator import itemgetter
 from typing import Any, TypeAlias
@@ -28,12 +36,16 @@ from mlserve.codecs.tabular import (
     frame_from_rows,
     to_array,
 )
-from mlserve.errors import PayloadError, SchemaMismatch
+from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
 
-__all__ = ["INPUT_KEYS", "PARAMS_KEY", "decode_json"]
+__all__ = ["INPUT_KEYS", "LLM_INPUT", "LLM_KEYS", "PARAMS_KEY", "decode_json", "llm_errors"]
 
 INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 PARAMS_KEY = "params"
+#: MLflow's unwrapped LLM keys: chat, completions, embeddings
+LLM_KEYS = ("messages", "prompt", "input")
+#: the input format of an unwrapped LLM body; its predictions are answered unwrapped
+LLM_INPUT = "llm"
 _ACCEPTED = (*INPUT_KEYS, PARAMS_KEY)
 _SPLIT_KEYS = frozenset({"columns", "data", "index"})
 
@@ -74,6 +86,8 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         raise PayloadError(
             f"expected a JSON object with one of {', '.join(INPUT_KEYS)}; found {_kind(doc)}"
         )
+    if plan.llm and any(k in doc for k in LLM_KEYS):
+        return _llm(doc, plan)
     unknown = [k for k in doc if k not in _ACCEPTED]
     if unknown:
         raise PayloadError(
@@ -95,6 +109,27 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
     else:
         data = _tensor_or_columns(value, plan, key)
     return data, doc.get(PARAMS_KEY), key
+
+
+def _llm(doc: dict[str, Any], plan: DecodePlan) -> tuple[Decoded, Any, str]:
+    """An unwrapped LLM body, split as MLflow's ``_split_data_and_params_for_llm_input``: the
+    keys the params schema declares are params, the others data (the undeclared dropped)."""
+    declared = {p.name for p in plan.params_schema.params} if plan.params_schema else set()
+    params = {k: v for k, v in doc.items() if k in declared}
+    plan.check_columns(len(doc) - len(params))
+    data = {k: v for k, v in doc.items() if k not in declared and k in plan.by_name}
+    with llm_errors():
+        return _columnar(data, plan, "the request body"), params, LLM_INPUT
+
+
+@contextmanager
+def llm_errors() -> Iterator[None]:
+    """MLflow enforces an unwrapped LLM body on the model without casting it first, so a value
+    that does not fit its column is ``INVALID_PARAMETER_VALUE`` there, not ``BAD_REQUEST``."""
+    try:
+        yield
+    except InvalidColumnValue as exc:
+        raise SchemaMismatch(exc.column, exc.expected, exc.found) from exc
 
 
 def _split(value: object, plan: DecodePlan) -> pd.DataFrame:

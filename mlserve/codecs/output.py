@@ -211,14 +211,16 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot encode a {type(value).__name__} as JSON")
 
 
-def encode_predictions(output: Any) -> bytes:
-    """Serialise a model's output as the ``{"predictions": ...}`` response body (UTF-8 JSON).
+def encode_predictions(output: Any, *, unwrapped: bool = False) -> bytes:
+    """Serialise a model's output as the ``{"predictions": ...}`` response body (UTF-8 JSON);
+    with ``unwrapped=True`` (the answer to an unwrapped LLM body, as MLflow's) the bare value.
 
     NaN and infinities become ``null``, so strict JSON parsers always accept the body. Raises
     ``TypeError`` when the output holds a value with no JSON form (a complex number, an
     arbitrary object); the server reports that as an internal error.
     """
-    return _json.dumps({"predictions": to_jsonable(output)}, _default)
+    value = to_jsonable(output)
+    return _json.dumps(value if unwrapped else {"predictions": value}, _default)
 
 
 def encode_error(error_code: str, message: str) -> bytes:

@@ -109,6 +109,9 @@ class DecodePlan:
     #: MLflow reads an object of columns (``"inputs": {...}``) as one row when a column is an
     #: array or an object: ``{"messages": [...]}`` is one conversation, not a column of them
     dict_is_row: bool = False
+    #: the column signature declares ``messages``, ``prompt`` or ``input``: a JSON body holding
+    #: one of them at the top level is MLflow's unwrapped LLM request (``json_input._llm``)
+    llm: bool = False
     #: set per request when a JSON body may hold booleans: numeric columns and tensors then
     #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
     json_booleans: bool = False
@@ -201,4 +204,5 @@ def _build_plan(
         dict_is_row=any(
             isinstance(s, ColSpec) and isinstance(s.type, (Array, Object)) for s in schema.inputs
         ),
+        llm=any(n in by_name for n in ("messages", "prompt", "input")),
     )

@@ -11,8 +11,17 @@ import pytest
 from _codec_support import json_backend  # noqa: F401 (a fixture)
 
 from mlserve.codecs import RequestDecoder, decode_request
-from mlserve.errors import InvalidParams, SchemaMismatch
-from mlserve.schema import ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
+from mlserve.errors import InvalidParams, PayloadError, SchemaMismatch
+from mlserve.schema import (
+    Array,
+    ColSpec,
+    Object,
+    ParamSchema,
+    ParamSpec,
+    Property,
+    Schema,
+    TensorSpec,
+)
 
 JSON = "application/json"
 SEED_ROWS = [[0.1, -0.2, 0.3, -0.4], [0.5, 0.6, -0.7, 0.8]]
@@ -328,3 +337,72 @@ def test_enforce_false_skips_the_enforcer() -> None:
     # is the enforcer's to refuse, and it did not run
     assert list(data.columns) == ["a", "b"]
     assert data["b"].tolist() == ["x"]
+
+
+# MLflow's unwrapped LLM bodies (chat, completions, embeddings), read as such only when the
+# column signature declares messages, prompt or input
+CHAT = Schema(
+    [
+        ColSpec(
+            Array(Object([Property("role", "string"), Property("content", "string")])), "messages"
+        )
+    ]
+)
+LLM_PARAMS = ParamSchema(
+    [ParamSpec("temperature", "double", 0.5), ParamSpec("max_tokens", "long", 16)]
+)
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def test_unwrapped_chat_body_splits_declared_params_from_data() -> None:
+    body = _body({"messages": MESSAGES, "temperature": 0.2, "top_p": 0.9, "params": {"k": 1}})
+    decoded = RequestDecoder(CHAT, LLM_PARAMS).decode(body, JSON)
+    assert decoded.unwrapped and decoded.input_format == "llm"
+    # one conversation is one row; keys that are neither declared params nor columns dropped
+    assert list(decoded.data.columns) == ["messages"]
+    assert [list(m) for m in decoded.data["messages"]] == [MESSAGES]
+    assert decoded.params == {"temperature": 0.2, "max_tokens": 16}
+
+
+@pytest.mark.parametrize(
+    ("schema", "doc", "column"),
+    [
+        pytest.param(
+            Schema([ColSpec("string", "prompt")]),
+            {"prompt": "hi", "max_tokens": 3},
+            "prompt",
+            id="completions",
+        ),
+        pytest.param(
+            Schema([ColSpec("string", "input")]), {"input": ["a", "b"]}, "input", id="embeddings"
+        ),
+    ],
+)
+def test_unwrapped_completions_and_embeddings(schema: Schema, doc: Any, column: str) -> None:
+    decoded = RequestDecoder(schema, LLM_PARAMS).decode(_body(doc), JSON)
+    expected = doc[column] if isinstance(doc[column], list) else [doc[column]]
+    assert decoded.unwrapped and decoded.data[column].tolist() == expected
+    assert decoded.params == {"temperature": 0.5, "max_tokens": doc.get("max_tokens", 16)}
+
+
+def test_unwrapped_body_value_errors_are_invalid_parameter_value() -> None:
+    # MLflow enforces these bodies without casting them first: INVALID_PARAMETER_VALUE
+    with pytest.raises(SchemaMismatch) as info:
+        RequestDecoder(CHAT, LLM_PARAMS).decode(_body({"messages": "hi"}), JSON)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(InvalidParams):
+        RequestDecoder(CHAT, LLM_PARAMS).decode(
+            _body({"messages": MESSAGES, "max_tokens": "x"}), JSON
+        )
+
+
+@pytest.mark.parametrize("schema", [None, COLS_AB, TENSOR_4], ids=["none", "columns", "tensor"])
+def test_unwrapped_body_for_a_signature_without_llm_columns_is_refused(schema: Any) -> None:
+    with pytest.raises(PayloadError, match="unknown top-level key"):
+        decode_request(_body({"messages": MESSAGES}), JSON, schema)
+
+
+def test_wrapped_chat_body_is_answered_wrapped() -> None:
+    body = _body({"inputs": {"messages": MESSAGES}})
+    decoded = RequestDecoder(CHAT, LLM_PARAMS).decode(body, JSON)
+    assert not decoded.unwrapped and decoded.input_format == "inputs"

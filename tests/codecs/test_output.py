@@ -136,3 +136,9 @@ def test_seed_model_predictions(seed_model, seed_data) -> None:
     assert strict_loads(encode_predictions(preds)) == {"predictions": preds.tolist()}
     proba = seed_model.predict_proba(seed_data[0][:2])
     assert strict_loads(encode_predictions(proba))["predictions"] == proba.tolist()
+
+
+def test_unwrapped_predictions_are_the_bare_value() -> None:
+    # MLflow's answer to an unwrapped LLM body: no {"predictions": ...} around it
+    assert json.loads(encode_predictions({"a": np.arange(2)}, unwrapped=True)) == {"a": [0, 1]}
+    assert json.loads(encode_predictions(pd.Series([1.5]), unwrapped=True)) == [{"0": 1.5}]
