@@ -35,7 +35,16 @@ import requests
 
 import mlserve
 from mlserve.mlmodel.files import compute_digests
-from mlserve.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
+from mlserve.schema import (
+    Array,
+    ColSpec,
+    ModelSignature,
+    Object,
+    ParamSchema,
+    ParamSpec,
+    Property,
+    Schema,
+)
 
 from .helpers import Server
 
@@ -90,6 +99,51 @@ class Shapes:
         return model_input
 """
 
+# A chat model (MLflow's chat signature: messages as Array(Object(role, content)), with params)
+# that answers what it was given, to compare MLflow's unwrapped LLM bodies on both servers.
+CHAT_SOURCE = """
+import types
+
+import numpy as np
+
+
+def _plain(value):
+    if isinstance(value, (list, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class Chat:
+    predict_type_hints = types.SimpleNamespace(input=None, output=None)
+
+    def load_context(self, context):
+        pass
+
+    def predict(self, context, model_input, params=None):
+        return {
+            "columns": [str(c) for c in model_input.columns],
+            "messages": _plain(list(model_input["messages"])),
+            "params": params,
+        }
+"""
+
+CHAT_SIGNATURE = ModelSignature(
+    Schema(
+        [
+            ColSpec(
+                Array(Object([Property("role", "string"), Property("content", "string")])),
+                "messages",
+            )
+        ]
+    ),
+    params=ParamSchema(
+        [ParamSpec("temperature", "double", 0.5), ParamSpec("max_tokens", "long", 16)]
+    ),
+)
+MESSAGES = [{"role": "user", "content": "hi"}]
+
 SHAPES_PARAMS = ParamSchema(
     [
         ParamSpec("kind", "string", "echo"),
@@ -109,7 +163,7 @@ JSON = "application/json"
 
 
 class Case(NamedTuple):
-    model: str  # "rf" (a RandomForest, no params schema) or "shapes" (the custom model)
+    model: str  # "rf" (a RandomForest, no params schema), "shapes" or "chat" (custom models)
     body: Any  # JSON-encoded unless it is bytes or str
     content_type: str | None = JSON
     method: str = "POST"
@@ -181,6 +235,26 @@ SAME = {
     "string-for-double": Case(
         "rf", {"dataframe_split": {"columns": COLUMNS, "data": [["x", 1, 2, 3]]}}
     ),
+    # MLflow's unwrapped LLM bodies, for a signature declaring messages: the declared params are
+    # split off, every other key is data (undeclared ones dropped), the answer is unwrapped
+    "llm-chat": Case("chat", {"messages": MESSAGES, "temperature": 0.2, "max_tokens": 5}),
+    "llm-chat-defaults": Case("chat", {"messages": MESSAGES}),
+    "llm-chat-undeclared-key": Case("chat", {"messages": MESSAGES, "top_p": 0.9}),
+    "llm-chat-params-key-ignored": Case(
+        "chat", {"messages": MESSAGES, "params": {"max_tokens": 1}}
+    ),
+    "llm-chat-with-split": Case(
+        "chat", {"messages": MESSAGES, "dataframe_split": {"columns": ["messages"], "data": []}}
+    ),
+    "llm-chat-wrong-param": Case("chat", {"messages": MESSAGES, "max_tokens": "x"}),
+    "llm-chat-string-messages": Case("chat", {"messages": "hi"}),
+    "llm-chat-null-messages": Case("chat", {"messages": None}),
+    "llm-chat-nested-messages": Case("chat", {"messages": [MESSAGES, MESSAGES]}),
+    "llm-prompt-for-chat": Case("chat", {"prompt": "hi"}),
+    "llm-input-for-chat": Case("chat", {"input": "hi", "max_tokens": 3}),
+    "llm-chat-wrapped": Case(
+        "chat", {"inputs": {"messages": MESSAGES}, "params": {"max_tokens": 3}}
+    ),
     # routes
     "get-invocations": Case("rf", None, None, "GET"),
     "no-such-route": Case("rf", None, None, "GET", "/nope"),
@@ -225,6 +299,12 @@ DIFFERENT = {
     "params-integral-float-for-long": (
         _shape("params", k=3.0),
         "3.0 for a long param converts to 3, as for a long column; MLflow: 400",
+    ),
+    "llm-body-for-undeclared-signature": (
+        Case("rf", {"messages": MESSAGES}),
+        "an unwrapped LLM body is read as one only when the signature declares messages, prompt "
+        "or input; for any other model it is refused as an unknown key, BAD_REQUEST (MLflow "
+        "passes it to the model and answers INVALID_PARAMETER_VALUE for the missing columns)",
     ),
     "params-long-out-of-range": (
         _shape("params", k=2**63),
@@ -285,7 +365,14 @@ def _save_models(root: Path) -> dict[str, Path]:
     shapes = mlserve.Model.load(root / "shapes")
     shapes.mlserve_digests = compute_digests(root / "shapes")
     shapes.save(root / "shapes")
-    return {"rf": root / "rf", "shapes": root / "shapes"}
+    namespace = {"__name__": "__main__"}
+    exec(compile(CHAT_SOURCE, "<chat model>", "exec"), namespace)
+    mlserve.save_model(Placeholder(), root / "chat", signature=CHAT_SIGNATURE)
+    (root / "chat" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Chat"]()))
+    chat = mlserve.Model.load(root / "chat")
+    chat.mlserve_digests = compute_digests(root / "chat")
+    chat.save(root / "chat")
+    return {"rf": root / "rf", "shapes": root / "shapes", "chat": root / "chat"}
 
 
 @pytest.fixture(scope="session")
