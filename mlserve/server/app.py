@@ -8,9 +8,9 @@ decodes it, predicts and encodes. Nothing is imported on the request path.
 from __future__ import annotations
 
 import logging
-import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlserve.errors import MissingExtra, MlserveError
@@ -19,13 +19,12 @@ try:
     from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
     from werkzeug.routing import Map, Rule
     from werkzeug.wrappers import Request, Response
-    from werkzeug.wsgi import get_content_length
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("The mlserve REST server", "server", "werkzeug") from exc
 
 from mlserve.codecs import DecodeLimits, encode_predictions
-from mlserve.codecs.json_input import llm_errors
 from mlserve.server import v2
+from mlserve.server.body import BodyTimeout, SlowBody, read_body
 from mlserve.server.deadline import DeadlinePool
 from mlserve.server.errors import (
     ErrorAnswer,
@@ -35,6 +34,7 @@ from mlserve.server.errors import (
 )
 from mlserve.server.memory import IdleTrimmer
 from mlserve.server.metadata import metadata_document, version_document
+from mlserve.server.repository import Repository, load_request_uri
 from mlserve.server.served import ServedModel, UnknownModel, named_models, serve_model
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ _JSON = "application/json"
 # /version's body is the bare version string, as MLflow's (which its ScoringServerClient returns
 # as is); it is not JSON, so it is not labelled as JSON
 _TEXT = "text/plain; charset=utf-8"
-_READ_CHUNK = 1024 * 1024
 _ROUTES = (
     ("/ping", "ping", "GET"),
     ("/health", "health", "GET"),
@@ -65,10 +64,6 @@ _ROUTES = (
     ("/models/<name>/invocations", "model_invocations", "POST"),
 )
 _ROUTE_LIST = ", ".join(f"{method} {path}" for path, _, method in _ROUTES)
-
-
-class _BodyTimeout(Exception):
-    """The client did not finish sending its body before the request's deadline."""
 
 
 def create_app(
@@ -82,6 +77,8 @@ def create_app(
     name: str | None = None,
     version: str | None = None,
     limits: DecodeLimits | None = None,
+    repository: Path | None = None,
+    loader: Callable[[str], PyFuncModel] | None = None,
 ) -> ScoringApp:
     """Build the WSGI application that serves ``model``.
 
@@ -106,6 +103,9 @@ def create_app(
             it was loaded from, see :func:`mlserve.server.v2.model_identity`).
         limits: the columns and rows one request may carry (:class:`~mlserve.codecs.DecodeLimits`;
             default 10,000 columns or the signature's count, and 1,000,000 rows): past them, 413.
+        repository, loader: with both, the V2 repository extension loads (``loader(uri)``) and
+            unloads models while serving, every process that shares the ``repository`` state
+            file following (:mod:`mlserve.server.repository`); without, the models are fixed.
 
     Raises:
         MissingExtra: werkzeug (the ``server`` extra) is not installed.
@@ -121,6 +121,8 @@ def create_app(
         name=name,
         version=version,
         limits=limits,
+        repository=repository,
+        loader=loader,
     )
 
 
@@ -146,6 +148,8 @@ class ScoringApp:
         name: str | None = None,
         version: str | None = None,
         limits: DecodeLimits | None = None,
+        repository: Path | None = None,
+        loader: Callable[[str], PyFuncModel] | None = None,
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must be >= 0")
@@ -154,13 +158,10 @@ class ScoringApp:
         self.max_body_size = max_body_size
         self.timeout = timeout or None
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
-        #: every model by its name; the first answers /invocations and /metadata
-        self.models: dict[str, ServedModel] = {}
-        for served_name, served_version, served in named_models(model, name, version):
-            if served_name in self.models:
-                raise ValueError(f"two models are named {served_name!r}")
-            self.models[served_name] = serve_model(
-                served,
+
+        def serve(loaded: PyFuncModel, served_name: str, served_version: str | None) -> ServedModel:
+            return serve_model(
+                loaded,
                 served_name,
                 served_version,
                 self._pool,
@@ -168,9 +169,30 @@ class ScoringApp:
                 max_batch_size=max_batch_size,
                 max_batch_delay_ms=max_batch_delay_ms,
             )
-        if not self.models:
+
+        initial: dict[str, ServedModel] = {}
+        for served_name, served_version, served in named_models(model, name, version):
+            if served_name in initial:
+                raise ValueError(f"two models are named {served_name!r}")
+            initial[served_name] = serve(served, served_name, served_version)
+        if not initial:
             raise ValueError("no model to serve")
-        default = next(iter(self.models.values()))
+        build: Callable[[str, str], ServedModel] | None = None
+        if loader is not None and repository is not None:
+            load = loader
+
+            def build(new_name: str, uri: str) -> ServedModel:
+                return serve(load(uri), new_name, v2.model_identity(uri)[1])
+
+        uris = {n: str(getattr(s.model, "model_uri", "") or "") for n, s in initial.items()}
+        #: the served models by name, kept in step across workers (repository.py)
+        self.repository = Repository(initial, uris, build, repository)
+        self._default_name = next(iter(initial))
+        default = initial[self._default_name]
+        extensions = ["binary_tensor_data"] + (["model_repository"] if build is not None else [])
+        self._v2_server = v2.json_response(
+            {"name": "mlserve", "version": _mlserve_version(), "extensions": extensions}
+        )
         #: the first model, its decoder, predict callable, batcher and V2 routes
         self.model, self._decoder, self._predict = default.model, default.decoder, default.predict
         #: the AdaptiveBatcher merging concurrent requests, or None when batching is off
@@ -228,14 +250,17 @@ class ScoringApp:
             response = _error_response(answer_for_unexpected(exc))
         return response(environ, start_response)
 
+    @property
+    def models(self) -> dict[str, ServedModel]:
+        """The models served now, by name (the first one given answers ``/invocations``)."""
+        return self.repository.models()
+
     def _model_named(self, name: str | None) -> ServedModel:
         """The model called ``name`` (``None``: the first); ``ResourceNotFound`` listing the
         served names for any other."""
-        if name is None:
-            return next(iter(self.models.values()))
-        served = self.models.get(name)
+        served = self.models.get(self._default_name if name is None else name)
         if served is None:
-            raise UnknownModel(name[:100], list(self.models))
+            raise UnknownModel((name or self._default_name)[:100], list(self.models))
         return served
 
     def _invocations(self, request: Request, served: ServedModel) -> bytes | Response:
@@ -243,8 +268,8 @@ class ScoringApp:
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         content_type = request.headers.get("Content-Type")
         try:
-            body = self._read_body(request.environ)
-        except _BodyTimeout:
+            body = read_body(request.environ, self.max_body_size)
+        except BodyTimeout:
             within = f"within {self.timeout:g} s" if self.timeout else "in time"
             return _error_response(
                 answer_for_http(408, f"The request body did not arrive {within}.")
@@ -258,9 +283,9 @@ class ScoringApp:
 
     def _v2_body(self, request: Request) -> bytes:
         try:
-            return self._read_body(request.environ)
-        except _BodyTimeout:
-            raise _SlowBody(self.timeout) from None
+            return read_body(request.environ, self.max_body_size)
+        except BodyTimeout:
+            raise SlowBody(self.timeout) from None
 
     def _v2(self, request: Request, endpoint: str, values: Mapping[str, Any]) -> Response:
         """A V2 route; an inference runs on the prediction threads under the deadline that
@@ -279,6 +304,10 @@ class ScoringApp:
             header_length = None if header is None else int(header)
         except ValueError:
             header_length = -1  # refused by the decoder as out of the body
+        if endpoint == "v2_server":
+            return self._v2_server
+        if endpoint.startswith("v2_repo"):
+            return self._repository_route(request, endpoint, values)
         routes = self.v2
         if "name" in values:
             served = self.models.get(values["name"])
@@ -287,57 +316,24 @@ class ScoringApp:
             routes = served.v2
         return routes.answer(endpoint, values, lambda: self._v2_body(request), run, header_length)
 
+    def _repository_route(
+        self, request: Request, endpoint: str, values: Mapping[str, Any]
+    ) -> Response:
+        """The repository extension: index, load, unload (``{"error"}`` on failure)."""
+        try:
+            if endpoint == "v2_repo_index":
+                return v2.json_response(self.repository.index())
+            if endpoint == "v2_repo_unload":
+                self.repository.unload(values["name"])
+            else:
+                self.repository.load(values["name"], load_request_uri(self._v2_body(request)))
+            return Response(b"", status=200)
+        except Exception as exc:
+            return v2.error_response(exc)
+
     def _score(self, served: ServedModel, body: bytes, content_type: str | None) -> bytes:
         decoded = served.decoder.decode(body, content_type)
-        if not decoded.unwrapped:
-            return encode_predictions(served.predict(decoded.data, decoded.params))
-        with llm_errors():  # the model's predict enforces the signature
-            output = served.predict(decoded.data, decoded.params)
-        return encode_predictions(output, unwrapped=True)
-
-    def _read_body(self, environ: WSGIEnvironment) -> bytes:
-        """Read the request body within the size limit.
-
-        A declared ``Content-Length`` over the limit is refused before reading anything; a
-        body of unknown length (chunked) is read in pieces and refused as soon as it passes
-        the limit, so at most ``max_body_size`` bytes are ever held. A body cut short is a 400,
-        or a 408 when the production runner's socket says the request ran out of time
-        (:mod:`mlserve.server.worker`).
-        """
-        codings = environ.get("HTTP_TRANSFER_ENCODING", "").lower().replace(" ", "")
-        if codings not in ("", "chunked"):
-            # gzip, deflate or compress before chunked: gunicorn frames the body but does not
-            # decode it, and a compressed body decoded as JSON would be a misleading 400
-            raise _UnsupportedCoding()
-        length = get_content_length(environ)
-        if length is not None and length > self.max_body_size:
-            raise _TooLarge(self.max_body_size)
-        stream = environ["wsgi.input"]
-        if length is None and not environ.get("wsgi.input_terminated"):
-            # no length and a server that does not frame the body: there is no body to read
-            return b""
-        try:
-            if length is not None:
-                body = stream.read(length) if length else b""
-                if len(body) == length:
-                    return bytes(body)
-            else:
-                return _read_until(stream, self.max_body_size)
-        except TimeoutError:
-            raise _BodyTimeout() from None
-        except OSError:  # gunicorn's NoMoreData for a body cut short, a reset connection
-            pass
-        except HTTPException:
-            raise
-        except Exception as exc:
-            # the WSGI server's reader refused the body's framing (gunicorn: a malformed
-            # chunk): the client's mistake, never a 500
-            raise _MalformedBody() from exc
-        if isinstance(sock := environ.get("gunicorn.socket"), socket.socket) and getattr(
-            sock, "timed_out", False
-        ):
-            raise _BodyTimeout()
-        raise _Disconnected()
+        return encode_predictions(served.predict(decoded.data, decoded.params))
 
     def close(self) -> None:
         """Release the prediction threads (and the batcher). The app must not be used after."""
@@ -347,54 +343,10 @@ class ScoringApp:
                 served.batcher.close()
 
 
-class _TooLarge(HTTPException):
-    code = 413
+def _mlserve_version() -> str:
+    import mlserve
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"The request body is larger than the server's limit of {limit} bytes "
-            "(--max-body-size)."
-        )
-
-
-class _SlowBody(HTTPException):
-    code = 408
-
-    def __init__(self, timeout: float | None) -> None:
-        within = f"within {timeout:g} s" if timeout else "in time"
-        super().__init__(f"The request body did not arrive {within}.")
-
-
-class _UnsupportedCoding(HTTPException):
-    code = 501
-    description = (
-        "The request's Transfer-Encoding is not supported: only chunked is; send the body "
-        "without a compression coding."
-    )
-
-
-class _MalformedBody(HTTPException):
-    code = 400
-    description = "The request body is not validly framed (malformed chunked encoding)."
-
-
-class _Disconnected(HTTPException):
-    code = 400
-    description = "The client closed the connection before sending the whole body."
-
-
-def _read_until(stream: Any, limit: int) -> bytes:
-    """Read a body of unknown length, refusing it as soon as it passes ``limit`` bytes."""
-    parts: list[bytes] = []
-    size = 0
-    while True:
-        chunk = stream.read(min(_READ_CHUNK, limit - size + 1))
-        if not chunk:
-            return b"".join(parts)
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge(limit)
-        parts.append(chunk)
+    return mlserve.__version__
 
 
 def _allow(methods: Iterable[str]) -> str:

@@ -200,6 +200,9 @@ OPTIONS: tuple[Option, ...] = (
            f"log level: {', '.join(LOG_LEVELS)} (default info)", "LEVEL"),
     Option("access_log", ("--no-access-log",), "MLSERVE_ACCESS_LOG", _flag, True,
            "do not write the access log (one line per request on stdout)", is_flag=True),
+    Option("enable_repository", ("--enable-repository",), "MLSERVE_ENABLE_REPOSITORY", _flag,
+           False, "let clients load and unload models while serving (the V2 repository "
+           "extension, /v2/repository/...): an administrative API, off by default", is_flag=True),
     Option("dev", ("--dev",), "MLSERVE_DEV", _flag, False,
            "run werkzeug's single-process development server instead of gunicorn "
            "(not for production; for platforms without fork)", is_flag=True),
@@ -232,6 +235,7 @@ class ServerConfig:
     tracking_uri: str | None = None
     log_level: str = "info"
     access_log: bool = True
+    enable_repository: bool = False
     dev: bool = False
     trust: TrustPolicy | None = None  # None: the process's (mlserve.TrustPolicy.from_environment)
 

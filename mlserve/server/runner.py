@@ -148,6 +148,7 @@ def load_app(config: ServerConfig) -> ScoringApp:
     for name, uri in specs:
         model = _load_one(uri, pinned if len(specs) == 1 else None, config)
         models[name or ""] = model
+    state, loader = _repository_options(config)
     build = functools.partial(
         create_app,
         max_body_size=config.max_body_size,
@@ -156,6 +157,8 @@ def load_app(config: ServerConfig) -> ScoringApp:
         max_batch_size=config.max_batch_size,
         max_batch_delay_ms=config.max_batch_delay_ms,
         limits=DecodeLimits(config.max_columns or None, config.max_rows or None),
+        repository=state,
+        loader=loader,
     )
     if len(models) == 1 and "" in models:
         return build(models[""])
@@ -165,6 +168,26 @@ def load_app(config: ServerConfig) -> ScoringApp:
         ((name, model),) = models.items()
         return build(model, name=name, version=model_identity(config.model_uri)[1])
     return build(models)
+
+
+def _repository_options(
+    config: ServerConfig,
+) -> tuple[Path | None, Callable[[str], PyFuncModel] | None]:
+    """The state file and loader of the V2 repository extension, when it is on.
+
+    The file is made here, before the fork, so every worker shares it; each load through the
+    extension obeys the server's trust policy, as the models given with -m do.
+    """
+    if not config.enable_repository:
+        return None, None
+    import tempfile
+
+    state = Path(tempfile.mkdtemp(prefix="mlserve-repository-")) / "models.json"
+
+    def loader(uri: str) -> PyFuncModel:
+        return _load_one(uri, None, config)
+
+    return state, loader
 
 
 def _served(config: ServerConfig) -> str:

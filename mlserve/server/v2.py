@@ -33,7 +33,14 @@ from mlserve.server.errors import answer_for_error, answer_for_unexpected
 if TYPE_CHECKING:
     from mlserve import PyFuncModel
 
-__all__ = ["V2Routes", "model_identity", "rules", "unknown_model"]
+__all__ = [
+    "V2Routes",
+    "error_response",
+    "json_response",
+    "model_identity",
+    "rules",
+    "unknown_model",
+]
 
 _JSON = "application/json"
 
@@ -44,6 +51,11 @@ def rules() -> list[Rule]:
         Rule("/v2", endpoint="v2_server", methods=["GET"]),
         Rule("/v2/health/live", endpoint="v2_live", methods=["GET"]),
         Rule("/v2/health/ready", endpoint="v2_ready", methods=["GET"]),
+    ]
+    found += [
+        Rule("/v2/repository/index", endpoint="v2_repo_index", methods=["POST"]),
+        Rule("/v2/repository/models/<name>/load", endpoint="v2_repo_load", methods=["POST"]),
+        Rule("/v2/repository/models/<name>/unload", endpoint="v2_repo_unload", methods=["POST"]),
     ]
     for base in ("/v2/models/<name>", "/v2/models/<name>/versions/<version>"):
         found += [
@@ -79,7 +91,6 @@ class V2Routes:
         version: str | None,
         plan: DecodePlan,
     ) -> None:
-        import mlserve
 
         self.name = name
         self.version = version
@@ -96,13 +107,6 @@ class V2Routes:
         metadata["inputs"] = input_metadata(signature.inputs if signature else None)
         metadata["outputs"] = output_metadata(signature.outputs if signature else None)
         self._metadata = json.dumps(metadata).encode()
-        self._server = json.dumps(
-            {
-                "name": "mlserve",
-                "version": mlserve.__version__,
-                "extensions": ["binary_tensor_data"],
-            }
-        ).encode()
 
     def answer(
         self,
@@ -119,8 +123,6 @@ class V2Routes:
         ``Inference-Header-Content-Length`` (binary tensors follow its JSON).
         """
         try:
-            if endpoint == "v2_server":
-                return Response(self._server, content_type=_JSON)
             if endpoint in ("v2_live", "v2_ready"):
                 return Response(b"", status=200)
             self._check(values)
@@ -162,6 +164,21 @@ class V2Routes:
             output_names=self._output_names,
             binary=request.binary_outputs,
         )
+
+
+def error_response(exc: Exception) -> Response:
+    """``{"error": ...}`` with the status the same error gets on ``/invocations``."""
+    if isinstance(exc, MlserveError):
+        return _error(*_status_and_message(exc))
+    if isinstance(exc, HTTPException):
+        return _error(exc.code or 400, exc.description or "")
+    answer = answer_for_unexpected(exc)
+    return _error(answer.status, json.loads(answer.body)["message"])
+
+
+def json_response(document: Any) -> Response:
+    """A 200 JSON answer of a V2 route."""
+    return Response(json.dumps(document).encode(), content_type=_JSON)
 
 
 def unknown_model(name: str, served: list[str]) -> Response:
