@@ -7,37 +7,8 @@ from pathlib import Path
 
 import pytest
 
-
-@pytest.fixture(autouse=True)
-def _isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run every test in its own directory so the default store never lands in the repo, and
-    with no tracking URI or trust policy from the developer's environment (mlserve's or
-    MLflow's)."""
-    monkeypatch.chdir(tmp_path)
-    for name in (
-        "MLSERVE_TRACKING_URI",
-        "MLFLOW_TRACKING_URI",
-        "MLFLOW_REGISTRY_URI",
-        # the trust policy the process would load under (mlserve.trust)
-        "MLSERVE_TRUST",
-        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    yield
-    # the tracking URI and the active run are process-global: leave neither to the next test
-    import mlserve
-
-    while mlserve.active_run() is not None:
-        mlserve.end_run()
-    mlserve.set_tracking_uri(None)
-
-
-@pytest.fixture(scope="session")
-def seed_data():
-    """The seed scenario's training data: ``make_classification(100, 4, random_state=42)``."""
-    from sklearn.datasets import make_classification
-
-    return make_classification(n_samples=100, n_features=4, random_state=42)
+# isolated_tracking (autouse) and seed_data: the fixtures flavor plugins use too
+pytest_plugins = ["mlserve.testing.fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,13 @@
-"""Fixtures: each test in its own directory, and the data set the tests fit models on.
-
-Serving a model over HTTP is ``mlserve.testing.serve_model``.
-"""
+"""Fixtures: mlserve.testing.fixtures (each test in its own directory), and the frame the tests
+fit models on."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-
-@pytest.fixture(autouse=True)
-def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a test that logs a model must never leave ./mlruns in the source tree
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLSERVE_TRACKING_URI", raising=False)
+pytest_plugins = ["mlserve.testing.fixtures"]
 
 
 @pytest.fixture(scope="session")
