@@ -23,6 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise MissingExtra("The mlserve REST server", "server", "werkzeug") from exc
 
 from mlserve.codecs import DecodeLimits, encode_predictions
+from mlserve.codecs.json_input import llm_errors
 from mlserve.server import v2
 from mlserve.server.body import BodyTimeout, SlowBody, read_body
 from mlserve.server.deadline import DeadlinePool
@@ -333,7 +334,11 @@ class ScoringApp:
 
     def _score(self, served: ServedModel, body: bytes, content_type: str | None) -> bytes:
         decoded = served.decoder.decode(body, content_type)
-        return encode_predictions(served.predict(decoded.data, decoded.params))
+        if not decoded.unwrapped:
+            return encode_predictions(served.predict(decoded.data, decoded.params))
+        with llm_errors():  # the model's predict enforces the signature
+            output = served.predict(decoded.data, decoded.params)
+        return encode_predictions(output, unwrapped=True)
 
     def close(self) -> None:
         """Release the prediction threads (and the batcher). The app must not be used after."""
