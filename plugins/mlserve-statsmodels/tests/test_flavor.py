@@ -175,3 +175,28 @@ def test_trust_policy_refuses_a_pickle_before_it_runs(
     with pytest.raises(mlserve.UntrustedModel, match="refuses pickles"):
         mlserve.load_model(tmp_path / "m", trust="no-pickle")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("case", ["ols-frame", "ols-formula", "glm-binomial", "logit-formula"])
+def test_a_frame_is_answered_as_statsmodels_answers_it(
+    case: str, models: dict[str, tuple[Any, Any]], tmp_path: Path
+) -> None:
+    # MLflow's pyfunc returns what results.predict returns: a Series indexed like the frame
+    results, example = models[case]
+    mlserve.save_model(results, tmp_path / "m", input_example=example)
+    frame = example.set_axis(range(100, 100 + len(example)))
+    predicted = mlserve.load_model(tmp_path / "m").predict(frame)
+    expected = results.predict(frame)
+    assert isinstance(predicted, pd.Series) and predicted.name == expected.name
+    pd.testing.assert_index_equal(predicted.index, expected.index)
+    np.testing.assert_allclose(predicted.to_numpy(), expected.to_numpy(), rtol=1e-12)
+
+
+def test_an_ndarray_is_answered_with_an_ndarray(
+    models: dict[str, tuple[Any, Any]], tmp_path: Path
+) -> None:
+    results, example = models["ols-ndarray"]
+    mlserve.save_model(results, tmp_path / "m", input_example=example)
+    predicted = mlserve.load_model(tmp_path / "m").predict(example)
+    assert type(predicted) is np.ndarray
+    np.testing.assert_allclose(predicted, results.predict(example), rtol=1e-12)

@@ -65,11 +65,17 @@ def _is_time_series(results: Any) -> bool:
     return isinstance(getattr(results, "model", None), TimeSeriesModel)
 
 
-def _as_array(out: Any) -> Any:
+def _as_statsmodels(out: Any, index: Any) -> Any:
+    """What ``results.predict`` answers for a frame with this index: statsmodels wraps its
+    result in a Series (a DataFrame when 2-d) indexed like the frame's rows. The frame went in
+    as a row-major ndarray (see ``_RegressionPredictor``), so the wrapping is redone here; MLflow
+    returns statsmodels' answer as it is and writes a Series as ``[{"0": v}, ...]``."""
     import numpy as np
+    import pandas as pd
 
-    # statsmodels answers with a Series indexed like the input; the row order is what counts
-    return out.to_numpy() if hasattr(out, "to_numpy") else np.asarray(out)
+    if index is None or not isinstance(out, np.ndarray) or out.ndim not in (1, 2):
+        return out
+    return pd.Series(out, index=index) if out.ndim == 1 else pd.DataFrame(out, index=index)
 
 
 @dataclass(frozen=True)
@@ -85,13 +91,15 @@ class _RegressionPredictor:
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         import numpy as np
 
+        index = None
         if hasattr(data, "columns") and not self.uses_formula and self.exog_names:
             names = list(self.exog_names)
             if set(names) <= {str(c) for c in data.columns}:
                 data = data.rename(columns=str)[names]
             # row-major, so each row's dot product is computed alike whatever the batch size
+            index = data.index
             data = np.ascontiguousarray(data.to_numpy())
-        return _as_array(self.results.predict(data))
+        return _as_statsmodels(self.results.predict(data), index)
 
 
 @dataclass(frozen=True)
@@ -108,7 +116,7 @@ class _TimeSeriesPredictor:
                 "a time-series model predicts from one row with the columns 'start' and 'end'"
             )
         row = data.rename(columns=str).iloc[0]
-        return _as_array(self.results.predict(start=row["start"], end=row["end"]))
+        return self.results.predict(start=row["start"], end=row["end"])
 
 
 class StatsmodelsFlavor:
@@ -162,8 +170,9 @@ class StatsmodelsFlavor:
             raise MalformedModel(str(path), f"cannot unpickle {filename}: {exc}") from exc
 
     def predictor(self, native: Any, section: Mapping[str, Any]) -> Any:
-        """``results.predict`` on the request rows (returned as an ndarray); for time-series
-        models, ``predict(start, end)`` from a one-row ``start``/``end`` frame."""
+        """``results.predict`` on the request rows, answered as statsmodels answers (a Series
+        indexed like a frame's rows, an ndarray for an ndarray), as MLflow's pyfunc; for
+        time-series models, ``predict(start, end)`` from a one-row ``start``/``end`` frame."""
         if _is_time_series(native):
             return _TimeSeriesPredictor(native)
         model = getattr(native, "model", None)
