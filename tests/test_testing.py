@@ -272,6 +272,41 @@ def test_batchable_models_with_dict_outputs(
             check_flavor(NamedOutputs(), seed_model, X[:6], tmp_path, fresh_process=False)
 
 
+@dataclass(frozen=True)
+class BatchSizedPredictor:
+    """Probabilities shifted by ``drift`` per row of the batch: a prediction that depends on
+    how many rows are predicted together, by as much as ``drift`` says."""
+
+    model: object
+    drift: float
+    capabilities: Capabilities = _ROW_WISE
+
+    def predict(self, data, params=None):
+        return self.model.predict_proba(data)[:, 1] + self.drift * len(data)
+
+
+@pytest.mark.parametrize(
+    ("drift", "passes"),
+    [(0.0, True), (2e-16, True), (1e-9, False)],
+    ids=["exact", "last-bits-as-blas-gives", "batch-dependent"],
+)
+def test_batchable_split_predictions_may_differ_only_in_the_last_bits(
+    drift: float, passes: bool, seed_model, seed_data, tmp_path: Path
+) -> None:
+    class BatchSized(SklearnFlavor):
+        name = "sklearn"
+
+        def predictor(self, native, section):
+            return BatchSizedPredictor(native, drift)
+
+    X, _ = seed_data
+    if passes:
+        check_flavor(BatchSized(), seed_model, X[:6], tmp_path, fresh_process=False)
+    else:
+        with pytest.raises(AssertionError, match="split predictions"):
+            check_flavor(BatchSized(), seed_model, X[:6], tmp_path, fresh_process=False)
+
+
 # -- serve_model / check_served: a real server process ------------------------------------
 
 
