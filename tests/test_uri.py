@@ -106,7 +106,7 @@ def test_only_a_registry_uri_with_nothing_else_is_latest() -> None:
     "uri", ["sqlite:///mlflow.db", "http://127.0.0.1:5000", "postgresql://h/db", "sqlite+x:///a"]
 )
 def test_a_tracking_uri_given_as_a_model_uri_is_called_a_tracking_uri(uri: str) -> None:
-    with pytest.raises(InvalidURI, match="this is a tracking URI.*--tracking-uri"):
+    with pytest.raises(InvalidURI, match=r"this is a tracking URI.*--tracking-uri"):
         parse_model_uri(uri)
 
 
