@@ -186,7 +186,10 @@ class _Registry:
 
     def __init__(self, source: Callable[[], Iterable[EntryPoint]] | None = None) -> None:
         self._source = source or (lambda: entry_points(group=ENTRY_POINT_GROUP))
-        self._lock = threading.Lock()
+        # re-entrant: a plugin imported during discovery may itself look up mlserve.<name>
+        # (import mlserve.sklearn, or a failed optional import), which asks this registry again
+        self._lock = threading.RLock()
+        self._discovering = False
         self._infos: dict[str, list[FlavorInfo]] | None = None
 
     def reset(self) -> None:
@@ -199,7 +202,13 @@ class _Registry:
             return infos
         with self._lock:
             if self._infos is None:
-                self._infos = self._discover()
+                if self._discovering:  # asked again while importing a plugin: none known yet
+                    return {}
+                self._discovering = True
+                try:
+                    self._infos = self._discover()
+                finally:
+                    self._discovering = False
             return self._infos
 
     def _discover(self) -> dict[str, list[FlavorInfo]]:

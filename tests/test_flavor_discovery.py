@@ -7,11 +7,12 @@ next to the package, as ``pip install --target`` leaves it) that is put on ``sys
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from _flavor_dists import DATA, install_distribution
+from _flavor_dists import DATA, forget_modules, install_distribution
 
 import mlserve
 from mlserve.errors import BrokenFlavor, FlavorConflict
@@ -81,3 +82,32 @@ def test_a_model_needing_a_broken_flavor_names_it(site: Path, tmp_path: Path) ->
     mlserve.Model(flavors={"needs_missing_module": {}}).save(tmp_path / "m")
     with pytest.raises(BrokenFlavor, match="needs_missing_module"):
         mlserve.load_model(tmp_path / "m")
+
+
+def test_a_plugin_importing_mlserve_names_during_discovery_does_not_deadlock(site: Path) -> None:
+    # a plugin whose import asks for mlserve.<name> (MLflow-style flavor modules, or an optional
+    # import that fails) re-enters the registry from inside its own discovery
+    package = site / "mlserve_probe_flavor"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "try:\n    import mlserve.no_such_module  # noqa: F401\nexcept ImportError:\n    pass\n"
+        "from mlserve.flavors.python_function import flavor as python_function\n"
+        "flavor = python_function\n"
+    )
+    info = site / "mlserve_probe_flavor-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: mlserve-probe-flavor\nVersion: 0.1\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[mlserve.flavors]\nprobe = mlserve_probe_flavor:flavor\n"
+    )
+    done: list[list[str]] = []
+    worker = threading.Thread(
+        target=lambda: done.append([i.name for i in list_flavors()]), daemon=True
+    )
+    worker.start()
+    worker.join(20)
+    assert not worker.is_alive(), "flavor discovery deadlocked"
+    assert "probe" in done[0] and "sklearn" in done[0]
+    forget_modules("mlserve_probe_flavor")
