@@ -177,6 +177,18 @@ def _shape(kind: str, **params: Any) -> Case:
 SAME = {
     # the body shapes, each as MLflow's client sends them
     "split": Case("rf", SPLIT),
+    # columns the signature does not declare: MLflow ignores them, and mlserve drops them
+    # before typing anything (docs/payloads.md, "Limits")
+    "split-undeclared-columns": Case(
+        "rf",
+        {"dataframe_split": {"columns": [*COLUMNS, "x"], "data": [[*r, 9.0] for r in ROWS]}},
+    ),
+    "records-undeclared-columns": Case(
+        "rf", {"dataframe_records": [{**r, "x": "text"} for r in RECORDS]}
+    ),
+    "csv-undeclared-columns": Case(
+        "rf", "0,1,2,3,x\n0.1,-0.2,0.3,-0.4,a\n0.5,0.6,-0.7,0.8,b\n", "text/csv"
+    ),
     "split-charset": Case("rf", SPLIT, "application/json; charset=UTF-8"),
     "records": Case("rf", {"dataframe_records": RECORDS}),
     "instances-records": Case("rf", {"instances": RECORDS}),
