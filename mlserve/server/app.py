@@ -194,8 +194,8 @@ class ScoringApp:
         self._v2_server = v2.json_response(
             {"name": "mlserve", "version": _mlserve_version(), "extensions": extensions}
         )
-        #: the first model, its decoder, predict callable, batcher and V2 routes
-        self.model, self._decoder, self._predict = default.model, default.decoder, default.predict
+        #: the first model, its batcher and its V2 routes (what /invocations serves)
+        self.model = default.model
         #: the AdaptiveBatcher merging concurrent requests, or None when batching is off
         self.batcher: AdaptiveBatcher | None = default.batcher
         self.v2 = default.v2

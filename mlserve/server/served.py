@@ -61,7 +61,7 @@ def serve_model(
         limits=limits,
     )
     predict, batcher = _make_predict(model, max_batch_size, max_batch_delay_ms, pool)
-    routes = v2.V2Routes(model, name, version, decoder.plan)
+    routes = v2.V2Routes(model, name, version, decoder.plan, predict)
     return ServedModel(name, version, model, decoder, predict, batcher, routes)
 
 

@@ -82,7 +82,11 @@ def model_identity(model_uri: str | None) -> tuple[str, str | None]:
 
 
 class V2Routes:
-    """Answers the V2 routes for one model called ``name`` (version ``version`` or none)."""
+    """Answers the V2 routes for one model called ``name`` (version ``version`` or none).
+
+    ``predict`` is the server's predict callable for the model (its lock when the flavor is not
+    thread-safe, its batcher when batching is on), the one ``/invocations`` goes through.
+    """
 
     def __init__(
         self,
@@ -90,12 +94,12 @@ class V2Routes:
         name: str,
         version: str | None,
         plan: DecodePlan,
+        predict: Callable[[Any, dict | None], Any],
     ) -> None:
-
         self.name = name
         self.version = version
         self.plan = plan
-        self._predict = model.predict
+        self._predict = predict
         signature = model.signature
         self._output_names = tuple(
             e["name"] for e in output_metadata(signature.outputs if signature else None)

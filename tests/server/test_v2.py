@@ -181,3 +181,15 @@ def test_tritonclient_against_a_real_server(
     assert seen["server"]["name"] == "mlserve"
     expected = seed_model.predict(np.array(SEED_ROWS)).tolist()
     assert seen["binary"] == seen["json"] == invocations["predictions"] == expected
+
+
+def test_infer_goes_through_the_servers_predict_as_invocations_does(typed_model_dir: Path) -> None:
+    # the same predict callable: the lock of a model that is not thread-safe, and the batcher
+    app = create_app(mlserve.load_model(typed_model_dir), max_batch_size=8, timeout=5)
+    try:
+        assert app.batcher is not None
+        client = Client(app)
+        assert client.post("/v2/models/typed/infer", json=_v2_seed()).status_code == 200
+        assert app.batcher.stats.requests == 1
+    finally:
+        app.close()
