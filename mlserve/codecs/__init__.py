@@ -43,7 +43,11 @@ ModelInput: TypeAlias = "pd.DataFrame | np.ndarray | dict[str, np.ndarray]"
 
 @dataclass(frozen=True)
 class DecodedRequest:
-    """A decoded request: the model input and the validated params (None when there are none).
+    """A decoded request: the model input and the params (None when there are none).
+
+    The params are checked and filled with defaults when the decoder enforces the signature;
+    from a decoder built with ``enforce=False`` they are as the body gave them, for
+    ``PyFuncModel.predict`` to check.
 
     ``input_format`` names the shape the client used (``dataframe_split``, ``csv``, ``llm``
     for MLflow's unwrapped LLM bodies, ...), for logs and metrics.
@@ -106,8 +110,11 @@ class RequestDecoder:
 
     ``schema`` and ``params_schema`` are the model signature's inputs and params (None when the
     model has none). With ``enforce=True`` (the default) the decoded input is also passed
-    through the signature's :class:`~mlserve.schema.SchemaEnforcer`, so what :meth:`decode`
-    returns is ready for the model; pass ``enforce=False`` when the caller enforces itself.
+    through the signature's :class:`~mlserve.schema.SchemaEnforcer` and the params through
+    :func:`~mlserve.schema.enforce_params`, so what :meth:`decode` returns is ready for the
+    model; pass ``enforce=False`` when the caller enforces both itself (the server and the CLI
+    hand the raw params to ``PyFuncModel.predict``, which checks them once, after the data,
+    in MLflow's order).
     ``limits`` bounds the columns and rows of one body (:class:`DecodeLimits`; the default
     allows 10,000 columns, or the signature's count if larger, and 1,000,000 rows); columns the
     signature does not declare are dropped before any of them is typed, as MLflow ignores them.
@@ -126,6 +133,7 @@ class RequestDecoder:
             enforcer = SchemaEnforcer(schema)
         self.schema = schema
         self.params_schema = params_schema
+        self._enforce = enforce
         self.plan = build_plan(schema, params_schema, enforcer, limits)
 
     def decode(self, body: bytes, content_type: str | None) -> DecodedRequest:
@@ -141,16 +149,18 @@ class RequestDecoder:
         codec = self._codec(content_type)
         if not isinstance(body, (bytes, bytearray, memoryview)):
             raise PayloadError("the body must be bytes")
-        data, raw_params, input_format = codec.decode(bytes(body), self.plan)
+        data, params, input_format = codec.decode(bytes(body), self.plan)
+        if not self._enforce:
+            # the caller's PyFuncModel.predict checks data and params, once per request
+            return DecodedRequest(data, params, input_format)
         if self.plan.enforce is not None:
             if input_format == LLM_INPUT:
                 with llm_errors():
                     data = self.plan.enforce(data)
             else:
                 data = self.plan.enforce(data)
-        params = None
-        if raw_params is not None or self.params_schema is not None:
-            params = enforce_params(raw_params, self.params_schema, strict=False)
+        if params is not None or self.params_schema is not None:
+            params = enforce_params(params, self.params_schema, strict=False)
         return DecodedRequest(data, params, input_format)
 
     def _codec(self, content_type: str | None) -> Codec:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 from werkzeug.wrappers import Response
@@ -369,3 +370,37 @@ def test_batching_is_off_for_models_that_do_not_declare_it(sleepy_model_dir: Pat
     assert app.batcher is None
     assert Client(app).post("/invocations", json={"instances": [[0]]}).status_code == 200
     app.close()
+
+
+def test_params_are_checked_once_after_the_data_as_in_process(
+    shapes_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decoder hands the params on as sent; ``PyFuncModel.predict`` checks them, once, after
+    the data (MLflow's order), so one mistake gets one answer over HTTP and in process."""
+    from mlserve import pyfunc
+    from mlserve.errors import InvalidParams, SchemaMismatch
+
+    model = mlserve.load_model(shapes_model_dir)
+    client = Client(create_app(model))
+    calls: list[object] = []
+    checked = pyfunc.enforce_params
+
+    def counting(params, schema, *, strict=True):  # type: ignore[no-untyped-def]
+        calls.append(params)
+        return checked(params, schema, strict=strict)
+
+    monkeypatch.setattr(pyfunc, "enforce_params", counting)
+    ok = client.post("/invocations", json={"inputs": {"v": [1.0]}, "params": {"kind": "frame"}})
+    assert ok.status_code == 200 and calls == [{"kind": "frame"}]
+
+    both = {"dataframe_split": {"columns": ["w"], "data": [[1.0]]}, "params": {"scale": "x"}}
+    with pytest.raises(SchemaMismatch) as in_process:
+        model.predict(pd.DataFrame({"w": [1.0]}), {"scale": "x"})
+    message = _error(client.post("/invocations", json=both), 400, "INVALID_PARAMETER_VALUE")
+    assert message == str(in_process.value)
+
+    with pytest.raises(InvalidParams) as bad_params:
+        model.predict(pd.DataFrame({"v": [1.0]}), {"scale": "x"})
+    body = {"inputs": {"v": [1.0]}, "params": {"scale": "x"}}
+    message = _error(client.post("/invocations", json=body), 400, "INVALID_PARAMETER_VALUE")
+    assert message == str(bad_params.value)
