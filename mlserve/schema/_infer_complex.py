@@ -11,7 +11,6 @@ list params). Anything else raises :class:`~mlserve.errors.InvalidSignature`.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from mlserve.errors import InvalidSignature
 from mlserve.schema._datatype import DataType
+from mlserve.schema._infer_scalar import scalar_type
 from mlserve.schema._kinds import value_kind
 from mlserve.schema._values import is_null
 from mlserve.schema.complex import AnyType, Array, ColumnType, Map, Object, Property, type_text
@@ -97,20 +97,7 @@ def merge_types(a: ColumnType, b: ColumnType, where: str) -> ColumnType:
 
 
 def _scalar(value: Any, where: str) -> DataType:
-    if isinstance(value, (bool, np.bool_)):
-        return DataType.boolean
-    if isinstance(value, np.integer):
-        return DataType.integer if value.dtype.itemsize <= 4 else DataType.long
-    if isinstance(value, int):
-        return DataType.long
-    if isinstance(value, np.floating):
-        return DataType.float if value.dtype.itemsize <= 4 else DataType.double
-    if isinstance(value, float):
-        return DataType.double
-    if isinstance(value, str):
-        return DataType.string
-    if isinstance(value, (bytes, bytearray)):
-        return DataType.binary
-    if isinstance(value, (dt.datetime, dt.date, np.datetime64)):
-        return DataType.datetime
-    raise InvalidSignature(f"cannot infer a type for {where}: it holds {value_kind(value)}")
+    found = scalar_type(value)
+    if found is None:
+        raise InvalidSignature(f"cannot infer a type for {where}: it holds {value_kind(value)}")
+    return found

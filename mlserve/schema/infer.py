@@ -10,7 +10,6 @@ rather say so).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from pandas.api.types import infer_dtype
 
 from mlserve.errors import InvalidSignature
 from mlserve.schema._infer_complex import infer_items, is_nested
+from mlserve.schema._infer_scalar import numeric_type, scalar_type
 from mlserve.schema._kinds import column_kind, value_kind
 from mlserve.schema._values import is_null
 from mlserve.schema.complex import ColumnType
@@ -48,21 +48,6 @@ _OBJECT_TYPES: dict[str, DataType] = {
 _FLOATS = (DataType.float, DataType.double)
 
 
-def _numeric_type(kind: str, itemsize: int) -> DataType | None:
-    """The DataType of a numpy/pandas numeric kind and width, or None if there is none."""
-    if kind == "b":
-        return DataType.boolean
-    if kind == "i":
-        return DataType.integer if itemsize <= 4 else DataType.long
-    if kind == "u":  # unsigned: the smallest signed type holding every value (uint64 -> long)
-        return DataType.integer if itemsize <= 2 else DataType.long
-    if kind == "f":
-        return DataType.float if itemsize <= 4 else DataType.double if itemsize == 8 else None
-    if kind == "M":
-        return DataType.datetime
-    return None
-
-
 def _column_type(series: pd.Series, name: str | int | None) -> ColumnType:
     dtype = series.dtype
     found: ColumnType | None = None
@@ -77,7 +62,7 @@ def _column_type(series: pd.Series, name: str | int | None) -> ColumnType:
     elif dtype == np.dtype(object):
         found = _OBJECT_TYPES.get(infer_dtype(series, skipna=True))
     elif getattr(dtype, "kind", None) is not None:
-        found = _numeric_type(dtype.kind, dtype.itemsize)
+        found = numeric_type(dtype.kind, dtype.itemsize)
     if found is None:
         raise InvalidSignature(
             f"cannot infer a column type for {where}: it holds {column_kind(series)}"
@@ -176,23 +161,10 @@ def _frame(data: Any) -> pd.DataFrame:
 
 
 def _param_type(value: Any, name: str) -> DataType:
-    if isinstance(value, (bool, np.bool_)):
-        return DataType.boolean
-    if isinstance(value, np.generic) and value.dtype.kind in "iuf":
-        found = _numeric_type(value.dtype.kind, value.dtype.itemsize)
-        if found is not None:
-            return found
-    if isinstance(value, int):
-        return DataType.long
-    if isinstance(value, float):
-        return DataType.double
-    if isinstance(value, str):
-        return DataType.string
-    if isinstance(value, (bytes, bytearray)):
-        return DataType.binary
-    if isinstance(value, (dt.datetime, np.datetime64)):
-        return DataType.datetime
-    raise InvalidSignature(f"cannot infer a type for param {name!r}: it is {value_kind(value)}")
+    found = scalar_type(value, dates=False)
+    if found is None:
+        raise InvalidSignature(f"cannot infer a type for param {name!r}: it is {value_kind(value)}")
+    return found
 
 
 def _param_spec(name: Any, value: Any) -> ParamSpec:

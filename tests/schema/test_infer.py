@@ -281,3 +281,17 @@ def test_tz_aware_datetime_column():
     stamps = pd.to_datetime(["2024-01-01T00:00:00+01:00"]).tz_convert("UTC")
     sig = infer_signature(pd.DataFrame({"t": stamps}))
     assert sig.inputs == Schema([ColSpec("datetime", "t")])
+
+
+@pytest.mark.parametrize(
+    "dtype", ["int32", "int64", "uint8", "uint32", "uint64", "float32", "float64", "bool"]
+)
+def test_scalars_get_one_type_in_a_column_in_a_list_and_in_a_param(dtype: str) -> None:
+    """Column, nested-value and param inference share one scalar rule (uint32 is long in all
+    three: integer cannot hold its values)."""
+    value = np.array([1], dtype=dtype)[0]
+    column = infer_signature(pd.DataFrame({"a": np.array([1], dtype=dtype)})).inputs
+    nested = infer_signature(pd.DataFrame({"a": [[value]]})).inputs
+    param = infer_signature(None, params={"k": value}).params
+    assert column is not None and nested is not None and param is not None
+    assert nested.inputs[0].type.dtype == column.inputs[0].type == param.params[0].type
