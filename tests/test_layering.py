@@ -32,6 +32,7 @@ LEVELS: dict[str, int] = {
     "python_model": 3,
     "pyfunc": 4,
     "api": 5,
+    "env": 5,  # builds a model's environment: reads models through the api, caches via store
     "testing": 5,
     "_flavor_modules": 5,
     "": 5,
