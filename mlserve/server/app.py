@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from mlserve.server.errors import (
 )
 from mlserve.server.memory import IdleTrimmer
 from mlserve.server.metadata import metadata_document, version_document
+from mlserve.server.model_limits import ModelLimits, measure_load
 from mlserve.server.repository import Repository, load_request_uri
 from mlserve.server.served import ServedModel, UnknownModel, named_models, serve_model
 
@@ -80,6 +81,8 @@ def create_app(
     limits: DecodeLimits | None = None,
     repository: Path | None = None,
     loader: Callable[[str], PyFuncModel] | None = None,
+    model_limits: ModelLimits | None = None,
+    model_memory: Sequence[int | None] = (),
 ) -> ScoringApp:
     """Build the WSGI application that serves ``model``.
 
@@ -107,6 +110,11 @@ def create_app(
         repository, loader: with both, the V2 repository extension loads (``loader(uri)``) and
             unloads models while serving, every process that shares the ``repository`` state
             file following (:mod:`mlserve.server.repository`); without, the models are fixed.
+        model_limits: the most models and model memory held (``--max-models``,
+            ``--max-memory``); a repository load past them unloads the least recently used.
+        model_memory: what loading each model took, in bytes, in the order given (see
+            :func:`mlserve.server.model_limits.measure_load`; loads through the repository
+            extension are measured here).
 
     Raises:
         MissingExtra: werkzeug (the ``server`` extra) is not installed.
@@ -124,6 +132,8 @@ def create_app(
         limits=limits,
         repository=repository,
         loader=loader,
+        model_limits=model_limits,
+        model_memory=model_memory,
     )
 
 
@@ -151,6 +161,8 @@ class ScoringApp:
         limits: DecodeLimits | None = None,
         repository: Path | None = None,
         loader: Callable[[str], PyFuncModel] | None = None,
+        model_limits: ModelLimits | None = None,
+        model_memory: Sequence[int | None] = (),
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must be >= 0")
@@ -160,7 +172,9 @@ class ScoringApp:
         self.timeout = timeout or None
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
 
-        def serve(loaded: PyFuncModel, served_name: str, served_version: str | None) -> ServedModel:
+        def serve(
+            loaded: PyFuncModel, served_name: str, served_version: str | None, size: int | None
+        ) -> ServedModel:
             return serve_model(
                 loaded,
                 served_name,
@@ -169,13 +183,18 @@ class ScoringApp:
                 limits=limits,
                 max_batch_size=max_batch_size,
                 max_batch_delay_ms=max_batch_delay_ms,
+                memory=size,
             )
 
         initial: dict[str, ServedModel] = {}
-        for served_name, served_version, served in named_models(model, name, version):
+        sizes = list(model_memory)
+        for i, (served_name, served_version, served) in enumerate(
+            named_models(model, name, version)
+        ):
             if served_name in initial:
                 raise ValueError(f"two models are named {served_name!r}")
-            initial[served_name] = serve(served, served_name, served_version)
+            size = sizes[i] if i < len(sizes) else None
+            initial[served_name] = serve(served, served_name, served_version, size)
         if not initial:
             raise ValueError("no model to serve")
         build: Callable[[str, str], ServedModel] | None = None
@@ -183,11 +202,12 @@ class ScoringApp:
             load = loader
 
             def build(new_name: str, uri: str) -> ServedModel:
-                return serve(load(uri), new_name, v2.model_identity(uri)[1])
+                loaded, size = measure_load(lambda: load(uri))
+                return serve(loaded, new_name, v2.model_identity(uri)[1], size)
 
         uris = {n: str(getattr(s.model, "model_uri", "") or "") for n, s in initial.items()}
         #: the served models by name, kept in step across workers (repository.py)
-        self.repository = Repository(initial, uris, build, repository)
+        self.repository = Repository(initial, uris, build, repository, model_limits)
         self._default_name = next(iter(initial))
         default = initial[self._default_name]
         extensions = ["binary_tensor_data"] + (["model_repository"] if build is not None else [])

@@ -203,6 +203,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("enable_repository", ("--enable-repository",), "MLSERVE_ENABLE_REPOSITORY", _flag,
            False, "let clients load and unload models while serving (the V2 repository "
            "extension, /v2/repository/...): an administrative API, off by default", is_flag=True),
+    Option("max_models", ("--max-models",), "MLSERVE_MAX_MODELS", _non_negative_int, 0,
+           "most models served at once; a repository load past it unloads the least recently "
+           "used idle model (never the first); 0: no limit (default 0)", "N"),
+    Option("max_memory", ("--max-memory",), "MLSERVE_MAX_MEMORY", parse_size, 0,
+           "most memory the served models may take, as measured when each was loaded (e.g. "
+           "4GiB); past it, as --max-models; 0: no limit (default 0)", "SIZE"),
     Option("dev", ("--dev",), "MLSERVE_DEV", _flag, False,
            "run werkzeug's single-process development server instead of gunicorn "
            "(not for production; for platforms without fork)", is_flag=True),
@@ -236,6 +242,8 @@ class ServerConfig:
     log_level: str = "info"
     access_log: bool = True
     enable_repository: bool = False
+    max_models: int = 0
+    max_memory: int = 0
     dev: bool = False
     trust: TrustPolicy | None = None  # None: the process's (mlserve.TrustPolicy.from_environment)
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from mlserve.errors import InvalidParameterValue, MlserveError, PayloadError
+from mlserve.server.model_limits import ModelLimits
 from mlserve.server.served import ServedModel, UnknownModel
 
 __all__ = ["Repository", "load_request_uri"]
@@ -44,7 +45,9 @@ class Repository:
     """The served models by name, kept in step with the shared state file when there is one.
 
     ``build(name, uri)`` loads a model and returns what serves it; it is only called for
-    loads asked through the repository extension or seen in the state file.
+    loads asked through the repository extension or seen in the state file. ``limits`` bound
+    the models held (model_limits.py): a load past them unloads the least recently used idle
+    models, never the first (default) one.
     """
 
     def __init__(
@@ -53,8 +56,12 @@ class Repository:
         uris: dict[str, str],
         build: Callable[[str, str], ServedModel] | None = None,
         state: Path | None = None,
+        limits: ModelLimits | None = None,
     ) -> None:
         self._models = dict(models)
+        self._default = next(iter(models), "")
+        self._limits = limits or ModelLimits()
+        self._limits.check_start({n: m.memory for n, m in models.items()})
         self._uris = dict(uris)
         self._build = build
         self._state = state
@@ -136,12 +143,12 @@ class Repository:
         # _seen stays: the next sync reads the file once more and takes in what other workers
         # changed before this write (its own change is already in place, so nothing reloads)
 
-    def _change(self, name: str, uri: str | None) -> None:
+    def _change(self, name: str, uri: str | None, dropped: tuple[str, ...] = ()) -> None:
         with self._exclusive():
             wanted = dict(self._read().get("models", {}))
-            if uri is None:
-                wanted.pop(name, None)
-            else:
+            for gone in (*dropped, name) if uri is None else dropped:
+                wanted.pop(gone, None)
+            if uri is not None:
                 wanted[name] = uri
             self._write({"models": wanted})
 
@@ -156,6 +163,8 @@ class Repository:
             if served.version is not None:
                 entry["version"] = served.version
             entry["state"] = "READY"
+            if served.memory is not None:
+                entry["memory_bytes"] = served.memory  # what loading it took, in this process
             found.append(entry)
         for name, reason in sorted(self._failed.items()):
             found.append({"name": name, "state": "UNAVAILABLE", "reason": reason[:500]})
@@ -165,7 +174,9 @@ class Repository:
         """Load ``uri`` as ``name`` (``uri`` None: reload what ``name`` was loaded from).
 
         The model is built first; only then does the name point at it, here and, through the
-        state file, in every worker. A failing load raises and changes nothing.
+        state file, in every worker. A failing load raises and changes nothing; so does a load
+        the limits cannot make room for. Models unloaded to make room go in the same change of
+        the state file, so no worker ever serves both sets.
         """
         if self._build is None or self._state is None:
             raise InvalidParameterValue("The repository extension is off (--enable-repository).")
@@ -182,10 +193,18 @@ class Repository:
             )
         with self._lock:
             served = self._build(name, uri)
+            dropped: list[str] = []
+            if self._limits.active:
+                held = {n: (m.memory, m.usage) for n, m in self._models.items()}
+                dropped = self._limits.to_unload(name, served.memory, held, (self._default,))
+            for gone in dropped:
+                logger.info("Unloading model %r (least recently used) to load %r", gone, name)
+                del self._models[gone]
+                self._uris.pop(gone, None)
             self._models[name] = served
             self._uris[name] = uri
             self._failed.pop(name, None)
-            self._change(name, uri)
+            self._change(name, uri, tuple(dropped))
 
     def unload(self, name: str) -> None:
         """Stop serving ``name`` here and, through the state file, in every worker."""

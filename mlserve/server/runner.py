@@ -139,15 +139,20 @@ def load_app(config: ServerConfig) -> ScoringApp:
     import mlserve
     from mlserve.codecs import DecodeLimits
     from mlserve.server.app import create_app
+    from mlserve.server.model_limits import ModelLimits, measure_load
 
     if config.tracking_uri:
         mlserve.set_tracking_uri(config.tracking_uri)
     pinned = os.environ.get(_PINNED_DIR_ENV)
     specs = config.models or ((None, config.model_uri),)
     models = {}
+    sizes = []  # what each load took (model_limits.py), reported per model
     for name, uri in specs:
-        model = _load_one(uri, pinned if len(specs) == 1 else None, config)
+        model, size = measure_load(
+            functools.partial(_load_one, uri, pinned if len(specs) == 1 else None, config)
+        )
         models[name or ""] = model
+        sizes.append(size)
     state, loader = _repository_options(config)
     build = functools.partial(
         create_app,
@@ -156,9 +161,13 @@ def load_app(config: ServerConfig) -> ScoringApp:
         threads=config.threads,
         max_batch_size=config.max_batch_size,
         max_batch_delay_ms=config.max_batch_delay_ms,
-        limits=DecodeLimits(config.max_columns or None, config.max_rows or None),
+        limits=DecodeLimits(
+            config.max_columns or None, config.max_rows or None, config.max_request_memory or None
+        ),
         repository=state,
         loader=loader,
+        model_limits=ModelLimits(config.max_models, config.max_memory),
+        model_memory=sizes,
     )
     if len(models) == 1 and "" in models:
         return build(models[""])

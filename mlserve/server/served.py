@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlserve.codecs import DecodeLimits, RequestDecoder
 from mlserve.errors import RequestTimeout, ResourceNotFound
 from mlserve.server import v2
 from mlserve.server.deadline import DeadlinePool
+from mlserve.server.model_limits import Usage
 
 if TYPE_CHECKING:
     from mlserve import PyFuncModel
@@ -40,6 +41,10 @@ class ServedModel:
     predict: Callable[[Any, dict | None], Any]
     batcher: AdaptiveBatcher | None
     v2: v2.V2Routes
+    #: bytes the process grew by while loading the model (model_limits.py), None if unmeasured
+    memory: int | None = None
+    #: when it last predicted and how many predictions are running (for --max-models' LRU)
+    usage: Usage = field(default_factory=Usage)
 
 
 def serve_model(
@@ -51,8 +56,10 @@ def serve_model(
     limits: DecodeLimits | None,
     max_batch_size: int,
     max_batch_delay_ms: float,
+    memory: int | None = None,
 ) -> ServedModel:
-    """Everything that serves ``model`` under ``name`` on ``pool``'s prediction threads."""
+    """Everything that serves ``model`` under ``name`` on ``pool``'s prediction threads;
+    ``memory`` is what loading it took (reported in its V2 metadata and the repository index)."""
     signature = model.signature
     decoder = RequestDecoder(
         signature.inputs if signature is not None else None,
@@ -61,8 +68,11 @@ def serve_model(
         limits=limits,
     )
     predict, batcher = _make_predict(model, max_batch_size, max_batch_delay_ms, pool)
-    routes = v2.V2Routes(model, name, version, decoder.plan, predict)
-    return ServedModel(name, version, model, decoder, predict, batcher, routes)
+    usage = Usage()
+    predict = usage.track(predict)
+    parameters = {"memory_bytes": memory} if memory is not None else None
+    routes = v2.V2Routes(model, name, version, decoder.plan, predict, parameters=parameters)
+    return ServedModel(name, version, model, decoder, predict, batcher, routes, memory, usage)
 
 
 class UnknownModel(ResourceNotFound):

@@ -85,7 +85,8 @@ class V2Routes:
     """Answers the V2 routes for one model called ``name`` (version ``version`` or none).
 
     ``predict`` is the server's predict callable for the model (its lock when the flavor is not
-    thread-safe, its batcher when batching is on), the one ``/invocations`` goes through.
+    thread-safe, its batcher when batching is on), the one ``/invocations`` goes through;
+    ``parameters`` go into the model's metadata (``memory_bytes``, when it was measured).
     """
 
     def __init__(
@@ -95,6 +96,8 @@ class V2Routes:
         version: str | None,
         plan: DecodePlan,
         predict: Callable[[Any, dict | None], Any],
+        *,
+        parameters: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.version = version
@@ -110,6 +113,8 @@ class V2Routes:
         metadata["platform"] = platform_of(getattr(model.metadata, "flavors", None))
         metadata["inputs"] = input_metadata(signature.inputs if signature else None)
         metadata["outputs"] = output_metadata(signature.outputs if signature else None)
+        if parameters:  # the spec's optional metadata parameters (MLServer's field too)
+            metadata["parameters"] = dict(parameters)
         self._metadata = json.dumps(metadata).encode()
 
     def answer(
