@@ -57,9 +57,16 @@ def wrk_available() -> bool:
 
 
 def run_wrk(
-    port: int, body: Path, content_type: str, concurrency: int, seconds: float, threads: int
+    port: int,
+    body: Path,
+    content_type: str,
+    concurrency: int,
+    seconds: float,
+    threads: int,
+    path: str = "/invocations",
 ) -> LoadResult:
-    """One wrk run; the Lua script posts ``body`` and prints the figures as one JSON line."""
+    """One wrk run; the Lua script posts ``body`` to ``path`` and prints the figures as one JSON
+    line."""
     script = body.with_suffix(".lua")
     script.write_text(_WRK_SCRIPT.format(body=body, content_type=content_type))
     argv = [
@@ -71,7 +78,7 @@ def run_wrk(
         "30s",
         "-s",
         str(script),
-        f"http://127.0.0.1:{port}/invocations",
+        f"http://127.0.0.1:{port}{path}",
     ]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60, check=False)
     for line in out.stdout.splitlines():
@@ -89,9 +96,15 @@ def run_wrk(
 
 
 def run_python(
-    port: int, body: bytes, content_type: str, concurrency: int, seconds: float
+    port: int,
+    body: bytes,
+    content_type: str,
+    concurrency: int,
+    seconds: float,
+    path: str = "/invocations",
 ) -> LoadResult:
-    """Threads, one keep-alive ``http.client`` connection each, posting until the deadline."""
+    """Threads, one keep-alive ``http.client`` connection each, posting to ``path`` until the
+    deadline."""
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
     headers = {"Content-Type": content_type}
@@ -113,7 +126,7 @@ def run_python(
             if t0 >= deadline[0]:
                 break
             try:
-                conn.request("POST", "/invocations", body=body, headers=headers)
+                conn.request("POST", path, body=body, headers=headers)
                 resp = conn.getresponse()
                 resp.read()
                 if resp.status >= 400:

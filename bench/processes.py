@@ -218,8 +218,8 @@ class Server:
         finally:
             conn.close()
 
-    def wait_ready(self, timeout: float) -> float:
-        """Poll ``GET /ping`` every 10 ms until 200; return seconds since start.
+    def wait_ready(self, timeout: float, path: str = "/ping") -> float:
+        """Poll ``GET path`` every 10 ms until 200; return seconds since start.
 
         Raises if the process exits or ``timeout`` passes first.
         """
@@ -230,7 +230,7 @@ class Server:
                     f"{self.label} exited with {self.proc.returncode}:\n{self.log_tail()}"
                 )
             try:
-                if self.request("GET", "/ping")[0] == 200:
+                if self.request("GET", path)[0] == 200:
                     elapsed = time.perf_counter() - self.started
                     self.remember_tree()
                     return elapsed

@@ -1,11 +1,13 @@
 """Benchmark mlserve's server against ``mlflow models serve`` on the same models and payloads.
 
     python bench/run.py [--quick] [--mlflow-python /path/to/venv/bin/python]
+                        [--mlserver-python /path/to/mlserver-venv/bin/python]
 
 Builds the benchmark models, saves them with mlserve (and, when an MLflow Python is found, with
 MLflow), starts each server on a free 127.0.0.1 port, drives both with the same load tool and the
-same bodies, and prints the tables. Every process it starts is stopped by pid at the end. See
-bench/README.md.
+same bodies, and prints the tables. Then the V2 cases (v2_bench.py): ours on the Open Inference
+Protocol against Seldon MLServer (when its Python is found) and against our own /invocations.
+Every process it starts is stopped by pid at the end. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from pathlib import Path
 
 import bench_models
 import loadgen
+import mlserver_side
 import processes
 import report
+import v2_bench
 from bench_models import BenchModel, Payload
 
 HERE = Path(__file__).resolve().parent
@@ -158,8 +162,9 @@ class Bench:
 
     # -- preparation ---------------------------------------------------------------------------
 
-    def prepare(self, plans: tuple[Plan, ...]) -> None:
-        names = sorted({p.model for p in plans}, key=list(bench_models.BUILDERS).index)
+    def prepare(self, plans: tuple[Plan, ...], more: tuple[str, ...] = ()) -> None:
+        models = {p.model for p in plans} | set(more)
+        names = sorted(models, key=list(bench_models.BUILDERS).index)
         for name in names:
             self.log(f"building {name}")
             bm = self.models[name] = bench_models.BUILDERS[name]()
@@ -324,7 +329,11 @@ def main(argv: list[str] | None = None) -> int:
         "--seconds", type=float, help="length of each timed run (default 3, quick 1)"
     )
     parser.add_argument("--mlflow-python", help="Python of a venv with mlflow installed")
-    parser.add_argument("--no-mlflow", action="store_true", help="measure ours only")
+    parser.add_argument("--no-mlflow", action="store_true", help="leave MLflow out")
+    parser.add_argument("--mlserver-python", help="Python of a venv with mlserver-sklearn")
+    parser.add_argument("--no-mlserver", action="store_true", help="leave MLServer out")
+    parser.add_argument("--no-v2", action="store_true", help="skip the V2 cases")
+    parser.add_argument("--only-v2", action="store_true", help="run the V2 cases alone")
     parser.add_argument("--load-tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--only", help="comma-separated model names to keep (e.g. lr20,big)")
     parser.add_argument("--workdir", help="where models, bodies and logs go (default: a temp dir)")
@@ -335,10 +344,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.load_tool == "wrk" and not loadgen.wrk_available():
         parser.error("wrk is not installed (apt-get install wrk)")
 
-    plans = QUICK if args.quick else FULL
+    plans = () if args.only_v2 else QUICK if args.quick else FULL
+    v2_plans = () if args.no_v2 else v2_bench.V2_QUICK if args.quick else v2_bench.V2_FULL
     if args.only:
         keep = set(args.only.split(","))
         plans = tuple(p for p in plans if p.model in keep)
+        v2_plans = tuple(p for p in v2_plans if p.model in keep)
+    mlserver_python = None
+    if v2_plans and not args.no_mlserver:
+        mlserver_python = mlserver_side.find_python(args.mlserver_python)
+    mlserver_versions = mlserver_side.versions(mlserver_python) if mlserver_python else None
+    if mlserver_python and mlserver_versions is None:
+        print(
+            f"warning: {mlserver_python} cannot import mlserver; V2 measured on ours only",
+            file=sys.stderr,
+        )
+        mlserver_python = None
     mlflow_python = None if args.no_mlflow else find_mlflow_python(args.mlflow_python)
     versions = mlflow_versions(mlflow_python) if mlflow_python else None
     if mlflow_python and versions is None:
@@ -351,13 +372,15 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     bench = Bench(args, workdir, mlflow_python)
     began = time.perf_counter()
+    v2_cases: list[v2_bench.V2Case] = []
     try:
-        bench.prepare(plans)
+        bench.prepare(plans, tuple(p.model for p in v2_plans))
         for plan in plans:
             for side in plan.sides:
                 if side == "mlflow" and not mlflow_python:
                     continue
                 bench.run_plan(plan, side)
+        v2_cases = v2_bench.run_v2(bench, v2_plans, mlserver_python)
     finally:
         bench.stop_all()
         if not args.keep and not args.workdir:
@@ -378,15 +401,28 @@ def main(argv: list[str] | None = None) -> int:
         + ("" if args.quick else " after a 1 s warm-up")
         + f"; total {time.perf_counter() - began:.0f} s.\n"
     )
-    for name in sorted({p.model for p in plans}):
+    for name in sorted({p.model for p in plans} | {p.model for p in v2_plans}):
         print(f"- {name}: {bench.models[name].description}")
-    print("\n### Throughput and latency\n")
-    print(report.load_table(bench.cases))
+    if bench.cases:
+        print("\n### Throughput and latency\n")
+        print(report.load_table(bench.cases))
     if any(c.batching for c in bench.cases):
         print(f"\n### Adaptive batching (ours: {' '.join(BATCH_FLAGS)})\n")
         print(report.batching_table(bench.cases))
-    print("\n### Cold start and memory\n")
-    print(report.start_table(bench.starts))
+    if bench.starts:
+        print("\n### Cold start and memory\n")
+        print(report.start_table(bench.starts))
+    if v2_cases:
+        print("\n### Open Inference Protocol (V2): ours vs Seldon MLServer\n")
+        mls = mlserver_versions or {}
+        print(
+            "MLServer: "
+            + (", ".join(f"{k} {v}" for k, v in mls.items()) if mls else "n/a")
+            + " (mlserver_sklearn.SKLearnModel, model.joblib, its defaults; parallel_workers = w)."
+            + " Bodies: PandasCodec-style V2 JSON; ours on /invocations gets the same rows as"
+            + " dataframe_split.\n"
+        )
+        print(v2_bench.v2_table(v2_cases))
     agree = [
         (model, name)
         for (side, model, name), preds in bench.answers.items()
@@ -409,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
                     "seconds": args.seconds,
                     "cases": [asdict(c) for c in bench.cases],
                     "starts": [asdict(s) for s in bench.starts],
+                    "mlserver": mlserver_versions,
+                    "v2": [asdict(c) for c in v2_cases],
                 },
                 indent=2,
             )
