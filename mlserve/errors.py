@@ -12,7 +12,7 @@ translated at the boundary with ``raise ... from exc``.
     ├── BadRequest (ValueError)                BAD_REQUEST
     │   ├── PayloadError                       a request body that cannot be decoded
     │   ├── UnsupportedContentType             a media type no codec handles (HTTP 415)
-    │   ├── PayloadTooLarge                    more columns or rows than allowed (HTTP 413)
+    │   ├── PayloadTooLarge                    columns, rows or memory past a limit (413)
     │   └── ModelPredictError                  the model raised inside predict
     ├── InvalidParameterValue (ValueError)     INVALID_PARAMETER_VALUE
     │   ├── SchemaMismatch                     data does not fit the signature
@@ -139,10 +139,12 @@ class PayloadError(BadRequest):
 
 
 class PayloadTooLarge(BadRequest):
-    """A request with more columns or rows than the decoder accepts (HTTP 413).
+    """A request with more columns or rows than the decoder accepts, or one whose decoding
+    would take more memory than allowed (HTTP 413).
 
     Refused before any per-column work, so a body's cost is bounded by the limits, not by what
-    a client chose to send. ``what`` is ``"columns"`` or ``"rows"``.
+    a client chose to send. ``what`` is ``"columns"``, ``"rows"`` or ``"memory"`` (then
+    ``count`` and ``limit`` are bytes, ``count`` an estimate).
     """
 
     error_code: ClassVar[str] = "RESOURCE_EXHAUSTED"
@@ -152,10 +154,21 @@ class PayloadTooLarge(BadRequest):
         self.count = count
         self.limit = limit
         self.option = option
-        super().__init__(
-            f"The request has {count} {what}; the limit is {limit} ({option}). Send fewer "
-            f"{what} per request, or raise the limit."
-        )
+        if what == "memory":
+            message = (
+                f"Decoding the request would take about {_mib(count)} of memory; the limit is "
+                f"{_mib(limit)} ({option}). Send fewer rows per request, or raise the limit."
+            )
+        else:
+            message = (
+                f"The request has {count} {what}; the limit is {limit} ({option}). Send fewer "
+                f"{what} per request, or raise the limit."
+            )
+        super().__init__(message)
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
 class UnsupportedContentType(BadRequest):

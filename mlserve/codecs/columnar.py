@@ -3,6 +3,8 @@
 Both decode to a DataFrame through ``pyarrow.Table.to_pandas()`` and are then typed by the
 decoding plan like any other frame. The schema is read first: a body with more columns than the
 plan's limit is refused, and undeclared columns are never read (Parquet) or converted (Arrow).
+The memory the decoded columns will take is checked against the plan's ``max_memory`` before
+it is spent: from the file's metadata (Parquet), or batch by batch as they are read (Arrow).
 Without pyarrow, decoding raises
 :class:`~mlserve.errors.MissingExtra` with the ``pip install 'mlserve-core[columnar]'`` line.
 """
@@ -45,6 +47,25 @@ def _selected(names: list[str], plan: DecodePlan, what: str) -> list[str] | None
     return None if keep is None else [names[i] for i in keep]
 
 
+#: decoded Arrow data is held twice at the peak: the table and the frame made from it
+_CONVERTED = 2
+
+
+def _parquet_size(metadata: Any, columns: list[str] | None) -> int:
+    """Bytes the columns to read (``None``: all) take decoded, from the file's metadata: their
+    uncompressed size, or 8 bytes a value if more (a dictionary- or run-length-encoded column
+    is small on disk and full-size in memory)."""
+    wanted = None if columns is None else set(columns)
+    total = 0
+    for g in range(metadata.num_row_groups):
+        group = metadata.row_group(g)
+        for c in range(group.num_columns):
+            chunk = group.column(c)
+            if wanted is None or chunk.path_in_schema.split(".")[0] in wanted:
+                total += max(chunk.total_uncompressed_size, 8 * chunk.num_values)
+    return total
+
+
 def _to_frame(table: Any, plan: DecodePlan, what: str) -> pd.DataFrame:
     plan.check_rows(table.num_rows)
     try:
@@ -65,6 +86,11 @@ def decode_parquet(body: bytes, plan: DecodePlan) -> pd.DataFrame:
         raise PayloadError("the body is not a readable Parquet file") from exc
     columns = _selected(names, plan, "Parquet")
     try:
+        metadata = pq.read_metadata(pa.BufferReader(body))
+    except Exception as exc:
+        raise PayloadError("the body is not a readable Parquet file") from exc
+    plan.check_memory(len(body) + _CONVERTED * _parquet_size(metadata, columns))
+    try:
         table = pq.read_table(pa.BufferReader(body), columns=columns)
     except Exception as exc:
         raise PayloadError("the body is not a readable Parquet file") from exc
@@ -77,7 +103,13 @@ def decode_arrow_stream(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     try:
         with pa.ipc.open_stream(pa.BufferReader(body)) as reader:
             columns = _selected(reader.schema.names, plan, "Arrow IPC")
-            table = reader.read_all()
+            batches = []
+            size = 0
+            for batch in reader:  # counted as it is read: a compressed stream expands
+                size += batch.nbytes
+                plan.check_memory(len(body) + _CONVERTED * size)
+                batches.append(batch)
+            table = pa.Table.from_batches(batches, schema=reader.schema)
     except MlserveError:  # too many columns, duplicates: already the right answer
         raise
     except Exception as exc:  # ArrowInvalid and friends: not an Arrow stream

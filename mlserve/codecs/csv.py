@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlserve.codecs.cost import check_memory
 from mlserve.codecs.plan import DecodePlan
 from mlserve.codecs.tabular import coerce_frame
 from mlserve.errors import PayloadError
@@ -48,6 +49,7 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
         except UnicodeDecodeError as exc:
             reason = f"the body is not valid UTF-8 (bad byte at offset {exc.start})"
             raise PayloadError(reason) from exc
+    check_memory(body, plan, "csv")
     text_cols = _text_columns(plan)
     # the header alone first: its width is checked and the undeclared columns are left out
     # before pandas converts a single value (pandas' own nrows=0 costs ~40 us a column)

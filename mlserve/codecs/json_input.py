@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mlserve.codecs import _json
+from mlserve.codecs.cost import check_memory
 from mlserve.codecs.plan import DecodePlan
 from mlserve.codecs.tabular import (
     check_column_names,
@@ -75,6 +76,7 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
     """
     if not body.strip():
         raise PayloadError("the body is empty; expected a JSON object")
+    check_memory(body, plan, "json")  # before parsing: the parse is most of the cost
     if b"true" in body or b"false" in body:
         # numpy silently makes true 1.0; look for booleans only when the bytes allow them
         plan = replace(plan, json_booleans=True)

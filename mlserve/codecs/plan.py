@@ -20,24 +20,30 @@ import numpy as np
 from mlserve.errors import PayloadTooLarge
 from mlserve.schema import Array, ColSpec, DataType, Object, ParamSchema, Schema, TensorSpec
 
-__all__ = ["ANY", "ColumnRule", "DecodeLimits", "DecodePlan", "build_plan"]
+__all__ = ["ANY", "DEFAULT_MAX_MEMORY", "ColumnRule", "DecodeLimits", "DecodePlan", "build_plan"]
+
+#: the memory one request may take to decode by default (``--max-request-memory``): 512 MiB
+DEFAULT_MAX_MEMORY = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
 class DecodeLimits:
-    """How many columns and rows one request may carry (``None``: no limit).
+    """How many columns and rows one request may carry, and how much memory decoding it may
+    take, in bytes (``None``: no limit).
 
     A model whose signature declares more columns than ``max_columns`` may always be sent all
-    of them: the limit is the larger of the two.
+    of them: the limit is the larger of the two. ``max_memory`` is checked against an estimate
+    made before the memory is spent (:mod:`mlserve.codecs.cost`).
     """
 
     max_columns: int | None = 10_000
     max_rows: int | None = 1_000_000
+    max_memory: int | None = DEFAULT_MAX_MEMORY
 
     @classmethod
     def none(cls) -> DecodeLimits:
         """No limits (in-process decoding of data the caller already holds)."""
-        return cls(None, None)
+        return cls(None, None, None)
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,12 @@ class DecodePlan:
         limit = self.limits.max_rows
         if limit is not None and count > limit:
             raise PayloadTooLarge("rows", count, limit, "max_rows")
+
+    def check_memory(self, estimate: int) -> None:
+        """Refuse a body whose decoding is estimated to take more than ``max_memory`` bytes."""
+        limit = self.limits.max_memory
+        if limit is not None and estimate > limit:
+            raise PayloadTooLarge("memory", estimate, limit, "max_request_memory")
 
     def kept(self, columns: Sequence[Hashable]) -> list[int] | None:
         """Positions of the columns to decode, after checking how many there are.

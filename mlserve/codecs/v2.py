@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from mlserve.codecs import _json
+from mlserve.codecs.cost import check_memory
 from mlserve.codecs.output import to_jsonable
 from mlserve.codecs.plan import DecodePlan
 from mlserve.codecs.tabular import frame_from_columns
@@ -182,6 +183,7 @@ def decode_v2_request(body: bytes, plan: DecodePlan, header_length: int | None =
             raise PayloadError("Inference-Header-Content-Length is not within the body")
         binary = _Binary(memoryview(body)[header_length:])
         body = body[:header_length]
+    check_memory(body, plan, "json")  # the binary tensors are read in place
     try:
         doc = _json.loads(body)
     except _json.DecodeFailure as exc:

@@ -105,8 +105,9 @@ def create_app(
         max_batch_delay_ms: how long a batch may wait for more requests (0: never wait).
         name, version: the model's name and version on the V2 routes (default: from the URI
             it was loaded from, see :func:`mlserve.server.v2.model_identity`).
-        limits: the columns and rows one request may carry (:class:`~mlserve.codecs.DecodeLimits`;
-            default 10,000 columns or the signature's count, and 1,000,000 rows): past them, 413.
+        limits: the columns and rows one request may carry and the memory decoding it may take
+            (:class:`~mlserve.codecs.DecodeLimits`; default 10,000 columns or the signature's
+            count, 1,000,000 rows and 512 MiB): past them, 413.
         repository, loader: with both, the V2 repository extension loads (``loader(uri)``) and
             unloads models while serving, every process that shares the ``repository`` state
             file following (:mod:`mlserve.server.repository`); without, the models are fixed.

@@ -166,6 +166,10 @@ OPTIONS: tuple[Option, ...] = (
            "larger; refused with 413 before any is parsed; 0: no limit (default 10000)", "N"),
     Option("max_rows", ("--max-rows",), "MLSERVE_MAX_ROWS", _non_negative_int, 1_000_000,
            "most rows one request may carry (413 past it); 0: no limit (default 1000000)", "N"),
+    Option("max_request_memory", ("--max-request-memory",), "MLSERVE_MAX_REQUEST_MEMORY",
+           parse_size, 512 * 1024 * 1024, "most memory decoding one request may take, as "
+           "estimated from its body before parsing it (413 past it); 0: no limit (default "
+           "512MiB)", "SIZE"),
     Option("header_timeout", ("--header-timeout",), "MLSERVE_HEADER_TIMEOUT", _seconds, 10.0,
            "seconds a client may take to send a request's line and headers; its body gets as "
            "long again plus 1 s per --min-body-rate bytes; 0 disables (default 10)", "SECONDS"),
@@ -231,6 +235,7 @@ class ServerConfig:
     max_body_size: int = 100 * 1024 * 1024
     max_columns: int = 10_000
     max_rows: int = 1_000_000
+    max_request_memory: int = 512 * 1024 * 1024
     header_timeout: float = 10.0
     min_body_rate: int = 16 * 1024
     keepalive: int = 5

@@ -157,3 +157,31 @@ def test_integer_names_are_kept_by_their_string_form() -> None:
     frame = pd.DataFrame(np.ones((2, 6)), columns=["0", "1", "2", "3", "x", "y"])
     data = RequestDecoder(ints).decode(*_csv(frame)).data
     assert data.shape == (2, 4)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_memory_limit(fmt: str) -> None:
+    """20,000 rows of 5 random columns take several MiB to decode in every format: refused
+    under a 1 MiB max_memory before the memory is spent, decoded without it. Constant values
+    (tiny when Parquet encodes them) are counted at their decoded size too."""
+    rng = np.random.default_rng(0)
+    for frame in (pd.DataFrame(rng.random((20_000, 5)), columns=[*"abcd", "x"]), _frame(1, 20_000)):
+        body, content_type = FORMATS[fmt](frame)
+        limited = RequestDecoder(SIGNATURE, limits=DecodeLimits(max_memory=1024 * 1024))
+        with pytest.raises(PayloadTooLarge, match=r"about \d+ MiB of memory; the limit is 1 MiB"):
+            limited.decode(body, content_type)
+        unlimited = RequestDecoder(SIGNATURE, limits=DecodeLimits(max_memory=None))
+        assert unlimited.decode(body, content_type).data.shape == (20_000, 4)
+
+
+def test_a_small_body_is_not_scanned_for_its_memory() -> None:
+    """Below the limit divided by the worst cost a byte can have, no estimate is made (the
+    check costs nothing on ordinary requests); at or above it, the estimate decides."""
+    body, content_type = _split(_frame(0, 10))
+    assert RequestDecoder(SIGNATURE, limits=DecodeLimits(max_memory=len(body) * 200)).decode(
+        body, content_type
+    ).data.shape == (10, 4)
+    with pytest.raises(PayloadTooLarge):
+        RequestDecoder(SIGNATURE, limits=DecodeLimits(max_memory=len(body) * 2)).decode(
+            body, content_type
+        )
