@@ -41,8 +41,9 @@ LEVELS: dict[str, int] = {
 EDGES: dict[str, set[str]] = {
     # flavors see the core up to level 3, never each other's internals through the core
     "flavors": {name for name, level in LEVELS.items() if level <= 3 and name} | {"flavors"},
-    # the server is a thin layer on the public API, the codecs and the errors
-    "server": {"", "api", "codecs", "errors", "server"},
+    # the server is a thin layer on the public API, the codecs and the errors (and the model's
+    # environment, which --env-manager builds before re-executing the server inside it)
+    "server": {"", "api", "codecs", "errors", "server", "env"},
     # the CLI drives everything, the server included, but reaches flavors only via the registry
     "cli": set(LEVELS) | {"server", "cli"},
 }

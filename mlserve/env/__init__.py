@@ -16,11 +16,15 @@ from mlserve.env._errors import (
     UnknownEnvManager,
     WheelBuildFailed,
 )
+from mlserve.env.build import Environment, find_uv, prepare_environment
+from mlserve.env.spec import EnvSpec, read_spec
 from mlserve.env.wheels import LocalWheel, build_wheels, canonical_name, local_distributions
 
 __all__ = [
     "ENV_MANAGERS",
     "EnvBuildFailed",
+    "EnvSpec",
+    "Environment",
     "LocalWheel",
     "MissingRequirements",
     "PythonNotAvailable",
@@ -28,5 +32,8 @@ __all__ = [
     "WheelBuildFailed",
     "build_wheels",
     "canonical_name",
+    "find_uv",
     "local_distributions",
+    "prepare_environment",
+    "read_spec",
 ]

@@ -87,24 +87,29 @@ def local_distributions() -> dict[str, str]:
 
 
 def build_wheels(
-    names: Iterable[str], dest: str | os.PathLike[str], *, cache_dir: Path | None = None
+    names: Iterable[str], dest: str | os.PathLike[str] | None, *, cache_dir: Path | None = None
 ) -> list[LocalWheel]:
     """Wheels of the installed distributions ``names``, copied into ``dest``.
 
     Each wheel has the installed version and is built from the installed source (see the
     module's docstring), or taken from the cache (``cache_dir``, default
     ``$MLSERVE_CACHE_DIR/wheels``) when its version and source hash match. ``dest`` is created
-    if needed; the returned paths are inside it, in the order of ``names``.
+    if needed; the returned paths are inside it, in the order of ``names``. With ``dest=None``
+    nothing is copied and the paths are the cache's own files (read them, never change them).
 
     Raises :class:`~mlserve.env.WheelBuildFailed` when a name is not installed, its source tree
     is gone or builds another version, or the build fails (with the builder's output).
     """
     root = Path(cache_dir) if cache_dir is not None else cache_root() / "wheels"
-    target = Path(dest)
-    target.mkdir(parents=True, exist_ok=True)
+    target = Path(dest) if dest is not None else None
+    if target is not None:
+        target.mkdir(parents=True, exist_ok=True)
     out: list[LocalWheel] = []
     for name in dict.fromkeys(canonical_name(n) for n in names):
         cached = _cached_wheel(_installed(name), root)
+        if target is None:
+            out.append(cached)
+            continue
         copy = target / cached.path.name
         if not copy.exists():
             tmp = target / f".{copy.name}.{uuid.uuid4().hex}.tmp"

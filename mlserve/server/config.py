@@ -5,7 +5,7 @@ then the default. ``python -m mlserve.server`` and ``mlserve serve`` share this 
 accept exactly the same options.
 
 The flags of ``mlflow models serve`` mean the same here where they mean anything (``-m``, ``-p``,
-``-h/--host``, ``-w``, ``-t``, ``--env-manager local``, ``--no-conda``); the others are refused
+``-h/--host``, ``-w``, ``-t``, ``--env-manager``, ``--no-conda``); the others are refused
 with a line saying what to do instead, so a command copied from MLflow's docs either works or
 says why not.
 """
@@ -82,21 +82,20 @@ def _seconds(text: str) -> float:
     return value
 
 
-#: MLflow's --env-manager values; only "local" (serve in this environment) is built so far
+#: MLflow's --env-manager values; conda is refused with a hint
 ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
 
 
 def _env_manager(text: str) -> str:
     value = text.strip().lower()
-    if value == "local":
+    if value in ("local", "virtualenv", "uv"):
         return value
-    if value in ENV_MANAGERS:
+    if value == "conda":
         raise ValueError(
-            f"{value!r} is not available: mlserve does not build per-model environments yet. "
-            "Install the model's requirements (pip install -r <model>/requirements.txt) in this "
-            "environment and use --env-manager local"
+            "'conda' is not available: mlserve builds environments from the model's "
+            "requirements.txt with uv or virtualenv (--env-manager uv)"
         )
-    raise ValueError(f"must be one of {', '.join(ENV_MANAGERS)} (only local is built so far)")
+    raise ValueError("must be one of local, virtualenv, uv (conda is not supported)")
 
 
 def _trust(text: str) -> TrustPolicy:
@@ -189,8 +188,9 @@ OPTIONS: tuple[Option, ...] = (
            _seconds, 0.0, "how long a batch may wait for more requests (default 0: never wait)",
            "MS"),
     Option("env_manager", ("--env-manager",), "MLSERVE_ENV_MANAGER", _env_manager, "local",
-           "where the model runs: local, this Python environment (the only one so far; MLflow's "
-           "virtualenv, uv and conda are refused with a hint)", "local"),
+           "where the model runs: local (this Python environment), or uv / virtualenv (its own "
+           "environment, built once from its requirements.txt and cached; docs/environments.md)",
+           "local|uv|virtualenv"),
     Option("tracking_uri", ("--tracking-uri",), "MLSERVE_TRACKING_URI", str, None,
            "tracking URI for runs:/ and models:/ (mlserve store dir, sqlite:///mlflow.db, MLflow "
            "file store or http(s):// tracking server; default ./mlserve-store, then MLflow's "

@@ -72,6 +72,10 @@ def serve(config: ServerConfig) -> int:
     """
     environ = dict(os.environ)  # as started: loading a framework may change os.environ
     _configure_logging(config.log_level)
+    if config.env_manager != "local":  # the model's own environment (mlserve.server.in_env)
+        from mlserve.server.in_env import serve_in_environment
+
+        serve_in_environment(config)  # builds it, then replaces this process
     # resolved once, here: the parent, a re-executed parent and every worker load under the
     # one policy this start-up line names
     import mlserve

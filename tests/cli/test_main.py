@@ -41,8 +41,8 @@ def test_serve_help_is_long_only(capsys: pytest.CaptureFixture[str]) -> None:
     assert "-h HOST, --host HOST" in capsys.readouterr().out
 
 
-def test_serve_refuses_a_virtualenv_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_conda_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["serve", "-m", "m", "--env-manager", "virtualenv"])
+        main(["serve", "-m", "m", "--env-manager", "conda"])
     assert exc.value.code == 2
-    assert "does not build per-model environments yet" in capsys.readouterr().err
+    assert "with uv or virtualenv" in capsys.readouterr().err

@@ -169,14 +169,12 @@ def test_a_parser_with_its_own_help_keeps_it() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--env-manager", "virtualenv"], "does not build per-model environments yet"),
-        (["--env-manager", "uv"], "pip install -r <model>/requirements.txt"),
-        (["--env-manager", "conda"], "use --env-manager local"),
-        (["--env-manager", "docker"], "must be one of local, virtualenv, uv, conda"),
+        (["--env-manager", "conda"], "requirements.txt with uv or virtualenv"),
+        (["--env-manager", "docker"], "must be one of local, virtualenv, uv"),
         (["--install-mlflow"], "argument --install-mlflow: mlserve serves MLflow models without"),
         (["--enable-mlserver"], "argument --enable-mlserver: mlserve is the server"),
     ],
-    ids=["virtualenv", "uv", "conda", "unknown-manager", "install-mlflow", "enable-mlserver"],
+    ids=["conda", "unknown-manager", "install-mlflow", "enable-mlserver"],
 )
 def test_mlflow_flags_without_meaning_here_are_refused_with_a_hint(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
@@ -187,7 +185,11 @@ def test_mlflow_flags_without_meaning_here_are_refused_with_a_hint(
     assert message in capsys.readouterr().err
 
 
-def test_env_manager_from_the_environment() -> None:
+@pytest.mark.parametrize("manager", ["uv", "virtualenv", "local"])
+def test_env_manager_from_the_flag_and_the_environment(manager: str) -> None:
+    assert _server(["-m", "m", "--env-manager", manager.upper()]).env_manager == manager
     parser = build_server_parser("mlserve-test")
+    args = parser.parse_args(["-m", "m"])
+    assert config_from_args(parser, args, {"MLSERVE_ENV_MANAGER": manager}).env_manager == manager
     with pytest.raises(SystemExit):
-        config_from_args(parser, parser.parse_args(["-m", "m"]), {"MLSERVE_ENV_MANAGER": "uv"})
+        config_from_args(parser, args, {"MLSERVE_ENV_MANAGER": "conda"})
