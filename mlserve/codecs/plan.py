@@ -1,7 +1,9 @@
 """The per-model decoding plan: what each column or tensor becomes, derived once from a Schema.
 
 A :class:`DecodePlan` is built when a :class:`~mlserve.codecs.RequestDecoder` is created, so a
-request never re-reads the signature: it only looks up a column's :class:`ColumnRule`.
+request never re-reads the signature: it only looks up a column's
+:class:`~mlserve.schema.rules.ColumnRule` (the rules the schema enforcer applies too; the plan
+re-exports ``ColumnRule`` and ``ANY``).
 
 The plan also bounds a request's cost (:class:`DecodeLimits`): every codec counts the columns a
 body names before it types any of them, refuses a body past the limit, and drops the columns
@@ -18,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from mlserve.errors import PayloadTooLarge
-from mlserve.schema import Array, ColSpec, DataType, Object, ParamSchema, Schema, TensorSpec
+from mlserve.schema import Array, ColSpec, Object, ParamSchema, Schema, TensorSpec
+from mlserve.schema.rules import ANY, ColumnRule, rule_for
 
 __all__ = ["ANY", "DEFAULT_MAX_MEMORY", "ColumnRule", "DecodeLimits", "DecodePlan", "build_plan"]
 
@@ -44,53 +47,6 @@ class DecodeLimits:
     def none(cls) -> DecodeLimits:
         """No limits (in-process decoding of data the caller already holds)."""
         return cls(None, None, None)
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    """How to type one decoded column.
-
-    ``kind`` is one of ``float``, ``int``, ``bool``, ``string``, ``binary``, ``datetime``,
-    ``object`` (an array, object, map or any column: the decoded JSON values are kept as they
-    are, one Python object per row, for the enforcer to check), ``any`` (infer as pandas would);
-    ``dtype`` is the numpy target for ``float`` and ``int``. ``name`` is the signature's name
-    for the column in its string form (used in error messages).
-    """
-
-    kind: str
-    dtype: np.dtype | None = None
-    name: str | None = None
-
-
-ANY = ColumnRule("any")
-
-_DATATYPE_KIND = {
-    DataType.boolean: "bool",
-    DataType.integer: "int",
-    DataType.long: "int",
-    DataType.float: "float",
-    DataType.double: "float",
-    DataType.string: "string",
-    DataType.binary: "binary",
-    DataType.datetime: "datetime",
-}
-
-
-def _rule_for_dtype(dtype: np.dtype, name: str | None) -> ColumnRule:
-    kind = {"f": "float", "i": "int", "u": "int", "b": "bool", "U": "string", "S": "binary"}
-    k = kind.get(dtype.kind, "datetime" if dtype.kind == "M" else "any")
-    return ColumnRule(k, dtype if k in ("float", "int") else None, name)
-
-
-def _rule_for_spec(spec: ColSpec | TensorSpec) -> ColumnRule:
-    if isinstance(spec, TensorSpec):
-        return _rule_for_dtype(spec.dtype, spec.name)
-    name = str(spec.name) if spec.name is not None else None
-    if not isinstance(spec.type, DataType):
-        return ColumnRule("object", None, name)
-    kind = _DATATYPE_KIND[spec.type]
-    dtype = spec.type.to_numpy() if kind in ("float", "int") else None
-    return ColumnRule(kind, dtype, name)
 
 
 @dataclass(frozen=True)
@@ -185,7 +141,7 @@ def _build_plan(
 ) -> DecodePlan:
     if schema is None:
         return DecodePlan(None, params_schema, "none", enforce=enforce)
-    rules = tuple(_rule_for_spec(s) for s in schema.inputs)
+    rules = tuple(rule_for(s) for s in schema.inputs)
     names = tuple(r.name for r in rules if r.name is not None)
     by_name = {r.name: r for r in rules if r.name is not None}
     if schema.is_tensor_spec():

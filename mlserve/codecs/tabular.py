@@ -1,16 +1,14 @@
 """Typed pandas frames and numpy arrays from decoded JSON values, one column at a time.
 
-Numbers go straight into numpy arrays of the signature's dtype (``np.asarray(values, dtype)``,
-no per-cell Python work); anything else is typed the way ``pandas.DataFrame(rows)`` would type
-it, so a request decodes to the frame MLflow builds. Integers are never narrowed silently: a value
-outside the declared integer type's range is an :class:`InvalidColumnValue`, and floats meant for an
-integer column are left as floats for the schema enforcer to reject.
+The codecs turn bytes into columns; each column is typed by its
+:class:`~mlserve.schema.rules.ColumnRule` (:meth:`~mlserve.schema.rules.ColumnRule.type_values`),
+the rule the schema enforcer applies too, so the decoding path and ``load_model(...).predict``
+agree on every value. This module only assembles the typed columns into the frame (or array)
+MLflow builds from the same body.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -18,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlserve.codecs.plan import ANY, ColumnRule, DecodePlan
-from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
-from mlserve.schema._columns import as_ns, names_the_clock
+from mlserve.codecs.plan import ANY, DecodePlan
+from mlserve.errors import PayloadError, SchemaMismatch
+from mlserve.schema.rules import ColumnRule
 
 __all__ = [
     "check_column_names",
@@ -30,10 +28,6 @@ __all__ = [
     "frame_from_rows",
     "to_array",
 ]
-
-_SCALARS = (str, int, float, bool)
-# signature type names of the numeric dtypes, for messages matching the schema enforcer's
-_TYPE_NAMES = {"float64": "double", "float32": "float", "int64": "long", "int32": "integer"}
 
 
 def _has_bool(data: object) -> bool:
@@ -57,157 +51,12 @@ def check_column_names(columns: object, where: str) -> list[Hashable]:
     return columns
 
 
-def _infer(values: Sequence[Any]) -> Any:
-    """Type a column exactly as pandas types a column of a frame built from Python rows."""
-    if values and not isinstance(values[0], str):
-        try:
-            arr = np.asarray(values)
-        except (ValueError, TypeError):  # ragged nested lists: an object column
-            arr = None
-        if arr is not None and arr.ndim == 1 and arr.dtype.kind in "biuf":
-            return arr
-    try:
-        if values and all(type(v) is str for v in values):
-            # what pandas infers for strings alone, built directly (a third of the time)
-            return pd.array(list(values), dtype=_string_dtype())
-        return pd.Series(list(values), dtype=None if values else object).array
-    except UnicodeEncodeError as exc:
-        # a lone surrogate (a "\ud800" escape): JSON's syntax allows it, Unicode text does not,
-        # and pandas' pyarrow-backed strings cannot hold it
-        raise PayloadError(
-            "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is "
-            "not valid Unicode text"
-        ) from exc
-
-
-@functools.lru_cache(maxsize=1)
-def _string_dtype() -> Any:
-    """The dtype pandas infers for a column of strings (``str`` from pandas 3, ``object``
-    before), asked of pandas once (pandas 3 deprecates turning that inference off)."""
-    return pd.Series(["a"]).dtype
-
-
-def _as_float(values: Any, dtype: np.dtype, name: str | None) -> np.ndarray | None:
-    """``values`` as a float array of ``dtype``; None when they are not all numbers (or nulls).
-
-    Strings are not numbers here even where numpy would parse them (``"1.0"``, ``" 1e5 "``,
-    ``"1_000"``): the schema enforcer refuses a string for a double in process, and the HTTP
-    path must agree with it.
-    """
-    try:
-        with np.errstate(over="raise"):
-            arr = np.asarray(values)
-            if arr.dtype.kind in "USV" or (arr.dtype == object and _holds_str(arr)):
-                return None
-            return arr.astype(dtype, copy=False)
-    except (FloatingPointError, OverflowError) as exc:
-        # a column's value, or a tensor's (unnamed here: tensors keep the plain SchemaMismatch)
-        error = InvalidColumnValue if name is not None else SchemaMismatch
-        raise error(name, f"{dtype.name} values", "a number out of range") from exc
-    except (ValueError, TypeError):
-        return None  # strings, objects, ragged nesting: someone else names what was found
-
-
-def _holds_str(arr: np.ndarray) -> bool:
-    # only for object arrays (nulls or huge integers among the numbers): rare, so a loop
-    return any(isinstance(v, (str, bytes)) for v in arr.flat)
-
-
-def _narrow_int(arr: np.ndarray, rule: ColumnRule) -> np.ndarray:
-    target = rule.dtype
-    assert target is not None
-    if arr.dtype == target or arr.size == 0:
-        return arr.astype(target, copy=False)
-    info = np.iinfo(target)
-    if arr.min() < info.min or arr.max() > info.max:
-        raise InvalidColumnValue(rule.name, f"{target.name} values", "an integer out of range")
-    return arr.astype(target)
-
-
-def _decode_base64(values: Sequence[Any], rule: ColumnRule) -> Any:
-    out: list[Any] = []
-    for v in values:
-        if isinstance(v, str):
-            try:
-                # MLflow's client wraps base64 at 76 columns (encodebytes): drop the newlines
-                out.append(base64.b64decode("".join(v.split()), validate=True))
-            except (binascii.Error, ValueError) as exc:
-                raise InvalidColumnValue(
-                    rule.name, "binary (a base64 string)", "a string that is not base64"
-                ) from exc
-        else:
-            out.append(v)
-    arr = np.empty(len(out), dtype=object)
-    arr[:] = out
-    return arr
-
-
 def coerce_column(
     values: Sequence[Any] | np.ndarray, rule: ColumnRule, booleans: bool = False
 ) -> Any:
-    """Type one column (a sequence of JSON values or an array) according to ``rule``.
-
-    Values that do not fit are returned as typed by inference, for the schema enforcer to
-    reject with a precise message; only an out-of-range integer, and with ``booleans`` a JSON
-    boolean in a numeric column, raise here (:class:`InvalidColumnValue`).
-    """
-    kind = rule.kind
-    if kind == "object":
-        return _objects(values)
-    if kind in ("float", "int") and (
-        (booleans and not isinstance(values, np.ndarray) and bool in set(map(type, values)))
-        # a boolean column read from CSV or Parquet: refused as the JSON true is, and as the
-        # enforcer refuses it in process
-        or (isinstance(values, np.ndarray) and values.dtype.kind == "b")
-    ):
-        assert rule.dtype is not None
-        raise InvalidColumnValue(
-            rule.name, _TYPE_NAMES.get(rule.dtype.name, rule.dtype.name), "a boolean"
-        )
-    if kind == "float":
-        assert rule.dtype is not None
-        floats = _as_float(values, rule.dtype, rule.name)
-        # a column of equal-length lists converts to a 2-D array: not a column of numbers
-        if floats is not None and floats.ndim == 1:
-            return floats
-    elif kind == "binary":
-        if isinstance(values, np.ndarray) and values.dtype.kind not in "OUT":
-            return values
-        return _decode_base64(list(values), rule)
-    elif (
-        kind == "datetime"
-        and len(values)
-        and isinstance(values[0], str)
-        # strings only (and nulls): pandas would read a number among them as a year, or as
-        # nanoseconds; the enforcer names what else was found
-        and all(isinstance(v, str) or v is None or (type(v) is float and v != v) for v in values)
-    ):
-        return _iso_datetimes(list(values), rule)
-    arr = values if isinstance(values, np.ndarray) else _infer(values)
-    if kind == "int" and isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
-        return _narrow_int(arr, rule)
-    return arr
-
-
-def _objects(values: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """One Python object per row, as decoded: nested lists must not become a 2-D array."""
-    out = np.empty(len(values), dtype=object)
-    for i, v in enumerate(values):
-        out[i] = v
-    return out
-
-
-def _iso_datetimes(values: list[Any], rule: ColumnRule) -> Any:
-    """Parse ISO 8601 strings (and nulls) into nanosecond datetimes (the unit MLflow gives a
-    model), or raise :class:`InvalidColumnValue`."""
-    if names_the_clock(values):
-        raise InvalidColumnValue(rule.name, "datetime (an ISO 8601 string)", "'now' or 'today'")
-    try:
-        return as_ns(pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601").array)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise InvalidColumnValue(
-            rule.name, "datetime (an ISO 8601 string)", "a string that is not a date"
-        ) from exc
+    """Type one column (a sequence of JSON values or an array) by its rule:
+    ``rule.type_values(values, booleans)`` (see :meth:`ColumnRule.type_values`)."""
+    return rule.type_values(values, booleans)
 
 
 def frame_from_columns(
@@ -350,7 +199,7 @@ def to_array(
     if booleans and dtype is not None and dtype.kind in "fiu" and _has_bool(data):
         raise SchemaMismatch(None, f"{dtype.name} values", "a boolean")
     if dtype is not None and dtype.kind == "f":
-        floats = _as_float(data, dtype, None)
+        floats = ColumnRule("float", dtype).as_float(data)
         if floats is not None:
             return floats
     try:
@@ -359,5 +208,5 @@ def to_array(
         reason = f"'{where}' is not a rectangular array (rows of unequal length)"
         raise PayloadError(reason) from exc
     if dtype is not None and dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.ndim:
-        return _narrow_int(arr.ravel(), ColumnRule("int", dtype)).reshape(arr.shape)
+        return ColumnRule("int", dtype).narrow_int(arr.ravel()).reshape(arr.shape)
     return arr

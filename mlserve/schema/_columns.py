@@ -1,12 +1,13 @@
-"""Per-column conversion rules for :class:`~mlserve.schema.enforce.SchemaEnforcer`.
+"""The DataFrame side of the column rules, for :class:`~mlserve.schema.enforce.SchemaEnforcer`.
 
-Each converter takes a pandas Series and returns ``None`` when the column already has the right
-dtype (the common, zero-copy case), or the converted values. It raises
-:class:`~mlserve.errors.InvalidColumnValue` naming the column, the expected type and the kind of
-value found. Checks are dtype checks first; only object, string and narrowing conversions look at
-the values, and then with vectorized numpy/pandas calls, never a Python loop over cells. The
-complex types (arrays, objects, maps) are the exception: their values are Python lists and dicts,
-checked one by one by :mod:`mlserve.schema._values`.
+Each converter is built from the column's :class:`~mlserve.schema.rules.ColumnRule` (whose value
+rules and errors the decoding path applies too). It takes a pandas Series and returns ``None``
+when the column already has the right dtype (the common, zero-copy case), or the converted
+values. It raises :class:`~mlserve.errors.InvalidColumnValue` naming the column, the expected type
+and the kind of value found. Checks are dtype checks first; only object, string and narrowing
+conversions look at the values, and then with vectorized numpy/pandas calls, never a Python loop
+over cells. The complex types (arrays, objects, maps) are the exception: their values are Python
+lists and dicts, checked one by one by :mod:`mlserve.schema._values`.
 """
 
 from __future__ import annotations
@@ -20,18 +21,17 @@ from pandas.api.types import infer_dtype
 
 from mlserve.errors import InvalidColumnValue
 from mlserve.schema._kinds import column_kind
-from mlserve.schema._values import _Bad, compile_checker, names_the_clock
+from mlserve.schema._values import _Bad, compile_checker
 from mlserve.schema.complex import type_text
+from mlserve.schema.rules import ColumnRule, rule_for
 from mlserve.schema.types import ColSpec, DataType
 
-__all__ = ["Converter", "as_ns", "converter_for", "exact_dtype", "names_the_clock"]
+__all__ = ["Converter", "converter_for", "exact_dtype"]
 
 Converter = Callable[[pd.Series], Any]
 
 _NUMERIC_INFERRED = frozenset({"integer", "floating", "mixed-integer-float", "decimal", "empty"})
 _DATETIME_INFERRED = frozenset({"string", "datetime", "datetime64", "date", "empty"})
-#: the one datetime unit a model sees, as in MLflow and ``DataType.datetime.to_pandas()``
-NS = "ns"
 
 
 _NULLABLE_INT = {DataType.integer: "Int32", DataType.long: "Int64"}
@@ -48,17 +48,15 @@ def _ext_kind(dtype: Any) -> str | None:
 
 
 class _Rules:
-    """The conversion rules of one column spec, bound to its name and declared type."""
+    """The Series converters of one column's rule (a scalar DataType)."""
 
-    def __init__(self, spec: ColSpec, name: str) -> None:
-        assert isinstance(spec.type, DataType)
-        self.name = name
-        self.type = spec.type
-        self.required = spec.required
-        self.target = spec.type.to_numpy()
-
-    def fail(self, found: str) -> InvalidColumnValue:
-        return InvalidColumnValue(self.name, self.type.name, found)
+    def __init__(self, rule: ColumnRule) -> None:
+        assert rule.type is not None
+        self.rule = rule
+        self.type = rule.type
+        self.required = rule.required
+        self.target = rule.type.to_numpy()
+        self.fail = rule.fail
 
     def check_nulls(self, s: pd.Series) -> bool:
         """True if the column holds nulls that an optional column may keep; raises if required."""
@@ -90,7 +88,11 @@ class _Rules:
         if ext in ("i", "u", "f"):
             return s.to_numpy(dtype=self.target, na_value=np.nan)
         if dtype == np.dtype(object) and infer_dtype(s, skipna=True) in _NUMERIC_INFERRED:
-            return s.astype(np.float64).to_numpy().astype(self.target, copy=False)
+            try:
+                values = s.astype(np.float64).to_numpy()
+            except OverflowError:  # a Python int past float64's range
+                raise self.rule.number_out_of_range() from None
+            return values.astype(self.target, copy=False)
         raise self.fail(column_kind(s))
 
     def to_int(self, s: pd.Series) -> Any:
@@ -118,7 +120,7 @@ class _Rules:
                 try:
                     values = s.to_numpy().astype(np.int64)
                 except OverflowError:
-                    raise self.fail(f"an integer out of range for {self.type.name}") from None
+                    raise self.rule.out_of_range() from None
                 return self._narrow(values, values)
             if inferred in _NUMERIC_INFERRED:
                 return self._from_float(s.astype(np.float64).to_numpy())
@@ -138,20 +140,15 @@ class _Rules:
             return self._nullable(pd.Series(values))
         return self._narrow(values, present)
 
-    def _check_range(self, present: np.ndarray) -> None:
-        info = np.iinfo(self.target)
-        if present.size and (present.min() < info.min or present.max() > info.max):
-            raise self.fail(f"an integer out of range for {self.type.name}")
-
     def _narrow(self, values: np.ndarray, present: np.ndarray) -> np.ndarray:
-        self._check_range(present)
+        self.rule.check_range(present, self.target)
         return values.astype(self.target)
 
     def _nullable(self, s: pd.Series) -> Any:
         # An optional integer column with nulls cannot be int64; pandas' nullable Int64 keeps
         # both the integers and the nulls.
         values = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        self._check_range(values[~np.isnan(values)])
+        self.rule.check_range(values[~np.isnan(values)], self.target)
         return pd.array(values, dtype=_NULLABLE_INT[self.type])
 
     # -- booleans, text, bytes, time ------------------------------------------------------------
@@ -188,43 +185,12 @@ class _Rules:
         dtype = s.dtype
         if getattr(dtype, "kind", "O") == "M":  # any unit, with or without a time zone
             self.check_nulls(s)
-            return None if _unit(s.array) == NS else self.ns(s.array)
+            return None if getattr(s.array, "unit", "ns") == "ns" else self.rule.ns(s.array)
         textual = dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype)
         if textual and infer_dtype(s, skipna=True) in _DATETIME_INFERRED:
             self.check_nulls(s)
-            if names_the_clock(s.array):
-                raise self.fail("'now' or 'today'")
-            try:
-                parsed = pd.to_datetime(s, format="ISO8601")
-            except (ValueError, TypeError, OverflowError):
-                parsed = None
-            # mixed time zones: pandas 3 raises; pandas 2 warns and returns objects (checked
-            # here, not by turning warnings into errors: the filters are the whole process's)
-            if parsed is None or getattr(parsed.dtype, "kind", "O") != "M":
-                raise self.fail("a string that is not an ISO 8601 datetime")
-            return self.ns(parsed.array)
+            return self.rule.parse_datetimes(s)
         raise self.fail(column_kind(s))
-
-    def ns(self, values: Any) -> Any:
-        """``values`` (a pandas datetime array) in nanoseconds."""
-        if _unit(values) == NS:
-            return values
-        try:
-            return as_ns(values)
-        except (OverflowError, ValueError) as exc:  # OutOfBoundsDatetime is a ValueError
-            raise self.fail("a datetime outside the nanosecond range (years 1677-2262)") from exc
-
-
-def _unit(values: Any) -> str:
-    # a pandas DatetimeArray knows its unit; a numpy dtype (tz-naive) has no .unit attribute
-    return getattr(values, "unit", NS)
-
-
-def as_ns(values: Any) -> Any:
-    """Datetimes (a pandas datetime array, any unit, with or without a time zone) in
-    nanoseconds: the unit MLflow gives a model, which pandas 3 no longer picks when it parses.
-    Raises ``OutOfBoundsDatetime`` (a ``ValueError``) for dates past 2262 or before 1677."""
-    return values.as_unit(NS)
 
 
 def _complex(spec: ColSpec, name: str) -> Converter:
@@ -265,7 +231,7 @@ def converter_for(spec: ColSpec, name: str) -> Converter:
     """The converter for one column spec; ``name`` is what error messages call the column."""
     if not isinstance(spec.type, DataType):
         return _complex(spec, name)
-    rules = _Rules(spec, name)
+    rules = _Rules(rule_for(spec, name))
     return {
         DataType.boolean: rules.to_bool,
         DataType.integer: rules.to_int,

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlserve.codecs import RequestDecoder
-from mlserve.codecs.tabular import _infer, _uniform_frame
+from mlserve.codecs.tabular import _uniform_frame
 from mlserve.schema import ColSpec, DataType, Schema
+from mlserve.schema.rules import infer_values as _infer
 
 NAMES = {
     "strings": [f"x{i}" for i in range(20)],
