@@ -70,7 +70,11 @@ class Repository:
         self._lock = threading.Lock()
         if state is not None:
             with self._exclusive():
-                self._write({"models": self._uris})
+                # the first process of a server writes the models it starts with; a worker
+                # that builds its own app later (--no-preload, a replacement) must not undo
+                # the loads made since: it catches up with the file at its first request
+                if not state.exists():
+                    self._write({"models": self._uris})
 
     @property
     def enabled(self) -> bool:

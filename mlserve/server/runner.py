@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import json
 import logging
 import math
 import os
@@ -58,9 +59,14 @@ ACCESS_LOG_FORMAT = '%(t)s %(p)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss'
 # set by the runner when it re-executes itself for a model that is not fork-safe; also the
 # --no-preload option's variable (config.py)
 _PRELOAD_ENV = "MLSERVE_PRELOAD"
-# set only by a parent that re-executes itself: the model directory its URI resolved to, so every
-# worker loads that exact version even if ``models:/<name>/latest`` moves meanwhile
-_PINNED_DIR_ENV = "MLSERVE_PINNED_MODEL_DIR"
+# set only by a parent that re-executes itself: the model directories its URIs resolved to (a
+# JSON list, in -m order), so every worker loads those exact versions even if
+# ``models:/<name>/latest`` moves meanwhile
+_PINNED_DIR_ENV = "MLSERVE_PINNED_MODEL_DIRS"
+# the V2 repository extension's state file, made once by the first process of a server and
+# inherited by a re-executed parent and every worker (which with --no-preload build their own
+# app, and must still share one file)
+_REPOSITORY_STATE_ENV = "MLSERVE_REPOSITORY_STATE"
 
 
 def serve(config: ServerConfig) -> int:
@@ -85,6 +91,11 @@ def serve(config: ServerConfig) -> int:
     if not config.dev:
         _require_gunicorn()
     check_address(config.host, config.port)
+    if config.enable_repository and not os.environ.get(_REPOSITORY_STATE_ENV):
+        import tempfile
+
+        state = Path(tempfile.mkdtemp(prefix="mlserve-repository-")) / "models.json"
+        os.environ[_REPOSITORY_STATE_ENV] = environ[_REPOSITORY_STATE_ENV] = str(state)
     if config.dev:
         app = load_app(config)
         _announce_trust(config)
@@ -98,14 +109,8 @@ def serve(config: ServerConfig) -> int:
         )
     app = load_app(config)
     _announce_trust(config)
-    unsafe = [s.model for s in app.models.values() if not s.model.capabilities.fork_safe]
-    if unsafe and len(app.models) > 1:
-        raise MlserveError(
-            f"The model at {unsafe[0].path} is not fork-safe and must be loaded in each worker: "
-            "serve it alone (one -m), or with --no-preload."
-        )
-    if unsafe:
-        _restart_without_preload(environ, app.model.path)
+    if any(not s.model.capabilities.fork_safe for s in app.models.values()):
+        _restart_without_preload(environ, [s.model.path for s in app.models.values()])
     return run_gunicorn(app, config)
 
 
@@ -117,10 +122,10 @@ def _announce_trust(config: ServerConfig) -> None:
         logger.info("%s", config.trust.describe())
 
 
-def _restart_without_preload(environ: Mapping[str, str], model_dir: Path) -> NoReturn:
-    """Replace this process (same PID, same command line) by one that loads the model in each
-    worker: this one has started the model's framework, which its forked children would
-    inherit broken."""
+def _restart_without_preload(environ: Mapping[str, str], model_dirs: list[Path]) -> NoReturn:
+    """Replace this process (same PID, same command line) by one that loads the models in each
+    worker: this one has started a model's framework, which its forked children would inherit
+    broken. Every model is then loaded in each worker, pinned to the directory resolved here."""
     logger.info(
         "The model declares it is not fork-safe: restarting to load it in each worker instead."
     )
@@ -129,7 +134,7 @@ def _restart_without_preload(environ: Mapping[str, str], model_dir: Path) -> NoR
         with contextlib.suppress(Exception):
             stream.flush()
     argv = [sys.executable, *sys.orig_argv[1:]]
-    pinned = {_PRELOAD_ENV: "false", _PINNED_DIR_ENV: str(model_dir)}
+    pinned = {_PRELOAD_ENV: "false", _PINNED_DIR_ENV: json.dumps([str(d) for d in model_dirs])}
     os.execve(sys.executable, argv, {**environ, **pinned})
 
 
@@ -147,14 +152,13 @@ def load_app(config: ServerConfig) -> ScoringApp:
 
     if config.tracking_uri:
         mlserve.set_tracking_uri(config.tracking_uri)
-    pinned = os.environ.get(_PINNED_DIR_ENV)
+    pinned = json.loads(os.environ.get(_PINNED_DIR_ENV) or "[]")
     specs = config.models or ((None, config.model_uri),)
     models = {}
     sizes = []  # what each load took (model_limits.py), reported per model
-    for name, uri in specs:
-        model, size = measure_load(
-            functools.partial(_load_one, uri, pinned if len(specs) == 1 else None, config)
-        )
+    for i, (name, uri) in enumerate(specs):
+        pin = pinned[i] if len(pinned) == len(specs) else None
+        model, size = measure_load(functools.partial(_load_one, uri, pin, config))
         models[name or ""] = model
         sizes.append(size)
     state, loader = _repository_options(config)
@@ -188,14 +192,19 @@ def _repository_options(
 ) -> tuple[Path | None, Callable[[str], PyFuncModel] | None]:
     """The state file and loader of the V2 repository extension, when it is on.
 
-    The file is made here, before the fork, so every worker shares it; each load through the
-    extension obeys the server's trust policy, as the models given with -m do.
+    The file is named once per server (:func:`serve`; here, for an app built without it), so
+    every worker shares it; each load through the extension obeys the server's trust policy, as
+    the models given with -m do.
     """
     if not config.enable_repository:
         return None, None
-    import tempfile
+    named = os.environ.get(_REPOSITORY_STATE_ENV)
+    if named:
+        state = Path(named)
+    else:
+        import tempfile
 
-    state = Path(tempfile.mkdtemp(prefix="mlserve-repository-")) / "models.json"
+        state = Path(tempfile.mkdtemp(prefix="mlserve-repository-")) / "models.json"
 
     def loader(uri: str) -> PyFuncModel:
         return _load_one(uri, None, config)

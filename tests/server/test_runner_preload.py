@@ -215,3 +215,40 @@ def test_workers_of_a_restarted_parent_stay_on_the_version_it_resolved(
     uuids = [mlserve.Model.load(tmp_path / v).model_uuid for v in ("v1", "v2")]
     assert uuids[0] != uuids[1]
     assert served == again == uuids[0]
+
+
+@pytest.mark.slow
+def test_a_model_that_is_not_fork_safe_is_served_among_several(
+    tmp_path: Path, plugin: Path, typed_model_dir: Path
+) -> None:
+    """One model that is not fork-safe makes every model load in each worker (pinned to the
+    directories the parent resolved), and the repository extension's workers still share one
+    state file: a model loaded through one worker is served by all."""
+    model = _save(plugin, tmp_path / "model")
+    args = ("-m", f"fork={model}", "-m", f"rf={typed_model_dir}", "-w", "2")
+    with start_server(tmp_path, *args, "--enable-repository", env=_env(plugin)) as server:
+        workers = server.wait_workers(2)
+        rows = _rows_by_worker(server, 2)  # /invocations: the first model, "fork"
+        split = {
+            "dataframe_split": {
+                "columns": list("abcd"),
+                "data": SEED_BODY["dataframe_split"]["data"],
+            }
+        }  # type: ignore[index]
+        load = requests.post(
+            f"{server.url}/v2/repository/models/rf2/load",
+            json={"parameters": {"uri": str(typed_model_dir)}},
+            timeout=30,
+        )
+        assert load.status_code == 200, load.text
+        for _ in range(8):  # fresh connections reach either worker
+            with requests.Session() as session:
+                got = session.post(f"{server.url}/models/rf/invocations", json=split, timeout=30)
+                assert got.status_code == 200, got.text
+                ready = session.get(f"{server.url}/v2/models/rf2/ready", timeout=30)
+                assert ready.status_code == 200
+        log = server.log()
+    assert sorted(rows) == workers
+    for pid, (load_pid, serving_pid, broken) in rows.items():
+        assert load_pid == serving_pid == pid and not broken
+    assert "not fork-safe: restarting to load it in each worker" in log
