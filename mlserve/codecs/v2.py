@@ -10,6 +10,10 @@ by the same decoding plan as ``/invocations`` (so one mistake gets one answer):
 - no signature: ``parameters.content_type`` ``"pd"`` (or inputs that are all one value per row)
   gives a DataFrame, one input an ndarray, several a dict of ndarrays.
 
+A ``null`` in a float tensor is NaN (JSON has no NaN; MLServer's codecs write ``null``); BYTES
+of ``content_type: "pd_json"`` hold one JSON document per element (MLflow's Array, Object, Map
+and Any columns); without a signature a column keeps its V2 datatype (``FP32`` is float32).
+
 Request ``parameters`` other than ``content_type`` and ``headers`` become MLflow ``params`` (as
 MLServer passes them). The response has one output per DataFrame column, per dict key, or one
 for an array (named by the signature's output, else ``output-0``, as the metadata numbers
@@ -133,6 +137,8 @@ def _checked_input(
         typed = from_binary(binary.take(size, where), datatype, count, where)
         if datatype == "BYTES" and plan.rule(name, i).kind != "binary":
             typed = as_text(typed, where)  # type: ignore[arg-type]
+            if parameters.get("content_type") == "pd_json":
+                typed = _documents(typed, where)
         return name, shape, datatype, typed, parameters
     values = _flat(entry["data"], where)
     if len(values) != count:
@@ -150,12 +156,18 @@ def _typed(values: list[Any], datatype: str, parameters: dict[str, Any], where: 
                 return [base64.b64decode(v, validate=True) for v in values]
             except (binascii.Error, ValueError) as exc:
                 raise SchemaMismatch(where, "base64 strings", "a string that is not") from exc
+        if parameters.get("content_type") == "pd_json":
+            return _documents(values, where)
         return values
     if datatype == "BOOL":
         if not all(isinstance(v, bool) for v in values):
             raise SchemaMismatch(where, "BOOL values (true or false)", "another JSON type")
         return np.array(values, dtype=bool)
     dtype = DATATYPES[datatype]
+    if dtype.kind == "f" and None in values:
+        # JSON has no NaN: MLServer's codecs write a missing float as null (and read it back
+        # as NaN), as /invocations reads a null in a float column
+        values = [math.nan if v is None else v for v in values]
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         raise SchemaMismatch(where, f"{datatype} numbers", "a value that is not a number")
     if dtype.kind in "iu":
@@ -165,6 +177,15 @@ def _typed(values: list[Any], datatype: str, parameters: dict[str, Any], where: 
         if values and not (info.min <= min(values) and max(values) <= info.max):
             raise SchemaMismatch(where, f"{datatype} integers", "a number out of range")
     return np.array(values, dtype=dtype)
+
+
+def _documents(texts: list[str], where: str) -> list[Any]:
+    """BYTES of content type ``pd_json`` (MLServer's, and our metadata's for MLflow's Array,
+    Object, Map and Any columns): one JSON document per element, decoded."""
+    try:
+        return [_json.loads(t.encode()) for t in texts]
+    except _json.DecodeFailure as exc:
+        raise SchemaMismatch(where, "pd_json: one JSON document per element", exc.reason) from exc
 
 
 def decode_v2_request(body: bytes, plan: DecodePlan, header_length: int | None = None) -> V2Request:
@@ -288,7 +309,7 @@ def _frame(checked: list[Any], plan: DecodePlan) -> pd.DataFrame:
             raise PayloadError(f"input {name!r}: a column is shape [N] or [N, 1], not {shape}")
         lengths.add(shape[0])
         columns.append(name)
-        values.append(typed.tolist() if isinstance(typed, np.ndarray) else typed)
+        values.append(typed)  # numpy keeps the V2 datatype: it types a column no signature does
     if len(lengths) > 1:
         raise PayloadError(f"the inputs have different numbers of rows {sorted(lengths)[:5]}")
     nrows = lengths.pop()

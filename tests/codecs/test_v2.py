@@ -394,3 +394,40 @@ def test_binary_outputs_when_asked() -> None:
         "outputs": [{"name": "output-0", "parameters": {"binary_data": True}}],
     }
     assert decode_v2_request(_body(asked), _plan(None)).binary_outputs == ("output-0",)
+
+
+# What MLServer's PandasCodec sends (tests/server/test_v2_mlserver.py drives the real one)
+
+
+def test_a_null_float_is_nan_as_mlserver_writes_it() -> None:
+    body = {"inputs": [{"name": "a", "shape": [2, 1], "datatype": "FP64", "data": [1.5, None]}]}
+    frame = decode_v2_request(_body(body), _plan(Schema([ColSpec("double", "a")]))).data
+    assert frame["a"].iloc[0] == 1.5 and np.isnan(frame["a"].iloc[1])
+    # an integer has no missing value to stand for
+    body["inputs"][0]["datatype"] = "INT64"
+    with pytest.raises(SchemaMismatch, match="not a number"):
+        decode_v2_request(_body(body), _plan(Schema([ColSpec("long", "a")])))
+
+
+def test_pd_json_elements_are_json_documents() -> None:
+    from mlserve.schema import Array
+
+    schema = Schema([ColSpec(Array("long"), "xs")])
+    (entry,) = input_metadata(schema)
+    assert entry["parameters"] == {"content_type": "pd_json"}
+    body = {"inputs": [{**entry, "shape": [3, 1], "data": ["[1,2]", "[3]", "[]"]}]}
+    frame = decode_v2_request(_body(body), _plan(schema)).data
+    assert frame["xs"].tolist() == [[1, 2], [3], []]
+    body["inputs"][0]["data"] = ["[1,2", "[3]", "[]"]
+    with pytest.raises(SchemaMismatch, match="one JSON document per element"):
+        decode_v2_request(_body(body), _plan(schema))
+
+
+def test_without_a_signature_the_v2_datatype_types_the_column() -> None:
+    inputs = [
+        {"name": n, "shape": [2, 1], "datatype": d, "data": [1, 2]}
+        for n, d in (("f", "FP32"), ("i", "INT32"), ("u", "UINT8"), ("h", "FP16"))
+    ]
+    body = {"parameters": {"content_type": "pd"}, "inputs": inputs}
+    frame = decode_v2_request(_body(body), _plan(None)).data
+    assert [str(t) for t in frame.dtypes] == ["float32", "int32", "uint8", "float16"]
