@@ -201,13 +201,27 @@ class PyFuncModel:
         and :class:`~mlserve.errors.ModelPredictError` (the exception's type and message) when
         the model's own code raises.
         """
+        return self.predict_enforced(*self.enforce(data, params))
+
+    def enforce(
+        self, data: Any, params: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """The first half of :meth:`predict`: ``(data, params)`` checked and converted by the
+        signature, in the form the flavor's predictor takes. Raises what :meth:`predict` raises
+        for a mismatch. A server times the two halves apart; anyone else calls :meth:`predict`.
+        """
         if self._enforcer is not None:
             data = self._enforcer(data)
         if params or self._params_schema is not None:
             params = enforce_params(params, self._params_schema, strict=False) or None
         else:
             params = None
-        data = self._adapt(data)
+        return self._adapt(data), params
+
+    def predict_enforced(self, data: Any, params: dict[str, Any] | None) -> Any:
+        """The second half of :meth:`predict`: the flavor's predictor on what :meth:`enforce`
+        returned (anything else is not checked). The model's own exception is raised as
+        :class:`~mlserve.errors.ModelPredictError`."""
         try:
             return self._predictor.predict(data, params)
         except MlserveError:

@@ -24,7 +24,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from mlserve.codecs import DecodeLimits, encode_predictions
 from mlserve.codecs.json_input import llm_errors
-from mlserve.server import v2
+from mlserve.server import tracing, v2
 from mlserve.server.body import BodyTimeout, SlowBody, read_body
 from mlserve.server.deadline import DeadlinePool
 from mlserve.server.errors import (
@@ -35,6 +35,7 @@ from mlserve.server.errors import (
 )
 from mlserve.server.memory import IdleTrimmer
 from mlserve.server.metadata import metadata_document, version_document
+from mlserve.server.metrics import count_rows, metrics_or_none, missing_extra
 from mlserve.server.model_limits import ModelLimits, measure_load
 from mlserve.server.repository import Repository, load_request_uri
 from mlserve.server.served import ServedModel, UnknownModel, named_models, serve_model
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
     from mlserve import PyFuncModel
     from mlserve.server.batching import AdaptiveBatcher
+    from mlserve.server.metrics import ModelMetrics, ServerMetrics
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_TIMEOUT", "ScoringApp", "create_app"]
 
@@ -64,8 +66,14 @@ _ROUTES = (
     ("/metadata", "metadata", "GET"),
     ("/invocations", "invocations", "POST"),
     ("/models/<name>/invocations", "model_invocations", "POST"),
+    ("/metrics", "metrics", "GET"),
 )
 _ROUTE_LIST = ", ".join(f"{method} {path}" for path, _, method in _ROUTES)
+# the WSGI environ keys where a request's route pattern and model name are left for _count
+_ROUTE_KEY = "mlserve.route"
+_MODEL_KEY = "mlserve.model"
+# routes that serve the first model without naming it
+_DEFAULT_MODEL_ROUTES = frozenset(("/invocations", "/metadata"))
 
 
 def create_app(
@@ -83,6 +91,7 @@ def create_app(
     loader: Callable[[str], PyFuncModel] | None = None,
     model_limits: ModelLimits | None = None,
     model_memory: Sequence[int | None] = (),
+    metrics: bool = True,
 ) -> ScoringApp:
     """Build the WSGI application that serves ``model``.
 
@@ -117,6 +126,11 @@ def create_app(
             :func:`mlserve.server.model_limits.measure_load`; loads through the repository
             extension are measured here).
 
+        metrics: count and time requests for ``GET /metrics`` (:mod:`mlserve.server.metrics`;
+            needs the ``metrics`` extra, without which ``/metrics`` says so and nothing else
+            changes); ``False`` turns that off. Every answer carries an ``X-Request-ID``
+            (:mod:`mlserve.server.tracing`) either way.
+
     Raises:
         MissingExtra: werkzeug (the ``server`` extra) is not installed.
         ValueError: a limit is out of range.
@@ -135,6 +149,7 @@ def create_app(
         loader=loader,
         model_limits=model_limits,
         model_memory=model_memory,
+        metrics=metrics,
     )
 
 
@@ -164,6 +179,7 @@ class ScoringApp:
         loader: Callable[[str], PyFuncModel] | None = None,
         model_limits: ModelLimits | None = None,
         model_memory: Sequence[int | None] = (),
+        metrics: bool = True,
     ) -> None:
         if max_body_size < 0:
             raise ValueError("max_body_size must be >= 0")
@@ -172,10 +188,14 @@ class ScoringApp:
         self.max_body_size = max_body_size
         self.timeout = timeout or None
         self._pool = DeadlinePool(max(threads, 1), self.timeout)
+        #: the Prometheus metrics, or None (off, or prometheus_client missing: see /metrics)
+        self.metrics: ServerMetrics | None = metrics_or_none(metrics)
+        self._metrics_wanted = metrics
 
         def serve(
             loaded: PyFuncModel, served_name: str, served_version: str | None, size: int | None
         ) -> ServedModel:
+            metrics = self.metrics
             return serve_model(
                 loaded,
                 served_name,
@@ -185,6 +205,7 @@ class ScoringApp:
                 max_batch_size=max_batch_size,
                 max_batch_delay_ms=max_batch_delay_ms,
                 memory=size,
+                stages=None if metrics is None else metrics.model(served_name, served_version),
             )
 
         initial: dict[str, ServedModel] = {}
@@ -235,11 +256,57 @@ class ScoringApp:
         )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Serve one WSGI request."""
+        """Serve one WSGI request; its answer carries its ``X-Request-ID`` (tracing.py), and
+        with metrics on it is counted and timed."""
+        request_id = tracing.request_id_for(environ.get("HTTP_X_REQUEST_ID"))
+        environ[tracing.ENVIRON_KEY] = request_id
+        token = tracing.set_current(request_id)
+        statuses: list[str] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(status)
+            headers.append((tracing.HEADER, request_id))
+            return start_response(status, headers, exc_info)
+
+        metrics = self.metrics
+        if metrics is None:
+            try:
+                return self._serve(environ, start)
+            finally:
+                tracing.reset_current(token)
+        started = time.perf_counter()
+        metrics.in_flight.inc()
+        try:
+            return self._serve(environ, start)
+        finally:
+            tracing.reset_current(token)
+            metrics.in_flight.dec()
+            self._count(metrics, environ, statuses, time.perf_counter() - started)
+
+    def _count(
+        self, metrics: ServerMetrics, environ: WSGIEnvironment, statuses: list[str], took: float
+    ) -> None:
+        """Count an answered request under its route's pattern and a served model's name
+        only (a name from the URL that is not served is not a label: no unbounded series)."""
+        route = environ.get(_ROUTE_KEY, "")  # "": no route matched (404)
+        name = environ.get(_MODEL_KEY)
+        served = self.models.get(self._default_name if name is None else name)
+        if served is None or (name is None and route not in _DEFAULT_MODEL_ROUTES):
+            model, version = "", None
+        else:
+            model, version = served.name, served.version
+        code = int(statuses[-1][:3]) if statuses else 500
+        metrics.answered(model, version, route, code, took)
+
+    def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         try:
             adapter = self._urls.bind_to_environ(environ)
-            endpoint, values = adapter.match()
+            rule, values = adapter.match(return_rule=True)
+            endpoint = rule.endpoint
+            environ[_ROUTE_KEY] = rule.rule
+            if "name" in values:
+                environ[_MODEL_KEY] = values["name"]
             if request.method == "OPTIONS":
                 response = Response(
                     status=204, headers=[("Allow", _allow(adapter.allowed_methods()))]
@@ -247,6 +314,8 @@ class ScoringApp:
                 del response.headers["Content-Type"]  # no body, so no media type
             elif endpoint.startswith("v2_"):
                 response = self._v2(request, endpoint, values)
+            elif endpoint == "metrics":
+                response = self._metrics_response()
             elif endpoint in ("invocations", "model_invocations"):
                 answer = self._invocations(request, self._model_named(values.get("name")))
                 if isinstance(answer, Response):
@@ -289,6 +358,8 @@ class ScoringApp:
         """The predictions as a JSON body, or an error response."""
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
         content_type = request.headers.get("Content-Type")
+        stages = None if self.metrics is None else self.metrics.model(served.name, served.version)
+        started = time.perf_counter()
         try:
             body = read_body(request.environ, self.max_body_size)
         except BodyTimeout:
@@ -298,7 +369,14 @@ class ScoringApp:
             )
         self.trimmer.started(len(body))
         try:
-            payload = self._pool.run(self._score, served, body, content_type, deadline=deadline)
+            if stages is None:
+                payload = self._pool.run(self._score, served, body, content_type, deadline=deadline)
+            else:
+                read = time.perf_counter()
+                stages.read_body(read - started)
+                payload = self._pool.run(
+                    self._score_timed, served, body, content_type, stages, read, deadline=deadline
+                )
         finally:
             self.trimmer.finished()
         return payload
@@ -360,6 +438,43 @@ class ScoringApp:
         with llm_errors():  # the model's predict enforces the signature
             output = served.predict(decoded.data, decoded.params)
         return encode_predictions(output, unwrapped=True)
+
+    def _score_timed(
+        self,
+        served: ServedModel,
+        body: bytes,
+        content_type: str | None,
+        stages: ModelMetrics,
+        queued_at: float,
+    ) -> bytes:
+        """:meth:`_score`, observing the queue, decode and encode stages and the rows (the
+        served predict callable observes enforce and predict)."""
+        clock = time.perf_counter
+        started = clock()
+        stages.queue(started - queued_at)
+        decoded = served.decoder.decode(body, content_type)
+        decoded_at = clock()
+        stages.decode(decoded_at - started)
+        stages.rows(count_rows(decoded.data))
+        if not decoded.unwrapped:
+            output = served.predict(decoded.data, decoded.params)
+        else:
+            with llm_errors():  # the model's predict enforces the signature
+                output = served.predict(decoded.data, decoded.params)
+        predicted_at = clock()
+        answer = encode_predictions(output, unwrapped=decoded.unwrapped)
+        stages.encode(clock() - predicted_at)
+        return answer
+
+    def _metrics_response(self) -> Response:
+        """``GET /metrics``: the Prometheus text format, or why there is none."""
+        if self.metrics is None and self._metrics_wanted:
+            return _error_response(answer_for_http(501, missing_extra().message))
+        if self.metrics is None:
+            return _error_response(
+                answer_for_http(404, "Metrics are off on this server (--no-metrics).")
+            )
+        return Response(self.metrics.scrape(), content_type=self.metrics.content_type)
 
     def close(self) -> None:
         """Release the prediction threads (and the batcher). The app must not be used after."""

@@ -17,14 +17,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from mlserve.errors import InvalidParameterValue, ServerBusy
 
-__all__ = ["AdaptiveBatcher", "BatcherStats"]
+__all__ = ["AdaptiveBatcher", "BatchObserver", "BatcherStats"]
 
 PredictFn = Callable[[Any, "dict[str, Any] | None"], Any]
 
@@ -53,10 +53,23 @@ class BatcherStats:
     rejected: int = 0
 
 
+class BatchObserver(Protocol):
+    """What a batcher reports as it works (the server's metrics, :mod:`mlserve.server.metrics`)."""
+
+    def batch_size(self, rows: float) -> None:
+        """Rows in one merged predict call."""
+
+    def batch_queue(self, seconds: float) -> None:
+        """How long one request waited in the queue before its batch started."""
+
+    def queued_rows(self, rows: float) -> None:
+        """Rows waiting in the queue now."""
+
+
 class _Pending:
     """One submitted request waiting in (or taken from) the queue."""
 
-    __slots__ = ("_key", "data", "error", "event", "params", "result", "rows", "state")
+    __slots__ = ("_key", "data", "error", "event", "params", "queued_at", "result", "rows", "state")
 
     def __init__(self, data: Any, params: dict[str, Any] | None, rows: int) -> None:
         self.data = data
@@ -67,6 +80,7 @@ class _Pending:
         self.result: Any = None
         self.error: BaseException | None = None
         self._key: tuple[Any, ...] | None = None
+        self.queued_at = time.perf_counter()
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -205,6 +219,7 @@ class AdaptiveBatcher:
         max_batch_rows: int,
         max_delay_ms: float = 0.0,
         max_queue_rows: int | None = None,
+        observer: BatchObserver | None = None,
     ) -> None:
         if max_batch_rows < 1:
             raise InvalidParameterValue("max_batch_rows must be at least 1")
@@ -213,6 +228,7 @@ class AdaptiveBatcher:
         if max_queue_rows is not None and max_queue_rows < 1:
             raise InvalidParameterValue("max_queue_rows must be at least 1")
         self._predict = predict
+        self._observer = observer
         self.max_batch_rows = max_batch_rows
         self.max_delay_s = max_delay_ms / 1000.0
         self.max_queue_rows = (
@@ -255,6 +271,8 @@ class AdaptiveBatcher:
             self._counts["requests"] += 1
             self._queue.append(pending)
             self._queued_rows += rows
+            if self._observer is not None:
+                self._observer.queued_rows(self._queued_rows)
             if self._busy:
                 self._cond.notify()  # a leader waiting for company may now have a full batch
                 lead = False
@@ -330,6 +348,8 @@ class AdaptiveBatcher:
                     kept.append(p)
             self._queue = kept
         self._queued_rows -= rows
+        if self._observer is not None:
+            self._observer.queued_rows(self._queued_rows)
         return batch
 
     def _wait_for_company(self) -> None:
@@ -348,6 +368,8 @@ class AdaptiveBatcher:
                 self._wait_for_company()
             batch = self._take_batch()
         started = time.monotonic()
+        if self._observer is not None:
+            self._observe(batch)
         try:
             self._run(batch)
         finally:
@@ -370,6 +392,13 @@ class AdaptiveBatcher:
                 else:
                     self._busy = False
                     self._cond.notify_all()  # close() may be waiting for the drain
+
+    def _observe(self, batch: list[_Pending]) -> None:
+        assert self._observer is not None
+        now = time.perf_counter()
+        for p in batch:
+            self._observer.batch_queue(now - p.queued_at)
+        self._observer.batch_size(sum(p.rows for p in batch))
 
     def _run(self, batch: list[_Pending]) -> None:
         """Predict a batch and deliver each request's output or exception."""

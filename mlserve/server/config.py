@@ -111,6 +111,13 @@ def _log_level(text: str) -> str:
     return value
 
 
+def _access_log_format(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("text", "json"):
+        raise ValueError("must be text or json")
+    return value
+
+
 def _flag(text: str) -> bool:
     value = text.strip().lower()
     if value in ("1", "true", "yes", "on"):
@@ -204,6 +211,15 @@ OPTIONS: tuple[Option, ...] = (
            f"log level: {', '.join(LOG_LEVELS)} (default info)", "LEVEL"),
     Option("access_log", ("--no-access-log",), "MLSERVE_ACCESS_LOG", _flag, True,
            "do not write the access log (one line per request on stdout)", is_flag=True),
+    Option("access_log_format", ("--access-log-format",), "MLSERVE_ACCESS_LOG_FORMAT",
+           _access_log_format, "text", "the access log's lines: text (gunicorn's common form "
+           "plus the request id) or json (one object per line, for log shippers)", "text|json"),
+    Option("metrics", ("--no-metrics",), "MLSERVE_METRICS", _flag, True,
+           "do not count or time requests; GET /metrics answers 404 (metrics need the "
+           "metrics extra: pip install 'mlserve-core[metrics]')", is_flag=True),
+    Option("metrics_port", ("--metrics-port",), "MLSERVE_METRICS_PORT", _port, None,
+           "also serve GET /metrics (and nothing else) on this port, on the same host "
+           "(0 picks a free port, printed at start-up)", "PORT"),
     Option("enable_repository", ("--enable-repository",), "MLSERVE_ENABLE_REPOSITORY", _flag,
            False, "let clients load and unload models while serving (the V2 repository "
            "extension, /v2/repository/...): an administrative API, off by default", is_flag=True),
@@ -246,6 +262,9 @@ class ServerConfig:
     tracking_uri: str | None = None
     log_level: str = "info"
     access_log: bool = True
+    access_log_format: str = "text"
+    metrics: bool = True
+    metrics_port: int | None = None
     enable_repository: bool = False
     max_models: int = 0
     max_memory: int = 0

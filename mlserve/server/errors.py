@@ -32,6 +32,7 @@ from mlserve.errors import (
     ServerBusy,
     UnsupportedContentType,
 )
+from mlserve.server.tracing import current_request_id
 
 __all__ = [
     "HTTP_ERROR_CODES",
@@ -146,7 +147,10 @@ def _answer_for_model_error(exc: ModelPredictError) -> ErrorAnswer:
     what it was given (``could not convert string to float: 'SECRET-PII-123'``), and no
     request value goes back in an error. The message is logged under the incident id sent."""
     incident = uuid.uuid4().hex[:12]
-    logger.warning("The model raised (incident %s): %s: %s", incident, exc.exc_type, exc.detail)
+    logger.warning(
+        "The model raised (incident %s, request %s): %s: %s",
+        incident, current_request_id() or "-", exc.exc_type, exc.detail,
+    )  # fmt: skip
     message = (
         f"Model prediction failed: the model raised {exc.exc_type} (incident {incident}; its "
         "message, which may quote the request, is in the server log)."
@@ -172,7 +176,10 @@ def answer_for_unexpected(exc: BaseException) -> ErrorAnswer:
     reports; the client sees neither the exception text nor the traceback.
     """
     incident = uuid.uuid4().hex[:12]
-    logger.error("Internal error (incident %s)", incident, exc_info=exc)
+    logger.error(
+        "Internal error (incident %s, request %s)",
+        incident, current_request_id() or "-", exc_info=exc,
+    )  # fmt: skip
     return ErrorAnswer(
         500,
         "INTERNAL_ERROR",

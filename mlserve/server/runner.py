@@ -19,6 +19,7 @@ within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the ar
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import gc
@@ -29,6 +30,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCESS_LOG_FORMAT",
+    "JSON_ACCESS_LOG_FORMAT",
     "check_address",
     "load_app",
     "run_gunicorn",
@@ -54,11 +57,15 @@ logger = logging.getLogger("mlserve.server")
 
 # time, worker pid, client, request line, status, response bytes, duration in seconds (written
 # by mlserve.server.access_log.AccessLogger without gunicorn's format machinery)
-ACCESS_LOG_FORMAT = '%(t)s %(p)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss'
+ACCESS_LOG_FORMAT = '%(t)s %(p)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss %({x-request-id}o)s'
+#: --access-log-format json: one JSON object per line (mlserve.server.access_log)
+JSON_ACCESS_LOG_FORMAT = "json"
 
 # set by the runner when it re-executes itself for a model that is not fork-safe; also the
 # --no-preload option's variable (config.py)
 _PRELOAD_ENV = "MLSERVE_PRELOAD"
+# the server's metrics directory, made by its first process and kept by a re-executed parent
+_METRICS_DIR_ENV = "MLSERVE_METRICS_DIR"
 # set only by a parent that re-executes itself: the model directories its URIs resolved to (a
 # JSON list, in -m order), so every worker loads those exact versions even if
 # ``models:/<name>/latest`` moves meanwhile
@@ -91,6 +98,10 @@ def serve(config: ServerConfig) -> int:
     if not config.dev:
         _require_gunicorn()
     check_address(config.host, config.port)
+    if config.metrics_port is not None:
+        check_address(config.host, config.metrics_port)
+    if config.metrics and not config.dev:
+        _metrics_directory(environ)
     if config.enable_repository and not os.environ.get(_REPOSITORY_STATE_ENV):
         import tempfile
 
@@ -112,6 +123,23 @@ def serve(config: ServerConfig) -> int:
     if any(not s.model.capabilities.fork_safe for s in app.models.values()):
         _restart_without_preload(environ, [s.model.path for s in app.models.values()])
     return run_gunicorn(app, config)
+
+
+def _metrics_directory(environ: dict[str, str]) -> Path:
+    """The server's metrics directory (metrics_files.py), made before anything creates a metric
+    and removed when this process exits; a parent that re-executes itself keeps its own."""
+    from mlserve.server import metrics_files
+
+    inherited = os.environ.get(_METRICS_DIR_ENV)
+    if inherited and Path(inherited).is_dir():
+        path = Path(inherited)
+        os.environ[metrics_files.ENV] = inherited
+    else:
+        path = metrics_files.prepare()
+        os.environ[_METRICS_DIR_ENV] = environ[_METRICS_DIR_ENV] = str(path)
+    environ[metrics_files.ENV] = str(path)
+    atexit.register(metrics_files.remove, path)
+    return path
 
 
 def _announce_trust(config: ServerConfig) -> None:
@@ -156,11 +184,14 @@ def load_app(config: ServerConfig) -> ScoringApp:
     specs = config.models or ((None, config.model_uri),)
     models = {}
     sizes = []  # what each load took (model_limits.py), reported per model
+    load_seconds: list[float] = []
     for i, (name, uri) in enumerate(specs):
         pin = pinned[i] if len(pinned) == len(specs) else None
+        started = time.perf_counter()
         model, size = measure_load(functools.partial(_load_one, uri, pin, config))
         models[name or ""] = model
         sizes.append(size)
+        load_seconds.append(time.perf_counter() - started)
     state, loader = _repository_options(config)
     build = functools.partial(
         create_app,
@@ -176,7 +207,9 @@ def load_app(config: ServerConfig) -> ScoringApp:
         loader=loader,
         model_limits=ModelLimits(config.max_models, config.max_memory),
         model_memory=sizes,
+        metrics=config.metrics,
     )
+    build = functools.partial(_record_loads, build, load_seconds)
     if len(models) == 1 and "" in models:
         return build(models[""])
     if len(models) == 1:  # one named model: its name, and its version from its URI
@@ -185,6 +218,17 @@ def load_app(config: ServerConfig) -> ScoringApp:
         ((name, model),) = models.items()
         return build(model, name=name, version=model_identity(config.model_uri)[1])
     return build(models)
+
+
+def _record_loads(
+    build: Callable[..., ScoringApp], seconds: list[float], *args: Any, **kwargs: Any
+) -> ScoringApp:
+    """``build(*args, **kwargs)``, then the models' load times and memory in its metrics."""
+    app = build(*args, **kwargs)
+    if app.metrics is not None:
+        for served, took in zip(app.models.values(), seconds, strict=False):
+            app.metrics.model_loaded(served.name, served.version, took, served.memory)
+    return app
 
 
 def _repository_options(
@@ -286,7 +330,12 @@ def _bind_address(host: str, port: int) -> str:
 def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
     """The gunicorn settings for ``config`` (hooks are added by :func:`run_gunicorn`)."""
     options: dict[str, Any] = {
-        "bind": [_bind_address(config.host, config.port)],
+        # the metrics port last: its listener is the last one (when_ready reads it there)
+        "bind": [
+            _bind_address(config.host, port)
+            for port in (config.port, config.metrics_port)
+            if port is not None
+        ],
         "workers": config.workers,
         # gthread plus a read deadline per request (mlserve.server.worker)
         "worker_class": "mlserve.server.worker.DeadlineThreadWorker",
@@ -300,7 +349,9 @@ def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
         "loglevel": config.log_level,
         "errorlog": "-",
         "accesslog": "-" if config.access_log else None,
-        "access_log_format": ACCESS_LOG_FORMAT,
+        "access_log_format": (
+            JSON_ACCESS_LOG_FORMAT if config.access_log_format == "json" else ACCESS_LOG_FORMAT
+        ),
         "logger_class": "mlserve.server.access_log.AccessLogger",
         "proc_name": "mlserve",
         "control_socket_disable": True,
@@ -352,6 +403,8 @@ def run_gunicorn(
                     raise
 
     def ready_line(log: Any, listeners: Any, served: ScoringApp) -> None:
+        if config.metrics_port is not None:
+            listeners = listeners[:-1]  # the metrics port has its own line
         addresses = ", ".join(f"http://{_listener_address(lst)}" for lst in listeners)
         batching = (
             f", batches of up to {config.max_batch_size} rows" if served.batcher is not None else ""
@@ -361,7 +414,23 @@ def run_gunicorn(
             _served(config), addresses, config.workers, config.threads, config.timeout, batching,
         )  # fmt: skip
 
+    metrics_dir = os.environ.get(_METRICS_DIR_ENV) if config.metrics else None
+    restarts = _restart_counter() if metrics_dir else None
+    metrics_ports: set[str] = set()  # filled in when the listeners exist, before any fork
+
+    def child_exit(server: Any, worker: Any) -> None:
+        if metrics_dir:
+            from mlserve.server.metrics_files import worker_died
+
+            worker_died(Path(metrics_dir), worker.pid)
+        if restarts is not None and not server.halting:
+            restarts.inc()
+
     def when_ready(server: Any) -> None:
+        if config.metrics_port is not None:
+            listener = server.LISTENERS[-1]
+            metrics_ports.add(str(listener.sock.getsockname()[1]))
+            server.log.info("mlserve: metrics at http://%s/metrics", _listener_address(listener))
         if app is not None:
             ready_line(server.log, server.LISTENERS, app)
         else:  # ready once a worker has loaded the model (post_worker_init)
@@ -411,7 +480,15 @@ def run_gunicorn(
     DeadlineSocket.policy = DeadlineThreadWorker.policy = policy
     options = gunicorn_options(config)
     options.update(when_ready=when_ready, post_fork=post_fork,
-                   post_worker_init=post_worker_init, worker_exit=worker_exit)  # fmt: skip
+                   post_worker_init=post_worker_init, worker_exit=worker_exit,
+                   child_exit=child_exit)  # fmt: skip
+
+    def _gate(served: ScoringApp) -> Any:
+        if config.metrics_port is None:
+            return served
+        from mlserve.server.metrics import metrics_port_only
+
+        return metrics_port_only(served, metrics_ports)
 
     class MlserveApplication(BaseApplication):
         def load_config(self) -> None:
@@ -419,15 +496,15 @@ def run_gunicorn(
                 if value is not None:
                     self.cfg.set(key, value)
 
-        def load(self) -> ScoringApp:
+        def load(self) -> Any:
             if app is not None:
-                return app
+                return _gate(app)
             assert load_in_worker is not None
             try:
                 loaded.append(load_in_worker())
             except MlserveError as exc:  # gunicorn prints it as one line and stops the server
                 raise AppImportError(f"mlserve: error: {exc}") from exc
-            return loaded[-1]
+            return _gate(loaded[-1])
 
         def run(self) -> None:
             GracefulArbiter(self).run()
@@ -448,6 +525,16 @@ def run_gunicorn(
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
     return 0
+
+
+def _restart_counter() -> Any:
+    """The parent's count of replaced workers (None without prometheus_client)."""
+    try:
+        from mlserve.server.metrics import WorkerMetrics
+
+        return WorkerMetrics().restarts
+    except ImportError:
+        return None
 
 
 def _listener_address(listener: Any) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from mlserve.server.model_limits import Usage
 if TYPE_CHECKING:
     from mlserve import PyFuncModel
     from mlserve.server.batching import AdaptiveBatcher
+    from mlserve.server.metrics import ModelMetrics
 
 __all__ = ["ServedModel", "UnknownModel", "named_models", "serve_model"]
 
@@ -56,6 +58,7 @@ def serve_model(
     limits: DecodeLimits | None,
     max_batch_size: int,
     max_batch_delay_ms: float,
+    stages: ModelMetrics | None = None,
     memory: int | None = None,
 ) -> ServedModel:
     """Everything that serves ``model`` under ``name`` on ``pool``'s prediction threads;
@@ -67,7 +70,7 @@ def serve_model(
         enforce=False,  # PyFuncModel.predict enforces the signature, once
         limits=limits,
     )
-    predict, batcher = _make_predict(model, max_batch_size, max_batch_delay_ms, pool)
+    predict, batcher = _make_predict(model, max_batch_size, max_batch_delay_ms, pool, stages)
     usage = Usage()
     predict = usage.track(predict)
     parameters = {"memory_bytes": memory} if memory is not None else None
@@ -97,7 +100,11 @@ def named_models(
 
 
 def _make_predict(
-    model: PyFuncModel, max_batch_size: int, max_batch_delay_ms: float, pool: DeadlinePool
+    model: PyFuncModel,
+    max_batch_size: int,
+    max_batch_delay_ms: float,
+    pool: DeadlinePool,
+    stages: ModelMetrics | None = None,
 ) -> tuple[Callable[[Any, dict | None], Any], AdaptiveBatcher | None]:
     """The predict callable requests go through, and the batcher when there is one.
 
@@ -106,12 +113,14 @@ def _make_predict(
     waited for the lock gives up instead of predicting (``pool.abandoned()``): a burst of slow
     requests would otherwise keep the lock busy with answers nobody reads, and time out the
     cheap requests behind them. Batching applies on top, for flavors that declare row-wise
-    batchable predictions.
+    batchable predictions. With ``stages`` (metrics on), the signature's enforcement and the
+    model's own predict are timed apart (once per predict call: per batch when batching).
     """
     capabilities = model.capabilities
+    call = model.predict if stages is None else _timed(model, stages)
 
     def predict(data: Any, params: dict | None) -> Any:
-        return model.predict(data, params)
+        return call(data, params)
 
     if not capabilities.thread_safe:
         lock = threading.Lock()
@@ -120,7 +129,7 @@ def _make_predict(
             with lock:
                 if pool.abandoned():
                     raise RequestTimeout(pool.timeout or 0.0)
-                return model.predict(data, params)
+                return call(data, params)
 
     if max_batch_size <= 0:
         return predict, None
@@ -130,6 +139,26 @@ def _make_predict(
     from mlserve.server.batching import AdaptiveBatcher  # once, at start-up
 
     batcher = AdaptiveBatcher(
-        predict, max_batch_rows=max_batch_size, max_delay_ms=max_batch_delay_ms
+        predict,
+        max_batch_rows=max_batch_size,
+        max_delay_ms=max_batch_delay_ms,
+        observer=stages,
     )
     return batcher.submit, batcher
+
+
+def _timed(model: PyFuncModel, stages: ModelMetrics) -> Callable[[Any, dict | None], Any]:
+    """``model.predict`` observing its two halves into the ``enforce`` and ``predict`` stages."""
+    clock = time.perf_counter
+
+    def predict(data: Any, params: dict | None) -> Any:
+        started = clock()
+        data, params = model.enforce(data, params)
+        enforced = clock()
+        stages.enforce(enforced - started)
+        try:
+            return model.predict_enforced(data, params)
+        finally:
+            stages.predict(clock() - enforced)
+
+    return predict
