@@ -82,7 +82,8 @@ class Capabilities:
 
     ``accepts_dataframe`` / ``accepts_ndarray``: the input kinds ``predict`` takes (the core
     converts between the two when only one is accepted); ``supports_params``: ``predict`` uses
-    inference params; ``batchable``: predictions are row-wise, so requests may be merged into
+    inference params (when false, a request's params are checked against the signature and
+    none are passed); ``batchable``: predictions are row-wise, so requests may be merged into
     one call and the output split back by rows; ``thread_safe``: ``predict`` may run in several
     threads at once; ``fork_safe``: the loaded model keeps working in a process forked after it
     was loaded (false for frameworks whose runtime does not survive ``fork()``, such as

@@ -9,6 +9,7 @@ applies it.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping
@@ -81,6 +82,21 @@ def flavor_section(model: Model, name: str) -> dict[str, Any]:
     if pyfunc is not None and name != PYFUNC_SECTION:
         section[PYFUNC_SECTION] = dict(pyfunc)
     return section
+
+
+_logger = logging.getLogger("mlserve")
+#: the flavors whose unused params were already reported (once per flavor and process)
+_PARAMS_NOT_USED: set[str] = set()
+
+
+def _params_not_used(flavor: str) -> None:
+    if flavor not in _PARAMS_NOT_USED:
+        _PARAMS_NOT_USED.add(flavor)
+        _logger.warning(
+            "The %s flavor's predict takes no inference params (Capabilities.supports_params "
+            "is false): params are checked against the signature and not passed on.",
+            flavor,
+        )
 
 
 def _add_code_path(directory: Path, model: Model, section: Mapping[str, Any]) -> None:
@@ -215,6 +231,11 @@ class PyFuncModel:
         if params or self._params_schema is not None:
             params = enforce_params(params, self._params_schema, strict=False) or None
         else:
+            params = None
+        if params is not None and not self._capabilities.supports_params:
+            # checked against the signature (a wrong one is still the client's 400), but this
+            # flavor's predict takes none: they are not passed on, as its declaration says
+            _params_not_used(self._flavor)
             params = None
         return self._adapt(data), params
 

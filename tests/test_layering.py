@@ -33,6 +33,7 @@ LEVELS: dict[str, int] = {
     "pyfunc": 4,
     "api": 5,
     "env": 5,  # builds a model's environment: reads models through the api, caches via store
+    "deploy": 5,  # images and manifests: reads models through the store, wheels through env
     "testing": 5,
     "_flavor_modules": 5,
     "": 5,

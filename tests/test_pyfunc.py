@@ -115,6 +115,52 @@ def test_params_without_a_param_schema_are_ignored_with_a_warning(
     assert "declares no params" in caplog.text
 
 
+@pytest.mark.parametrize("supports_params", [False, True], ids=["not-declared", "declared"])
+def test_params_reach_a_predictor_only_if_it_declares_it_uses_them(
+    supports_params: bool, seed_model, seed_data, tmp_path: Path, caplog, monkeypatch
+) -> None:
+    """Capabilities.supports_params: a predictor that declares it takes no params is passed
+    none (once said in the log); one that declares it does gets them, checked. Either way a
+    param of the wrong type is the client's error."""
+    from dataclasses import replace
+
+    from mlserve.errors import InvalidParams
+    from mlserve.flavors.sklearn import SklearnFlavor
+    from mlserve.schema import ParamSchema, ParamSpec
+
+    monkeypatch.setattr("mlserve.pyfunc._PARAMS_NOT_USED", set())
+    seen: list[object] = []
+
+    class Recording(SklearnFlavor):
+        def predictor(self, native, section):  # type: ignore[no-untyped-def]
+            inner = super().predictor(native, section)
+
+            class Predictor:
+                capabilities = replace(inner.capabilities, supports_params=supports_params)
+
+                def predict(self, data, params=None):  # type: ignore[no-untyped-def]
+                    seen.append(params)
+                    return inner.predict(data, params)
+
+            return Predictor()
+
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("double", str(i)) for i in range(4)]),
+        params=ParamSchema([ParamSpec("k", "double", 1.0)]),
+    )
+    mlserve.save_model(seed_model, tmp_path / "m", signature=signature)
+    loaded = PyFuncModel.from_directory(tmp_path / "m", flavor=Recording())
+    frame = pd.DataFrame(seed_data[0][:3], columns=["0", "1", "2", "3"])
+    with caplog.at_level("WARNING", logger="mlserve"):
+        loaded.predict(frame, {"k": 2})
+        loaded.predict(frame)
+    assert seen == ([{"k": 2.0}, {"k": 1.0}] if supports_params else [None, None])
+    said = caplog.text.count("takes no inference params")
+    assert said == (0 if supports_params else 1)
+    with pytest.raises(InvalidParams):
+        loaded.predict(frame, {"k": "two"})
+
+
 def test_attributes(signed: PyFuncModel, tmp_path: Path) -> None:
     assert signed.metadata.flavors["sklearn"]["pickled_model"] == "model.pkl"
     assert signed.signature.inputs.input_names() == ["0", "1", "2", "3"]

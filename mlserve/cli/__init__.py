@@ -1,6 +1,7 @@
 """The mlserve command line: serve, predict, manage registered models, list flavors.
 
-Commands: ``mlserve serve``, ``mlserve predict``, ``mlserve models ...``, ``mlserve flavors``.
+Commands: ``mlserve serve``, ``mlserve predict``, ``mlserve models ...``, ``mlserve flavors``,
+``mlserve generate-dockerfile``, ``mlserve build-docker``, ``mlserve generate-k8s``.
 
 Each sub-command lives in its own module exposing ``add_parser(subparsers)``; the module is only
 imported when the command line is built, never by ``import mlserve``. argparse is used for the
@@ -22,6 +23,7 @@ _COMMANDS = (
     "mlserve.cli.predict",
     "mlserve.cli.models",
     "mlserve.cli.flavors",
+    "mlserve.cli.deploy",
 )
 
 
