@@ -38,6 +38,7 @@ from mlserve.codecs.tabular import (
     to_array,
 )
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema.enforce import width_mismatch
 
 __all__ = ["INPUT_KEYS", "LLM_INPUT", "LLM_KEYS", "PARAMS_KEY", "decode_json", "llm_errors"]
 
@@ -273,7 +274,5 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         return frame_from_columns(names or [0], [rows], plan, nrows=len(rows))
     width = len(rows[0]) if rows else len(names or ())
     if names is not None and width != len(names):
-        raise SchemaMismatch(
-            None, f"rows of {len(names)} values ({', '.join(names)})", f"rows of {width} values"
-        )
+        raise width_mismatch(names, width)
     return frame_from_rows(rows, names, plan, where)

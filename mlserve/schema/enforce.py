@@ -9,7 +9,7 @@ already match comes back without copying any values. The rules are tabled in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -21,7 +21,7 @@ from mlserve.schema._kinds import inferred_kind, value_kind
 from mlserve.schema.complex import Array, Object
 from mlserve.schema.types import ColSpec, Schema, TensorSpec
 
-__all__ = ["SchemaEnforcer", "enforce_schema"]
+__all__ = ["SchemaEnforcer", "enforce_schema", "width_mismatch"]
 
 Data: TypeAlias = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
 
@@ -32,6 +32,14 @@ def _quoted(names: list[str]) -> str:
 
 def _count(n: int) -> str:
     return f"{n} column" if n == 1 else f"{n} columns"
+
+
+def width_mismatch(names: Sequence[str], width: int) -> SchemaMismatch:
+    """Rows of ``width`` values for the named columns ``names``: one message for it, from the
+    codecs (a JSON body's rows) and from the enforcer (an array given to ``predict``)."""
+    return SchemaMismatch(
+        None, f"rows of {len(names)} values ({', '.join(names)})", f"rows of {width} values"
+    )
 
 
 def _missing(noun: str, names: list[str]) -> SchemaMismatch:
@@ -131,6 +139,8 @@ class SchemaEnforcer:
         if data.ndim == 1 and width == 1:
             data = data.reshape(-1, 1)
         if data.ndim != 2 or data.shape[1] != width:
+            if data.ndim == 2 and self._named:
+                raise width_mismatch(self._names, data.shape[1])
             raise SchemaMismatch(None, _count(width), f"an array of shape {data.shape}")
         uniform = self._uniform
         if uniform is not None and data.dtype != uniform and _castable(data.dtype, uniform):

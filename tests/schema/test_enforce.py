@@ -261,7 +261,7 @@ def test_one_row_dict_and_series():
 
 
 BAD_INPUTS = [
-    ("wrong-width-array", np.zeros((2, 3)), "2 columns"),
+    ("wrong-width-array", np.zeros((2, 3)), "rows of 2 values (a, b)"),
     ("3-d-array", np.zeros((2, 2, 2)), "2 columns"),
     ("series-for-two-columns", pd.Series([1.0]), "2 columns"),
     ("scalar", 3, "a table of columns"),

@@ -93,3 +93,13 @@ def test_type_values_keeps_what_it_cannot_judge_for_the_enforcer() -> None:
     # a string in a long column is not this step's to refuse: the enforcer names it
     out = ColumnRule("int", np.dtype("int64"), "n").type_values(["x"])
     assert list(out) == ["x"]
+
+
+def test_rows_of_the_wrong_width_get_one_answer_on_both_paths() -> None:
+    schema = Schema([ColSpec("double", n) for n in "abcd"])
+    with pytest.raises(SchemaMismatch) as local:
+        SchemaEnforcer(schema)([[1.0, 2.0, 3.0]])
+    with pytest.raises(SchemaMismatch) as wire:
+        RequestDecoder(schema).decode(b'{"inputs": [[1.0, 2.0, 3.0]]}', "application/json")
+    assert str(local.value) == str(wire.value)
+    assert "expected rows of 4 values (a, b, c, d), found rows of 3 values" in str(wire.value)
