@@ -26,7 +26,7 @@ from mlserve.codecs import DecodeLimits, encode_predictions
 from mlserve.codecs.json_input import llm_errors
 from mlserve.server import tracing, v2
 from mlserve.server.body import BodyTimeout, SlowBody, read_body
-from mlserve.server.deadline import DeadlinePool
+from mlserve.server.concurrency import prediction_pool
 from mlserve.server.errors import (
     ErrorAnswer,
     answer_for_error,
@@ -187,7 +187,8 @@ class ScoringApp:
             raise ValueError("timeout must be >= 0 (0 disables it)")
         self.max_body_size = max_body_size
         self.timeout = timeout or None
-        self._pool = DeadlinePool(max(threads, 1), self.timeout)
+        # where requests decode, predict and encode, under the deadline (concurrency.py)
+        self._pool = prediction_pool(threads, self.timeout)
         #: the Prometheus metrics, or None (off, or prometheus_client missing: see /metrics)
         self.metrics: ServerMetrics | None = metrics_or_none(metrics)
         self._metrics_wanted = metrics

@@ -2,23 +2,23 @@
 
 A server holds one :class:`ServedModel` per ``-m`` (:mod:`mlserve.server.app` routes requests to
 them). Each model gets its own decoder (its signature's plan and the request limits) and its own
-predict callable: a lock for a model whose flavor does not declare thread-safe predictions, and
-batching on top where asked and declared. The prediction threads and the deadline are the
-server's, shared by all models.
+predict callable, built by the server's concurrency policy (:mod:`mlserve.server.concurrency`:
+a lock for a model that is not thread-safe, batching where asked and declared). The prediction
+threads and the deadline are the server's, shared by all models.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlserve.codecs import DecodeLimits, RequestDecoder
-from mlserve.errors import RequestTimeout, ResourceNotFound
+from mlserve.errors import ResourceNotFound
 from mlserve.server import v2
+from mlserve.server.concurrency import predict_callable
 from mlserve.server.deadline import DeadlinePool
 from mlserve.server.model_limits import Usage
 
@@ -70,7 +70,17 @@ def serve_model(
         enforce=False,  # PyFuncModel.predict enforces the signature, once
         limits=limits,
     )
-    predict, batcher = _make_predict(model, max_batch_size, max_batch_delay_ms, pool, stages)
+    # the lock, the batcher, the deadline's give-up: the policy is concurrency.py's
+    predict, batcher = predict_callable(
+        model,
+        pool,
+        max_batch_size=max_batch_size,
+        max_batch_delay_ms=max_batch_delay_ms,
+        # with metrics on, the signature's enforcement and the model's own predict are timed
+        # apart (once per predict call: per batch when batching)
+        call=None if stages is None else _timed(model, stages),
+        observer=stages,
+    )
     usage = Usage()
     predict = usage.track(predict)
     parameters = {"memory_bytes": memory} if memory is not None else None
@@ -97,54 +107,6 @@ def named_models(
         ]
     default_name, default_version = v2.model_identity(getattr(model, "model_uri", None))
     return [(name or default_name, version if name is not None else default_version, model)]
-
-
-def _make_predict(
-    model: PyFuncModel,
-    max_batch_size: int,
-    max_batch_delay_ms: float,
-    pool: DeadlinePool,
-    stages: ModelMetrics | None = None,
-) -> tuple[Callable[[Any, dict | None], Any], AdaptiveBatcher | None]:
-    """The predict callable requests go through, and the batcher when there is one.
-
-    A model whose flavor does not declare thread-safe predictions gets a lock (the request
-    threads would otherwise call it concurrently); a request whose client got its 504 while it
-    waited for the lock gives up instead of predicting (``pool.abandoned()``): a burst of slow
-    requests would otherwise keep the lock busy with answers nobody reads, and time out the
-    cheap requests behind them. Batching applies on top, for flavors that declare row-wise
-    batchable predictions. With ``stages`` (metrics on), the signature's enforcement and the
-    model's own predict are timed apart (once per predict call: per batch when batching).
-    """
-    capabilities = model.capabilities
-    call = model.predict if stages is None else _timed(model, stages)
-
-    def predict(data: Any, params: dict | None) -> Any:
-        return call(data, params)
-
-    if not capabilities.thread_safe:
-        lock = threading.Lock()
-
-        def predict(data: Any, params: dict | None) -> Any:
-            with lock:
-                if pool.abandoned():
-                    raise RequestTimeout(pool.timeout or 0.0)
-                return call(data, params)
-
-    if max_batch_size <= 0:
-        return predict, None
-    if not capabilities.batchable:
-        logger.info("Batching is off: the model's flavor does not declare batchable predictions.")
-        return predict, None
-    from mlserve.server.batching import AdaptiveBatcher  # once, at start-up
-
-    batcher = AdaptiveBatcher(
-        predict,
-        max_batch_rows=max_batch_size,
-        max_delay_ms=max_batch_delay_ms,
-        observer=stages,
-    )
-    return batcher.submit, batcher
 
 
 def _timed(model: PyFuncModel, stages: ModelMetrics) -> Callable[[Any, dict | None], Any]:
