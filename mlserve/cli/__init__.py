@@ -23,6 +23,7 @@ _COMMANDS = (
     "mlserve.cli.predict",
     "mlserve.cli.models",
     "mlserve.cli.flavors",
+    "mlserve.cli.env",
     "mlserve.cli.deploy",
 )
 

@@ -64,6 +64,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress line, even on a terminal"
     )
+    parser.add_argument(
+        "--env-manager",
+        choices=("local", "uv", "virtualenv"),
+        default="local",
+        help="local (this environment, the default), or uv / virtualenv: score in the model's "
+        "own environment, built from its requirements.txt (docs/environments.md)",
+    )
     parser.set_defaults(func=_run)
     return parser
 
@@ -74,6 +81,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.chunk_rows < 1:
         raise InvalidParameterValue("--chunk-rows must be at least 1")
+    if args.env_manager != "local":
+        _run_in_environment(args)
     content_type = args.content_type or _content_type_for(args.input)
     if args.tracking_uri:
         mlserve.set_tracking_uri(args.tracking_uri)
@@ -97,6 +106,35 @@ def _run(args: argparse.Namespace) -> int:
         if source is not sys.stdin.buffer:
             source.close()
     return 0
+
+
+def _run_in_environment(args: argparse.Namespace) -> None:
+    """Build (or reuse) the model's environment and replace this process by ``mlserve predict``
+    inside it, on the model directory the URI resolved to (stdin and stdout are inherited)."""
+    import logging
+
+    from mlserve.env import prepare_environment
+
+    # a first build takes a while: say so on stderr (stdout holds the predictions)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    env = prepare_environment(args.model_uri, args.env_manager, tracking_uri=args.tracking_uri)
+    argv = [str(env.python), "-m", "mlserve.cli", "predict", "-m", str(env.model_dir)]
+    for flag, value in (
+        ("-i", args.input and os.path.abspath(args.input)),
+        ("-o", args.output if args.output in (None, "-") else os.path.abspath(args.output)),
+        ("--content-type", args.content_type),
+        ("--chunk-rows", str(args.chunk_rows)),
+        ("--trust", args.trust),
+    ):
+        if value is not None:
+            argv += [flag, value]
+    if args.no_progress:
+        argv.append("--no-progress")
+    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    environ["VIRTUAL_ENV"] = str(env.path)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(argv[0], argv, environ)
 
 
 def predict_file(

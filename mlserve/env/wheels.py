@@ -124,7 +124,11 @@ def _installed(name: str) -> Distribution:
     preferred over an ``.egg-info`` a source checkout on ``sys.path`` may show."""
     matches = [d for d in distributions() if canonical_name(d.metadata["Name"] or "") == name]
     if not matches:
-        raise WheelBuildFailed(name, "it is not installed in this environment")
+        raise WheelBuildFailed(
+            name,
+            "it is not installed here; install it in this environment (mlserve's own "
+            "distributions are not on the package index: environments get them from here)",
+        )
     for dist in matches:
         if dist.read_text("direct_url.json") is not None:
             return dist
