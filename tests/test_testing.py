@@ -17,11 +17,14 @@ import pytest
 from mlserve.flavor import ENTRY_POINT_GROUP, Capabilities, get_flavor, reset_registry
 from mlserve.flavors.sklearn import SklearnFlavor
 from mlserve.testing import (
+    CHECKS,
+    FlavorCase,
     assert_predictions_equal,
     check_flavor,
     check_mlmodel,
     check_protocol,
     check_served,
+    parametrize_with_checks,
     payload_for,
     serve_model,
 )
@@ -446,3 +449,58 @@ def test_check_reported_broken_without_fails_for_a_flavor_that_still_loads() -> 
     # an unrelated module leaves it loading: the check must say so, not pass
     with pytest.raises(AssertionError, match="loaded although"):
         check_reported_broken_without("sklearn", "mlserve-core", "xml", "scikit-learn")
+
+
+# -- parametrize_with_checks: one test per check ------------------------------------------------
+
+_BUILT: list[int] = []
+
+
+def _seed_case() -> tuple[object, object]:
+    from sklearn.ensemble import RandomForestClassifier
+
+    _BUILT.append(1)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    return RandomForestClassifier(n_estimators=5, random_state=0).fit(X, X[:, 0] > 0), X[:6]
+
+
+@parametrize_with_checks([FlavorCase("rf", SklearnFlavor(), _seed_case)])
+def test_each_check_is_its_own_test(case: FlavorCase, check, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    check(case, tmp_path)
+    # fitted once for all the checks of the case, and only for a check that needs the model
+    assert len(_BUILT) == (0 if check is CHECKS["protocol"] else 1)
+
+
+def test_parametrize_with_checks_names_one_test_per_case_and_check() -> None:
+    cases = [FlavorCase("a", SklearnFlavor(), _seed_case), FlavorCase("b", SklearnFlavor(), (1, 2))]
+    mark = parametrize_with_checks(cases, checks=["protocol", "served"])
+    names, params = mark.args
+    assert names == ("case", "check")
+    assert [p.id for p in params] == ["a-protocol", "a-served", "b-protocol", "b-served"]
+    assert [p.values[1] for p in params] == [CHECKS["protocol"], CHECKS["served"]] * 2
+    everything = parametrize_with_checks(cases[:1]).args[1]
+    assert [p.id for p in everything] == [f"a-{name}" for name in CHECKS]
+    assert list(CHECKS)[:7] == [
+        "protocol", "requirements", "save_load", "predictions", "signature_enforced",
+        "batchable", "fresh_process",
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="unknown checks"):
+        parametrize_with_checks(cases, checks=["protocl"])
+    with pytest.raises(ValueError, match="unique"):
+        parametrize_with_checks([cases[0], cases[0]])
+
+
+@pytest.mark.usefixtures("registry")
+def test_a_broken_flavor_fails_only_the_checks_it_breaks(seed_model, seed_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    X, _ = seed_data
+    case = FlavorCase("forgetful", forgetful, (seed_model, X[:6]))
+    failed = []
+    for name in ("protocol", "requirements", "save_load", "predictions", "fresh_process"):
+        try:
+            CHECKS[name](case, tmp_path / name)
+        except AssertionError:
+            failed.append(name)
+    # it loads another model than it saved: the loaded predictions differ from the native
+    # model's; a fresh process agrees with this one, since both load the wrong model
+    assert failed == ["predictions"]
