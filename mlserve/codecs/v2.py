@@ -147,9 +147,14 @@ def _checked_input(
 
 
 def _typed(values: list[Any], datatype: str, parameters: dict[str, Any], where: str) -> Any:
-    """The values of one input as numpy (numbers, booleans) or a list (BYTES)."""
+    """The values of one input as numpy (numbers, booleans) or a list (BYTES).
+
+    Types are checked with ``set(map(type, values))``: JSON gives exact ``int``, ``float``,
+    ``bool``, ``str``, and the C loop is ~10x a generator of isinstance calls (which was most of
+    a 1,000-row request's decode time)."""
+    kinds = set(map(type, values))
     if datatype == "BYTES":
-        if not all(isinstance(v, str) for v in values):
+        if not kinds <= {str}:
             raise SchemaMismatch(where, "BYTES as JSON strings", "another JSON type")
         if parameters.get("content_type") == "base64":
             try:
@@ -160,18 +165,19 @@ def _typed(values: list[Any], datatype: str, parameters: dict[str, Any], where: 
             return _documents(values, where)
         return values
     if datatype == "BOOL":
-        if not all(isinstance(v, bool) for v in values):
+        if not kinds <= {bool}:
             raise SchemaMismatch(where, "BOOL values (true or false)", "another JSON type")
         return np.array(values, dtype=bool)
     dtype = DATATYPES[datatype]
-    if dtype.kind == "f" and None in values:
+    if dtype.kind == "f" and type(None) in kinds:
         # JSON has no NaN: MLServer's codecs write a missing float as null (and read it back
         # as NaN), as /invocations reads a null in a float column
         values = [math.nan if v is None else v for v in values]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        kinds.discard(type(None))
+    if not kinds <= {int, float}:  # a bool is not a number here (its type is bool, not int)
         raise SchemaMismatch(where, f"{datatype} numbers", "a value that is not a number")
     if dtype.kind in "iu":
-        if not all(isinstance(v, int) or float(v).is_integer() for v in values):
+        if float in kinds and not all(type(v) is int or v.is_integer() for v in values):
             raise SchemaMismatch(where, f"{datatype} integers", "a fraction")
         info = np.iinfo(dtype)
         if values and not (info.min <= min(values) and max(values) <= info.max):
