@@ -207,15 +207,17 @@ def test_serve_with_uv_gives_a_model_the_scikit_learn_it_was_saved_with(
     assert json.loads(predicted.stdout) == {"predictions": [OLD_SKLEARN]}
 
 
-def test_concurrent_prepares_build_once_and_share_it(env_cache: Path, tmp_path: Path) -> None:
+def test_concurrent_prepares_build_once_and_share_it(
+    uv_available: None, env_cache: Path, tmp_path: Path
+) -> None:
     model = _versions_model(tmp_path / "m", ["cloudpickle", "pandas"])
-    first, second = (_prepare(env_cache, model, "virtualenv") for _ in range(2))
+    first, second = (_prepare(env_cache, model, "uv") for _ in range(2))
     outputs = [p.communicate(timeout=900) for p in (first, second)]
     assert [p.returncode for p in (first, second)] == [0, 0], outputs
     paths = {out.strip() for out, _ in outputs}
     assert len(paths) == 1
     errs = [err for _, err in outputs]
-    assert sum("environment built (virtualenv)" in e for e in errs) == 1, errs
+    assert sum("environment built (uv)" in e for e in errs) == 1, errs
     assert sum("environment already built" in e for e in errs) == 1, errs
     assert any("Another process is building this environment" in e for e in errs), errs
     assert not list(_envs(env_cache).glob(".tmp-*"))
