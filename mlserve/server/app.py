@@ -27,6 +27,7 @@ from mlserve.codecs.json_input import llm_errors
 from mlserve.server import tracing, v2
 from mlserve.server.body import BodyTimeout, SlowBody, read_body
 from mlserve.server.concurrency import prediction_pool
+from mlserve.server.described import Described
 from mlserve.server.errors import (
     ErrorAnswer,
     answer_for_error,
@@ -67,6 +68,8 @@ _ROUTES = (
     ("/invocations", "invocations", "POST"),
     ("/models/<name>/invocations", "model_invocations", "POST"),
     ("/metrics", "metrics", "GET"),
+    ("/openapi.json", "openapi", "GET"),
+    ("/", "model_page", "GET"),
 )
 _ROUTE_LIST = ", ".join(f"{method} {path}" for path, _, method in _ROUTES)
 # the WSGI environ keys where a request's route pattern and model name are left for _count
@@ -250,6 +253,10 @@ class ScoringApp:
             "version": (version_document(), _TEXT),
             "metadata": (metadata_document(default.model), _JSON),
         }
+        #: /openapi.json and the model page, rebuilt when the served models change
+        self.described = Described(
+            lambda: list(self.models.values()), _mlserve_version(), repository=build is not None
+        )
         # OPTIONS on every route answers 204 with Allow, as MLflow's Flask server does
         self._urls = Map(
             [Rule(path, endpoint=name, methods=[m, "OPTIONS"]) for path, name, m in _ROUTES]
@@ -323,6 +330,8 @@ class ScoringApp:
                     response = answer
                 else:
                     return _ok_json(answer, environ, start_response)
+            elif endpoint in ("openapi", "model_page"):
+                response = self.described.response(endpoint)
             else:
                 body, media_type = self._documents[endpoint]
                 return _ok_json(body, environ, start_response, media_type)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mlserve import PyFuncModel
 
-__all__ = ["metadata_document", "serving_example", "version_document"]
+__all__ = ["input_example_body", "metadata_document", "serving_example", "version_document"]
 
 logger = logging.getLogger("mlserve.server")
 
@@ -51,7 +51,7 @@ def metadata_document(model: PyFuncModel) -> bytes:
         "utc_time_created": _text(getattr(info, "utc_time_created", None)),
         "flavors": getattr(info, "flavors", None) or {},
         "signature": _guarded("signature", _signature, model),
-        "input_example": _guarded("input example", _input_example, model),
+        "input_example": input_example_body(model),
         "metadata": getattr(info, "metadata", None),
         "mlserve_version": mlserve.__version__,
     }
@@ -68,6 +68,12 @@ def _guarded(what: str, build: Any, arg: Any) -> Any:
     except Exception as exc:  # a malformed example must not stop the server
         logger.warning("Cannot render the model's %s for /metadata: %s", what, exc)
         return None
+
+
+def input_example_body(model: PyFuncModel) -> Any:
+    """The model's input example as an ``/invocations`` JSON body, or ``None`` (no example,
+    or one that cannot be rendered: a warning is logged)."""
+    return _guarded("input example", _input_example, model)
 
 
 def _input_example(model: PyFuncModel) -> Any:
