@@ -154,7 +154,7 @@ def frame_from_rows(
         rows = [[row[i] for i in keep] for row in rows]
     values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     frame = frame_from_columns(names, values, plan, index, len(rows))
-    if columns is None:
+    if columns is None and keep is None:  # positional names (none dropped): a RangeIndex
         frame.columns = pd.RangeIndex(width)
     return frame
 

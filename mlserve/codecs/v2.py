@@ -127,7 +127,7 @@ def _checked_input(
     where = f"input {name!r}"
     if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
         raise PayloadError(f"{where}: shape must be a list of non-negative integers")
-    if datatype not in DATATYPES:
+    if not isinstance(datatype, str) or datatype not in DATATYPES:  # a dict is unhashable
         known = ", ".join(DATATYPES)
         raise PayloadError(f"{where}: unknown datatype {str(datatype)[:20]!r}; one of {known}")
     count = math.prod(shape)

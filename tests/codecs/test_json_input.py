@@ -311,6 +311,11 @@ def test_bad_params(params: Any, schema: Any) -> None:
             id="null-for-required-long",
         ),
         pytest.param({"dataframe_records": [{"b": "x"}]}, COLS_AB, id="missing-required-column"),
+        pytest.param(  # found by schemathesis: positional names all dropped were a 500
+            {"dataframe_split": {"data": [[1.0, 2.0]]}},
+            COLS_AB,
+            id="split-without-columns-for-named-signature",
+        ),
         pytest.param(
             {"dataframe_records": [{"blob": "***"}]},
             Schema([ColSpec("binary", "blob")]),

@@ -172,6 +172,11 @@ def test_params_id_and_requested_outputs() -> None:
             PayloadError,
             "non-negative",
         ),
+        (  # found by schemathesis: an unhashable datatype was a TypeError (a 500)
+            [{"name": "a", "shape": [1], "datatype": {"FP64": 1}, "data": [1]}],
+            PayloadError,
+            "unknown datatype",
+        ),
         (
             [{"name": "a", "shape": [1], "datatype": "FP64", "data": ["SECRET"]}],
             SchemaMismatch,
@@ -220,6 +225,7 @@ def test_params_id_and_requested_outputs() -> None:
         "shape",
         "datatype",
         "negative-dim",
+        "unhashable-datatype",
         "string-for-fp",
         "int-range",
         "fraction",
