@@ -15,6 +15,10 @@ without ever touching the framework. ``--no-preload`` skips that first load.
 
 Signals: SIGTERM and SIGINT both stop gracefully (stop accepting, finish in-flight requests
 within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the arbiter.
+
+This module decides what to serve (:func:`serve`: which models, loaded before the fork or in
+each worker); :mod:`mlserve.server.lifecycle` runs it under gunicorn in named steps (load,
+fork, serve, drain, stop).
 """
 
 from __future__ import annotations
@@ -22,12 +26,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import gc
 import json
 import logging
-import math
 import os
-import signal
 import socket
 import sys
 import time
@@ -256,13 +257,6 @@ def _repository_options(
     return state, loader
 
 
-def _served(config: ServerConfig) -> str:
-    """What the ready line says is served: the URI, or ``name=URI, ...`` for named models."""
-    if not config.models or config.models == ((None, config.model_uri),):
-        return config.model_uri
-    return ", ".join(f"{name}={uri}" for name, uri in config.models)
-
-
 def _load_one(uri: str, pinned: str | None, config: ServerConfig) -> PyFuncModel:
     import mlserve
 
@@ -323,45 +317,6 @@ def _configure_logging(level: str) -> None:
     logging.getLogger("mlserve").setLevel(level.upper())
 
 
-def _bind_address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
-    """The gunicorn settings for ``config`` (hooks are added by :func:`run_gunicorn`)."""
-    options: dict[str, Any] = {
-        # the metrics port last: its listener is the last one (when_ready reads it there)
-        "bind": [
-            _bind_address(config.host, port)
-            for port in (config.port, config.metrics_port)
-            if port is not None
-        ],
-        "workers": config.workers,
-        # gthread plus a read deadline per request (mlserve.server.worker)
-        "worker_class": "mlserve.server.worker.DeadlineThreadWorker",
-        "threads": config.threads,
-        "preload_app": config.preload,
-        "keepalive": config.keepalive,
-        "graceful_timeout": max(1, math.ceil(config.graceful_timeout)),
-        # gthread's heartbeat comes from its event loop, not from requests, so this only
-        # catches a worker whose loop is stuck; slow requests are --timeout's business
-        "timeout": 30,
-        "loglevel": config.log_level,
-        "errorlog": "-",
-        "accesslog": "-" if config.access_log else None,
-        "access_log_format": (
-            JSON_ACCESS_LOG_FORMAT if config.access_log_format == "json" else ACCESS_LOG_FORMAT
-        ),
-        "logger_class": "mlserve.server.access_log.AccessLogger",
-        "proc_name": "mlserve",
-        "control_socket_disable": True,
-    }
-    if os.path.isdir("/dev/shm"):
-        # the heartbeat file lives in memory, so a slow disk cannot make a worker look dead
-        options["worker_tmp_dir"] = "/dev/shm"
-    return options
-
-
 def run_gunicorn(
     app: ScoringApp | None,
     config: ServerConfig,
@@ -372,174 +327,12 @@ def run_gunicorn(
 
     With ``app`` ``None`` (and ``config.preload`` false), each worker builds its own app with
     ``load_in_worker`` after the fork; a load failure stops the server (exit status 4) with
-    the error as one line.
+    the error as one line. The steps (load, fork, serve, drain, stop) are
+    :class:`mlserve.server.lifecycle.Lifecycle`'s.
     """
-    from gunicorn.app.base import BaseApplication
-    from gunicorn.arbiter import Arbiter
-    from gunicorn.errors import AppImportError, HaltServer
+    from mlserve.server.lifecycle import Lifecycle
 
-    if app is None and load_in_worker is None:
-        raise ValueError("run_gunicorn needs an app or a load_in_worker function")
-    loaded: list[ScoringApp] = [app] if app is not None else []
-
-    class GracefulArbiter(Arbiter):
-        halting = False
-
-        # gunicorn treats SIGINT as a quick shutdown; Ctrl-C should drain like SIGTERM
-        def handle_int(self) -> None:
-            raise StopIteration
-
-        def halt(self, reason: str | None = None, exit_status: int = 0) -> None:
-            self.halting = True
-            super().halt(reason, exit_status)
-
-        def reap_workers(self) -> None:
-            try:
-                super().reap_workers()
-            except HaltServer:
-                # every worker fails to load the same model: gunicorn would raise again for
-                # the second one while already halting for the first (a traceback, no exit)
-                if not self.halting:
-                    raise
-
-    def ready_line(log: Any, listeners: Any, served: ScoringApp) -> None:
-        if config.metrics_port is not None:
-            listeners = listeners[:-1]  # the metrics port has its own line
-        addresses = ", ".join(f"http://{_listener_address(lst)}" for lst in listeners)
-        batching = (
-            f", batches of up to {config.max_batch_size} rows" if served.batcher is not None else ""
-        )
-        log.info(
-            "mlserve: serving %s at %s (%d worker(s) x %d thread(s), timeout %gs%s)",
-            _served(config), addresses, config.workers, config.threads, config.timeout, batching,
-        )  # fmt: skip
-
-    metrics_dir = os.environ.get(_METRICS_DIR_ENV) if config.metrics else None
-    restarts = _restart_counter() if metrics_dir else None
-    metrics_ports: set[str] = set()  # filled in when the listeners exist, before any fork
-
-    def child_exit(server: Any, worker: Any) -> None:
-        if metrics_dir:
-            from mlserve.server.metrics_files import worker_died
-
-            worker_died(Path(metrics_dir), worker.pid)
-        if restarts is not None and not server.halting:
-            restarts.inc()
-
-    def when_ready(server: Any) -> None:
-        if config.metrics_port is not None:
-            listener = server.LISTENERS[-1]
-            metrics_ports.add(str(listener.sock.getsockname()[1]))
-            server.log.info("mlserve: metrics at http://%s/metrics", _listener_address(listener))
-        if app is not None:
-            ready_line(server.log, server.LISTENERS, app)
-        else:  # ready once a worker has loaded the model (post_worker_init)
-            addresses = ", ".join(_listener_address(lst) for lst in server.LISTENERS)
-            server.log.info("mlserve: listening on %s; workers are loading the model", addresses)
-
-    def post_fork(server: Any, worker: Any) -> None:
-        from mlserve.server.memory import limit_arenas
-
-        # fewer malloc arenas: large requests leave less free memory held (memory.py)
-        limit_arenas()
-
-    def post_worker_init(worker: Any) -> None:
-        # Ctrl-C reaches the workers too (same process group): drain, do not drop requests
-        signal.signal(signal.SIGINT, worker.handle_exit)
-        signal.siginterrupt(signal.SIGINT, False)
-        if app is None and worker.age == 1 and loaded:  # the first worker the arbiter forked
-            ready_line(worker.log, worker.sockets, loaded[0])
-
-    def worker_exit(server: Any, worker: Any) -> None:
-        if os.getpid() != worker.pid:
-            return  # gunicorn also calls this in the arbiter, for a worker already gone
-        for served in loaded:
-            served.close()
-        # Last thing a worker runs: exit now, with the status gunicorn was exiting with, as
-        # multiprocessing does in forked children. The parent's atexit handlers are not the
-        # worker's to run, and freeing the model's heap object by object delays a restart or
-        # a shutdown by seconds.
-        exiting = sys.exc_info()[1]
-        status = exiting.code if isinstance(exiting, SystemExit) else (1 if exiting else 0)
-        logging.shutdown()
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(status if isinstance(status, int) else (0 if status is None else 1))
-
-    from mlserve.server.reading import ReadPolicy
-    from mlserve.server.worker import DeadlineSocket, DeadlineThreadWorker
-
-    # read before the fork by every worker: how long a request may take to arrive
-    policy = ReadPolicy(
-        header_timeout=config.header_timeout,
-        min_body_rate=config.min_body_rate,
-        timeout=config.timeout or None,
-        max_body_size=config.max_body_size,
-    )
-    DeadlineSocket.policy = DeadlineThreadWorker.policy = policy
-    options = gunicorn_options(config)
-    options.update(when_ready=when_ready, post_fork=post_fork,
-                   post_worker_init=post_worker_init, worker_exit=worker_exit,
-                   child_exit=child_exit)  # fmt: skip
-
-    def _gate(served: ScoringApp) -> Any:
-        if config.metrics_port is None:
-            return served
-        from mlserve.server.metrics import metrics_port_only
-
-        return metrics_port_only(served, metrics_ports)
-
-    class MlserveApplication(BaseApplication):
-        def load_config(self) -> None:
-            for key, value in options.items():
-                if value is not None:
-                    self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            if app is not None:
-                return _gate(app)
-            assert load_in_worker is not None
-            try:
-                loaded.append(load_in_worker())
-            except MlserveError as exc:  # gunicorn prints it as one line and stops the server
-                raise AppImportError(f"mlserve: error: {exc}") from exc
-            return _gate(loaded[-1])
-
-        def run(self) -> None:
-            GracefulArbiter(self).run()
-
-    if app is not None:
-        # Everything loaded so far (modules, the model) is moved out of the garbage collector's
-        # reach: a worker's full collection would otherwise write to every inherited object
-        # and turn the pages it shares with the parent into private copies (tens of MiB).
-        gc.collect()
-        gc.freeze()
-        # Loading left free heap pages behind (import and unpickling garbage); handed back
-        # now, they are not part of every worker's resident memory
-        from mlserve.server.memory import release_free_memory
-
-        release_free_memory()
-    try:
-        MlserveApplication(prog="mlserve").run()
-    except SystemExit as exc:
-        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
-    return 0
-
-
-def _restart_counter() -> Any:
-    """The parent's count of replaced workers (None without prometheus_client)."""
-    try:
-        from mlserve.server.metrics import WorkerMetrics
-
-        return WorkerMetrics().restarts
-    except ImportError:
-        return None
-
-
-def _listener_address(listener: Any) -> str:
-    host, port = listener.sock.getsockname()[:2]
-    return _bind_address(host, port)
+    return Lifecycle(config, app, load_in_worker).run()
 
 
 def _run_dev(app: ScoringApp, config: ServerConfig) -> int:
