@@ -18,6 +18,7 @@ from pathlib import Path
 import gunicorn
 import pytest
 import requests
+from gunicorn.arbiter import Arbiter
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 from gunicorn.http.unreader import SocketUnreader
@@ -227,6 +228,15 @@ CONTRACT = [
     ("write_error", base.Worker.handle_error, "util.write_error("),
     ("socket-reads", SocketUnreader.chunk, "self.sock.recv("),
     ("force_close", gthread.ThreadWorker.handle_request, "resp.should_close()"),
+    # lifecycle.GracefulArbiter: SIGINT drains (handle_int raising StopIteration reaches a
+    # graceful halt), and a second HaltServer while halting is swallowed in reap_workers
+    ("arbiter-handle_int", Arbiter.run, 'getattr(self, "handle_%s" % signame, None)'),
+    ("arbiter-handle_int-halt", Arbiter.run, "except (StopIteration, KeyboardInterrupt):\n"
+     "            self.halt()"),
+    ("arbiter-halt-graceful", Arbiter.halt, "self.stop()\n"),
+    ("arbiter-reap_workers", Arbiter.reap_workers, "raise HaltServer(reason, self.APP_LOAD_ERROR)"),
+    ("arbiter-halt-on-HaltServer", Arbiter.run,
+     "self.halt(reason=inst.reason, exit_status=inst.exit_status)"),
 ]  # fmt: skip
 
 
@@ -244,3 +254,12 @@ def test_gunicorn_internals_we_override_are_where_we_expect(
 def test_the_gunicorn_version_is_inside_the_pinned_range() -> None:
     """setup.cfg pins gunicorn to the range the contract above was checked against."""
     assert (27, 0) <= gunicorn.version_info[:2] < (28, 0), gunicorn.__version__
+
+
+def test_the_werkzeug_version_is_inside_the_pinned_range() -> None:
+    """setup.cfg pins werkzeug (routing, wrappers, the body reader) to the range the server
+    tests run on: 3.0 and 3.1."""
+    from importlib.metadata import version
+
+    major, minor = (int(part) for part in version("werkzeug").split(".")[:2])
+    assert (3, 0) <= (major, minor) < (3, 2), version("werkzeug")
