@@ -61,20 +61,22 @@ def value_schema(column_type: Any, *, nullable: bool = False) -> JsonSchema:
     an object of its properties (no others), a :class:`~mlserve.schema.Map` an object of one
     value type, :class:`~mlserve.schema.AnyType` anything.
     """
-    schema = _value(column_type)
+    schema = _value(column_type, top=True)
     return _or_null(schema) if nullable else schema
 
 
-def _value(t: Any) -> JsonSchema:
+def _value(t: Any, top: bool = False) -> JsonSchema:
     if isinstance(t, DataType):
         if t in _INT_RANGES:
             low, high = _INT_RANGES[t]
             return {"type": "integer", "minimum": low, "maximum": high}
+        if not top and t in (DataType.float, DataType.double):
+            return {"type": "number"}  # null is NaN in a float column, not inside a value
         return dict(_SCALARS[t])
     if isinstance(t, Array):
         return {"type": "array", "items": _value(t.dtype)}
     if isinstance(t, Object):
-        props = {p.name: value_schema(p.dtype, nullable=not p.required) for p in t.properties}
+        props = {p.name: _property(p) for p in t.properties}
         required = [p.name for p in t.properties if p.required]
         found: JsonSchema = {"type": "object", "properties": props, "additionalProperties": False}
         if required:
@@ -85,6 +87,11 @@ def _value(t: Any) -> JsonSchema:
     if isinstance(t, AnyType):
         return {}
     raise TypeError(f"not a column type: {t!r}")
+
+
+def _property(p: Any) -> JsonSchema:
+    schema = _value(p.dtype)
+    return schema if p.required else _or_null(schema)
 
 
 def _or_null(schema: JsonSchema) -> JsonSchema:

@@ -1,0 +1,146 @@
+"""The JSON Schemas of ``mlserve.codecs.json_schema`` agree with the decoder they describe.
+
+For a one-column signature of each type, generated JSON values are sent through the decoder
+(with the signature enforced, as a server request is) and checked against the documented value
+schema: a value the decoder accepts is always valid in the document, and for the types JSON
+Schema can say exactly (booleans, numbers, strings, lists and objects of them) a value valid in
+the document is accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlserve.codecs import RequestDecoder
+from mlserve.codecs.json_schema import json_body_forms, param_schema, tensor_schema, value_schema
+from mlserve.errors import MlserveError
+from mlserve.schema import (
+    AnyType,
+    Array,
+    ColSpec,
+    DataType,
+    Map,
+    Object,
+    ParamSchema,
+    ParamSpec,
+    Property,
+    Schema,
+    TensorSpec,
+)
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["2024-01-02T03:04:05", "aGk=", "1.5", "true"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+# types whose schema says exactly what the decoder takes (no format or encoding left unchecked)
+EXACT = [
+    DataType.boolean,
+    DataType.integer,
+    DataType.long,
+    DataType.float,
+    DataType.double,
+    DataType.string,
+    Array(DataType.long),
+    Array(DataType.string),
+    Object([Property("role", DataType.string), Property("n", DataType.double, False)]),
+    Map(DataType.double),
+    AnyType(),
+]
+# types whose schema is looser than the decoder (a string of the right format or encoding)
+LOOSE = [DataType.binary, DataType.datetime]
+
+
+def _accepted(column_type: Any, value: Any, required: bool = True) -> bool:
+    decoder = RequestDecoder(Schema([ColSpec(column_type, "x", required)]))
+    body = json.dumps({"dataframe_records": [{"x": value}]}).encode()
+    try:
+        decoder.decode(body, "application/json")
+    except MlserveError:
+        return False
+    return True
+
+
+def _valid(schema: dict[str, Any], value: Any) -> bool:
+    return jsonschema.Draft202012Validator(schema).is_valid(value)
+
+
+@pytest.mark.parametrize("column_type", EXACT + LOOSE, ids=repr)
+@settings(max_examples=80, deadline=None)
+@given(value=JSON_VALUES)
+def test_what_the_decoder_accepts_the_schema_allows(column_type: Any, value: Any) -> None:
+    if _accepted(column_type, value):
+        assert _valid(value_schema(column_type), value), (column_type, value)
+
+
+@pytest.mark.parametrize("column_type", EXACT, ids=repr)
+@settings(max_examples=80, deadline=None)
+@given(value=JSON_VALUES)
+def test_what_the_schema_allows_the_decoder_accepts(column_type: Any, value: Any) -> None:
+    if _valid(value_schema(column_type), value):
+        assert _accepted(column_type, value), (column_type, value)
+
+
+@pytest.mark.parametrize("column_type", [DataType.long, DataType.string], ids=repr)
+def test_an_optional_column_also_takes_null(column_type: Any) -> None:
+    assert not _valid(value_schema(column_type), None)
+    assert _valid(value_schema(column_type, nullable=True), None)
+    assert _accepted(column_type, None, required=False)
+
+
+def test_a_tensor_is_nested_arrays_of_its_shape_and_dtype() -> None:
+    spec = TensorSpec(np.dtype("float32"), (-1, 2, 3))
+    schema = tensor_schema(spec)
+    assert _valid(schema, [[[1, 2, 3], [4, 5, 6]]])
+    assert not _valid(schema, [[[1, 2, 3]]])  # the second dimension is 2
+    assert not _valid(schema, [[[1, 2, "x"], [4, 5, 6]]])
+    assert _valid(tensor_schema(spec, batch=False), [[1, 2, 3], [4, 5, 6]])
+    assert tensor_schema(TensorSpec(np.dtype("uint8"), (-1,)))["items"] == {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 255,
+    }
+
+
+def test_params_carry_their_type_shape_and_default() -> None:
+    assert param_schema(ParamSpec("k", "long", 3)) == {
+        "type": "integer",
+        "minimum": -(2**63),
+        "maximum": 2**63 - 1,
+        "default": 3,
+    }
+    assert param_schema(ParamSpec("ids", "double", [1.0], shape=(-1,))) == {
+        "type": "array",
+        "items": {"type": "number"},
+        "default": [1.0],
+    }
+    assert "default" not in param_schema(ParamSpec("t", "string", None))
+
+
+def test_the_body_forms_of_a_plan() -> None:
+    schema = Schema([ColSpec("double", "a"), ColSpec("string", "b", required=False)])
+    params = ParamSchema([ParamSpec("k", "long", 1)])
+    forms = json_body_forms(RequestDecoder(schema, params).plan)
+    assert list(forms) == ["dataframe_split", "dataframe_records", "instances", "inputs"]
+    records = {"dataframe_records": [{"a": 1.0}], "params": {"k": 2}}
+    assert _valid(forms["dataframe_records"], records)
+    assert not _valid(forms["dataframe_records"], {"dataframe_records": [{"b": "x"}]})
+    assert not _valid(forms["instances"], {"instances": [[1.0, "x", 3]]})  # one value too many
+    assert _valid(forms["inputs"], {"inputs": {"a": [1.0, 2.0], "b": ["x", None]}})
+    chat = Schema([ColSpec(Array(DataType.string), "messages")])
+    assert "llm" in json_body_forms(RequestDecoder(chat).plan)
