@@ -1,7 +1,8 @@
 """The mlserve command line: serve, predict, manage registered models, list flavors.
 
 Commands: ``mlserve serve``, ``mlserve predict``, ``mlserve models ...``, ``mlserve flavors``,
-``mlserve generate-dockerfile``, ``mlserve build-docker``, ``mlserve generate-k8s``.
+``mlserve env prepare``, ``mlserve generate-dockerfile``, ``mlserve build-docker``,
+``mlserve generate-k8s``.
 
 Each sub-command lives in its own module exposing ``add_parser(subparsers)``; the module is only
 imported when the command line is built, never by ``import mlserve``. argparse is used for the

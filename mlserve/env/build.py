@@ -31,9 +31,11 @@ import logging
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -244,6 +246,16 @@ def _timeout() -> float:
         raise InvalidParameterValue(f"{_TIMEOUT_ENV} must be a number of seconds") from exc
 
 
+def _die_with_parent() -> None:
+    """In the installer's process: be killed when the builder dies (Linux), so a builder killed
+    by SIGKILL leaves no installer writing on into a directory the next build removes."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def _run(command: list[str], cwd: Path | None = None, *, merge: bool = True) -> str:
     environ = {k: v for k, v in os.environ.items() if k not in _DROPPED_VARS}
     try:
@@ -251,6 +263,8 @@ def _run(command: list[str], cwd: Path | None = None, *, merge: bool = True) -> 
             command,
             cwd=cwd,
             env=environ,
+            # preexec_fn is unsafe with other threads running: then do without
+            preexec_fn=_die_with_parent if threading.active_count() == 1 else None,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT if merge else subprocess.PIPE,
             text=True,

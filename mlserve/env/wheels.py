@@ -251,18 +251,24 @@ def _build_from_source(
     if importlib.util.find_spec("pip") is None:
         raise WheelBuildFailed(name, f"building it needs pip in {sys.executable}")
     command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(staging)]
-    if importlib.util.find_spec("setuptools") is not None:
-        # build with the setuptools installed here: no index needed, and much faster than an
-        # isolated build environment (our projects all build with setuptools)
-        command.append("--no-build-isolation")
-    command.append(str(src))
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise WheelBuildFailed(name, f"pip wheel took over {_BUILD_TIMEOUT_S} s") from exc
-    if done.returncode != 0:
+    attempts = [[*command, "--no-build-isolation", str(src)], [*command, str(src)]]
+    if importlib.util.find_spec("setuptools") is None:
+        attempts.pop(0)
+    # first with the setuptools installed here: no index needed, and much faster than an
+    # isolated build environment; when that setuptools is too old for the project (or lacks
+    # what its build-system asks for), pip's isolated build fetches what it needs
+    for attempt in attempts:
+        try:
+            done = subprocess.run(
+                attempt, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise WheelBuildFailed(name, f"pip wheel took over {_BUILD_TIMEOUT_S} s") from exc
+        if done.returncode == 0:
+            break
+        for leftover in staging.glob("*.whl"):
+            leftover.unlink()
+    else:
         raise WheelBuildFailed(name, done.stdout + done.stderr)
     shutil.rmtree(src)
     wheels = list(staging.glob("*.whl"))
