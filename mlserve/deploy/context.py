@@ -8,8 +8,9 @@ no network and gives the same image twice:
   compiler), plus wheels of mlserve's own distributions made from this installation
   (:func:`mlserve.env.build_wheels`: they are not on the public index, and the image must run
   the version that wrote the context, never whatever an index has under that name);
-* ``requirements.txt``: every wheel of the wheelhouse pinned (``name==version``), plus
-  ``mlserve-core[server]``, so the image installs exactly the resolved set;
+* ``requirements.txt``: every wheel of the wheelhouse pinned (``name==version``), with
+  ``mlserve-core[server,metrics]`` (the server and its ``/metrics``), so the image installs
+  exactly the resolved set;
 * ``model/``: a copy of the model directory (left out with ``mount_model=True``);
 * ``Dockerfile``: a two-stage build: the first stage installs the wheelhouse into a virtual
   environment with ``pip install --no-index``; the second copies only that environment onto
@@ -54,6 +55,8 @@ MODEL_PATH = "/opt/ml/model"
 #: the unprivileged user the server runs as; numeric, so Kubernetes' runAsNonRoot can check it
 USER_ID = 10001
 _VENV = "/opt/mlserve"
+# what the image runs besides the model: the server, and /metrics for the manifests' scrapers
+_EXTRAS = "[server,metrics]"
 _PIP_TIMEOUT_S = 1800
 # a requirement line's distribution name (PEP 508), when it starts with one
 _NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
@@ -131,7 +134,7 @@ def write_build_context(
         # mlserve's own distributions by file, never by name: an index may have another
         # project under the same name
         host_lines = others + [
-            f"{w.distribution}{'[server]' if w.distribution == DISTRIBUTION else ''} @ "
+            f"{w.distribution}{_EXTRAS if w.distribution == DISTRIBUTION else ''} @ "
             f"{w.path.as_uri()}"
             for w in local
         ]
@@ -232,7 +235,7 @@ def _pip_wheel(lines: list[str], wheels_dir: Path, staging: Path, timeout: float
 
 
 def _pinned(wheels_dir: Path) -> list[str]:
-    """``name==version`` for every wheel in ``wheels_dir``; mlserve-core with its server extra."""
+    """``name==version`` for every wheel in ``wheels_dir``; mlserve-core with its extras."""
     from mlserve.env import canonical_name
 
     pins = []
@@ -241,7 +244,7 @@ def _pinned(wheels_dir: Path) -> list[str]:
         if match is None:
             continue
         name = canonical_name(match.group("name"))
-        extra = "[server]" if name == DISTRIBUTION else ""
+        extra = _EXTRAS if name == DISTRIBUTION else ""
         pins.append(f"{name}{extra}=={match.group('version')}")
     return sorted(pins)
 

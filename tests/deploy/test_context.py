@@ -44,15 +44,15 @@ def test_the_context_is_complete(tmp_path: Path, saved_seed: Path) -> None:
             assert stat.S_IMODE(copy.stat().st_mode) & 0o444 == 0o444
     assert stat.S_IMODE((out / "model").stat().st_mode) == 0o755
 
-    # every wheel is pinned, mlserve-core at the installed version with the server's extra
+    # every wheel is pinned, mlserve-core at the installed version with the server's extras
     wheels = {
         p.name.split("-")[0].lower().replace("_", "-") for p in (out / "wheels").glob("*.whl")
     }
     pins = (out / "requirements.txt").read_text().split()
     assert pins == list(context.requirements)
     assert {p.split("==")[0].split("[")[0] for p in pins} == wheels
-    assert f"mlserve-core[server]=={version('mlserve-core')}" in pins
-    for needed in ("scikit-learn", "numpy", "pandas", "werkzeug", "gunicorn"):
+    assert f"mlserve-core[server,metrics]=={version('mlserve-core')}" in pins
+    for needed in ("scikit-learn", "numpy", "pandas", "werkzeug", "gunicorn", "prometheus-client"):
         assert needed in wheels, needed
     assert f"scikit-learn=={version('scikit-learn')}" in pins
     assert not list((out / "wheels").glob("*.tar.gz")), "sdists are built into wheels on the host"
