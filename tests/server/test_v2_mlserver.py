@@ -326,3 +326,15 @@ def test_numpy_codec_requests_for_a_tensor_model(
     invocations = _invocations(server, "tensor", {"inputs": rows})
     assert doc["outputs"][0]["data"] == invocations == [-0.5, 13.5]
     assert doc["outputs"][0]["datatype"] == "FP32"
+
+
+def test_missing_interpreter_fails_under_ci_else_skips(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(PYTHON_ENV, str(tmp_path / "no-such-python"))
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match="no-such-python"):
+        mlserver_python()
+    monkeypatch.delenv(REQUIRE_ENV)
+    with pytest.raises(pytest.skip.Exception, match=r"\.ci/mlserver-venv"):
+        mlserver_python()
