@@ -14,6 +14,9 @@ over HTTP to one ``python -m mlserve.server`` serving several models:
 - ``rf`` and ``text``: scikit-learn models: the same predictions on V2 and on ``/invocations``;
 - ``tensor``: a tensor-signature model driven by MLServer's ``NumpyRequestCodec``.
 
+And the way back: MLServer's ``PandasCodec.decode_response`` reads the echo model's answer into
+the frame the client sent.
+
 What MLServer 1.7.1 cannot encode is left out and said here: datetime64 columns (KeyError 'M'),
 pandas 3's ``str`` dtype (KeyError, so string columns are built as object dtype, as pandas 2
 makes them), strings with missing values (``isnan`` on objects), nullable ``Int64`` columns, and
@@ -89,10 +92,26 @@ print(json.dumps(out))
 """
 
 
-def encode_with_mlserver(frames: dict[str, Any], arrays: dict[str, Any]) -> dict[str, Any]:
+# Runs in MLServer's venv: a V2 response (sys.argv[1]) decoded as MLServer's clients decode one.
+# Prints {column: [dtype, values]}, NaN as None.
+_DECODE = """
+import json, sys
+from mlserver.codecs import PandasCodec
+from mlserver.types import InferenceResponse
+
+frame = PandasCodec.decode_response(InferenceResponse.model_validate(json.loads(sys.argv[1])))
+print(json.dumps({
+    str(c): [str(frame[c].dtype), [None if v != v else v for v in frame[c].tolist()]]
+    for c in frame.columns
+}))
+"""
+
+
+def run_in_mlserver(script: str, argument: Any) -> Any:
+    """What ``script`` prints (JSON) when MLServer's interpreter runs it with ``argument``."""
     python = mlserver_python()
     done = subprocess.run(
-        [str(python), "-I", "-c", _ENCODE, json.dumps({"frames": frames, "arrays": arrays})],
+        [str(python), "-I", "-c", script, json.dumps(argument)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -100,7 +119,11 @@ def encode_with_mlserver(frames: dict[str, Any], arrays: dict[str, Any]) -> dict
         env={k: v for k, v in os.environ.items() if not k.startswith(("MLSERVER", "PYTHON"))},
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def encode_with_mlserver(frames: dict[str, Any], arrays: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = run_in_mlserver(_ENCODE, {"frames": frames, "arrays": arrays})
     assert result.pop("version").startswith("1.7."), "the MLServer venv is not MLServer 1.7"
     return result
 
@@ -262,6 +285,20 @@ def test_pandas_codec_requests_decode_to_the_same_frame(
     for name in columns:
         v2_values = _values(outputs[name])
         assert all(_same(r[name], v) for r, v in zip(records, v2_values, strict=True)), name
+
+
+def test_mlserver_decodes_our_response_to_the_same_frame(
+    server: str, requests_from_mlserver: dict[str, Any]
+) -> None:
+    # the way back: an MLServer client reads the echo model's answer with PandasCodec
+    doc = _infer(server, "echo", requests_from_mlserver["echo-bytes"])
+    frame = run_in_mlserver(_DECODE, doc)
+    assert list(frame) == [c[0] for c in ECHO_COLUMNS]
+    for name, _, client_dtype, _, values in ECHO_COLUMNS:
+        dtype, decoded = frame[name]
+        # strings come back as pandas' string dtype ("str" in pandas 3), not bytes
+        assert dtype == client_dtype or (name == "city" and dtype == "str"), name
+        assert decoded == values, name
 
 
 @pytest.mark.parametrize(
