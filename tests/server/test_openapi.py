@@ -316,3 +316,33 @@ def test_a_model_without_signature_takes_any_shape(tmp_path: Path, seed_model_di
     assert _request(found, "/invocations").is_valid(body)
     assert "example" not in found["paths"]["/invocations"]["post"]["requestBody"]["content"][JSON]
     assert json.dumps(found, allow_nan=False)
+
+
+def test_the_document_and_page_follow_repository_loads(
+    tmp_path: Path, seed_model_dir: Path, typed_model_dir: Path
+) -> None:
+    """In process: a model loaded while serving appears in both, an unloaded one leaves."""
+    from werkzeug.test import Client
+
+    import mlserve
+    from mlserve.server import create_app
+
+    app = create_app(
+        {"seed": mlserve.load_model(str(seed_model_dir))},
+        repository=tmp_path / "state",
+        loader=mlserve.load_model,
+    )
+    client = Client(app)
+    try:
+        assert "/models/late/invocations" not in client.get("/openapi.json").get_json()["paths"]
+        body = json.dumps({"parameters": {"uri": str(typed_model_dir)}})
+        loaded = client.post("/v2/repository/models/late/load", data=body)
+        assert loaded.status_code == 200, loaded.get_data(as_text=True)
+        paths = client.get("/openapi.json").get_json()["paths"]
+        assert {"/models/late/invocations", "/v2/models/late/infer"} <= set(paths)
+        assert 'id="model-late"' in client.get("/").get_data(as_text=True)
+        assert client.post("/v2/repository/models/late/unload").status_code == 200
+        assert "/models/late/invocations" not in client.get("/openapi.json").get_json()["paths"]
+        assert 'id="model-late"' not in client.get("/").get_data(as_text=True)
+    finally:
+        app.close()
