@@ -27,6 +27,7 @@ from pathlib import Path
 
 import bench_models
 import loadgen
+import metrics_bench
 import mlserver_side
 import processes
 import report
@@ -334,6 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-mlserver", action="store_true", help="leave MLServer out")
     parser.add_argument("--no-v2", action="store_true", help="skip the V2 cases")
     parser.add_argument("--only-v2", action="store_true", help="run the V2 cases alone")
+    parser.add_argument(
+        "--no-metrics-cost", action="store_true", help="skip the metrics on/off and scrape case"
+    )
+    parser.add_argument(
+        "--only-metrics", action="store_true", help="run the metrics on/off and scrape case alone"
+    )
     parser.add_argument("--load-tool", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--only", help="comma-separated model names to keep (e.g. lr20,big)")
     parser.add_argument("--workdir", help="where models, bodies and logs go (default: a temp dir)")
@@ -344,8 +351,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.load_tool == "wrk" and not loadgen.wrk_available():
         parser.error("wrk is not installed (apt-get install wrk)")
 
-    plans = () if args.only_v2 else QUICK if args.quick else FULL
-    v2_plans = () if args.no_v2 else v2_bench.V2_QUICK if args.quick else v2_bench.V2_FULL
+    plans = () if args.only_v2 or args.only_metrics else QUICK if args.quick else FULL
+    v2_plans = (
+        ()
+        if args.no_v2 or args.only_metrics
+        else v2_bench.V2_QUICK
+        if args.quick
+        else v2_bench.V2_FULL
+    )
+    measure_metrics = not args.no_metrics_cost and not args.only_v2
     if args.only:
         keep = set(args.only.split(","))
         plans = tuple(p for p in plans if p.model in keep)
@@ -373,14 +387,19 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(args, workdir, mlflow_python)
     began = time.perf_counter()
     v2_cases: list[v2_bench.V2Case] = []
+    metrics_cost: metrics_bench.MetricsCost | None = None
+    # the metrics case's model and 1-row body, prepared like a plan's
+    extra = (Plan(metrics_bench.MODEL, 1, (("json", 1, 1),)),) if measure_metrics else ()
     try:
-        bench.prepare(plans, tuple(p.model for p in v2_plans))
+        bench.prepare(plans + extra, tuple(p.model for p in v2_plans))
         for plan in plans:
             for side in plan.sides:
                 if side == "mlflow" and not mlflow_python:
                     continue
                 bench.run_plan(plan, side)
         v2_cases = v2_bench.run_v2(bench, v2_plans, mlserver_python)
+        if measure_metrics:
+            metrics_cost = metrics_bench.run_metrics(bench)
     finally:
         bench.stop_all()
         if not args.keep and not args.workdir:
@@ -401,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         + ("" if args.quick else " after a 1 s warm-up")
         + f"; total {time.perf_counter() - began:.0f} s.\n"
     )
-    for name in sorted({p.model for p in plans} | {p.model for p in v2_plans}):
+    for name in sorted({p.model for p in plans + extra} | {p.model for p in v2_plans}):
         print(f"- {name}: {bench.models[name].description}")
     if bench.cases:
         print("\n### Throughput and latency\n")
@@ -423,6 +442,9 @@ def main(argv: list[str] | None = None) -> int:
             + " dataframe_split.\n"
         )
         print(v2_bench.v2_table(v2_cases))
+    if metrics_cost is not None:
+        print("\n### What metrics cost (GET /metrics, docs/serving.md#operations)\n")
+        print(metrics_bench.metrics_table(metrics_cost))
     agree = [
         (model, name)
         for (side, model, name), preds in bench.answers.items()
@@ -447,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
                     "starts": [asdict(s) for s in bench.starts],
                     "mlserver": mlserver_versions,
                     "v2": [asdict(c) for c in v2_cases],
+                    "metrics": asdict(metrics_cost) if metrics_cost else None,
                 },
                 indent=2,
             )

@@ -1,14 +1,15 @@
 """The server's Prometheus metrics: what is counted and timed, and the ``/metrics`` answer.
 
-Every name, type and label is listed in ``docs/serving.md`` (Operations). The values are kept by
-``prometheus_client`` (the ``metrics`` extra). Under the production runner they live in the
-server's metrics directory (:mod:`mlserve.server.metrics_files`), so a scrape answered by any
-worker sums every worker, live or dead; an app built with :func:`~mlserve.server.create_app`
-and served some other way keeps them in its own process.
+Every name, type and label is listed in ``docs/serving.md`` (Operations); ``prometheus_client``
+(the ``metrics`` extra) formats them. Under the production runner every process writes its
+values to the server's metrics directory (:mod:`mlserve.server.metrics_files`), so a scrape
+answered by any worker sums every worker, live or dead; an app built with
+:func:`~mlserve.server.create_app` and served some other way keeps them in its own process, in
+``prometheus_client`` metrics.
 
-The request path pays for a few dictionary look-ups and, per histogram observation, two
-writes to a memory-mapped file: the labelled children are looked up once per label set and
-kept (:class:`ModelMetrics`).
+The request path pays for a few dictionary look-ups and, per histogram observation, one bisect
+and two 8-byte stores to a memory-mapped file: the labelled series are looked up once per label
+set and kept (:class:`ModelMetrics`).
 """
 
 from __future__ import annotations
@@ -20,8 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from mlserve.errors import MissingExtra
+from mlserve.server.metrics_files import (
+    FileCounter,
+    FileGauge,
+    FileHistogram,
+    ProcessFiles,
+    scrape,
+)
 
 __all__ = [
+    "DIR_ENV",
     "LATENCY_BUCKETS",
     "ROW_BUCKETS",
     "STAGES",
@@ -30,7 +39,9 @@ __all__ = [
     "WorkerMetrics",
     "count_rows",
     "metrics_or_none",
+    "metrics_port_only",
     "missing_extra",
+    "restart_counter",
 ]
 
 #: seconds; from 50 µs (a 1-row request's stages take tens of µs) to the default 60 s timeout
@@ -43,6 +54,9 @@ ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536, 
 #: the stages of a prediction request, in the order they happen (``batch_queue`` only with
 #: batching on; ``enforce`` and ``predict`` once per predict call, so once per batch)
 STAGES = ("read_body", "queue", "decode", "batch_queue", "enforce", "predict", "encode")
+
+#: set by the production runner for every process of a server: its metrics directory
+DIR_ENV = "MLSERVE_METRICS_DIR"
 
 _MISSING = MissingExtra("Metrics (GET /metrics)", "metrics", "prometheus_client")
 
@@ -73,14 +87,10 @@ def missing_extra() -> MissingExtra:
     return _MISSING
 
 
-def _multiprocess_dir() -> Path | None:
-    """The metrics directory when ``prometheus_client`` writes values to files, else None."""
-    from prometheus_client import values
-
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if path and getattr(values.ValueClass, "_multiprocess", False) and os.path.isdir(path):
-        return Path(path)
-    return None
+def _metrics_dir() -> Path | None:
+    """The production server's metrics directory (set by the runner), else None."""
+    path = os.environ.get(DIR_ENV)
+    return Path(path) if path and os.path.isdir(path) else None
 
 
 class ModelMetrics:
@@ -141,67 +151,119 @@ class ModelMetrics:
         self._batch_children()[2].set(rows)
 
 
-class ServerMetrics:
-    """Every metric of a server process, in a registry of its own.
+class _Family:
+    """One metric family: its series by label values, kept in this process (a
+    ``prometheus_client`` metric) or in the server's metrics directory (metrics_files.py)."""
 
-    Raises :class:`~mlserve.errors.MissingExtra` without ``prometheus_client``.
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        help_text: str,
+        labelnames: tuple[str, ...] = (),
+        *,
+        registry: Any,
+        files: ProcessFiles | None,
+        buckets: tuple[float, ...] = (),
+        mode: str = "",
+    ) -> None:
+        self._kind, self._name, self._help, self._labelnames = kind, name, help_text, labelnames
+        self._files, self._buckets, self._mode = files, buckets, mode
+        self._lock = threading.Lock()
+        self._series: dict[tuple[str, ...], Any] = {}
+        self._metric: Any = None
+        if files is None:
+            import prometheus_client
+
+            options: dict[str, Any] = {"buckets": buckets} if buckets else {}
+            cls = getattr(prometheus_client, kind.capitalize())
+            self._metric = cls(name, help_text, labelnames, registry=registry, **options)
+
+    def labels(self, *values: str) -> Any:
+        """The series for ``values`` (in label-name order): ``inc``/``dec``/``set``/``observe``."""
+        found = self._series.get(values)
+        if found is None:
+            with self._lock:
+                found = self._series.get(values)
+                if found is None:
+                    found = self._series[values] = self._make(values)
+        return found
+
+    def _make(self, values: tuple[str, ...]) -> Any:
+        if self._files is None:
+            return self._metric.labels(*values) if values else self._metric
+        labels = dict(zip(self._labelnames, values, strict=True))
+        if self._kind == "counter":
+            return self._files.series(FileCounter, self._name, self._help, labels)
+        if self._kind == "gauge":
+            return self._files.series(FileGauge, self._name, self._help, labels, self._mode)
+        return self._files.series(FileHistogram, self._name, self._help, labels, self._buckets)
+
+
+class ServerMetrics:
+    """Every metric of a server process.
+
+    In the production runner's processes (``MLSERVE_METRICS_DIR`` set) the values go to the
+    server's metrics directory and a scrape reads every process's; otherwise they stay in this
+    object's own registry. Raises :class:`~mlserve.errors.MissingExtra` without
+    ``prometheus_client``.
     """
 
     def __init__(self) -> None:
         try:
-            from prometheus_client import (
-                CONTENT_TYPE_LATEST,
-                CollectorRegistry,
-                Counter,
-                Gauge,
-                Histogram,
-            )
+            from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
         except ImportError as exc:
             raise _MISSING from exc
+        #: the metrics directory (a production server), or None (values in this process)
+        self.directory = _metrics_dir()
+        files = None if self.directory is None else ProcessFiles.of(self.directory)
         registry = self.registry = CollectorRegistry(auto_describe=False)
+
+        def family(kind: str, name: str, help_text: str, *labels: str, **options: Any) -> _Family:
+            return _Family(kind, name, help_text, labels, registry=registry, files=files, **options)
+
         model = ("model", "version")
-        self.requests = Counter(
-            "mlserve_requests", "Requests answered, by model, route and HTTP status code.",
-            [*model, "route", "code"], registry=registry,
+        self.requests = family(
+            "counter", "mlserve_requests", "Requests answered, by model, route and HTTP status.",
+            *model, "route", "code",
         )  # fmt: skip
-        self.duration = Histogram(
-            "mlserve_request_duration_seconds",
+        self.duration = family(
+            "histogram", "mlserve_request_duration_seconds",
             "Time from the request reaching the application to its answer being ready.",
-            [*model, "route"], buckets=LATENCY_BUCKETS, registry=registry,
+            *model, "route", buckets=LATENCY_BUCKETS,
         )  # fmt: skip
-        self.stages = Histogram(
-            "mlserve_stage_duration_seconds",
+        self.stages = family(
+            "histogram", "mlserve_stage_duration_seconds",
             "Time spent in one stage of a prediction request: read_body, queue (waiting for a "
-            "prediction thread, or for a batch), decode, enforce (the signature), predict, "
-            "encode.",
-            [*model, "stage"], buckets=LATENCY_BUCKETS, registry=registry,
+            "prediction thread), decode, batch_queue (waiting for a batch), enforce (the "
+            "signature), predict, encode.",
+            *model, "stage", buckets=LATENCY_BUCKETS,
         )  # fmt: skip
-        self.rows = Histogram(
-            "mlserve_request_rows", "Rows in one prediction request.",
-            model, buckets=ROW_BUCKETS, registry=registry,
+        self.rows = family(
+            "histogram", "mlserve_request_rows", "Rows in one prediction request.",
+            *model, buckets=ROW_BUCKETS,
         )  # fmt: skip
-        self.batch_size = Histogram(
-            "mlserve_batch_size_rows", "Rows in one predict call of the batcher (batching on).",
-            model, buckets=ROW_BUCKETS, registry=registry,
+        self.batch_size = family(
+            "histogram", "mlserve_batch_size_rows",
+            "Rows in one predict call of the batcher (batching on).", *model, buckets=ROW_BUCKETS,
         )  # fmt: skip
-        self.queued_rows = Gauge(
-            "mlserve_batch_queue_rows", "Rows waiting in the batch queue (batching on).",
-            model, multiprocess_mode="livesum", registry=registry,
+        self.queued_rows = family(
+            "gauge", "mlserve_batch_queue_rows", "Rows waiting in the batch queue (batching on).",
+            *model, mode="livesum",
         )  # fmt: skip
-        self.in_flight = Gauge(
-            "mlserve_requests_in_flight", "Requests being served now.",
-            multiprocess_mode="livesum", registry=registry,
+        self.in_flight = family(
+            "gauge", "mlserve_requests_in_flight", "Requests being served now.", mode="livesum"
+        ).labels()
+        self.load_seconds = family(
+            "gauge", "mlserve_model_load_seconds", "Seconds loading the model took.",
+            *model, mode="livemax",
         )  # fmt: skip
-        self.load_seconds = Gauge(
-            "mlserve_model_load_seconds", "Seconds loading the model took.",
-            model, multiprocess_mode="livemax", registry=registry,
-        )  # fmt: skip
-        self.memory = Gauge(
-            "mlserve_model_memory_bytes",
+        self.memory = family(
+            "gauge", "mlserve_model_memory_bytes",
             "Bytes the loading process's resident memory grew by while loading the model.",
-            model, multiprocess_mode="livemax", registry=registry,
+            *model, mode="livemax",
         )  # fmt: skip
-        self.restarts = WorkerMetrics(registry).restarts
+        self.restarts = family("counter", *_RESTARTS).labels()
         #: the media type of :meth:`scrape`'s answer
         self.content_type: str = CONTENT_TYPE_LATEST
         self._lock = threading.Lock()
@@ -242,29 +304,45 @@ class ServerMetrics:
             self.memory.labels(name, version or "").set(memory)
 
     def scrape(self) -> bytes:
-        """The Prometheus text format: every process's values when they are kept in files
-        (see :mod:`mlserve.server.metrics_files`), else this process's."""
+        """The Prometheus text format: every process's values (a production server's metrics
+        directory, see :mod:`mlserve.server.metrics_files`), else this process's."""
         from prometheus_client import generate_latest
 
-        path = _multiprocess_dir()
-        if path is not None:
-            from mlserve.server.metrics_files import scrape
-
-            return scrape(path)
+        if self.directory is not None:
+            return scrape(self.directory)
         return generate_latest(self.registry)
 
 
+_RESTARTS = (
+    "mlserve_worker_restarts",
+    "Worker processes that exited while the server was running (each is replaced).",
+)
+
+
 class WorkerMetrics:
-    """What the server's parent counts: workers that exited and were replaced."""
+    """What the server's parent counts: workers that exited and were replaced (``restarts``,
+    in the metrics directory; a counter nobody scrapes outside a production server)."""
 
-    def __init__(self, registry: Any = None) -> None:
-        from prometheus_client import CollectorRegistry, Counter
+    def __init__(self) -> None:
+        counter = restart_counter()
+        if counter is None:
+            from prometheus_client import CollectorRegistry, Counter
 
-        self.restarts = Counter(
-            "mlserve_worker_restarts",
-            "Worker processes that exited while the server was running (each is replaced).",
-            registry=registry if registry is not None else CollectorRegistry(),
-        )
+            counter = Counter(*_RESTARTS, registry=CollectorRegistry())
+        self.restarts = counter
+
+
+def restart_counter() -> Any:
+    """The server parent's count of replaced workers, in the metrics directory (None outside a
+    production server or without ``prometheus_client``)."""
+    directory = _metrics_dir()
+    if directory is None:
+        return None
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        return None
+    return ProcessFiles.of(directory).series(FileCounter, *_RESTARTS, {})
 
 
 def metrics_port_only(app: Any, ports: set[str]) -> Any:

@@ -127,18 +127,17 @@ def serve(config: ServerConfig) -> int:
 
 
 def _metrics_directory(environ: dict[str, str]) -> Path:
-    """The server's metrics directory (metrics_files.py), made before anything creates a metric
-    and removed when this process exits; a parent that re-executes itself keeps its own."""
+    """The server's metrics directory (metrics_files.py), named in ``MLSERVE_METRICS_DIR`` for
+    this process and every worker before the app (and its metrics) exists, and removed when
+    this process exits; a parent that re-executes itself keeps its own."""
     from mlserve.server import metrics_files
 
     inherited = os.environ.get(_METRICS_DIR_ENV)
     if inherited and Path(inherited).is_dir():
         path = Path(inherited)
-        os.environ[metrics_files.ENV] = inherited
     else:
         path = metrics_files.prepare()
         os.environ[_METRICS_DIR_ENV] = environ[_METRICS_DIR_ENV] = str(path)
-    environ[metrics_files.ENV] = str(path)
     atexit.register(metrics_files.remove, path)
     return path
 

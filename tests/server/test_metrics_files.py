@@ -22,13 +22,14 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from mlserve.server import metrics_files
+from mlserve.server.metrics import DIR_ENV, ServerMetrics
 
 # A child that counts `n` requests with the server's metrics in `directory`, then exits; its
 # PID is printed (the files it leaves are named by it).
 _WORKER = textwrap.dedent(
     """
     import os, sys
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = sys.argv[1]
+    os.environ["MLSERVE_METRICS_DIR"] = sys.argv[1]
     from mlserve.server.metrics import ServerMetrics
 
     metrics = ServerMetrics()
@@ -157,6 +158,7 @@ def test_counts_never_go_down_while_workers_are_folded_in(directory: Path) -> No
     try:
         for pid in [*pids, *extra]:
             metrics_files.worker_died(directory, pid)
+            time.sleep(0.002)  # scrapes land between folds as well as during them
     finally:
         stop.set()
         reader.join(30)
@@ -165,26 +167,92 @@ def test_counts_never_go_down_while_workers_are_folded_in(directory: Path) -> No
     assert set(seen) == {expected}, sorted(set(seen))
 
 
-def test_prepare_switches_an_imported_prometheus_client_to_the_directory(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """prometheus_client is imported here already (as a framework may have imported it in a
-    server): after prepare() its new values are written to files in the fresh directory."""
-    from prometheus_client import Counter, values
+def _record(metrics: ServerMetrics) -> None:
+    """The same observations, whatever keeps them."""
+    stages = metrics.model("rf", "3")
+    for seconds in (0.00004, 0.0002, 0.003, 0.7, 61.0, 0.0002):
+        stages.decode(seconds)
+        metrics.answered("rf", "3", "/invocations", 200, seconds)
+    metrics.answered("rf", "3", "/invocations", 400, 0.001)
+    stages.rows(3)
+    stages.batch_size(64)
+    stages.queued_rows(5)
+    metrics.in_flight.inc()
+    metrics.in_flight.inc()
+    metrics.in_flight.dec()
+    metrics.model_loaded("rf", "3", 1.5, 1024)
 
-    monkeypatch.delenv(metrics_files.ENV, raising=False)
-    monkeypatch.setattr(values, "ValueClass", values.ValueClass)  # restored after the test
+
+def test_the_files_scrape_as_prometheus_clients_own_metrics(
+    directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Values written to the directory read back (through prometheus_client's multiprocess
+    collector) as the same samples prometheus_client's own metrics give for the same
+    observations: the file format and keys are right."""
+    in_process = ServerMetrics()
+    assert in_process.directory is None
+    _record(in_process)
+    monkeypatch.setenv(DIR_ENV, str(directory))
+    in_files = ServerMetrics()
+    assert in_files.directory == directory
+    _record(in_files)
+    ours = _samples(in_files.scrape().decode())
+    theirs = {
+        key: value
+        for key, value in _samples(in_process.scrape().decode()).items()
+        if not key[0].endswith("_created")
+    }
+    assert ours == theirs
+
+
+def test_a_forked_worker_writes_its_own_file_from_zero(
+    directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Series made before the fork (the parent preloads the app) count in the child's own
+    file, from zero, and the parent's values stay the parent's."""
+    monkeypatch.setenv(DIR_ENV, str(directory))
+    metrics = ServerMetrics()
+    metrics.answered("rf", "3", "/invocations", 200, 0.001)  # the parent: 1
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child exits below
+        try:
+            for _ in range(5):
+                metrics.answered("rf", "3", "/invocations", 200, 0.001)
+        finally:
+            os._exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    metrics.answered("rf", "3", "/invocations", 200, 0.001)  # the parent: 2
+    assert _samples(metrics.scrape().decode())[_REQUESTS] == 7
+    assert (directory / f"counter_{pid}.db").exists()
+    metrics_files.worker_died(directory, pid)
+    assert _samples(metrics.scrape().decode())[_REQUESTS] == 7
+
+
+def test_threads_counting_at_once_lose_nothing(
+    directory: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DIR_ENV, str(directory))
+    metrics = ServerMetrics()
+
+    def count() -> None:
+        for _ in range(2000):
+            metrics.answered("rf", "3", "/invocations", 200, 0.001)
+            metrics.model("rf", "3").decode(0.0002)
+
+    threads = [threading.Thread(target=count) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    values = _samples(metrics.scrape().decode())
+    assert values[_REQUESTS] == values[_DECODES] == 16000
+
+
+def test_prepare_and_remove(tmp_path: Path) -> None:
     path = metrics_files.prepare()
     try:
-        assert os.environ[metrics_files.ENV] == str(path)
         assert path.is_dir() and not list(path.glob("*.db"))
-        from prometheus_client import CollectorRegistry
-
-        Counter("probe", "a probe", registry=CollectorRegistry()).inc(3)
-        assert [p.name for p in path.glob("*.db")] == [f"counter_{os.getpid()}.db"]
-        assert "probe_total 3.0" in metrics_files.scrape(path).decode()
+        assert metrics_files.scrape(path) == b""  # nothing written yet: an empty exposition
     finally:
-        values.ValueClass.close_all_files()  # type: ignore[attr-defined]
         metrics_files.remove(path)
-        monkeypatch.delenv(metrics_files.ENV, raising=False)
     assert not path.exists()
