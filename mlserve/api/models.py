@@ -14,13 +14,13 @@ from typing import Any
 from mlserve._distribution import DISTRIBUTION, installed_version
 from mlserve.environment import env_section, python_version, resolve_requirements
 from mlserve.environment import write_environment as _write_environment
-from mlserve.errors import InvalidParameterValue, ResourceAlreadyExists
+from mlserve.errors import InvalidParameterValue, InvalidSignature, ResourceAlreadyExists
 from mlserve.flavor import PYFUNC_SECTION, Flavor, flavor_for_object, get_flavor
 from mlserve.mlmodel import Model
 from mlserve.mlmodel.example import save_input_example
 from mlserve.mlmodel.files import compute_digests
 from mlserve.pyfunc import PyFuncModel
-from mlserve.schema import ModelSignature, infer_signature
+from mlserve.schema import AnyType, ColSpec, ModelSignature, Schema, infer_signature
 from mlserve.store import resolve_model_uri
 from mlserve.trust import TrustPolicy, trust_scope
 
@@ -90,7 +90,16 @@ def _infer(flavor: Flavor, directory: Path, section: dict[str, Any], example: An
             type(exc).__name__,
         )
         output = None
-    return infer_signature(example.data, output, example.params)
+    try:
+        return infer_signature(example.data, output, example.params)
+    except InvalidSignature:
+        if output is None:
+            raise
+        # a prediction no schema describes (an ONNX ZipMap's dicts keyed by class number):
+        # MLflow warns and writes an output schema of one AnyType column, so do we
+        _log.warning("no schema describes the prediction on the input example; outputs: any")
+        inputs_only = infer_signature(example.data, None, example.params)
+        return ModelSignature(inputs_only.inputs, Schema([ColSpec(AnyType())]), inputs_only.params)
 
 
 def save_model(

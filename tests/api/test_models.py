@@ -23,7 +23,7 @@ from mlserve.errors import (
     NoFlavorForModel,
     ResourceAlreadyExists,
 )
-from mlserve.schema import ColSpec, ModelSignature, Schema, TensorSpec
+from mlserve.schema import AnyType, ColSpec, ModelSignature, Schema, TensorSpec
 
 
 def test_flavor_is_picked_automatically(seed_model, tmp_path: Path) -> None:
@@ -126,6 +126,18 @@ def test_an_example_the_model_rejects_keeps_the_input_schema(tmp_path: Path) -> 
     saved = mlserve.save_model(needs_columns, tmp_path / "m", input_example={"a": [1.0]})
     assert saved.signature.inputs == Schema([ColSpec("double", "a")])
     assert saved.signature.outputs is None
+
+
+def test_a_prediction_no_schema_describes_gets_an_any_output_schema(tmp_path: Path) -> None:
+    # class-number keys (an ONNX ZipMap's probabilities): MLflow warns and writes outputs as one
+    # AnyType column; refusing to save the model would be worse
+    def zipmap_like(frame):
+        return pd.DataFrame({"p": [{0: 0.25, 1: 0.75}] * len(frame)})
+
+    saved = mlserve.save_model(zipmap_like, tmp_path / "m", input_example={"a": [1.0]})
+    assert saved.signature.inputs == Schema([ColSpec("double", "a")])
+    assert saved.signature.outputs == Schema([ColSpec(AnyType())])
+    assert saved.signature.outputs.to_dict() == [{"type": "any", "required": True}]
 
 
 def test_metadata_run_and_version_are_recorded(seed_model, tmp_path: Path) -> None:

@@ -80,7 +80,8 @@ def test_conformance_batchable_graph(tmp_path: Path) -> None:
     example = np.arange(30, dtype=np.float64).reshape(10, 3)
     loaded = check_flavor(flavor, _scaler_graph(), example, tmp_path)
     assert loaded.capabilities.batchable
-    np.testing.assert_array_equal(loaded.predict(example), example * 2)
+    # MLflow's ONNX pyfunc answers an array with {output name: value}, for one output too
+    np.testing.assert_array_equal(loaded.predict(example)["y"], example * 2)
 
 
 def test_conformance_named_inputs(tmp_path: Path) -> None:
@@ -146,9 +147,10 @@ def test_named_inputs_are_mapped_and_outputs_returned_by_name(tmp_path: Path) ->
     loaded = mlserve.load_model(tmp_path / "m")
     frame = pd.DataFrame({"b": [10.0, 20.0], "a": [1.0, 2.0], "extra": [0.0, 0.0]})
     out = loaded.predict(frame)
-    assert set(out) == {"sum", "product"}
-    np.testing.assert_array_equal(out["sum"], [[11.0], [22.0]])
-    np.testing.assert_array_equal(out["product"], [[10.0], [40.0]])
+    # a frame in, a frame out (MLflow's ONNX pyfunc): a column per output, [N, 1] flattened
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["sum", "product"]
+    np.testing.assert_array_equal(out["sum"], [11.0, 22.0])
+    np.testing.assert_array_equal(out["product"], [10.0, 40.0])
     columns = {"a": np.array([[1.0], [2.0]]), "b": np.array([[3.0], [4.0]])}
     np.testing.assert_array_equal(loaded.predict(columns)["sum"], [[4.0], [6.0]])
 

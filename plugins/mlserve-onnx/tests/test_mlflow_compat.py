@@ -46,4 +46,4 @@ def test_mlflow_written_onnx_model_loads(tmp_path: Path) -> None:
     loaded = mlserve.load_model(target)
     assert loaded.flavor == "onnx"
     data = np.array([[1.0, -2.0], [3.5, 0.0]])
-    np.testing.assert_array_equal(loaded.predict(data), -data.astype(np.float32))
+    np.testing.assert_array_equal(loaded.predict(data)["output"], -data.astype(np.float32))

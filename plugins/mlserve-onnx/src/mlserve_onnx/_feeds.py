@@ -125,8 +125,21 @@ class OnnxPredictor:
         }
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        """Run the graph: the output of a one-output graph, else ``{output name: value}``."""
+        """Run the graph and answer in the shape MLflow's ONNX pyfunc gives.
+
+        A DataFrame in gives a DataFrame out: one column per output, named after it, each
+        output flattened (``reshape(-1)``), so a ``[N, 1]`` output is a column of ``N`` values
+        and a ZipMap's dicts one dict per row. Outputs of unequal flattened lengths (a ``[N]``
+        label beside ``[N, 2]`` probabilities) cannot form that frame: pandas' ``ValueError``,
+        which MLflow raises too (a ``400 BAD_REQUEST`` on both servers). Anything else in
+        gives ``{output name: array}``, for one output too.
+        """
+        import numpy as np
+        import pandas as pd
+
         results = self.session.run(list(self.outputs), self.feeds(data))
-        if len(results) == 1:
-            return results[0]
+        if isinstance(data, pd.DataFrame):
+            return pd.DataFrame.from_dict(
+                {n: np.asarray(r).reshape(-1) for n, r in zip(self.outputs, results, strict=True)}
+            )
         return dict(zip(self.outputs, results, strict=True))

@@ -1,0 +1,130 @@
+"""The same ONNX models, the same rows: MLflow's ONNX pyfunc (MLflow 3.17.2 with onnxruntime, in
+its own virtualenv) and ours give the same JSON, or both refuse.
+
+A DataFrame in gives a DataFrame out in MLflow (a column per output, each flattened), an array in
+gives ``{output name: array}``; the JSON is what each server writes (MLflow's
+``predictions_to_json``, our ``encode_predictions``). Needs MLflow's venv with onnx and
+onnxruntime (``.ci/mlflow-venvs`` builds it): skipped without it, a failure when
+``MLSERVE_TEST_REQUIRE_MLFLOW=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlserve
+from mlserve.codecs import encode_predictions
+from mlserve.errors import ModelPredictError
+
+MLFLOW_PYTHON = Path(
+    os.environ.get("MLSERVE_TEST_MLFLOW3_PYTHON")
+    or Path.home() / ".cache/mlserve-checks/mlflow-venv/bin/python"
+)
+
+# Run in MLflow's venv: each model directory loaded by mlflow.pyfunc, predicted on the rows (as
+# a frame, or as an array for a tensor signature), answered as its scoring server writes it.
+MLFLOW_SIDE = """
+import io, json, sys
+import numpy as np, pandas as pd
+import mlflow.pyfunc
+from mlflow.pyfunc.scoring_server import predictions_to_json
+
+request = json.load(open(sys.argv[1]))
+frame = pd.DataFrame(request["rows"], columns=request["columns"]).astype("float32")
+answers = {}
+for name, as_array in request["models"].items():
+    model = mlflow.pyfunc.load_model(request["root"] + "/" + name)
+    try:
+        out = io.StringIO()
+        predictions_to_json(model.predict(frame.to_numpy() if as_array else frame), out)
+        answers[name] = {"json": json.loads(out.getvalue())}
+    except Exception as exc:
+        answers[name] = {"error": type(exc).__name__}
+print(json.dumps(answers))
+"""
+
+
+def _mlflow_with_onnx() -> Path:
+    probe = "import mlflow.onnx, onnx, onnxruntime"
+    if MLFLOW_PYTHON.exists() and subprocess.run([MLFLOW_PYTHON, "-c", probe]).returncode == 0:
+        return MLFLOW_PYTHON
+    hint = f"{MLFLOW_PYTHON} with mlflow, onnx and onnxruntime (.ci/mlflow-venvs builds it)"
+    if os.environ.get("MLSERVE_TEST_REQUIRE_MLFLOW") == "1":
+        pytest.fail(f"MLflow is required: {hint}")
+    pytest.skip(f"needs {hint}")
+
+
+def _models(X: np.ndarray, y: np.ndarray) -> dict[str, tuple[Any, Any]]:
+    """name -> (graph, input example: a frame gives a column signature, an array a tensor one)."""
+    from skl2onnx import to_onnx
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LinearRegression
+
+    X32 = X.astype(np.float32)
+    seed_model = RandomForestClassifier(random_state=42, n_estimators=10).fit(X, y)
+    frame = pd.DataFrame(X32, columns=list("abcd"))
+    linear = LinearRegression().fit(X32, X32.sum(axis=1))
+    one_output = to_onnx(linear, X32[:1])  # "variable" [N, 1]
+    zipmap = to_onnx(seed_model, X32[:1])  # "output_label" [N], "output_probability" dicts
+    arrays = to_onnx(seed_model, X32[:1], options={id(seed_model): {"zipmap": False}})
+    return {
+        "one-output-frame": (one_output, frame.head(3)),
+        "one-output-array": (one_output, X32[:3]),
+        "zipmap-frame": (zipmap, frame.head(3)),
+        # "label" [N] beside "probabilities" [N, 2]: no frame holds both flattened (MLflow's
+        # ValueError); fed an array, the dict of both
+        "label-and-probabilities-frame": (arrays, frame.head(3)),
+        "label-and-probabilities-array": (arrays, X32[:3]),
+    }
+
+
+def _ours(path: Path, rows: pd.DataFrame, as_array: bool) -> dict[str, Any]:
+    model = mlserve.load_model(path)
+    try:
+        output = model.predict(rows.to_numpy() if as_array else rows)
+    except ModelPredictError as exc:
+        # the model's ValueError, a 400 BAD_REQUEST as MLflow's server answers it
+        return {"error": exc.exc_type}
+    return {"json": json.loads(encode_predictions(output))}
+
+
+def test_same_answers_as_mlflow(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
+    python = _mlflow_with_onnx()
+    X, y = seed_data
+    rows = pd.DataFrame(X[:4].astype(np.float32), columns=list("abcd"))
+    models = _models(X, y)
+    for name, (graph, example) in models.items():
+        mlserve.save_model(graph, tmp_path / name, input_example=example)
+    request = {
+        "root": str(tmp_path),
+        "columns": list(rows.columns),
+        "rows": rows.to_numpy().tolist(),
+        "models": {name: name.endswith("-array") for name in models},
+    }
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    (tmp_path / "mlflow_side.py").write_text(MLFLOW_SIDE)
+    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
+    done = subprocess.run(
+        [python, tmp_path / "mlflow_side.py", tmp_path / "request.json"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    ours = {name: _ours(tmp_path / name, rows, arr) for name, arr in request["models"].items()}
+    assert ours == theirs
+    # what the comparison covers: a frame answered as records, an array as a dict, one refusal
+    assert ours["one-output-frame"]["json"]["predictions"][0].keys() == {"variable"}
+    assert ours["one-output-array"]["json"]["predictions"].keys() == {"variable"}
+    assert ours["zipmap-frame"]["json"]["predictions"][0].keys() == {
+        "output_label",
+        "output_probability",
+    }
+    assert ours["label-and-probabilities-frame"] == {"error": "ValueError"}
