@@ -195,12 +195,17 @@ def _input_shapes(plan: DecodePlan) -> dict[str, JsonSchema]:
     return _tensor_shapes([s for s in schema.inputs if isinstance(s, TensorSpec)])
 
 
-def _split(row_value: JsonSchema, names: JsonSchema) -> JsonSchema:
+def _split(row_value: JsonSchema, names: JsonSchema, required: int = 0) -> JsonSchema:
+    """``dataframe_split``; ``required`` > 0: ``columns`` must name at least that many (the
+    signature's required columns, matched by name, so ``columns`` cannot be left out)."""
+    columns: JsonSchema = {"type": "array", "items": names, "uniqueItems": True}
+    if required:
+        columns["minItems"] = required
     return {
         "type": "object",
-        "required": ["data"],
+        "required": ["columns", "data"] if required else ["data"],
         "properties": {
-            "columns": {"type": "array", "items": names, "uniqueItems": True},
+            "columns": columns,
             "data": {
                 "type": "array",
                 "items": {"type": "array", "items": row_value},
@@ -270,10 +275,12 @@ def _column_shapes(specs: list[ColSpec]) -> dict[str, JsonSchema]:
     }
     if required:
         columnar["required"] = required
+    # no rows means no columns, so a signature with required columns needs one row
+    least = {"minItems": 1} if required else {}
     return {
-        "dataframe_split": _split(any_value, {"enum": name_enum}),
-        "dataframe_records": {"type": "array", "items": record},
-        "instances": {"type": "array", "items": {"anyOf": [record, rows]}},
+        "dataframe_split": _split(any_value, {"enum": name_enum}, len(required)),
+        "dataframe_records": {"type": "array", "items": record, **least},
+        "instances": {"type": "array", "items": {"anyOf": [record, rows]}, **least},
         "inputs": {"anyOf": [columnar, {"type": "array", "items": rows}]},
     }
 

@@ -172,7 +172,8 @@ def _invocations(served: ServedModel, *, unloadable: bool) -> dict[str, Any]:
     content: dict[str, Any] = {JSON: json_media}
     if example is not None:
         json_media["example"] = example
-    csv: dict[str, Any] = {"schema": {"type": "string", "description": "UTF-8, a header row"}}
+    csv_schema = {"type": "string", "minLength": 1, "description": "UTF-8, a header row"}
+    csv: dict[str, Any] = {"schema": csv_schema}
     csv_text = csv_example(example)
     if csv_text is not None:
         csv["example"] = csv_text

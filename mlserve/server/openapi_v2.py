@@ -130,7 +130,7 @@ def _v2_infer(served: ServedModel, inputs: list[dict[str, Any]]) -> dict[str, An
     tensor_in = {
         "type": "object",
         "properties": {
-            "name": {"type": "string", **({"examples": names} if names else {})},
+            "name": {"type": "string", "minLength": 1, **({"examples": names} if names else {})},
             "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
             "datatype": {"enum": list(DATATYPES)},
             "data": {"type": "array"},
