@@ -98,23 +98,26 @@ if TYPE_CHECKING:
 
 @cache
 def _exports() -> dict[str, str]:
-    """Public name -> defining module, read from the ``TYPE_CHECKING`` imports of this file."""
-    import ast
+    """Public name -> defining module, read from the ``TYPE_CHECKING`` imports of this file.
 
-    source = __loader__.get_source(__name__)  # type: ignore[name-defined]
-    if source is None:
-        raise ImportError(f"mlserve needs its source to list its public names ({__file__})")
-    block = next(
-        node
-        for node in ast.parse(source).body
-        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
-    )
-    return {
-        alias.name: str(node.module)
-        for node in block.body
-        if isinstance(node, ast.ImportFrom)
-        for alias in node.names
-    }
+    Read from the module's compiled code, not its source, so an install that ships only
+    bytecode lists the same names: the ``if TYPE_CHECKING`` block is compiled (it is skipped
+    at run time, not removed), and its ``from mlserve.x import Name`` are the only top-level
+    imports of a public name from a ``mlserve.`` submodule.
+    """
+    import dis
+
+    code = __loader__.get_code(__name__)  # type: ignore[name-defined]
+    found: dict[str, str] = {}
+    module = ""
+    for instruction in dis.get_instructions(code):
+        if instruction.opname == "IMPORT_NAME":
+            module = str(instruction.argval)
+        elif instruction.opname == "IMPORT_FROM" and module.startswith("mlserve."):
+            name = str(instruction.argval)
+            if not name.startswith("_"):
+                found[name] = module
+    return found
 
 
 # Hidden from type checkers, which then see exactly the names imported above (a typo is an error).

@@ -64,3 +64,50 @@ def test_import_mlserve_reads_the_table_only_on_first_access() -> None:
     code = "import sys, mlserve; print('ast' in sys.modules); mlserve.MlserveError; print('ok')"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "ok"]
+
+
+def test_the_table_is_the_type_checking_block_of_the_source() -> None:
+    # _exports() reads the compiled module; the names are the ones written in its source
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(mlserve.__file__).read_text())
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+    )
+    written = {
+        alias.name: str(node.module)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert mlserve._exports() == written and len(written) > 50
+
+
+def test_an_install_with_only_bytecode_has_the_same_surface(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import compileall
+    import json
+    import shutil
+    from pathlib import Path
+
+    package = tmp_path / "mlserve"
+    shutil.copytree(
+        Path(mlserve.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    assert compileall.compile_dir(package, legacy=True, quiet=1)  # .pyc beside each .py
+    for source in package.rglob("*.py"):
+        source.unlink()
+    # -S: no site-packages, so neither the editable install nor any other copy is found
+    code = (
+        f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import json, mlserve; "
+        "assert mlserve.__file__.endswith('.pyc'); "
+        "print(json.dumps([sorted(mlserve._exports()), mlserve.MlserveError.__module__]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    names, module = json.loads(out.stdout)
+    assert names == sorted(mlserve._exports()) and module == "mlserve.errors"
