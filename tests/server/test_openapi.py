@@ -308,8 +308,10 @@ def test_a_model_without_signature_takes_any_shape(tmp_path: Path, seed_model_di
     )
     try:
         found = Client(app).get("/openapi.json").get_json()
+        page = Client(app).get("/").get_data(as_text=True)
     finally:
         app.close()
+    assert "None: no signature." in page and "saved without an input example" in page
     schemathesis.openapi.from_dict(found).validate()
     assert {"/v2/repository/index", "/v2/repository/models/{name}/load"} <= set(found["paths"])
     body = {"inputs": [[1, 2, 3, 4]]}
