@@ -164,7 +164,16 @@ def predict_file(
     )
     if content_type.split(";")[0].strip().lower() != "text/csv":
         decoded = decoder.decode(source.read(), content_type)
-        out.write(_encode(model.predict(decoded.data, decoded.params)))
+        if decoded.unwrapped:
+            # an unwrapped LLM body ({"messages": [...]}): the bare predictions, as `mlflow
+            # models predict` and both servers write them; value errors as the server's
+            from mlserve.codecs.json_input import llm_errors
+
+            with llm_errors():
+                output = model.predict(decoded.data, decoded.params)
+            out.write(_encode(output, unwrapped=True))
+        else:
+            out.write(_encode(model.predict(decoded.data, decoded.params)))
         out.write(b"\n")
         return 0
 
@@ -197,13 +206,13 @@ def predict_file(
     return rows
 
 
-def _encode(output: Any) -> bytes:
+def _encode(output: Any, unwrapped: bool = False) -> bytes:
     """``encode_predictions``, with an output that has no JSON form reported as ours."""
     from mlserve.codecs import encode_predictions
     from mlserve.errors import MlserveError
 
     try:
-        return encode_predictions(output)
+        return encode_predictions(output, unwrapped=unwrapped)
     except TypeError as exc:
         raise MlserveError(f"The model's output cannot be written as JSON: {exc}") from exc
 
