@@ -114,3 +114,41 @@ def test_a_real_server_with_two_models(
             got = requests.post(f"{server.url}/invocations", json=SPLIT, timeout=10)
             assert got.json() == {"predictions": rf}
         assert requests.get(f"{server.url}/v2/models/lr/ready", timeout=10).status_code == 200
+
+
+@pytest.mark.slow
+def test_the_registry_model_and_a_directory_over_v2_with_tritonclient(
+    registry: Path, second_model_dir: Path, tmp_path: Path, seed_model
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19's 'done when': -m rf=models:/MyRandomForest/latest -m lr=<dir> serves both,
+    tritonclient infers against both, and the seed request on /invocations gives the
+    predictions its V2 form gives."""
+    import json
+    import subprocess
+    import sys
+
+    from .test_v2 import _TRITON
+
+    args = ("-m", "rf=models:/MyRandomForest/latest", "-m", f"lr={second_model_dir}")
+    with start_server(tmp_path, *args, "--tracking-uri", str(registry)) as server:
+        seed = {"dataframe_split": {"columns": [0, 1, 2, 3], "data": SEED_ROWS}}
+        invocations = requests.post(f"{server.url}/invocations", json=seed, timeout=10).json()
+        seen = {}
+        for name in ("rf", "lr"):
+            done = subprocess.run(
+                [sys.executable, "-c", _TRITON, server.url.removeprefix("http://"), name,
+                 json.dumps(SEED_ROWS)],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr
+            seen[name] = json.loads(done.stdout)
+    expected = seed_model.predict(np.array(SEED_ROWS)).tolist()
+    assert invocations == {"predictions": expected}
+    assert seen["rf"]["binary"] == seen["rf"]["json"] == expected
+    assert seen["rf"]["metadata"]["name"] == "rf" and seen["rf"]["model_ready"] is True
+    assert seen["lr"]["binary"] == seen["lr"]["json"] == _expected(second_model_dir)
+    # each name reached its own model: the directory's signature names a..d, the registered
+    # seed model (logged without one) has none
+    assert [i["name"] for i in seen["lr"]["metadata"]["inputs"]] == list("abcd")
+    assert seen["lr"]["metadata"]["name"] == "lr"
+    assert seen["rf"]["metadata"]["inputs"] != seen["lr"]["metadata"]["inputs"]
