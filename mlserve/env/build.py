@@ -38,13 +38,14 @@ import sysconfig
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlserve._distribution import DISTRIBUTION
 from mlserve.env._errors import ENV_MANAGERS, EnvBuildFailed, PythonNotAvailable, UnknownEnvManager
-from mlserve.env.spec import EnvSpec, read_spec
-from mlserve.env.wheels import LocalWheel, build_wheels
+from mlserve.env.spec import EnvSpec, mirrored_extras, read_spec, with_extras
+from mlserve.env.wheels import LocalWheel, build_wheels, wheel_requires
 from mlserve.errors import InvalidParameterValue, MissingExtra
 from mlserve.store import resolve_model_uri
 from mlserve.store.mlflow._artifacts import cache_root
@@ -103,6 +104,7 @@ def prepare_environment(
     *,
     tracking_uri: str | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    extras: Iterable[str] = (),
 ) -> Environment:
     """The environment the model at ``model_uri`` runs in, built if it is not cached yet.
 
@@ -110,6 +112,9 @@ def prepare_environment(
     venv`` + pip). ``cache_dir`` defaults to ``$MLSERVE_CACHE_DIR/envs``. The environment holds
     the model's requirements and this installation's ``mlserve-core[server]`` (plus the mlserve
     plugins the requirements name), from wheels; run ``<python> -m mlserve.server`` in it.
+    ``extras`` are more extras of mlserve-core to install (``scan`` for ``--trust scan``); the
+    ``fast`` and ``metrics`` extras come along when they are installed here, and
+    ``$MLSERVE_ENV_EXTRAS`` adds more.
 
     Raises :class:`~mlserve.env.UnknownEnvManager`, :class:`~mlserve.env.MissingRequirements`
     (no ``requirements.txt``), :class:`~mlserve.env.PythonNotAvailable`,
@@ -125,10 +130,12 @@ def prepare_environment(
             "--env-manager local runs the model in this environment: there is nothing to build"
         )
     model_dir = Path(resolve_model_uri(os.fspath(model_uri), tracking_uri))
-    spec = read_spec(model_dir)
+    spec = read_spec(model_dir, extras)
     uv = find_uv() if manager == "uv" else None
     python = _find_python(spec.python, manager, uv)
     wheels = build_wheels([name for name, _ in spec.local], None)
+    core = next(w for w in wheels if w.distribution == DISTRIBUTION)
+    spec = with_extras(spec, DISTRIBUTION, mirrored_extras(wheel_requires(core.path)))
     root = Path(cache_dir) if cache_dir is not None else cache_root() / "envs"
     definition = _definition(spec, manager, python, wheels)
     key = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:32]

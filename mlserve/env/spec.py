@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,7 +23,15 @@ from mlserve.env.wheels import canonical_name, local_distributions
 from mlserve.environment import PYTHON_ENV_FILENAME, REQUIREMENTS_FILENAME
 from mlserve.errors import MalformedModel
 
-__all__ = ["EnvSpec", "read_spec"]
+__all__ = [
+    "MIRRORED_EXTRAS",
+    "SERVER_EXTRA",
+    "EnvSpec",
+    "mirrored_extras",
+    "read_spec",
+    "requested_extras",
+    "with_extras",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -31,6 +41,12 @@ _NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
 _FILE_OPTIONS = ("-r", "--requirement", "-c", "--constraint")
 #: the extra every environment gets: the server runs inside it
 SERVER_EXTRA = "server"
+#: extras an environment gets when they are installed here: they change what the server does
+#: (JSON speed, GET /metrics); others (columnar, skops, scan) only when asked for
+MIRRORED_EXTRAS = ("fast", "metrics")
+_EXTRAS_ENV = "MLSERVE_ENV_EXTRAS"
+# the loader_module of MLflow's custom PythonModel (a pickle of a subclass of MLflow's class)
+_MLFLOW_PYTHON_MODEL = "mlflow.pyfunc.model"
 
 
 @dataclass(frozen=True)
@@ -41,7 +57,9 @@ class EnvSpec:
     ``requirements`` the other lines of ``requirements.txt`` in order (``-r``/``-c`` paths made
     absolute); ``local`` the mlserve distributions it needs as ``(name, extras)``, always
     ``mlserve-core`` with the ``server`` extra first; ``included`` the text of files that
-    ``-r``/``-c`` lines name, so an edit to them changes the environment's hash.
+    ``-r``/``-c`` lines name, so an edit to them changes the environment's hash. mlserve-core's
+    extras are :func:`requested_extras`'s (and :func:`mirrored_extras`, added once its wheel is
+    known).
     """
 
     model_dir: Path
@@ -51,25 +69,38 @@ class EnvSpec:
     included: tuple[str, ...] = ()
 
 
-def _python(model_dir: Path) -> str:
-    for name, key in ((PYTHON_ENV_FILENAME, "python"), ("MLmodel", None)):
-        path = model_dir / name
-        if not path.is_file():
-            continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise MalformedModel(str(path), f"cannot read it: {exc}") from exc
-        if not isinstance(data, dict):
-            continue
-        if key is None:  # MLmodel: flavors.python_function.python_version
-            section = (data.get("flavors") or {}).get("python_function") or {}
-            value = section.get("python_version") if isinstance(section, dict) else None
-        else:
-            value = data.get(key)
-        if value:
-            return str(value).strip()
-    return ""
+def _yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise MalformedModel(str(path), f"cannot read it: {exc}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def _pyfunc_section(model_dir: Path) -> dict[str, Any]:
+    section = (_yaml(model_dir / "MLmodel").get("flavors") or {}).get("python_function")
+    return section if isinstance(section, dict) else {}
+
+
+def _python(model_dir: Path, pyfunc: dict[str, Any]) -> str:
+    value = _yaml(model_dir / PYTHON_ENV_FILENAME).get("python") or pyfunc.get("python_version")
+    return str(value).strip() if value else ""
+
+
+def _mlflow_line(line: str, pyfunc: dict[str, Any]) -> str | None:
+    """What becomes of a model's ``mlflow`` requirement: MLflow lists itself because its server
+    runs in the environment; here mlserve is the server, and full MLflow's own pins (gunicorn<27
+    in 3.17) even conflict with it. A custom PythonModel's pickle still refers to MLflow's
+    classes, which ``mlflow-skinny`` (same version, no server) provides; any other model needs
+    nothing from MLflow."""
+    if pyfunc.get("loader_module") != _MLFLOW_PYTHON_MODEL:
+        _log.info("Leaving out %s: mlserve serves the model without MLflow", line)
+        return None
+    skinny = "mlflow-skinny" + line[len("mlflow") :]
+    _log.info("Installing %s for %s: the model's pickle refers to MLflow's classes", skinny, line)
+    return skinny
 
 
 def _lines(path: Path) -> list[str]:
@@ -81,8 +112,47 @@ def _lines(path: Path) -> list[str]:
     return out
 
 
-def read_spec(model_dir: str | Path) -> EnvSpec:
-    """Read the environment of the model in ``model_dir``.
+def requested_extras(requested: Iterable[str] = ()) -> list[str]:
+    """The extras of ``mlserve-core`` an environment is asked for: ``server`` (the server runs
+    there), ``requested``, and the comma-separated ``$MLSERVE_ENV_EXTRAS``."""
+    import os
+
+    out = [SERVER_EXTRA, *requested]
+    out += [e.strip() for e in os.environ.get(_EXTRAS_ENV, "").split(",") if e.strip()]
+    return sorted(set(out))
+
+
+def mirrored_extras(requires_dist: Iterable[str]) -> list[str]:
+    """Of :data:`MIRRORED_EXTRAS`, those whose every distribution is installed here, read from
+    the ``Requires-Dist`` lines of the mlserve-core the environment gets (its wheel's)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    lines = list(requires_dist)
+    out = []
+    for extra in MIRRORED_EXTRAS:
+        marker = re.compile(r"""extra\s*==\s*["']""" + re.escape(extra) + r"""["']""")
+        names = [m.group(1) for m in (_NAME.match(x) for x in lines if marker.search(x)) if m]
+        try:
+            for name in names:
+                distribution(name)
+        except PackageNotFoundError:
+            continue
+        if names:
+            out.append(extra)
+    return out
+
+
+def with_extras(spec: EnvSpec, name: str, extras: Iterable[str]) -> EnvSpec:
+    """``spec`` with ``extras`` added to the local distribution ``name``'s."""
+    local = tuple(
+        (n, tuple(sorted({*have, *extras})) if n == name else have) for n, have in spec.local
+    )
+    return replace(spec, local=local)
+
+
+def read_spec(model_dir: str | Path, extras: Iterable[str] = ()) -> EnvSpec:
+    """Read the environment of the model in ``model_dir``; ``extras`` are mlserve-core extras
+    it gets beyond :func:`requested_extras`'s.
 
     Raises :class:`~mlserve.env.MissingRequirements` when there is no ``requirements.txt`` and
     :class:`~mlserve.errors.MalformedModel` when ``python_env.yaml`` does not parse. A line
@@ -94,9 +164,10 @@ def read_spec(model_dir: str | Path) -> EnvSpec:
     if not path.is_file():
         raise MissingRequirements(str(directory))
     installed = local_distributions()
+    pyfunc = _pyfunc_section(directory)
     requirements: list[str] = []
     included: list[str] = []
-    local: dict[str, set[str]] = {DISTRIBUTION: {SERVER_EXTRA}}
+    local: dict[str, set[str]] = {DISTRIBUTION: set(requested_extras(extras))}
     for line in _lines(path):
         option, _, rest = line.partition(" ")
         if option in _FILE_OPTIONS and rest.strip():
@@ -110,7 +181,11 @@ def read_spec(model_dir: str | Path) -> EnvSpec:
             requirements.append(line)
             continue
         name = canonical_name(match.group(1))
-        if name in installed or name.startswith("mlserve-"):
+        if name == "mlflow" and not match.group(2):
+            replacement = _mlflow_line(line, pyfunc)
+            if replacement is not None:
+                requirements.append(replacement)
+        elif name in installed or name.startswith("mlserve-"):
             extras = {e.strip() for e in (match.group(2) or "").split(",") if e.strip()}
             local.setdefault(name, set()).update(extras)
             _check_version(line, name, installed.get(name))
@@ -118,7 +193,7 @@ def read_spec(model_dir: str | Path) -> EnvSpec:
             requirements.append(line)
     return EnvSpec(
         directory,
-        _python(directory),
+        _python(directory, pyfunc),
         tuple(requirements),
         tuple((name, tuple(sorted(extras))) for name, extras in local.items()),
         tuple(included),

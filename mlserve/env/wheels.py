@@ -46,7 +46,13 @@ from mlserve._distribution import DISTRIBUTION
 from mlserve.env._errors import WheelBuildFailed
 from mlserve.store.mlflow._artifacts import cache_root
 
-__all__ = ["LocalWheel", "build_wheels", "canonical_name", "local_distributions"]
+__all__ = [
+    "LocalWheel",
+    "build_wheels",
+    "canonical_name",
+    "local_distributions",
+    "wheel_requires",
+]
 
 _FLAVOR_GROUP = "mlserve.flavors"
 _CONFIG_FILES = ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in")
@@ -66,6 +72,15 @@ class LocalWheel:
     version: str
     source_hash: str
     path: Path
+
+
+def wheel_requires(wheel: Path) -> list[str]:
+    """The ``Requires-Dist`` lines of a wheel's METADATA."""
+    with zipfile.ZipFile(wheel) as zf:
+        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        text = zf.read(meta).decode("utf-8")
+    prefix = "Requires-Dist:"
+    return [line[len(prefix) :].strip() for line in text.splitlines() if line.startswith(prefix)]
 
 
 def canonical_name(name: str) -> str:

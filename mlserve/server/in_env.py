@@ -76,7 +76,10 @@ def serve_in_environment(config: ServerConfig) -> NoReturn:
         )
     trust = config.trust or mlserve.TrustPolicy.from_environment()
     env = prepare_environment(
-        config.model_uri, config.env_manager, tracking_uri=config.tracking_uri
+        config.model_uri,
+        config.env_manager,
+        tracking_uri=config.tracking_uri,
+        extras=["scan"] if trust.scan_pickles else [],  # --trust scan needs picklescan there
     )
     argv = [
         str(env.python),

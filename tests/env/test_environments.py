@@ -301,3 +301,44 @@ def test_clear_errors_before_anything_is_built(
     assert done.returncode == 1
     assert "has no requirements.txt" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+MLFLOW_SAVE_VERSIONS = """
+import sys
+import mlflow.pyfunc
+
+{source}
+
+mlflow.pyfunc.save_model(sys.argv[1], python_model=Versions())
+"""
+
+
+def test_a_python_model_mlflow_saved_gets_mlflow_skinny_not_mlflow(
+    uv_available: None, env_cache: Path, tmp_path: Path
+) -> None:
+    # MLflow lists itself (mlflow==3.x) because its server runs in the environment; full
+    # MLflow's pins conflict with mlserve's server (gunicorn<27), and the model's pickle only
+    # needs MLflow's classes: mlflow-skinny at the same version
+    from store.mlflow._mlflow_peer import peer_env, peer_python
+
+    python = peer_python(3)
+    source = VERSIONS_SOURCE.replace("import mlserve\n", "").replace(
+        "mlserve.PythonModel", "mlflow.pyfunc.PythonModel"
+    )
+    saved = subprocess.run(
+        [str(python), "-c", MLFLOW_SAVE_VERSIONS.format(source=source), str(tmp_path / "m")],
+        capture_output=True, text=True, env=peer_env(None), timeout=300, check=False,
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr[-3000:]
+    pinned = (tmp_path / "m" / "requirements.txt").read_text().split()
+    [mlflow_line] = [line for line in pinned if line.startswith("mlflow==")]
+    with start_server(
+        tmp_path / "logs", "-m", str(tmp_path / "m"), "--env-manager", "uv",
+        env=_environ(env_cache),
+    ) as server:  # fmt: skip
+        assert _ask_versions(server.url, "mlflow-skinny", "mlflow", "mlserve-core") == [
+            mlflow_line.split("==")[1],
+            "missing",
+            mlserve.__version__,
+        ]
+        assert f"Installing mlflow-skinny=={mlflow_line.split('==')[1]}" in server.log()

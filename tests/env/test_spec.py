@@ -1,0 +1,80 @@
+"""mlserve.env.spec: what a model directory's files say its environment is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlserve.env import MissingRequirements, read_spec
+from mlserve.env.spec import mirrored_extras, with_extras
+
+
+def _model(
+    path: Path, requirements: str, *, python: str | None = "3.11.7", loader: str = "mlflow.sklearn"
+) -> Path:
+    path.mkdir()
+    mlmodel = {
+        "flavors": {"python_function": {"loader_module": loader, "python_version": "3.10.2"}}
+    }
+    (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    (path / "requirements.txt").write_text(requirements)
+    if python is not None:
+        (path / "python_env.yaml").write_text(yaml.safe_dump({"python": python}))
+    return path
+
+
+def test_mlserve_lines_become_local_distributions_with_their_extras(tmp_path: Path) -> None:
+    spec = read_spec(
+        _model(
+            tmp_path / "m",
+            "# saved by mlserve\nmlserve-core[fast]==0.1.0\nscikit-learn==1.5.2  # pinned\n"
+            "Mlserve_LightGBM>=0.1\n\n--index-url https://example.invalid/simple\n",
+        )
+    )
+    assert spec.python == "3.11.7"
+    assert spec.requirements == (
+        "scikit-learn==1.5.2",
+        "--index-url https://example.invalid/simple",
+    )
+    assert dict(spec.local) == {"mlserve-core": ("fast", "server"), "mlserve-lightgbm": ()}
+
+
+def test_mlflow_is_left_out_or_made_skinny(tmp_path: Path) -> None:
+    sklearn = read_spec(_model(tmp_path / "a", "mlflow==3.17.2\ncloudpickle==3.1.3\n"))
+    assert sklearn.requirements == ("cloudpickle==3.1.3",)
+    python_model = read_spec(
+        _model(tmp_path / "b", "mlflow==3.17.2\ncloudpickle\n", loader="mlflow.pyfunc.model")
+    )
+    assert python_model.requirements == ("mlflow-skinny==3.17.2", "cloudpickle")
+
+
+def test_included_files_are_absolute_and_hashed_by_content(tmp_path: Path) -> None:
+    model = _model(tmp_path / "m", "-r extra.txt\n-c constraints.txt\n")
+    (model / "extra.txt").write_text("pandas\n")
+    spec = read_spec(model)
+    assert spec.requirements == (f"-r {model / 'extra.txt'}", f"-c {model / 'constraints.txt'}")
+    assert spec.included == ("pandas\n",)
+
+
+def test_the_python_version_falls_back_to_mlmodel(tmp_path: Path) -> None:
+    assert read_spec(_model(tmp_path / "m", "pandas\n", python=None)).python == "3.10.2"
+
+
+def test_no_requirements_is_a_clear_error(tmp_path: Path) -> None:
+    model = _model(tmp_path / "m", "pandas\n")
+    (model / "requirements.txt").unlink()
+    with pytest.raises(MissingRequirements, match=r"has no requirements\.txt"):
+        read_spec(model)
+
+
+def test_mirrored_extras_follow_what_is_installed_here(tmp_path: Path) -> None:
+    requires = [
+        'pyyaml>=6; extra == "fast"',  # installed here
+        'mlserve-no-such-dist>=1; extra == "metrics"',
+        "pandas>=1.5",
+    ]
+    assert mirrored_extras(requires) == ["fast"]
+    spec = with_extras(read_spec(_model(tmp_path / "m", "pandas\n")), "mlserve-core", ["fast"])
+    assert dict(spec.local)["mlserve-core"] == ("fast", "server")
