@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# MLSERVE_TEST_REQUIRE_PEERS=1 (the README's test command, after .ci/peers) requires every real
+# peer: a test whose peer is missing fails instead of skipping. Each peer has its own variable
+# too, for running one suite.
+PEER_REQUIREMENTS = (
+    "MLSERVE_TEST_REQUIRE_MLFLOW",
+    "MLSERVE_TEST_REQUIRE_MLSERVER",
+    "MLSERVE_TEST_REQUIRE_BROWSER",
+    "MLSERVE_TEST_REQUIRE_BUILDAH",
+    "MLSERVE_TEST_REQUIRE_UV",
+)
+if os.environ.get("MLSERVE_TEST_REQUIRE_PEERS") == "1":
+    for _name in PEER_REQUIREMENTS:
+        os.environ.setdefault(_name, "1")
 
 # isolated_tracking (autouse) and seed_data: the fixtures flavor plugins use too
 pytest_plugins = ["mlserve.testing.fixtures"]
