@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlserve.deploy import Builder, BuiltImage
 
 __all__ = ["add_parser"]
 
@@ -138,8 +141,7 @@ def _add_build_docker(subparsers: Any) -> None:
         _print_notes(built.context.notes)
         size = "size unknown" if built.size is None else f"{built.size / _MEGABYTE:.1f} MB"
         print(f"built {built.reference} with {builder.name}: {size}")
-        mount = " -v /path/to/model:/opt/ml/model:ro" if built.context.mount_model else ""
-        print(f"run it: {builder.name} run --rm -p 8080:8080{mount} {built.reference}")
+        print(f"run it: {_run_hint(builder, built)}")
         return 0
 
     parser.set_defaults(func=run)
@@ -216,6 +218,16 @@ def _add_generate_k8s(subparsers: Any) -> None:
         return 0
 
     parser.set_defaults(func=run)
+
+
+def _run_hint(builder: Builder, built: BuiltImage) -> str:
+    """How to run the image here: buildah builds but does not run images; podman reads its
+    storage (with the same storage driver)."""
+    mount = " -v /path/to/model:/opt/ml/model:ro" if built.context.mount_model else ""
+    runner = "docker" if builder.name == "docker" else "podman"
+    if runner == "podman" and builder.storage_driver:
+        runner += f" --storage-driver {builder.storage_driver}"
+    return f"{runner} run --rm -p 8080:8080{mount} {built.reference}"
 
 
 def _print_notes(notes: tuple[str, ...]) -> None:

@@ -286,6 +286,9 @@ def render_dockerfile(base_image: str, *, mount_model: bool = False, model_uri: 
 ARG BASE_IMAGE={base_image}
 
 FROM ${{BASE_IMAGE}} AS build
+# the wheels are for Python {python}: say so plainly if the base image has another
+RUN python3 -c "import sys; v = '%d.%d' % sys.version_info[:2]; sys.exit(0 if v == '{python}' \\
+    else 'the base image has Python ' + v + '; this context needs {python} (mlserve --base-image)')"
 COPY wheels /tmp/wheels
 COPY requirements.txt /tmp/requirements.txt
 RUN python3 -m venv {_VENV} \\

@@ -60,6 +60,8 @@ def test_the_context_is_complete(tmp_path: Path, saved_seed: Path) -> None:
     dockerfile = (out / "Dockerfile").read_text()
     assert "ARG BASE_IMAGE=localhost/debian-python" in dockerfile
     assert "pip install --no-index" in dockerfile
+    # a base image with another Python fails first, saying so (the wheels are for this one)
+    assert "this context needs 3." in dockerfile
     assert "COPY model /opt/ml/model" in dockerfile
     assert "USER 10001:10001" in dockerfile
     assert 'ENTRYPOINT ["python", "-m", "mlserve.server"]' in dockerfile
