@@ -117,3 +117,19 @@ def shapes_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("models") / "shapes"
     mlserve.save_model(shapes_model(), path, signature=signature)
     return path
+
+
+@pytest.fixture(scope="session")
+def lr_dir(tmp_path_factory: pytest.TempPathFactory, seed_data) -> Path:  # type: ignore[no-untyped-def]
+    """A LogisticRegression on the seed data with a named-column signature (``a``..``d``): a
+    second model beside the seed forest, whose predictions are its own."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    import mlserve
+
+    X, y = seed_data
+    path = tmp_path_factory.mktemp("models") / "lr"
+    model = LogisticRegression().fit(X, y)
+    mlserve.save_model(model, path, input_example=pd.DataFrame(X[:2], columns=list("abcd")))
+    return path

@@ -19,20 +19,6 @@ from .helpers import SEED_ROWS, start_server
 SPLIT = {"dataframe_split": {"columns": list("abcd"), "data": SEED_ROWS}}
 
 
-@pytest.fixture(scope="module")
-def second_model_dir(tmp_path_factory: pytest.TempPathFactory, seed_data) -> Path:  # type: ignore[no-untyped-def]
-    """A LogisticRegression on the seed data with a named-column signature: it answers the
-    seed rows with probabilities of its own, so a request that reached the wrong model shows."""
-    import pandas as pd
-    from sklearn.linear_model import LogisticRegression
-
-    X, y = seed_data
-    path = tmp_path_factory.mktemp("models") / "lr"
-    model = LogisticRegression().fit(X, y)
-    mlserve.save_model(model, path, input_example=pd.DataFrame(X[:2], columns=list("abcd")))
-    return path
-
-
 def _expected(path: Path) -> list:
     import pandas as pd
 
@@ -40,12 +26,10 @@ def _expected(path: Path) -> list:
     return np.asarray(mlserve.load_model(path).predict(frame)).tolist()
 
 
-def test_each_model_at_its_routes(typed_model_dir: Path, second_model_dir: Path) -> None:
-    app = create_app(
-        {"rf": mlserve.load_model(typed_model_dir), "lr": mlserve.load_model(second_model_dir)}
-    )
+def test_each_model_at_its_routes(typed_model_dir: Path, lr_dir: Path) -> None:
+    app = create_app({"rf": mlserve.load_model(typed_model_dir), "lr": mlserve.load_model(lr_dir)})
     client = Client(app)
-    rf, lr = _expected(typed_model_dir), _expected(second_model_dir)
+    rf, lr = _expected(typed_model_dir), _expected(lr_dir)
     assert client.post("/invocations", json=SPLIT).get_json() == {"predictions": rf}
     assert client.post("/models/rf/invocations", json=SPLIT).get_json() == {"predictions": rf}
     assert client.post("/models/lr/invocations", json=SPLIT).get_json() == {"predictions": lr}
@@ -101,11 +85,9 @@ def test_model_options_refused(
 
 
 @pytest.mark.slow
-def test_a_real_server_with_two_models(
-    typed_model_dir: Path, second_model_dir: Path, tmp_path: Path
-) -> None:
-    rf, lr = _expected(typed_model_dir), _expected(second_model_dir)
-    args = ("-m", f"rf={typed_model_dir}", "-m", f"lr={second_model_dir}", "--workers", "2")
+def test_a_real_server_with_two_models(typed_model_dir: Path, lr_dir: Path, tmp_path: Path) -> None:
+    rf, lr = _expected(typed_model_dir), _expected(lr_dir)
+    args = ("-m", f"rf={typed_model_dir}", "-m", f"lr={lr_dir}", "--workers", "2")
     with start_server(tmp_path, *args) as server:
         assert "rf=" in server.log() and "lr=" in server.log()
         for _ in range(4):  # both workers, keep-alive or not
@@ -118,7 +100,7 @@ def test_a_real_server_with_two_models(
 
 @pytest.mark.slow
 def test_the_registry_model_and_a_directory_over_v2_with_tritonclient(
-    registry: Path, second_model_dir: Path, tmp_path: Path, seed_model
+    registry: Path, lr_dir: Path, tmp_path: Path, seed_model
 ) -> None:  # type: ignore[no-untyped-def]
     """Issue 19's 'done when': -m rf=models:/MyRandomForest/latest -m lr=<dir> serves both,
     tritonclient infers against both, and the seed request on /invocations gives the
@@ -129,7 +111,7 @@ def test_the_registry_model_and_a_directory_over_v2_with_tritonclient(
 
     from .test_v2 import _TRITON
 
-    args = ("-m", "rf=models:/MyRandomForest/latest", "-m", f"lr={second_model_dir}")
+    args = ("-m", "rf=models:/MyRandomForest/latest", "-m", f"lr={lr_dir}")
     with start_server(tmp_path, *args, "--tracking-uri", str(registry)) as server:
         seed = {"dataframe_split": {"columns": [0, 1, 2, 3], "data": SEED_ROWS}}
         invocations = requests.post(f"{server.url}/invocations", json=seed, timeout=10).json()
@@ -146,7 +128,7 @@ def test_the_registry_model_and_a_directory_over_v2_with_tritonclient(
     assert invocations == {"predictions": expected}
     assert seen["rf"]["binary"] == seen["rf"]["json"] == expected
     assert seen["rf"]["metadata"]["name"] == "rf" and seen["rf"]["model_ready"] is True
-    assert seen["lr"]["binary"] == seen["lr"]["json"] == _expected(second_model_dir)
+    assert seen["lr"]["binary"] == seen["lr"]["json"] == _expected(lr_dir)
     # each name reached its own model: the directory's signature names a..d, the registered
     # seed model (logged without one) has none
     assert [i["name"] for i in seen["lr"]["metadata"]["inputs"]] == list("abcd")

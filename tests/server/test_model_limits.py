@@ -31,18 +31,6 @@ MiB = 1024 * 1024
 SPLIT = {"dataframe_split": {"columns": list("abcd"), "data": SEED_ROWS}}
 
 
-@pytest.fixture(scope="module")
-def lr_dir(tmp_path_factory: pytest.TempPathFactory, seed_data) -> Path:  # type: ignore[no-untyped-def]
-    import pandas as pd
-    from sklearn.linear_model import LogisticRegression
-
-    X, y = seed_data
-    path = tmp_path_factory.mktemp("models") / "lr"
-    model = LogisticRegression().fit(X, y)
-    mlserve.save_model(model, path, input_example=pd.DataFrame(X[:2], columns=list("abcd")))
-    return path
-
-
 def _used(at: float, in_flight: int = 0) -> Usage:
     usage = Usage()
     usage.last_used = at

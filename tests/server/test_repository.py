@@ -22,18 +22,6 @@ V2 = {
 }
 
 
-@pytest.fixture(scope="module")
-def lr_dir(tmp_path_factory: pytest.TempPathFactory, seed_data) -> Path:  # type: ignore[no-untyped-def]
-    import pandas as pd
-    from sklearn.linear_model import LogisticRegression
-
-    X, y = seed_data
-    path = tmp_path_factory.mktemp("models") / "lr"
-    model = LogisticRegression().fit(X, y)
-    mlserve.save_model(model, path, input_example=pd.DataFrame(X[:2], columns=list("abcd")))
-    return path
-
-
 def _app(typed_model_dir: Path, state: Path):  # type: ignore[no-untyped-def]
     return create_app(
         {"rf": mlserve.load_model(typed_model_dir)}, repository=state, loader=mlserve.load_model
