@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import shutil
 import struct
@@ -59,6 +60,8 @@ __all__ = [
 ]
 
 _LOCK = ".lock"
+logger = logging.getLogger("mlserve.server")
+
 #: the values of dead workers, one file per metric type (a name no process ID can take)
 _ARCHIVED_KINDS = ("counter", "histogram")
 
@@ -154,7 +157,7 @@ class ProcessFiles:
             found = self._series.get(key)
             if found is None:
                 found = self._series[key] = kind(self, *args)
-                found.resolve()  # a series exists (at 0) from when it is made, as in Prometheus
+                found._resolved()  # a series exists (at 0) from when it is made, as in Prometheus
             return found  # type: ignore[return-value]
 
     def __init__(self, path: Path) -> None:
@@ -166,6 +169,8 @@ class ProcessFiles:
         #: bumped after a fork, so every series finds its keys in the child's own file
         self.generation = 0
         self._files: dict[str, Any] = {}
+        #: set once the directory could not be written (logged once)
+        self.failed = False
         # a fork is noticed when it happens, not by asking for the PID on every write
         os.register_at_fork(after_in_child=self._forked)
 
@@ -210,12 +215,24 @@ class _Series:
             self._file, self._positions, self._values = self._files.slots(self._prefix, self._keys)
             self._generation = self._files.generation
 
+    def _resolved(self) -> bool:
+        """:meth:`resolve`, or False (logged once per process) when the directory cannot be
+        written: a request must not fail because its numbers cannot be kept."""
+        try:
+            self.resolve()
+        except OSError as exc:
+            if not self._files.failed:
+                self._files.failed = True
+                logger.error("Metrics cannot be written to %s: %s", self._files.path, exc)
+            return False
+        return True
+
     def _write(self, index: int, amount: float, *, add: bool = True) -> None:
         """Add ``amount`` to value ``index`` (or set it), in memory and in the file."""
         files = self._files
         with files.lock:
-            if self._generation != files.generation:
-                self.resolve()
+            if self._generation != files.generation and not self._resolved():
+                return
             value = self._values[index] + amount if add else amount
             self._values[index] = value
             position = self._positions[index]
@@ -296,8 +313,8 @@ class FileHistogram(_Series):
         bucket = bisect_left(self._bounds, amount) + 1  # keys[0] is the sum
         files = self._files
         with files.lock:
-            if self._generation != files.generation:
-                self.resolve()
+            if self._generation != files.generation and not self._resolved():
+                return
             values, positions, m = self._values, self._positions, self._file._m
             total = values[0] + amount
             values[0] = total

@@ -256,3 +256,23 @@ def test_prepare_and_remove(tmp_path: Path) -> None:
     finally:
         metrics_files.remove(path)
     assert not path.exists()
+
+
+def test_a_directory_that_went_away_costs_the_numbers_not_the_request(
+    directory: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(DIR_ENV, str(directory))
+    metrics = ServerMetrics()
+    metrics.answered("rf", "3", "/invocations", 200, 0.001)
+    shutil.rmtree(directory)
+    pid = os.fork()  # a new worker: it must open files of its own in the missing directory
+    if pid == 0:  # pragma: no cover - the child exits below
+        code = 1
+        try:
+            for _ in range(3):
+                metrics.answered("rf", "3", "/invocations", 200, 0.001)
+                metrics.model("rf", "3").decode(0.001)
+            code = 0
+        finally:
+            os._exit(code)
+    assert os.waitpid(pid, 0)[1] == 0  # no exception reached the request
