@@ -473,7 +473,8 @@ def test_deadline_and_chunked_limit(tmp_path: Path, sleepy_model_dir: Path) -> N
         incident = re.search(r"incident ([0-9a-f]+)", message)[1]  # type: ignore[index]
         assert "Traceback" not in response.text and "object" not in message
         log = server.log()
-        assert f"Internal error (incident {incident})\nTraceback" in log
+        request_id = response.headers["X-Request-ID"]
+        assert f"Internal error (incident {incident}, request {request_id})\nTraceback" in log
 
 
 # -- start-up failures: one line, no traceback ----------------------------------------------
