@@ -44,7 +44,10 @@ request through one worker (``docs/serving.md`` draws it as a state diagram)::
 Workers are processes: they predict in parallel whatever a model declares. So at most
 ``workers x threads`` predictions run at once for a thread-safe model, ``workers`` for one that
 is not; and at most ``threads`` abandoned (timed-out) predictions per worker can still be
-running, since they hold prediction-pool threads.
+running, since they hold prediction-pool threads. One flavor serializes inside itself, beyond
+what it declares: the scikit-learn forest accelerator predicts fewer than 256 rows one call at
+a time (``mlserve/flavors/_sklearn_fast/forest.py``: small concurrent calls only fought over
+the GIL).
 """
 
 from __future__ import annotations
