@@ -185,3 +185,18 @@ def test_a_small_body_is_not_scanned_for_its_memory() -> None:
         RequestDecoder(SIGNATURE, limits=DecodeLimits(max_memory=len(body) * 2)).decode(
             body, content_type
         )
+
+
+def test_memory_limit_on_a_v2_request() -> None:
+    """A V2 inference body is held to the same memory limit as /invocations."""
+    from mlserve.codecs.v2 import decode_v2_request
+
+    values = np.random.default_rng(0).random(20_000).tolist()
+    doc = {"inputs": [{"name": n, "shape": [20_000], "datatype": "FP64", "data": values}
+                      for n in "abcd"]}  # fmt: skip
+    body = json.dumps(doc).encode()
+    limited = RequestDecoder(SIGNATURE, limits=DecodeLimits(max_memory=1024 * 1024)).plan
+    with pytest.raises(PayloadTooLarge, match="max_request_memory"):
+        decode_v2_request(body, limited)
+    unlimited = RequestDecoder(SIGNATURE, limits=DecodeLimits(max_memory=None)).plan
+    assert len(decode_v2_request(body, unlimited).data) == 20_000
