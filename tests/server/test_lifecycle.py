@@ -1,6 +1,6 @@
 """The server's lifecycle (mlserve/server/lifecycle.py) as gunicorn sees it: every hook and
-option is one of gunicorn's settings, so a renamed hook fails here rather than being silently
-ignored. The steps themselves run in the real-server tests (test_runner.py and
+option is one of gunicorn's settings, so a hook gunicorn renames fails here, not at a server's
+start-up. The steps themselves run in the real-server tests (test_runner.py and
 test_hostile_clients.py)."""
 
 from __future__ import annotations
