@@ -301,13 +301,16 @@ def _build(
     else:
         _run([python.path, "-m", "venv", str(staging)])
     # the wheels live in the environment: what it was built from stays next to it
-    copies = build_wheels([w.distribution for w in wheels], staging / "mlserve-wheels")
+    # (the very wheels the hash was computed from, not rebuilt: the source may move meanwhile)
+    (staging / "mlserve-wheels").mkdir()
     extras = dict(spec.local)
     lines = list(spec.requirements)
-    for wheel in copies:
+    for wheel in wheels:
+        copy = staging / "mlserve-wheels" / wheel.path.name
+        shutil.copyfile(wheel.path, copy)
         wanted = extras[wheel.distribution]
         extra = f"[{','.join(wanted)}]" if wanted else ""
-        lines.append(f"{wheel.distribution}{extra} @ {wheel.path.as_uri()}")
+        lines.append(f"{wheel.distribution}{extra} @ {copy.as_uri()}")
     requirements = staging / "mlserve-requirements.txt"
     requirements.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     env_python = str(staging / "bin" / "python")
