@@ -44,6 +44,7 @@ from mlserve.server.runner import _METRICS_DIR_ENV, ACCESS_LOG_FORMAT, JSON_ACCE
 if TYPE_CHECKING:
     from mlserve.server.app import ScoringApp
     from mlserve.server.config import ServerConfig
+    from mlserve.server.metrics_port import MetricsPort
 
 __all__ = ["GracefulArbiter", "Lifecycle", "gunicorn_options"]
 
@@ -51,12 +52,8 @@ __all__ = ["GracefulArbiter", "Lifecycle", "gunicorn_options"]
 def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
     """The gunicorn settings for ``config`` (the hooks are :class:`Lifecycle`'s)."""
     options: dict[str, Any] = {
-        # the metrics port last: its listener is the last one (when_ready reads it there)
-        "bind": [
-            _bind_address(config.host, port)
-            for port in (config.port, config.metrics_port)
-            if port is not None
-        ],
+        # the metrics port is the parent's own (when_ready), not the workers'
+        "bind": [_bind_address(config.host, config.port)],
         "workers": config.workers,
         # gthread plus a read deadline per request (mlserve.server.worker)
         "worker_class": "mlserve.server.worker.DeadlineThreadWorker",
@@ -129,8 +126,8 @@ class Lifecycle:
         self.loaded: list[ScoringApp] = [app] if app is not None else []
         self._metrics_dir = os.environ.get(_METRICS_DIR_ENV) if config.metrics else None
         self._restarts = _restart_counter() if self._metrics_dir else None
-        #: the metrics port, once the listeners exist (before any fork)
-        self.metrics_ports: set[str] = set()
+        #: --metrics-port, served by the parent once it is ready (before any fork)
+        self._metrics_port: MetricsPort | None = None
 
     # -- running --------------------------------------------------------------------------
 
@@ -185,20 +182,13 @@ class Lifecycle:
         """The WSGI app a worker serves: the preloaded one, or one built here (a load failure
         stops the server, exit status 4, with the error as one line)."""
         if self.app is not None:
-            return self._gate(self.app)
+            return self.app
         assert self._load_in_worker is not None
         try:
             self.loaded.append(self._load_in_worker())
         except MlserveError as exc:  # gunicorn prints it as one line and stops the server
             raise AppImportError(f"mlserve: error: {exc}") from exc
-        return self._gate(self.loaded[-1])
-
-    def _gate(self, served: ScoringApp) -> Any:
-        if self.config.metrics_port is None:
-            return served
-        from mlserve.server.metrics import metrics_port_only
-
-        return metrics_port_only(served, self.metrics_ports)
+        return self.loaded[-1]
 
     # -- 2. fork ---------------------------------------------------------------------------
 
@@ -207,6 +197,8 @@ class Lifecycle:
 
         # fewer malloc arenas: large requests leave less free memory held (memory.py)
         limit_arenas()
+        if self._metrics_port is not None:
+            self._metrics_port.close_in_child()  # the parent serves it
 
     def child_exit(self, server: Any, worker: Any) -> None:
         """A worker is gone (stopped, or died and about to be replaced)."""
@@ -221,10 +213,16 @@ class Lifecycle:
 
     def when_ready(self, server: Any) -> None:
         """The listeners are open: say where (with a preloaded app, it is ready now)."""
-        if self.config.metrics_port is not None:
-            listener = server.LISTENERS[-1]
-            self.metrics_ports.add(str(listener.sock.getsockname()[1]))
-            server.log.info("mlserve: metrics at http://%s/metrics", _listener_address(listener))
+        if self.config.metrics_port is not None and self._metrics_dir:
+            from mlserve.server.metrics_port import MetricsPort
+
+            self._metrics_port = MetricsPort(
+                self.config.host, self.config.metrics_port, Path(self._metrics_dir)
+            )
+            self._metrics_port.start()
+            server.log.info("mlserve: metrics at http://%s/metrics", self._metrics_port.address)
+        elif self.config.metrics_port is not None:
+            server.log.warning("mlserve: --metrics-port is not opened: metrics are off")
         if self.app is not None:
             self._ready_line(server.log, server.LISTENERS, self.app)
         else:  # ready once a worker has loaded the model (post_worker_init)
@@ -240,8 +238,6 @@ class Lifecycle:
 
     def _ready_line(self, log: Any, listeners: Any, served: ScoringApp) -> None:
         config = self.config
-        if config.metrics_port is not None:
-            listeners = listeners[:-1]  # the metrics port has its own line
         addresses = ", ".join(f"http://{_listener_address(lst)}" for lst in listeners)
         batching = (
             f", batches of up to {config.max_batch_size} rows" if served.batcher is not None else ""

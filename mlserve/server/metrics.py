@@ -39,7 +39,6 @@ __all__ = [
     "WorkerMetrics",
     "count_rows",
     "metrics_or_none",
-    "metrics_port_only",
     "missing_extra",
     "restart_counter",
 ]
@@ -343,24 +342,3 @@ def restart_counter() -> Any:
     except ImportError:
         return None
     return ProcessFiles.of(directory).series(FileCounter, *_RESTARTS, {})
-
-
-def metrics_port_only(app: Any, ports: set[str]) -> Any:
-    """``app`` behind a gate: a request that came in on one of ``ports`` (``--metrics-port``)
-    may only ask for ``GET /metrics``; anything else there is a JSON 404."""
-    from mlserve.server.errors import answer_for_http
-    from mlserve.server.tracing import ENVIRON_KEY, HEADER, request_id_for
-
-    refusal = answer_for_http(404, "This port serves GET /metrics only.")
-
-    def gated(environ: Any, start_response: Any) -> Any:
-        if environ.get("SERVER_PORT") in ports and environ.get("PATH_INFO") != "/metrics":
-            request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID"))
-            environ[ENVIRON_KEY] = request_id
-            length = str(len(refusal.body))
-            headers = [*refusal.headers, ("Content-Length", length), (HEADER, request_id)]
-            start_response("404 NOT FOUND", headers)
-            return [refusal.body]
-        return app(environ, start_response)
-
-    return gated

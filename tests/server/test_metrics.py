@@ -216,6 +216,40 @@ def test_the_metrics_port_serves_metrics_only(tmp_path: Path, seed_model_dir: Pa
         assert refused.headers["X-Request-ID"]
 
 
+def test_the_metrics_port_answers_while_every_request_thread_is_busy(
+    tmp_path: Path, sleepy_model_dir: Path
+) -> None:
+    """The metrics port is the parent's: with the one request thread of the one worker held by
+    a slow prediction, a scrape there still answers at once, and sees the request in flight."""
+    import threading
+
+    with start_server(
+        tmp_path, "-m", f"sleepy={sleepy_model_dir}", "--threads", "1", "--metrics-port", "0"
+    ) as server:
+        found = re.search(r"metrics at (http://[0-9.]+:\d+)/metrics", server.log())
+        assert found, server.log()
+        body = {"dataframe_split": {"columns": ["x"], "data": [[3]]}}  # sleeps 3 s
+        slow = threading.Thread(
+            target=lambda: requests.post(server.url + "/invocations", json=body, timeout=30)
+        )
+        slow.start()
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                started = time.monotonic()
+                samples = scrape(found[1])
+                took = time.monotonic() - started
+                if value(samples, "mlserve_requests_in_flight") == 1:
+                    break
+                assert time.monotonic() < deadline, samples
+                time.sleep(0.05)
+            assert took < 1.5, took  # not behind the 3 s prediction
+        finally:
+            slow.join(30)
+        assert value(scrape(found[1]), "mlserve_requests_total", model="sleepy", version="",
+                     route="/invocations", code="200") == 1  # fmt: skip
+
+
 def test_no_metrics_turns_them_off(tmp_path: Path, seed_model_dir: Path) -> None:
     with start_server(tmp_path, "-m", str(seed_model_dir), "--no-metrics") as server:
         send(server.url, 1)
