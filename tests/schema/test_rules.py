@@ -103,3 +103,53 @@ def test_rows_of_the_wrong_width_get_one_answer_on_both_paths() -> None:
         RequestDecoder(schema).decode(b'{"inputs": [[1.0, 2.0, 3.0]]}', "application/json")
     assert str(local.value) == str(wire.value)
     assert "expected rows of 4 values (a, b, c, d), found rows of 3 values" in str(wire.value)
+
+
+def test_integer_range_is_inclusive_at_both_ends() -> None:
+    rule = rule_for(ColSpec("integer", "n"))
+    edges = np.array([-(2**31), 2**31 - 1])
+    assert rule.narrow_int(edges).dtype == np.dtype("int32")
+    for outside in (2**31, -(2**31) - 1):
+        with pytest.raises(InvalidColumnValue, match="out of range for integer"):
+            rule.narrow_int(np.array([0, outside]))
+
+
+def test_binary_values_on_the_decoding_path() -> None:
+    rule = rule_for(ColSpec("binary", "blob"))
+    # MLflow's client wraps base64 at 76 columns (base64.encodebytes)
+    wrapped = "QUJD\nREVG\n"
+    assert list(rule.type_values([wrapped, None])) == [b"ABCDEF", None]
+    # a number is not this step's to refuse: it is kept for the enforcer to name
+    assert list(rule.type_values([b"x", 3])) == [b"x", 3]
+    with pytest.raises(InvalidColumnValue, match="expected binary, found an integer"):
+        SchemaEnforcer(Schema([ColSpec("binary", "blob")]))(
+            pd.DataFrame({"blob": rule.type_values([3])})
+        )
+
+
+def test_datetime_nulls_among_strings_are_parsed_as_missing() -> None:
+    rule = rule_for(ColSpec("datetime", "t", required=False))
+    out = rule.type_values(["2024-01-01", None, float("nan")])
+    assert out.unit == "ns" and list(pd.isna(out)) == [False, True, True]
+    # a number among the strings is left to the enforcer (pandas would read it as a year)
+    assert list(rule.type_values(["2024-01-01", 1370])) == ["2024-01-01", 1370]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "kind"),
+    [("float32", "float"), ("int8", "int"), ("uint16", "int"), ("bool", "bool"),
+     ("<U3", "string"), ("S3", "binary"), ("datetime64[ns]", "datetime"), ("complex64", "any")],
+)  # fmt: skip
+def test_rule_of_a_tensor_follows_its_dtype(dtype: str, kind: str) -> None:
+    rule = rule_for(TensorSpec(np.dtype(dtype), (-1,), "x"))
+    assert (rule.kind, rule.name) == (kind, "x")
+    assert rule.dtype == (np.dtype(dtype) if kind in ("float", "int") else None)
+
+
+def test_complex_columns_keep_one_python_object_per_row() -> None:
+    from mlserve.schema import Array
+
+    rule = rule_for(ColSpec(Array("long"), "ids", required=False))
+    assert (rule.kind, rule.type, rule.required) == ("object", None, False)
+    out = rule.type_values([[1, 2], [3, 4]])  # equal lengths: still not a 2-D array
+    assert out.shape == (2,) and out.dtype == object and out[0] == [1, 2]
