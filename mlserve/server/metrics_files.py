@@ -96,14 +96,15 @@ def _locked(path: Path, mode: int) -> Iterator[None]:
 
 def worker_died(path: Path, pid: int) -> None:
     """Fold the counters and histograms of the exited process ``pid`` into the archive files
-    and delete its files (see the module doc). A PID with no files is a no-op."""
-    from prometheus_client.mmap_dict import MmapedDict
-
+    and delete its files (see the module doc). A PID with no files is a no-op, and needs no
+    ``prometheus_client`` (a server without the extra writes none)."""
     with _locked(path, fcntl.LOCK_EX):
         for kind in _ARCHIVED_KINDS:
             dead = path / f"{kind}_{pid}.db"
             if not dead.exists():
                 continue
+            from prometheus_client.mmap_dict import MmapedDict
+
             entries = MmapedDict.read_all_values_from_file(str(dead))
             archive = MmapedDict(str(path / f"{kind}_archive.db"))
             try:

@@ -269,10 +269,26 @@ def test_without_the_extra_metrics_say_what_to_install(
     tmp_path: Path, seed_model_dir: Path
 ) -> None:
     command = [sys.executable, "-c", _WITHOUT_PROMETHEUS]
-    with start_server(tmp_path, "-m", str(seed_model_dir), "-w", "2", command=command) as server:
+    args = ("-m", str(seed_model_dir), "-w", "2", "--metrics-port", "0")
+    with start_server(tmp_path, *args, command=command) as server:
         send(server.url, 2)
         answer = requests.get(server.url + "/metrics", timeout=10)
         assert answer.status_code == 501
         assert answer.json()["error_code"] == "NOT_IMPLEMENTED"
         assert "pip install 'mlserve-core[metrics]'" in answer.json()["message"]
         assert answer.headers["X-Request-ID"]
+        found = re.search(r"metrics at (http://[0-9.]+:\d+)/metrics", server.log())
+        assert found, server.log()
+        answer = requests.get(found[1] + "/metrics", timeout=10)
+        assert answer.status_code == 501, answer.text
+        assert "pip install 'mlserve-core[metrics]'" in answer.json()["message"]
+        # a worker that dies is replaced, and folding it in needs nothing from the extra
+        worker = server.workers()[0]
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while worker in server.workers() or len(server.workers()) != 2:
+            assert time.monotonic() < deadline, server.log()
+            time.sleep(0.05)
+        send(server.url, 2)
+        assert server.stop() == 0, server.log()  # and it stops cleanly
+        assert "Traceback" not in server.log(), server.log()
