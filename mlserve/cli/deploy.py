@@ -189,6 +189,13 @@ def _add_generate_k8s(subparsers: Any) -> None:
         help="KServe only: a storage URI (s3://, gs://, pvc://) its storage initializer "
         "downloads the model from, for an image built with --mount-model",
     )
+    parser.add_argument(
+        "--kserve-mode",
+        choices=("raw", "knative"),
+        default="raw",
+        help="KServe only: a plain Deployment (raw, the default: probes, preStop and grace "
+        "period as in deployment.yaml) or a Knative Service (knative)",
+    )
     parser.add_argument("--tracking-uri", metavar="URI", help="tracking store for runs:/, models:/")
 
     def run(args: argparse.Namespace) -> int:
@@ -206,6 +213,7 @@ def _add_generate_k8s(subparsers: Any) -> None:
             namespace=args.namespace,
             storage_uri=args.storage_uri,
             model_uri=args.model_uri,
+            kserve_mode=args.kserve_mode,
         )
         resolve_model_uri(args.model_uri, args.tracking_uri)  # a typo fails here, not in a pod
         for path in write_manifests(options, args.output_directory):

@@ -28,6 +28,7 @@ from mlserve.deploy.context import (
 )
 from mlserve.deploy.k8s import (
     KSERVE_MODEL_PATH,
+    KSERVE_MODES,
     ManifestOptions,
     default_name,
     deployment,
@@ -42,6 +43,7 @@ __all__ = [
     "BUILDERS",
     "CONTAINER_PORT",
     "KSERVE_MODEL_PATH",
+    "KSERVE_MODES",
     "MODEL_PATH",
     "USER_ID",
     "BuildContext",

@@ -10,9 +10,11 @@ Both use the server's own health routes and its drain:
   ``terminationGracePeriodSeconds`` is the sleep plus that timeout plus a margin, so the kubelet
   never kills a pod that is still draining;
 * KServe reads a custom container's protocol from its ``PROTOCOL`` environment variable
-  (``protocolVersion`` is a field of the model-format predictors only): ``PROTOCOL=v2``. Knative
-  refuses ``lifecycle`` hooks; its queue-proxy drains instead. With ``storage_uri`` KServe's
-  storage initializer downloads the model to ``/mnt/models`` and the server loads it from there.
+  (``protocolVersion`` is a field of the model-format predictors only): ``PROTOCOL=v2``. By
+  default the InferenceService asks for KServe's raw deployment mode, a plain Deployment, where
+  the probes, ``preStop`` and grace period above hold as they are; in Knative mode Knative
+  refuses ``lifecycle`` hooks and its queue-proxy drains instead. With ``storage_uri`` KServe's
+  storage initializer downloads the model to ``/mnt/models`` and the server loads it there.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from mlserve.errors import InvalidParameterValue
 
 __all__ = [
     "KSERVE_MODEL_PATH",
+    "KSERVE_MODES",
     "ManifestOptions",
     "default_name",
     "deployment",
@@ -47,6 +50,8 @@ __all__ = [
 #: where KServe's storage initializer puts the model named by STORAGE_URI
 KSERVE_MODEL_PATH = "/mnt/models"
 PRESTOP_SLEEP_S = 5
+#: how KServe runs the predictor: a plain Deployment (raw) or a Knative Service
+KSERVE_MODES = ("raw", "knative")
 _GRACE_MARGIN_S = 5
 _DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 _QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
@@ -57,7 +62,8 @@ class ManifestOptions:
     """What the manifests are made of: resource ``name``, ``image``, ``replicas``, CPU and
     memory requests (``memory`` is the limit too), the server's ``graceful_timeout`` in seconds,
     a ``namespace`` (None: the one kubectl uses), KServe's ``storage_uri`` (None: the model is
-    in the image), and the ``model_uri`` it was made for (written as an annotation)."""
+    in the image), the ``model_uri`` it was made for (written as an annotation), and the
+    ``kserve_mode`` (``raw`` or ``knative``, see :func:`inference_service`)."""
 
     name: str
     image: str
@@ -68,6 +74,7 @@ class ManifestOptions:
     namespace: str | None = None
     storage_uri: str | None = None
     model_uri: str = ""
+    kserve_mode: str = "raw"
 
     def __post_init__(self) -> None:
         resource_name(self.name)
@@ -83,6 +90,10 @@ class ManifestOptions:
             raise InvalidParameterValue("--graceful-timeout must be 0 or more seconds")
         if self.namespace is not None:
             resource_name(self.namespace)
+        if self.kserve_mode not in KSERVE_MODES:
+            raise InvalidParameterValue(
+                f"--kserve-mode {self.kserve_mode!r}: choose one of {', '.join(KSERVE_MODES)}"
+            )
 
     @property
     def termination_grace_s(self) -> int:
@@ -226,35 +237,47 @@ def service(options: ManifestOptions) -> dict[str, Any]:
 
 
 def inference_service(options: ManifestOptions) -> dict[str, Any]:
-    """The KServe ``serving.kserve.io/v1beta1`` InferenceService (custom predictor, V2)."""
-    container = {
+    """The KServe ``serving.kserve.io/v1beta1`` InferenceService (custom predictor, V2).
+
+    ``options.kserve_mode`` ``raw`` (KServe's ``RawDeployment``, ``Standard`` since 0.16: a plain
+    Deployment) keeps the Deployment's startup probe, ``preStop`` and grace period; ``knative``
+    leaves out what Knative refuses or owns (lifecycle hooks, the grace period: its queue-proxy
+    drains), and liveness waits up to 2 minutes for the model instead of a startup probe.
+    """
+    raw = options.kserve_mode == "raw"
+    container: dict[str, Any] = {
         "name": "kserve-container",  # the name KServe gives the predictor's serving container
         "image": options.image,
         "ports": [{"containerPort": CONTAINER_PORT, "protocol": "TCP"}],
         "env": [{"name": "PROTOCOL", "value": "v2"}, *_env(options)],
         "resources": _resources(options),
-        # Knative has no startup probe here: liveness waits up to 2 minutes for the model
-        "livenessProbe": _probe("/v2/health/live", CONTAINER_PORT, 10, 12),
-        "readinessProbe": _probe("/v2/health/ready", CONTAINER_PORT, 5, 2),
-        "securityContext": _security(),
     }
+    if raw:
+        container["startupProbe"] = _probe("/v2/health/live", CONTAINER_PORT, 5, 120)
+        container["livenessProbe"] = _probe("/v2/health/live", CONTAINER_PORT, 10, 3)
+    else:
+        container["livenessProbe"] = _probe("/v2/health/live", CONTAINER_PORT, 10, 12)
+    container["readinessProbe"] = _probe("/v2/health/ready", CONTAINER_PORT, 5, 2)
+    if raw:
+        container["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", str(PRESTOP_SLEEP_S)]}}}
+    container["securityContext"] = _security()
     annotations = {
+        # the legacy spelling: every KServe release reads it (0.16+ as "Standard")
+        "serving.kserve.io/deploymentMode": "RawDeployment" if raw else "Serverless",
         "serving.kserve.io/enable-prometheus-scraping": "true",
         "prometheus.kserve.io/port": str(CONTAINER_PORT),
         "prometheus.kserve.io/path": "/metrics",
         **_annotations(options),
     }
+    predictor: dict[str, Any] = {"minReplicas": options.replicas}
+    if raw:
+        predictor["terminationGracePeriodSeconds"] = options.termination_grace_s
+    predictor["containers"] = [container]
     return {
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
         "metadata": _metadata(options, annotations=annotations),
-        "spec": {
-            "predictor": {
-                "minReplicas": options.replicas,
-                "terminationGracePeriodSeconds": options.termination_grace_s,
-                "containers": [container],
-            }
-        },
+        "spec": {"predictor": predictor},
     }
 
 

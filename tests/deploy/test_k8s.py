@@ -4,6 +4,7 @@ probes on routes the server answers, a grace period that covers the drain."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,10 @@ def test_deployment_and_service_are_valid_kubernetes(options: ManifestOptions) -
     )
 
 
+@pytest.mark.parametrize("mode", ["raw", "knative"])
 @pytest.mark.parametrize("options", OPTIONS)
-def test_inference_service_is_valid_kserve(options: ManifestOptions) -> None:
-    manifest = inference_service(options)
+def test_inference_service_is_valid_kserve(options: ManifestOptions, mode: str) -> None:
+    manifest = inference_service(dataclasses.replace(options, kserve_mode=mode))
     assert _schemas.errors(_schemas.inference_service(), manifest) == []
     meta = _schemas.kubernetes("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
     assert _schemas.errors(meta, manifest["metadata"]) == []
@@ -121,19 +123,38 @@ def test_the_grace_period_covers_the_drain(graceful: float) -> None:
     # the server is told the same drain the grace period was computed from
     env = {e["name"]: e["value"] for e in container["env"]}
     assert float(env["MLSERVE_GRACEFUL_TIMEOUT"]) == graceful
-    assert inference_service(options)["spec"]["predictor"]["terminationGracePeriodSeconds"] == grace
+    # KServe's raw mode is a Deployment too: the same probes, preStop and grace period
+    raw = inference_service(options)
+    assert raw["spec"]["predictor"]["terminationGracePeriodSeconds"] == grace
+    assert raw["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    for key in ("startupProbe", "livenessProbe", "readinessProbe", "lifecycle"):
+        assert _container(raw)[key] == {
+            **container[key],
+            **(
+                {"httpGet": {**container[key]["httpGet"], "port": 8080}}
+                if key != "lifecycle"
+                else {}
+            ),
+        }
 
 
-def test_kserve_gets_v2_and_the_storage_initializer() -> None:
-    options = ManifestOptions(name="m", image="m", storage_uri="gs://b/m")
-    container = _container(inference_service(options))
+@pytest.mark.parametrize("mode", ["raw", "knative"])
+def test_kserve_gets_v2_and_the_storage_initializer(mode: str) -> None:
+    options = ManifestOptions(name="m", image="m", storage_uri="gs://b/m", kserve_mode=mode)
+    manifest = inference_service(options)
+    container = _container(manifest)
     env = {e["name"]: e["value"] for e in container["env"]}
     assert container["name"] == "kserve-container"
     assert env["PROTOCOL"] == "v2"
     assert env["STORAGE_URI"] == "gs://b/m"
     assert env["MLSERVE_MODEL_URI"] == "/mnt/models"
     assert container["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]
-    assert "lifecycle" not in container  # Knative refuses lifecycle hooks
+    if mode == "knative":  # Knative refuses lifecycle hooks; its queue-proxy drains
+        assert "lifecycle" not in container and "startupProbe" not in container
+        assert "terminationGracePeriodSeconds" not in manifest["spec"]["predictor"]
+        assert (
+            manifest["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Serverless"
+        )
 
 
 def test_probes_are_routes_the_server_answers(saved_seed: Path) -> None:
@@ -145,7 +166,8 @@ def test_probes_are_routes_the_server_answers(saved_seed: Path) -> None:
 
     options = ManifestOptions(name="m", image="m")
     paths = set()
-    for manifest in (deployment(options), inference_service(options)):
+    knative = dataclasses.replace(options, kserve_mode="knative")
+    for manifest in (deployment(options), inference_service(options), inference_service(knative)):
         container = _container(manifest)
         for key in ("startupProbe", "livenessProbe", "readinessProbe"):
             if key in container:
@@ -187,6 +209,7 @@ def test_default_names(model_uri: str, image: str, expected: str) -> None:
         ("replicas", 0, InvalidParameterValue),
         ("image", "Not An Image", InvalidImageName),
         ("namespace", "Models", InvalidResourceName),
+        ("kserve_mode", "serverless", InvalidParameterValue),
     ],
 )
 def test_bad_options_are_refused(field: str, value: Any, error: type[Exception]) -> None:
