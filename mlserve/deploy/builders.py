@@ -168,7 +168,7 @@ def find_builder(
         return Builder(
             name=candidate,
             executable=executable,
-            version=(version[-1] if candidate == "docker" else _version_word(version)),
+            version=(version[-1] if candidate == "docker" and version else _version_word(version)),
             storage_driver=storage_driver or defaults.get("storage_driver"),
             isolation=isolation or defaults.get("isolation"),
         )
