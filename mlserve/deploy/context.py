@@ -108,7 +108,7 @@ def write_build_context(
     :class:`~mlserve.deploy.NoRequirements`, :class:`~mlserve.deploy.RequirementsUnresolvable`
     (with pip's output) and :class:`~mlserve.env.WheelBuildFailed`.
     """
-    from mlserve.env import build_wheels, local_distributions
+    from mlserve.env import build_wheels, local_distributions, read_spec
     from mlserve.store import resolve_model_uri
 
     target = Path(directory).absolute()
@@ -120,8 +120,14 @@ def write_build_context(
         raise NoRequirements(str(model_dir))
     lines = _requirement_lines(requirements_file)
     ours = local_distributions()
-    others = [line for line in lines if _name_of(line) not in ours]
-    named = {_name_of(line) for line in lines} & set(ours)
+    # what a per-model environment installs, read by the same rules (mlserve.env.read_spec):
+    # an MLflow-written model's mlflow==X line is dropped (its server pins gunicorn<27, which
+    # cannot be installed beside ours), or becomes mlflow-skinny for a custom PythonModel
+    spec = read_spec(model_dir)
+    others = list(spec.requirements)
+    # mlserve's distributions only from this installation: one that is not installed here is
+    # a WheelBuildFailed saying so, never fetched by name (the index may hold another project)
+    named = {name for name, _ in spec.local}
     notes = _version_notes(lines, ours, model_dir)
     base = base_image or default_base_image()
 

@@ -17,6 +17,7 @@ from mlserve.deploy import (
     render_dockerfile,
     write_build_context,
 )
+from mlserve.env import WheelBuildFailed
 from mlserve.errors import ResourceNotFound
 
 
@@ -88,11 +89,11 @@ def test_no_requirements(tmp_path: Path, saved_seed: Path) -> None:
 
 def test_requirements_that_do_not_resolve(tmp_path: Path, saved_seed: Path) -> None:
     requirements = saved_seed / "requirements.txt"
-    requirements.write_text(requirements.read_text() + "mlserve-test-no-such-distribution==1.0\n")
+    requirements.write_text(requirements.read_text() + "no-such-distribution-for-tests==1.0\n")
     with pytest.raises(RequirementsUnresolvable) as caught:
         write_build_context(saved_seed, tmp_path / "ctx")
     # pip's own verdict reaches the user
-    assert "mlserve-test-no-such-distribution" in str(caught.value)
+    assert "no-such-distribution-for-tests" in str(caught.value)
     assert "No matching distribution" in caught.value.output
     assert not (tmp_path / "ctx").exists()
     assert _leftovers(tmp_path) == []
@@ -122,3 +123,24 @@ def test_generate_dockerfile_cli(
     assert code == 1
     assert err.startswith("mlserve: error: ") and "no requirements.txt" in err
     assert "Traceback" not in err
+
+
+def test_an_mlflow_written_model_gets_no_mlflow_in_its_image(tmp_path: Path) -> None:
+    # MLflow writes mlflow==X into requirements.txt; MLflow's server pins gunicorn<27, which
+    # cannot be installed beside ours: the image, like a per-model environment, leaves it out
+    model = Path(__file__).parents[1] / "data" / "mlflow_models" / "sklearn_skops"
+    assert "mlflow==" in (model / "requirements.txt").read_text()
+    context = write_build_context(model, tmp_path / "ctx", base_image="localhost/debian-python")
+    names = {pin.split("==")[0].split("[")[0] for pin in context.requirements}
+    assert "mlflow" not in names and "mlflow-skinny" not in names
+    assert {"skops", "scikit-learn", "mlserve-core", "gunicorn"} <= names
+
+
+def test_a_plugin_that_is_not_installed_is_never_fetched_by_name(
+    tmp_path: Path, saved_seed: Path
+) -> None:
+    requirements = saved_seed / "requirements.txt"
+    requirements.write_text(requirements.read_text() + "mlserve-not-installed-plugin==1.0\n")
+    with pytest.raises(WheelBuildFailed, match="mlserve-not-installed-plugin: it is not installed"):
+        write_build_context(saved_seed, tmp_path / "ctx")
+    assert not (tmp_path / "ctx").exists() and _leftovers(tmp_path) == []
