@@ -288,7 +288,6 @@ class ScoringApp:
             return self._serve(environ, start)
         finally:
             tracing.reset_current(token)
-            metrics.in_flight.dec()
             self._count(metrics, environ, statuses, time.perf_counter() - started)
 
     def _count(
@@ -304,7 +303,7 @@ class ScoringApp:
         else:
             model, version = served.name, served.version
         code = int(statuses[-1][:3]) if statuses else 500
-        metrics.answered(model, version, route, code, took)
+        metrics.done(model, version, route, code, took)
 
     def _serve(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
@@ -383,9 +382,15 @@ class ScoringApp:
                 payload = self._pool.run(self._score, served, body, content_type, deadline=deadline)
             else:
                 read = time.perf_counter()
-                stages.read_body(read - started)
                 payload = self._pool.run(
-                    self._score_timed, served, body, content_type, stages, read, deadline=deadline
+                    self._score_timed,
+                    served,
+                    body,
+                    content_type,
+                    stages,
+                    read - started,
+                    read,
+                    deadline=deadline,
                 )
         finally:
             self.trimmer.finished()
@@ -455,26 +460,30 @@ class ScoringApp:
         body: bytes,
         content_type: str | None,
         stages: ModelMetrics,
+        read_body: float,
         queued_at: float,
     ) -> bytes:
-        """:meth:`_score`, observing the queue, decode and encode stages and the rows (the
-        served predict callable observes enforce and predict)."""
+        """:meth:`_score`, recording the read, queue, decode and encode stages and the rows
+        as far as the request got (the served predict callable observes enforce and
+        predict)."""
         clock = time.perf_counter
         started = clock()
-        stages.queue(started - queued_at)
-        decoded = served.decoder.decode(body, content_type)
-        decoded_at = clock()
-        stages.decode(decoded_at - started)
-        stages.rows(count_rows(decoded.data))
-        if not decoded.unwrapped:
-            output = served.predict(decoded.data, decoded.params)
-        else:
-            with llm_errors():  # the model's predict enforces the signature
+        decode = rows = encode = None
+        try:
+            decoded = served.decoder.decode(body, content_type)
+            decode = clock() - started
+            rows = count_rows(decoded.data)
+            if not decoded.unwrapped:
                 output = served.predict(decoded.data, decoded.params)
-        predicted_at = clock()
-        answer = encode_predictions(output, unwrapped=decoded.unwrapped)
-        stages.encode(clock() - predicted_at)
-        return answer
+            else:
+                with llm_errors():  # the model's predict enforces the signature
+                    output = served.predict(decoded.data, decoded.params)
+            predicted_at = clock()
+            answer = encode_predictions(output, unwrapped=decoded.unwrapped)
+            encode = clock() - predicted_at
+            return answer
+        finally:
+            stages.request(read_body, started - queued_at, decode, rows, encode)
 
     def _metrics_response(self) -> Response:
         """``GET /metrics``: the Prometheus text format, or why there is none."""

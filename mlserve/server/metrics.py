@@ -27,6 +27,7 @@ from mlserve.server.metrics_files import (
     FileHistogram,
     ProcessFiles,
     scrape,
+    write_together,
 )
 
 __all__ = [
@@ -53,6 +54,8 @@ ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536, 
 #: the stages of a prediction request, in the order they happen (``batch_queue`` only with
 #: batching on; ``enforce`` and ``predict`` once per predict call, so once per batch)
 STAGES = ("read_body", "queue", "decode", "batch_queue", "enforce", "predict", "encode")
+# the stages ModelMetrics.request records, rows in fourth place
+_REQUEST_STAGES = ("read_body", "queue", "decode", "rows", "encode")
 
 #: set by the production runner for every process of a server: its metrics directory
 DIR_ENV = "MLSERVE_METRICS_DIR"
@@ -105,7 +108,9 @@ class ModelMetrics:
     __slots__ = (
         *(stage for stage in STAGES if stage != "batch_queue"),
         "_batch",
+        "_files",
         "_labels",
+        "_request_series",
         "_server",
         "rows",
     )
@@ -123,9 +128,39 @@ class ModelMetrics:
             if stage != "batch_queue":
                 setattr(self, stage, server.stages.labels(name, version, stage).observe)
         self.rows = server.rows.labels(name, version).observe
+        #: what :meth:`request` records, in its arguments' order
+        self._request_series = (
+            *(server.stages.labels(name, version, stage) for stage in _REQUEST_STAGES[:3]),
+            server.rows.labels(name, version),
+            server.stages.labels(name, version, _REQUEST_STAGES[4]),
+        )
+        self._files = server.files
         self._server = server
         self._labels = (name, version)
         self._batch: tuple[Any, Any, Any] | None = None
+
+    def request(
+        self,
+        read_body: float | None,
+        queue: float | None,
+        decode: float | None,
+        rows: float | None,
+        encode: float | None,
+    ) -> None:
+        """What one prediction request went through (``None``: it did not get there), at once:
+        one lock for the lot where values go to files."""
+        writes = [
+            (series, value)
+            for series, value in zip(
+                self._request_series, (read_body, queue, decode, rows, encode), strict=True
+            )
+            if value is not None
+        ]
+        if self._files is not None:
+            write_together(self._files, writes)
+        else:
+            for series, value in writes:
+                series.observe(value)
 
     def _batch_children(self) -> tuple[Any, Any, Any]:
         if self._batch is None:
@@ -216,6 +251,8 @@ class ServerMetrics:
         #: the metrics directory (a production server), or None (values in this process)
         self.directory = _metrics_dir()
         files = None if self.directory is None else ProcessFiles.of(self.directory)
+        #: this process's files in the directory (None: values kept in this process)
+        self.files = files
         registry = self.registry = CollectorRegistry(auto_describe=False)
 
         def family(kind: str, name: str, help_text: str, *labels: str, **options: Any) -> _Family:
@@ -293,6 +330,26 @@ class ServerMetrics:
                 self._done[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def done(self, model: str, version: str | None, route: str, code: int, seconds: float) -> None:
+        """A request that was in flight is answered: count and time it, in one write."""
+        key = (model, version or "", route, code)
+        children = self._done.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(model, version or "", route, str(code)),
+                self.duration.labels(model, version or "", route),
+            )
+            with self._lock:
+                self._done[key] = children
+        if self.files is not None:
+            write_together(
+                self.files, ((children[0], 1.0), (children[1], seconds), (self.in_flight, -1.0))
+            )
+        else:
+            children[0].inc()
+            children[1].observe(seconds)
+            self.in_flight.dec()
 
     def model_loaded(
         self, name: str, version: str | None, seconds: float, memory: int | None

@@ -57,6 +57,7 @@ __all__ = [
     "remove",
     "scrape",
     "worker_died",
+    "write_together",
 ]
 
 _LOCK = ".lock"
@@ -228,6 +229,13 @@ class _Series:
             return False
         return True
 
+    def _add_locked(self, amount: float) -> None:
+        """Add ``amount`` (lock held, keys resolved): value 0 for a counter or a gauge."""
+        value = self._values[0] + amount
+        self._values[0] = value
+        position = self._positions[0]
+        self._file._m[position : position + 8] = _DOUBLE(value)
+
     def _write(self, index: int, amount: float, *, add: bool = True) -> None:
         """Add ``amount`` to value ``index`` (or set it), in memory and in the file."""
         files = self._files
@@ -311,15 +319,28 @@ class FileHistogram(_Series):
 
     def observe(self, amount: float) -> None:
         """Count ``amount`` in its bucket and add it to the sum."""
-        bucket = bisect_left(self._bounds, amount) + 1  # keys[0] is the sum
         files = self._files
         with files.lock:
             if self._generation != files.generation and not self._resolved():
                 return
-            values, positions, m = self._values, self._positions, self._file._m
-            total = values[0] + amount
-            values[0] = total
-            m[positions[0] : positions[0] + 8] = _DOUBLE(total)
-            count = values[bucket] + 1
-            values[bucket] = count
-            m[positions[bucket] : positions[bucket] + 8] = _DOUBLE(count)
+            self._add_locked(amount)
+
+    def _add_locked(self, amount: float) -> None:
+        bucket = bisect_left(self._bounds, amount) + 1  # keys[0] is the sum
+        values, positions, m = self._values, self._positions, self._file._m
+        total = values[0] + amount
+        values[0] = total
+        m[positions[0] : positions[0] + 8] = _DOUBLE(total)
+        count = values[bucket] + 1
+        values[bucket] = count
+        m[positions[bucket] : positions[bucket] + 8] = _DOUBLE(count)
+
+
+def write_together(files: ProcessFiles, writes: Sequence[tuple[Any, float]]) -> None:
+    """Several ``(series, amount)`` at once, under one acquisition of the lock: a counter or
+    gauge series adds ``amount``, a histogram observes it (what one request records)."""
+    with files.lock:
+        generation = files.generation
+        for series, amount in writes:
+            if series._generation == generation or series._resolved():
+                series._add_locked(amount)
