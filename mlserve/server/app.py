@@ -22,8 +22,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("The mlserve REST server", "server", "werkzeug") from exc
 
-from mlserve.codecs import DecodeLimits, encode_predictions
-from mlserve.codecs.json_input import llm_errors
+from mlserve.codecs import DecodeLimits
 from mlserve.server import tracing, v2
 from mlserve.server.body import BodyTimeout, SlowBody, read_body
 from mlserve.server.concurrency import prediction_pool
@@ -36,9 +35,10 @@ from mlserve.server.errors import (
 )
 from mlserve.server.memory import IdleTrimmer
 from mlserve.server.metadata import metadata_document, version_document
-from mlserve.server.metrics import count_rows, metrics_or_none, missing_extra
+from mlserve.server.metrics import metrics_or_none, missing_extra
 from mlserve.server.model_limits import ModelLimits, measure_load
 from mlserve.server.repository import Repository, load_request_uri
+from mlserve.server.scoring import score, score_timed
 from mlserve.server.served import ServedModel, UnknownModel, named_models, serve_model
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
     from mlserve import PyFuncModel
     from mlserve.server.batching import AdaptiveBatcher
-    from mlserve.server.metrics import ModelMetrics, ServerMetrics
+    from mlserve.server.metrics import ServerMetrics
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_TIMEOUT", "ScoringApp", "create_app"]
 
@@ -379,11 +379,11 @@ class ScoringApp:
         self.trimmer.started(len(body))
         try:
             if stages is None:
-                payload = self._pool.run(self._score, served, body, content_type, deadline=deadline)
+                payload = self._pool.run(score, served, body, content_type, deadline=deadline)
             else:
                 read = time.perf_counter()
                 payload = self._pool.run(
-                    self._score_timed,
+                    score_timed,
                     served,
                     body,
                     content_type,
@@ -445,45 +445,6 @@ class ScoringApp:
             return Response(b"", status=200)
         except Exception as exc:
             return v2.error_response(exc)
-
-    def _score(self, served: ServedModel, body: bytes, content_type: str | None) -> bytes:
-        decoded = served.decoder.decode(body, content_type)
-        if not decoded.unwrapped:
-            return encode_predictions(served.predict(decoded.data, decoded.params))
-        with llm_errors():  # the model's predict enforces the signature
-            output = served.predict(decoded.data, decoded.params)
-        return encode_predictions(output, unwrapped=True)
-
-    def _score_timed(
-        self,
-        served: ServedModel,
-        body: bytes,
-        content_type: str | None,
-        stages: ModelMetrics,
-        read_body: float,
-        queued_at: float,
-    ) -> bytes:
-        """:meth:`_score`, recording the read, queue, decode and encode stages and the rows
-        as far as the request got (the served predict callable observes enforce and
-        predict)."""
-        clock = time.perf_counter
-        started = clock()
-        decode = rows = encode = None
-        try:
-            decoded = served.decoder.decode(body, content_type)
-            decode = clock() - started
-            rows = count_rows(decoded.data)
-            if not decoded.unwrapped:
-                output = served.predict(decoded.data, decoded.params)
-            else:
-                with llm_errors():  # the model's predict enforces the signature
-                    output = served.predict(decoded.data, decoded.params)
-            predicted_at = clock()
-            answer = encode_predictions(output, unwrapped=decoded.unwrapped)
-            encode = clock() - predicted_at
-            return answer
-        finally:
-            stages.request(read_body, started - queued_at, decode, rows, encode)
 
     def _metrics_response(self) -> Response:
         """``GET /metrics``: the Prometheus text format, or why there is none."""
