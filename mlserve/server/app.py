@@ -320,7 +320,11 @@ class ScoringApp:
                 )
                 del response.headers["Content-Type"]  # no body, so no media type
             elif endpoint.startswith("v2_"):
-                response = self._v2(request, endpoint, values)
+                answered = self._v2(request, endpoint, values)
+                if isinstance(answered, v2.Answer):
+                    body, media_type, headers = answered
+                    return _ok_json(body, environ, start_response, media_type, headers)
+                response = answered
             elif endpoint == "metrics":
                 response = self._metrics_response()
             elif endpoint in ("invocations", "model_invocations"):
@@ -402,7 +406,9 @@ class ScoringApp:
         except BodyTimeout:
             raise SlowBody(self.timeout) from None
 
-    def _v2(self, request: Request, endpoint: str, values: Mapping[str, Any]) -> Response:
+    def _v2(
+        self, request: Request, endpoint: str, values: Mapping[str, Any]
+    ) -> Response | v2.Answer:
         """A V2 route; an inference runs on the prediction threads under the deadline that
         started when the request arrived, as ``/invocations`` does."""
         deadline = None if self.timeout is None else time.monotonic() + self.timeout
@@ -480,9 +486,16 @@ def _error_response(answer: ErrorAnswer) -> Response:
 
 
 def _ok_json(
-    body: bytes, environ: WSGIEnvironment, start_response: StartResponse, media_type: str = _JSON
+    body: bytes,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+    media_type: str = _JSON,
+    headers: Iterable[tuple[str, str]] = (),
 ) -> list[bytes]:
     # What Response(body, content_type=...) sends (no body for HEAD), without building one:
     # on a 1-row request the werkzeug response object was ~10 % of a worker's CPU
-    start_response("200 OK", [("Content-Type", media_type), ("Content-Length", str(len(body)))])
+    start_response(
+        "200 OK",
+        [("Content-Type", media_type), ("Content-Length", str(len(body))), *headers],
+    )
     return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]

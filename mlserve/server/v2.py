@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Rule
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from mlserve import PyFuncModel
 
 __all__ = [
+    "Answer",
     "V2Routes",
     "error_response",
     "json_response",
@@ -81,6 +82,14 @@ def model_identity(model_uri: str | None) -> tuple[str, str | None]:
     return uri.replace("\\", "/").rsplit("/", 1)[-1] or "model", None
 
 
+class Answer(NamedTuple):
+    """A 200 answer's body, media type and extra headers."""
+
+    body: bytes
+    content_type: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 class V2Routes:
     """Answers the V2 routes for one model called ``name`` (version ``version`` or none).
 
@@ -124,8 +133,10 @@ class V2Routes:
         body: Callable[[], bytes],
         run: Callable[[Callable[[], tuple[bytes, int | None]], int], tuple[bytes, int | None]],
         header_length: int | None = None,
-    ) -> Response:
-        """The response for a matched V2 endpoint; every failure is a ``{"error"}`` body.
+    ) -> Response | Answer:
+        """The response for a matched V2 endpoint; every failure is a ``{"error"}`` body. An
+        inference's 200 is an :class:`Answer`, which the app sends without building a response
+        object (as it does /invocations' predictions).
 
         ``body`` reads the request body; ``run(work, body_size)`` runs the inference on the
         prediction threads under the request's deadline; ``header_length`` is the request's
@@ -142,9 +153,9 @@ class V2Routes:
             data = body()  # read before the prediction thread is taken, as /invocations does
             result, json_length = run(lambda: self._infer(data, header_length), len(data))
             if json_length is None:
-                return Response(result, content_type=_JSON)
-            headers = {"Inference-Header-Content-Length": str(json_length)}
-            return Response(result, content_type="application/octet-stream", headers=headers)
+                return Answer(result, _JSON)
+            headers = (("Inference-Header-Content-Length", str(json_length)),)
+            return Answer(result, "application/octet-stream", headers)
         except MlserveError as exc:
             return _error(*_status_and_message(exc))
         except HTTPException as exc:  # the body's size, framing or arrival time
