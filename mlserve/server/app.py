@@ -24,22 +24,23 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from mlserve.codecs import DecodeLimits
 from mlserve.server import tracing, v2
-from mlserve.server.body import BodyTimeout, SlowBody, read_body
+from mlserve.server.answers import JSON, allow, error_response, metrics_response, ok_json
+from mlserve.server.body import BodyTimeout, read_body
 from mlserve.server.concurrency import prediction_pool
 from mlserve.server.described import Described
 from mlserve.server.errors import (
-    ErrorAnswer,
     answer_for_error,
     answer_for_http,
     answer_for_unexpected,
 )
 from mlserve.server.memory import IdleTrimmer
 from mlserve.server.metadata import metadata_document, version_document
-from mlserve.server.metrics import metrics_or_none, missing_extra
+from mlserve.server.metrics import metrics_or_none
 from mlserve.server.model_limits import ModelLimits, measure_load
-from mlserve.server.repository import Repository, load_request_uri
+from mlserve.server.repository import Repository
 from mlserve.server.scoring import score, score_timed
 from mlserve.server.served import ServedModel, UnknownModel, named_models, serve_model
+from mlserve.server.v2_dispatch import V2Dispatch
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -56,7 +57,7 @@ DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_THREADS = 4
 
-_JSON = "application/json"
+
 # /version's body is the bare version string, as MLflow's (which its ScoringServerClient returns
 # as is); it is not JSON, so it is not labelled as JSON
 _TEXT = "text/plain; charset=utf-8"
@@ -236,10 +237,6 @@ class ScoringApp:
         self.repository = Repository(initial, uris, build, repository, model_limits)
         self._default_name = next(iter(initial))
         default = initial[self._default_name]
-        extensions = ["binary_tensor_data"] + (["model_repository"] if build is not None else [])
-        self._v2_server = v2.json_response(
-            {"name": "mlserve", "version": _mlserve_version(), "extensions": extensions}
-        )
         #: the first model, its batcher and its V2 routes (what /invocations serves)
         self.model = default.model
         #: the AdaptiveBatcher merging concurrent requests, or None when batching is off
@@ -247,11 +244,25 @@ class ScoringApp:
         self.v2 = default.v2
         #: gives memory back once the worker pauses after large requests (see memory.py)
         self.trimmer = IdleTrimmer()
+        extensions = ["binary_tensor_data"] + (["model_repository"] if build is not None else [])
+        self._v2 = V2Dispatch(
+            repository=self.repository,
+            default=default.v2,
+            server_document={
+                "name": "mlserve",
+                "version": _mlserve_version(),
+                "extensions": extensions,
+            },
+            pool=self._pool,
+            trimmer=self.trimmer,
+            timeout=self.timeout,
+            max_body_size=max_body_size,
+        )
         self._documents = {
-            "ping": (b'{"status": "ok"}', _JSON),
-            "health": (b'{"status": "ok"}', _JSON),
+            "ping": (b'{"status": "ok"}', JSON),
+            "health": (b'{"status": "ok"}', JSON),
             "version": (version_document(), _TEXT),
-            "metadata": (metadata_document(default.model), _JSON),
+            "metadata": (metadata_document(default.model), JSON),
         }
         #: /openapi.json and the model page, rebuilt when the served models change
         self.described = Described(
@@ -316,42 +327,42 @@ class ScoringApp:
                 environ[_MODEL_KEY] = values["name"]
             if request.method == "OPTIONS":
                 response = Response(
-                    status=204, headers=[("Allow", _allow(adapter.allowed_methods()))]
+                    status=204, headers=[("Allow", allow(adapter.allowed_methods()))]
                 )
                 del response.headers["Content-Type"]  # no body, so no media type
             elif endpoint.startswith("v2_"):
-                answered = self._v2(request, endpoint, values)
+                answered = self._v2.answer(request, endpoint, values)
                 if isinstance(answered, v2.Answer):
                     body, media_type, headers = answered
-                    return _ok_json(body, environ, start_response, media_type, headers)
+                    return ok_json(body, environ, start_response, media_type, headers)
                 response = answered
             elif endpoint == "metrics":
-                response = self._metrics_response()
+                response = metrics_response(self.metrics, self._metrics_wanted)
             elif endpoint in ("invocations", "model_invocations"):
                 answer = self._invocations(request, self._model_named(values.get("name")))
                 if isinstance(answer, Response):
                     response = answer
                 else:
-                    return _ok_json(answer, environ, start_response)
+                    return ok_json(answer, environ, start_response)
             elif endpoint in ("openapi", "model_page"):
                 response = self.described.response(endpoint)
             else:
                 body, media_type = self._documents[endpoint]
-                return _ok_json(body, environ, start_response, media_type)
+                return ok_json(body, environ, start_response, media_type)
         except MlserveError as exc:
-            response = _error_response(answer_for_error(exc))
+            response = error_response(answer_for_error(exc))
         except NotFound:
-            response = _error_response(
+            response = error_response(
                 answer_for_http(404, f"No such endpoint. Endpoints: {_ROUTE_LIST}.")
             )
         except MethodNotAllowed as exc:
-            allowed = _allow(exc.valid_methods or ())
+            allowed = allow(exc.valid_methods or ())
             message = f"Method not allowed on this endpoint; allowed: {allowed}."
-            response = _error_response(answer_for_http(405, message, [("Allow", allowed)]))
+            response = error_response(answer_for_http(405, message, [("Allow", allowed)]))
         except HTTPException as exc:
-            response = _error_response(answer_for_http(exc.code or 400, exc.description or ""))
+            response = error_response(answer_for_http(exc.code or 400, exc.description or ""))
         except Exception as exc:
-            response = _error_response(answer_for_unexpected(exc))
+            response = error_response(answer_for_unexpected(exc))
         return response(environ, start_response)
 
     @property
@@ -377,7 +388,7 @@ class ScoringApp:
             body = read_body(request.environ, self.max_body_size)
         except BodyTimeout:
             within = f"within {self.timeout:g} s" if self.timeout else "in time"
-            return _error_response(
+            return error_response(
                 answer_for_http(408, f"The request body did not arrive {within}.")
             )
         self.trimmer.started(len(body))
@@ -400,68 +411,6 @@ class ScoringApp:
             self.trimmer.finished()
         return payload
 
-    def _v2_body(self, request: Request) -> bytes:
-        try:
-            return read_body(request.environ, self.max_body_size)
-        except BodyTimeout:
-            raise SlowBody(self.timeout) from None
-
-    def _v2(
-        self, request: Request, endpoint: str, values: Mapping[str, Any]
-    ) -> Response | v2.Answer:
-        """A V2 route; an inference runs on the prediction threads under the deadline that
-        started when the request arrived, as ``/invocations`` does."""
-        deadline = None if self.timeout is None else time.monotonic() + self.timeout
-
-        def run(work: Callable[[], Any], body_size: int) -> Any:
-            self.trimmer.started(body_size)
-            try:
-                return self._pool.run(work, deadline=deadline)
-            finally:
-                self.trimmer.finished()
-
-        header = request.headers.get("Inference-Header-Content-Length")
-        try:
-            header_length = None if header is None else int(header)
-        except ValueError:
-            header_length = -1  # refused by the decoder as out of the body
-        if endpoint == "v2_server":
-            return self._v2_server
-        if endpoint.startswith("v2_repo"):
-            return self._repository_route(request, endpoint, values)
-        routes = self.v2
-        if "name" in values:
-            served = self.models.get(values["name"])
-            if served is None:
-                return v2.unknown_model(values["name"], list(self.models))
-            routes = served.v2
-        return routes.answer(endpoint, values, lambda: self._v2_body(request), run, header_length)
-
-    def _repository_route(
-        self, request: Request, endpoint: str, values: Mapping[str, Any]
-    ) -> Response:
-        """The repository extension: index, load, unload (``{"error"}`` on failure)."""
-        try:
-            if endpoint == "v2_repo_index":
-                return v2.json_response(self.repository.index())
-            if endpoint == "v2_repo_unload":
-                self.repository.unload(values["name"])
-            else:
-                self.repository.load(values["name"], load_request_uri(self._v2_body(request)))
-            return Response(b"", status=200)
-        except Exception as exc:
-            return v2.error_response(exc)
-
-    def _metrics_response(self) -> Response:
-        """``GET /metrics``: the Prometheus text format, or why there is none."""
-        if self.metrics is None and self._metrics_wanted:
-            return _error_response(answer_for_http(501, missing_extra().message))
-        if self.metrics is None:
-            return _error_response(
-                answer_for_http(404, "Metrics are off on this server (--no-metrics).")
-            )
-        return Response(self.metrics.scrape(), content_type=self.metrics.content_type)
-
     def close(self) -> None:
         """Release the prediction threads (and the batcher). The app must not be used after."""
         self._pool.close()
@@ -474,28 +423,3 @@ def _mlserve_version() -> str:
     import mlserve
 
     return mlserve.__version__
-
-
-def _allow(methods: Iterable[str]) -> str:
-    """An ``Allow`` header value: the route's own methods first, OPTIONS last."""
-    return ", ".join(sorted(methods, key=lambda m: (m == "OPTIONS", m)))
-
-
-def _error_response(answer: ErrorAnswer) -> Response:
-    return Response(answer.body, status=answer.status, headers=answer.headers)
-
-
-def _ok_json(
-    body: bytes,
-    environ: WSGIEnvironment,
-    start_response: StartResponse,
-    media_type: str = _JSON,
-    headers: Iterable[tuple[str, str]] = (),
-) -> list[bytes]:
-    # What Response(body, content_type=...) sends (no body for HEAD), without building one:
-    # on a 1-row request the werkzeug response object was ~10 % of a worker's CPU
-    start_response(
-        "200 OK",
-        [("Content-Type", media_type), ("Content-Length", str(len(body))), *headers],
-    )
-    return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
