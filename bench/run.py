@@ -13,10 +13,8 @@ Every process it starts is stopped by pid at the end. See bench/README.md.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -29,6 +27,7 @@ import bench_models
 import loadgen
 import metrics_bench
 import mlserver_side
+import peers
 import processes
 import report
 import v2_bench
@@ -83,32 +82,6 @@ QUICK = (
     Plan("seed_rf", 2, (("json", 1, 16),), batching=True),
     Plan("big", 2, (("json", 1, 1),)),
 )
-
-
-def find_mlflow_python(arg: str | None) -> str | None:
-    """--mlflow-python, else $MLSERVE_BENCH_MLFLOW_PYTHON, else the Python of `mlflow` on PATH."""
-    if arg:
-        return arg
-    if env := os.environ.get("MLSERVE_BENCH_MLFLOW_PYTHON"):
-        return env
-    exe = shutil.which("mlflow")
-    if exe is None:
-        return None
-    first = Path(exe).read_bytes()[:200].split(b"\n", 1)[0]
-    if first.startswith(b"#!"):
-        return first[2:].decode().strip().split()[0]
-    return None
-
-
-def mlflow_versions(python: str) -> dict[str, str] | None:
-    code = (
-        "import json, mlflow, sklearn; print(json.dumps([mlflow.__version__, sklearn.__version__]))"
-    )
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        return None
-    mlflow_v, sklearn_v = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"mlflow": mlflow_v, "sklearn": sklearn_v}
 
 
 def server_argv(side: str, plan: Plan, model_dir: Path, port: int, mlflow_python: str | None):
@@ -294,35 +267,6 @@ def tag_of(plan: Plan, side: str) -> str:
     return f"{side:6} {plan.model} w{plan.workers}{' batching' if plan.batching else ''}"
 
 
-def optional_packages() -> str:
-    """Which optional packages our side's environment has: orjson speeds up JSON, and pandas
-    imports pyarrow at start-up when it is installed (a worker's memory grows by it)."""
-    found = [f"{name} {'installed' if importlib.util.find_spec(name) else 'not installed'}"
-             for name in ("orjson", "pyarrow")]  # fmt: skip
-    return ", ".join(found)
-
-
-def load_average() -> float:
-    return os.getloadavg()[0]
-
-
-def machine() -> dict[str, str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "nproc": str(os.cpu_count()),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer cases, 1 s runs (~1-2 min)")
@@ -374,8 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         mlserver_python = None
-    mlflow_python = None if args.no_mlflow else find_mlflow_python(args.mlflow_python)
-    versions = mlflow_versions(mlflow_python) if mlflow_python else None
+    mlflow_python = None if args.no_mlflow else peers.find_mlflow_python(args.mlflow_python)
+    versions = peers.mlflow_versions(mlflow_python) if mlflow_python else None
     if mlflow_python and versions is None:
         print(
             f"warning: {mlflow_python} cannot import mlflow; measuring ours only", file=sys.stderr
@@ -409,12 +353,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import mlserve
 
-    info = machine()
+    info = peers.machine()
     print("\n## Benchmark: mlserve vs mlflow models serve\n")
     print(
         f"Machine: {info['nproc']} CPUs, {info['cpu']}, Linux {info['kernel']}, "
         f"Python {info['python']}. mlserve {mlserve.__version__}, scikit-learn "
-        f"{sklearn.__version__}, {optional_packages()}; MLflow: "
+        f"{sklearn.__version__}, {peers.optional_packages()}; MLflow: "
         + (f"{versions['mlflow']} (scikit-learn {versions['sklearn']})" if versions else "n/a")
         + f". Load tool: {bench.tool}; {args.seconds:g} s per run"
         + ("" if args.quick else " after a 1 s warm-up")
