@@ -318,6 +318,18 @@ DIFFERENT = {
         "or input; for any other model it is refused as an unknown key, BAD_REQUEST (MLflow "
         "passes it to the model and answers INVALID_PARAMETER_VALUE for the missing columns)",
     ),
+    "csv-past-the-column-limit": (
+        Case(
+            "rf",
+            ",".join([*COLUMNS, *(f"x{i}" for i in range(10_001))])
+            + "\n"
+            + ",".join(["0.1"] * (len(COLUMNS) + 10_001))
+            + "\n",
+            "text/csv",
+        ),
+        "413 past --max-columns (and --max-rows, --max-request-memory): a body's cost is bounded "
+        "before it is parsed; MLflow parses every column and answers 200",
+    ),
     "params-long-out-of-range": (
         _shape("params", k=2**63),
         "a long param out of int64's range is a 400 (it would wrap in the model); MLflow: 200",
