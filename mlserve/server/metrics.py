@@ -315,10 +315,8 @@ class ServerMetrics:
                 found = self._models.setdefault(key, ModelMetrics(self, *key))
         return found
 
-    def answered(
-        self, model: str, version: str | None, route: str, code: int, seconds: float
-    ) -> None:
-        """Count one answered request and time it."""
+    def _children(self, model: str, version: str | None, route: str, code: int) -> Any:
+        """The request counter and duration histogram of one label set, made once."""
         key = (model, version or "", route, code)
         children = self._done.get(key)
         if children is None:
@@ -328,20 +326,19 @@ class ServerMetrics:
             )
             with self._lock:
                 self._done[key] = children
+        return children
+
+    def answered(
+        self, model: str, version: str | None, route: str, code: int, seconds: float
+    ) -> None:
+        """Count one answered request and time it."""
+        children = self._children(model, version, route, code)
         children[0].inc()
         children[1].observe(seconds)
 
     def done(self, model: str, version: str | None, route: str, code: int, seconds: float) -> None:
         """A request that was in flight is answered: count and time it, in one write."""
-        key = (model, version or "", route, code)
-        children = self._done.get(key)
-        if children is None:
-            children = (
-                self.requests.labels(model, version or "", route, str(code)),
-                self.duration.labels(model, version or "", route),
-            )
-            with self._lock:
-                self._done[key] = children
+        children = self._children(model, version, route, code)
         if self.files is not None:
             write_together(
                 self.files, ((children[0], 1.0), (children[1], seconds), (self.in_flight, -1.0))
