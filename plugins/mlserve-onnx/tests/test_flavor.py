@@ -15,7 +15,7 @@ from mlserve_onnx import flavor
 from onnx import TensorProto, helper
 
 import mlserve
-from mlserve import InvalidParameterValue, MalformedModel
+from mlserve import BadRequest, InvalidParameterValue, MalformedModel
 from mlserve.testing import check_flavor
 
 
@@ -40,12 +40,12 @@ def seed_onnx(seed_model: Any, seed_data: tuple[Any, Any]) -> Any:
     return _convert(seed_model, seed_data[0])
 
 
-def _two_input_graph() -> Any:
-    """inputs a, b of shape [N, 1]; outputs sum = a + b and product = a * b."""
-    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, ["N", 1])
-    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, ["N", 1])
-    total = helper.make_tensor_value_info("sum", TensorProto.FLOAT, ["N", 1])
-    product = helper.make_tensor_value_info("product", TensorProto.FLOAT, ["N", 1])
+def _two_input_graph(shape: tuple[Any, ...] = ("N",)) -> Any:
+    """inputs a, b (float, [N] unless told); outputs sum = a + b and product = a * b."""
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT, list(shape))
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT, list(shape))
+    total = helper.make_tensor_value_info("sum", TensorProto.FLOAT, list(shape))
+    product = helper.make_tensor_value_info("product", TensorProto.FLOAT, list(shape))
     graph = helper.make_graph(
         [
             helper.make_node("Add", ["a", "b"], ["sum"]),
@@ -147,26 +147,53 @@ def test_named_inputs_are_mapped_and_outputs_returned_by_name(tmp_path: Path) ->
     loaded = mlserve.load_model(tmp_path / "m")
     frame = pd.DataFrame({"b": [10.0, 20.0], "a": [1.0, 2.0], "extra": [0.0, 0.0]})
     out = loaded.predict(frame)
-    # a frame in, a frame out (MLflow's ONNX pyfunc): a column per output, [N, 1] flattened
+    # a frame in, a frame out (MLflow's ONNX pyfunc): a column per output, each flattened
     assert isinstance(out, pd.DataFrame) and list(out.columns) == ["sum", "product"]
     np.testing.assert_array_equal(out["sum"], [11.0, 22.0])
     np.testing.assert_array_equal(out["product"], [10.0, 40.0])
+    mlserve.save_model(_two_input_graph(("N", 1)), tmp_path / "m2")
     columns = {"a": np.array([[1.0], [2.0]]), "b": np.array([[3.0], [4.0]])}
-    np.testing.assert_array_equal(loaded.predict(columns)["sum"], [[4.0], [6.0]])
+    np.testing.assert_array_equal(mlserve.load_model(tmp_path / "m2").predict(columns)["sum"],
+                                  [[4.0], [6.0]])  # fmt: skip
+
+
+def test_a_one_input_graph_takes_the_whole_frame(seed_onnx: Any, seed_model: Any) -> None:
+    # MLflow feeds frame.values to a one-input graph, whatever the columns are named, even when
+    # one of them is named after the input
+    frame = pd.DataFrame(np.arange(8.0).reshape(2, 4), columns=["X", "b", "c", "d"])
+    predictor = flavor.predictor(seed_onnx, {})
+    feeds = predictor.feeds(frame)
+    assert list(feeds) == ["X"] and feeds["X"].dtype == np.float32  # float64 -> float32 only
+    np.testing.assert_array_equal(feeds["X"], frame.to_numpy())
+    out = predictor.predict(feeds)
+    np.testing.assert_array_equal(out["label"], seed_model.predict(frame.to_numpy()))
+
+
+RANK_2 = ("N", 1)
 
 
 @pytest.mark.parametrize(
-    ("data", "match"),
+    ("shape", "data", "match"),
     [
-        (pd.DataFrame({"a": [1.0]}), "missing ONNX input"),
-        (np.ones((2, 2), np.float32), "2 inputs"),
-        ({"a": ["x"], "b": [1.0]}, "input 'a' must be float32"),
+        (("N",), pd.DataFrame({"a": [1.0]}), "missing column.*: b"),
+        (("N",), np.ones((2, 2), np.float32), "2 inputs"),
+        (("N",), {"a": np.array(["x"]), "b": np.ones(1)}, "'a' is tensor.float.; got strings"),
+        (("N",), {"a": np.ones(1, np.int64), "b": np.ones(1)}, "got int64; only float64"),
+        (("N",), {"a": np.ones(1), "b": np.ones(1), "c": np.ones(1)}, "no input.* named c"),
+        (("N",), {"a": np.ones(1)}, "missing ONNX input.*: b"),
+        (("N",), {"a": np.ones((1, 1)), "b": np.ones((1, 1))}, "'a' has rank 1 .\\[N\\]."),
+        # a column is 1-D: a [N, 1] input is not fed from a frame (MLflow: 400 as well)
+        (RANK_2, pd.DataFrame({"a": [1.0], "b": [2.0]}), "'a' has rank 2"),
+        ((2,), {"a": np.ones(3), "b": np.ones(3)}, "'a' has shape \\[2\\]; got .* \\[3\\]"),
     ],
-    ids=["missing-column", "bare-array", "text-for-float"],
-)
-def test_requests_that_do_not_fit_the_graph_are_refused(data: Any, match: str) -> None:
-    predictor = flavor.predictor(_two_input_graph(), {})
-    with pytest.raises(InvalidParameterValue, match=match):
+    ids=["missing-column", "bare-array", "text-for-float", "int-for-float", "unknown-key",
+         "missing-key", "rank-2-for-rank-1", "column-for-rank-2", "fixed-dimension"],
+)  # fmt: skip
+def test_requests_that_do_not_fit_the_graph_are_refused(
+    shape: tuple[Any, ...], data: Any, match: str
+) -> None:
+    predictor = flavor.predictor(_two_input_graph(shape), {})
+    with pytest.raises(BadRequest, match=match):
         predictor.predict(data)
 
 

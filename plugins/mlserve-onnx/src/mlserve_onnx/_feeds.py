@@ -1,4 +1,22 @@
-"""Turning a request into ONNX Runtime feeds, and its outputs into predictions."""
+"""Turning a request into ONNX Runtime feeds, and its outputs into predictions.
+
+The mapping is MLflow's ``mlflow.onnx`` pyfunc's (3.17.2), so that a request either server
+answers with 2xx gets the same JSON from both, and one MLflow refuses is refused here too:
+
+- a mapping is the feed as it is: every key must be an input's name, every input given;
+- a DataFrame goes whole to a one-input graph (``frame.to_numpy()``: ``[rows, columns]``,
+  whatever the columns are named); a graph with several inputs gets each input's column by
+  name, as a 1-D array (a column is never reshaped to ``[N, 1]``);
+- an ndarray goes to the only input;
+- the one conversion is float64 to float32 for a ``tensor(float)`` input (JSON numbers arrive
+  as float64); any other element type must be the input's already (ints for a float input,
+  fractions for an int64 one, numbers for a string one are refused, as ONNX Runtime refuses
+  them in MLflow).
+
+A feed that does not fit the graph's inputs (names, element type, rank, fixed dimensions) is a
+:class:`~mlserve.BadRequest` naming the input, raised before ONNX Runtime runs; MLflow's server
+answers the same requests ``400 BAD_REQUEST``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlserve import Capabilities, InvalidParameterValue
+from mlserve import BadRequest, Capabilities
 
 __all__ = ["OnnxPredictor"]
 
-# ONNX Runtime's type strings -> numpy dtype names; other types (sequences, maps) pass unchanged
+# ONNX Runtime's type strings -> numpy dtype names; other types (sequences, maps) pass unchecked
 _DTYPES = {
     "tensor(float)": "float32",
     "tensor(double)": "float64",
@@ -26,13 +44,17 @@ _DTYPES = {
     "tensor(bool)": "bool",
     "tensor(string)": "object",
 }
+# numpy kinds ONNX Runtime takes for a tensor(string) input: str and object arrays (bytes arrays
+# it misreads, so they are refused here rather than run)
+_STRING_KINDS = frozenset("UO")
 
 
 @dataclass(frozen=True)
 class _Input:
     name: str
-    dtype: str | None
-    rank: int | None
+    type: str  # ONNX Runtime's type string, "tensor(float)"
+    dtype: str | None  # the numpy dtype name it takes; None for a type not checked here
+    shape: tuple[int | str | None, ...] | None  # None: ONNX Runtime does not know the shape
 
 
 def _free_batch_dim(shape: Any) -> bool:
@@ -40,32 +62,58 @@ def _free_batch_dim(shape: Any) -> bool:
     return bool(shape) and not isinstance(shape[0], int)
 
 
-def _cast(name: str, value: Any, spec: _Input) -> Any:
+def _shape_text(shape: tuple[int | str | None, ...]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _checked(value: Any, spec: _Input) -> Any:
+    """``value`` for ``spec``: float64 cast to float32 for a float input, then checked as ONNX
+    Runtime checks a feed. Anything but an ndarray (a list from a caller's dict) is left to
+    ONNX Runtime, which converts such values itself, as in MLflow."""
     import numpy as np
 
-    array = np.asarray(value)
-    if spec.dtype is None or array.dtype == spec.dtype:
-        return array
-    if spec.dtype == "object":
-        return array.astype(str).astype(object)
-    try:
-        return array.astype(spec.dtype)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterValue(
-            f"input {name!r} must be {spec.dtype}; got values of type {array.dtype}"
-        ) from exc
-
-
-def _to_rank(array: Any, rank: int | None) -> Any:
-    # a DataFrame column is 1-D; a graph input of shape [N, 1] wants it as a column
-    if rank is not None and array.ndim == 1 and rank == 2:
-        return array.reshape(-1, 1)
-    return array
+    if not isinstance(value, np.ndarray):
+        return value
+    if spec.dtype == "float32" and value.dtype == np.float64:
+        value = value.astype(np.float32)
+    if spec.dtype is not None:
+        fits = (
+            value.dtype.kind in _STRING_KINDS
+            if spec.dtype == "object"
+            else value.dtype == spec.dtype
+        )
+        if not fits:
+            raised = "" if spec.dtype == "object" else "; only float64 becomes float32"
+            found = "strings or objects" if value.dtype.kind in "OUS" else str(value.dtype)
+            raise BadRequest(
+                f"ONNX input {spec.name!r} is {spec.type}; got {found}{raised} (as in "
+                "MLflow's ONNX flavor, other types are not converted)"
+            )
+    # ONNX Runtime reports an input of unknown rank with the shape [] too, so an empty shape
+    # is left to it; so is a dimension it names rather than fixes
+    if spec.shape:
+        if value.ndim != len(spec.shape):
+            raise BadRequest(
+                f"ONNX input {spec.name!r} has rank {len(spec.shape)} "
+                f"({_shape_text(spec.shape)}); got an array of rank {value.ndim} "
+                f"(shape {list(value.shape)})"
+            )
+        wrong = [
+            i
+            for i, (want, got) in enumerate(zip(spec.shape, value.shape, strict=True))
+            if isinstance(want, int) and want != got
+        ]
+        if wrong:
+            raise BadRequest(
+                f"ONNX input {spec.name!r} has shape {_shape_text(spec.shape)}; got an array "
+                f"of shape {list(value.shape)}"
+            )
+    return value
 
 
 @dataclass(frozen=True)
 class OnnxPredictor:
-    """Runs an ``InferenceSession``; see :meth:`predict` for how data meets the graph."""
+    """Runs an ``InferenceSession``; see :meth:`feeds` for how data meets the graph."""
 
     session: Any
     inputs: tuple[_Input, ...]
@@ -76,7 +124,12 @@ class OnnxPredictor:
     def for_session(cls, session: Any) -> OnnxPredictor:
         """Read the graph's inputs and outputs from ``session`` once."""
         inputs = tuple(
-            _Input(i.name, _DTYPES.get(i.type), len(i.shape) if i.shape is not None else None)
+            _Input(
+                i.name,
+                i.type,
+                _DTYPES.get(i.type),
+                tuple(i.shape) if i.shape is not None else None,
+            )
             for i in session.get_inputs()
         )
         outputs = session.get_outputs()
@@ -93,36 +146,47 @@ class OnnxPredictor:
         return cls(session, inputs, tuple(o.name for o in outputs), caps)
 
     def feeds(self, data: Any) -> dict[str, Any]:
-        """The ``{input name: array}`` mapping for ``data``.
+        """The ``{input name: array}`` mapping for ``data``, as MLflow's ONNX pyfunc builds it.
 
-        A mapping is matched by input name (other keys are ignored); a DataFrame by column name,
-        or whole when the graph has one input and the columns do not name it; an ndarray goes to
-        the only input. Raises :class:`~mlserve.errors.InvalidParameterValue` naming the missing
-        inputs, or when an ndarray meets a graph with several inputs.
+        A mapping is the feed itself (its keys must be exactly the inputs' names); a DataFrame
+        goes whole, as one ``[rows, columns]`` array, to a one-input graph, and column by
+        column (1-D, by input name; other columns ignored) to a graph with several; an ndarray
+        goes to the only input. float64 becomes float32 for a float input; nothing else is
+        converted. Raises :class:`~mlserve.BadRequest` naming the inputs when the data does
+        not fit them (see the module's docstring).
         """
         names = [i.name for i in self.inputs]
+        source: Mapping[Any, Any]
         if isinstance(data, Mapping):
-            source: Mapping[str, Any] = {str(k): v for k, v in data.items()}
+            source = data
         elif hasattr(data, "columns"):
-            columns = {str(c): c for c in data.columns}
-            if len(names) == 1 and names[0] not in columns:
+            if len(names) == 1:
                 source = {names[0]: data.to_numpy()}
             else:
-                source = {n: data[columns[n]].to_numpy() for n in names if n in columns}
+                missing = [n for n in names if n not in data.columns]
+                if missing:
+                    raise BadRequest(
+                        f"the ONNX graph's inputs {', '.join(names)} are read from the columns "
+                        f"of those names; missing column(s): {', '.join(missing)}"
+                    )
+                source = {n: data[n].to_numpy() for n in names}
         else:
             if len(names) != 1:
-                raise InvalidParameterValue(
+                raise BadRequest(
                     f"the ONNX graph has {len(names)} inputs ({', '.join(names)}); send a "
                     "dict or a DataFrame with those names, not a single array"
                 )
             source = {names[0]: data}
+        unknown = [str(k) for k in source if k not in names]
+        if unknown:
+            raise BadRequest(
+                f"the ONNX graph has no input(s) named {', '.join(sorted(unknown))}; "
+                f"its inputs: {', '.join(names)}"
+            )
         missing = [n for n in names if n not in source]
         if missing:
-            raise InvalidParameterValue(f"missing ONNX input(s): {', '.join(missing)}")
-        return {
-            spec.name: _to_rank(_cast(spec.name, source[spec.name], spec), spec.rank)
-            for spec in self.inputs
-        }
+            raise BadRequest(f"missing ONNX input(s): {', '.join(missing)}")
+        return {spec.name: _checked(source[spec.name], spec) for spec in self.inputs}
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Run the graph and answer in the shape MLflow's ONNX pyfunc gives.
