@@ -5,10 +5,11 @@ Models are saved as the ONNX protobuf (``model.onnx``), in the layout of
 ``onnx_session_options``) and a ``python_function`` section with ``loader_module: mlflow.onnx``.
 MLflow reads our models and we read MLflow's.
 
-The predictor maps the request onto the graph's inputs: a dict by input name, a DataFrame by
-column name (or whole, for a one-input graph), an ndarray to the only input; values are cast to
-each input's element type. A one-output graph answers with that output, a multi-output graph
-with a dict keyed by output name. onnx and onnxruntime are imported only when needed.
+The predictor maps the request onto the graph's inputs as MLflow's ONNX pyfunc does: a dict is
+the feed, a DataFrame goes whole to a one-input graph and by column name (1-D) to several
+inputs, an ndarray to the only input; float64 becomes float32 for a float input and nothing else
+is converted (``_feeds``). A DataFrame in gives a DataFrame of outputs, anything else a dict keyed
+by output name. onnx and onnxruntime are imported only when needed.
 """
 
 from __future__ import annotations
