@@ -20,18 +20,30 @@ _flavor_modules.install()
 
 # The public surface: add a name here and nowhere else (tests/test_public_api.py checks it).
 if TYPE_CHECKING:
-    from mlserve.api.client import MlserveClient as MlserveClient
-    from mlserve.api.models import load_model as load_model
-    from mlserve.api.models import save_model as save_model
-    from mlserve.api.tracking import active_run as active_run
-    from mlserve.api.tracking import end_run as end_run
-    from mlserve.api.tracking import get_tracking_uri as get_tracking_uri
-    from mlserve.api.tracking import log_model as log_model
-    from mlserve.api.tracking import log_param as log_param
-    from mlserve.api.tracking import register_model as register_model
-    from mlserve.api.tracking import set_tag as set_tag
-    from mlserve.api.tracking import set_tracking_uri as set_tracking_uri
-    from mlserve.api.tracking import start_run as start_run
+    from mlserve._flavor import PYFUNC_SECTION as PYFUNC_SECTION
+    from mlserve._flavor import Capabilities as Capabilities
+    from mlserve._flavor import Flavor as Flavor
+    from mlserve._flavor import Predictor as Predictor
+    from mlserve._flavor import get_flavor as get_flavor
+    from mlserve._flavor import list_flavors as list_flavors
+    from mlserve._flavor import model_file as model_file
+    from mlserve._flavor import require_module as require_module
+    from mlserve._flavor import reset_registry as reset_registry
+    from mlserve._trust import TrustPolicy as TrustPolicy
+    from mlserve._trust import check_pickle as check_pickle
+    from mlserve._trust import skops_trusted_types as skops_trusted_types
+    from mlserve.api._client import MlserveClient as MlserveClient
+    from mlserve.api._models import load_model as load_model
+    from mlserve.api._models import save_model as save_model
+    from mlserve.api._tracking import active_run as active_run
+    from mlserve.api._tracking import end_run as end_run
+    from mlserve.api._tracking import get_tracking_uri as get_tracking_uri
+    from mlserve.api._tracking import log_model as log_model
+    from mlserve.api._tracking import log_param as log_param
+    from mlserve.api._tracking import register_model as register_model
+    from mlserve.api._tracking import set_tag as set_tag
+    from mlserve.api._tracking import set_tracking_uri as set_tracking_uri
+    from mlserve.api._tracking import start_run as start_run
     from mlserve.errors import AliasNotFound as AliasNotFound
     from mlserve.errors import ArtifactNotFound as ArtifactNotFound
     from mlserve.errors import BadRequest as BadRequest
@@ -67,14 +79,6 @@ if TYPE_CHECKING:
     from mlserve.errors import UnsupportedContentType as UnsupportedContentType
     from mlserve.errors import UnsupportedStore as UnsupportedStore
     from mlserve.errors import UntrustedModel as UntrustedModel
-    from mlserve.flavor import PYFUNC_SECTION as PYFUNC_SECTION
-    from mlserve.flavor import Capabilities as Capabilities
-    from mlserve.flavor import Flavor as Flavor
-    from mlserve.flavor import Predictor as Predictor
-    from mlserve.flavor import get_flavor as get_flavor
-    from mlserve.flavor import list_flavors as list_flavors
-    from mlserve.flavor import model_file as model_file
-    from mlserve.flavor import require_module as require_module
     from mlserve.mlmodel import Model as Model
     from mlserve.mlmodel import ModelInfo as ModelInfo
     from mlserve.pyfunc import PyFuncModel as PyFuncModel
@@ -88,9 +92,6 @@ if TYPE_CHECKING:
     from mlserve.schema import Schema as Schema
     from mlserve.schema import TensorSpec as TensorSpec
     from mlserve.schema import infer_signature as infer_signature
-    from mlserve.trust import TrustPolicy as TrustPolicy
-    from mlserve.trust import check_pickle as check_pickle
-    from mlserve.trust import skops_trusted_types as skops_trusted_types
 
     __version__: str
     __all__: list[str]

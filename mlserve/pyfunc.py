@@ -2,7 +2,7 @@
 
 :class:`PyFuncModel` is what :func:`mlserve.load_model` returns and what the server serves. The
 flavor is chosen from the ``MLmodel`` file (its ``flavors:`` keys, or the ``python_function``
-section's ``loader_module`` mapped through :data:`mlserve.flavor.LOADER_MODULES`); the
+section's ``loader_module`` mapped through :data:`mlserve._flavor.LOADER_MODULES`); the
 signature's :class:`~mlserve.schema.SchemaEnforcer` is built once, here, so each ``predict`` only
 applies it.
 """
@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mlserve._flavor import LOADER_MODULES, PYFUNC_SECTION, Capabilities, Flavor, get_flavor
+from mlserve._flavor import list_flavors as _list_flavors
+from mlserve._trust import TrustPolicy, current_trust, trust_scope
 from mlserve.errors import (
     FlavorNotFound,
     InvalidParameterValue,
@@ -23,13 +26,10 @@ from mlserve.errors import (
     MlserveError,
     ModelPredictError,
 )
-from mlserve.flavor import LOADER_MODULES, PYFUNC_SECTION, Capabilities, Flavor, get_flavor
-from mlserve.flavor import list_flavors as _list_flavors
 from mlserve.mlmodel import Model
-from mlserve.mlmodel.example import load_input_example
-from mlserve.mlmodel.files import check_paths, model_file
+from mlserve.mlmodel._example import load_input_example
+from mlserve.mlmodel._files import check_paths, model_file
 from mlserve.schema import ModelSignature, SchemaEnforcer, enforce_params
-from mlserve.trust import TrustPolicy, current_trust, trust_scope
 
 __all__ = ["PyFuncModel", "choose_flavor", "flavor_section"]
 

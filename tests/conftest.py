@@ -41,7 +41,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     the flavor registry reset before and after, and the test flavors' modules forgotten."""
     from _flavor_dists import forget_modules
 
-    from mlserve.flavor import reset_registry
+    from mlserve._flavor import reset_registry
 
     target = tmp_path / "site-packages"
     target.mkdir()

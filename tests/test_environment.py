@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlserve.environment import pin, python_version, resolve_requirements, write_environment
+from mlserve._environment import pin, python_version, resolve_requirements, write_environment
 from mlserve.errors import InvalidParameterValue
 
 
@@ -30,7 +30,7 @@ def test_pin(requirement: str, expected: str) -> None:
 
 def test_pin_drops_a_local_version_label(monkeypatch: pytest.MonkeyPatch) -> None:
     # the index has no "+cpu" builds: torch==2.13.0+cpu in requirements.txt cannot install
-    monkeypatch.setattr("mlserve.environment.version", lambda name: "2.13.0+cpu")
+    monkeypatch.setattr("mlserve._environment.version", lambda name: "2.13.0+cpu")
     assert pin("torch") == "torch==2.13.0"
     assert pin("torch[opt]") == "torch[opt]==2.13.0"
 

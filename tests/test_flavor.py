@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlserve.errors import BrokenFlavor, FlavorNotFound, MalformedModel, NoFlavorForModel
-from mlserve.flavor import (
+from mlserve._flavor import (
     ENTRY_POINT_GROUP,
     LOADER_MODULES,
     Capabilities,
@@ -22,8 +21,9 @@ from mlserve.flavor import (
     require_module,
     reset_registry,
 )
-from mlserve.flavors.python_function import flavor as python_function_flavor
-from mlserve.flavors.sklearn import flavor as sklearn_flavor
+from mlserve.errors import BrokenFlavor, FlavorNotFound, MalformedModel, NoFlavorForModel
+from mlserve.flavors._python_function import flavor as python_function_flavor
+from mlserve.flavors._sklearn import flavor as sklearn_flavor
 
 
 class GoodFlavor:
@@ -109,7 +109,7 @@ def test_builtin_flavors_satisfy_the_protocol() -> None:
 def test_builtin_flavors_are_listed_with_their_distribution() -> None:
     infos = {i.name: i for i in list_flavors()}
     assert infos["sklearn"].distribution == "mlserve-core"
-    assert infos["sklearn"].entry_point == "mlserve.flavors.sklearn:flavor"
+    assert infos["sklearn"].entry_point == "mlserve.flavors._sklearn:flavor"
     assert infos["sklearn"].ok and infos["python_function"].ok
     assert infos["sklearn"].version
 

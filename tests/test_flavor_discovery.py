@@ -15,8 +15,8 @@ import pytest
 from _flavor_dists import DATA, forget_modules, install_distribution
 
 import mlserve
+from mlserve._flavor import get_flavor, list_flavors
 from mlserve.errors import BrokenFlavor, FlavorConflict
-from mlserve.flavor import get_flavor, list_flavors
 from mlserve.testing import check_flavor
 
 
@@ -91,7 +91,7 @@ def test_a_plugin_importing_mlserve_names_during_discovery_does_not_deadlock(sit
     package.mkdir()
     (package / "__init__.py").write_text(
         "try:\n    import mlserve.no_such_module  # noqa: F401\nexcept ImportError:\n    pass\n"
-        "from mlserve.flavors.python_function import flavor as python_function\n"
+        "from mlserve.flavors._python_function import flavor as python_function\n"
         "flavor = python_function\n"
     )
     info = site / "mlserve_probe_flavor-0.1.dist-info"

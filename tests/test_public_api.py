@@ -29,7 +29,7 @@ def test_version_comes_from_the_installed_distribution() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["werkzeug", "gunicorn", "sklearn", "mlserve.server", "mlserve.flavors.sklearn"]
+    "module", ["werkzeug", "gunicorn", "sklearn", "mlserve.server", "mlserve.flavors._sklearn"]
 )
 def test_import_mlserve_pulls_in_no_server_and_no_framework(module: str) -> None:
     code = (
@@ -54,7 +54,7 @@ def test_the_lazy_table_is_read_from_the_type_checking_imports() -> None:
     # the one list: every name comes from an explicit re-export (`from m import X as X`) in
     # mlserve/__init__.py, so type checkers see the same surface, and a typo there fails here
     exports = mlserve._exports()
-    assert exports["load_model"] == "mlserve.api.models"
+    assert exports["load_model"] == "mlserve.api._models"
     assert exports["MlserveError"] == "mlserve.errors"
     for name, module in exports.items():
         assert getattr(importlib.import_module(module), name) is getattr(mlserve, name)
@@ -111,3 +111,69 @@ def test_an_install_with_only_bytecode_has_the_same_surface(tmp_path) -> None:  
     assert out.returncode == 0, out.stderr
     names, module = json.loads(out.stdout)
     assert names == sorted(mlserve._exports()) and module == "mlserve.errors"
+
+
+# Modules that are API by their path, besides every package's __init__ and __main__: errors
+# (the exception tree), pyfunc and python_model (MLflow's names, and pickles of a PythonModel
+# refer to mlserve.python_model by path), and the pytest plugin plugins name in pytest_plugins.
+PUBLIC_MODULES = {
+    "mlserve.errors",
+    "mlserve.pyfunc",
+    "mlserve.python_model",
+    "mlserve.testing.fixtures",
+}
+
+
+def _module_names() -> list[str]:
+    from pathlib import Path
+
+    root = Path(mlserve.__file__).parent
+    names = []
+    for path in sorted(root.rglob("*.py")):
+        parts = ("mlserve", *path.relative_to(root).with_suffix("").parts)
+        names.append(".".join(parts))
+    return names
+
+
+def test_a_module_that_is_not_api_starts_with_an_underscore() -> None:
+    # STYLE habit 13: a reader sees from the path alone what is API; a new module is private
+    # unless it is added to PUBLIC_MODULES on purpose
+    public = [
+        name
+        for name in _module_names()
+        if not any(part.startswith("_") for part in name.split(".")[1:])
+        or name.endswith((".__init__", ".__main__"))
+    ]
+    stray = [
+        name
+        for name in public
+        if not name.endswith((".__init__", ".__main__")) and name not in PUBLIC_MODULES
+    ]
+    assert not stray, f"name these with a leading underscore or add them to PUBLIC_MODULES: {stray}"
+    assert all(name in _module_names() for name in PUBLIC_MODULES)
+
+
+# dotted references to private modules that the docs may show: entry-point targets (what
+# `mlserve flavors` prints) and the worker class gunicorn names in its start-up log
+_QUOTED_PRIVATE = {
+    "mlserve.flavors._sklearn",
+    "mlserve.flavors._python_function",
+    "mlserve.server._worker.DeadlineThreadWorker",
+}
+
+
+def test_the_docs_never_send_a_user_to_a_private_module() -> None:
+    # a private module may change in any release; the docs show its file path to explain how
+    # something works, never a dotted name to import or call
+    import re
+    from pathlib import Path
+
+    project = Path(mlserve.__file__).parent.parent
+    pages = [project / "README.md", *sorted((project / "docs").glob("*.md"))]
+    found = []
+    for page in pages:
+        for match in re.finditer(r"mlserve(?:\.\w+)*\._\w+(?:\.\w+)*", page.read_text()):
+            if match.group() not in _QUOTED_PRIVATE:
+                found.append(f"{page.name}: {match.group()}")
+    assert not found, found
+    assert len(pages) > 10

@@ -105,7 +105,7 @@ def test_params_without_a_param_schema_are_ignored_with_a_warning(
     signed: PyFuncModel, seed_data, caplog: pytest.LogCaptureFixture, monkeypatch
 ) -> None:
     # as mlflow.pyfunc's predict: a client's extra params never fail the prediction
-    monkeypatch.setattr("mlserve.schema.params._LOGGED", set())  # forget earlier tests' warnings
+    monkeypatch.setattr("mlserve.schema._params._LOGGED", set())  # forget earlier tests' warnings
     X, _ = seed_data
     frame = pd.DataFrame(X, columns=["0", "1", "2", "3"])
     expected = signed.predict(frame)
@@ -125,7 +125,7 @@ def test_params_reach_a_predictor_only_if_it_declares_it_uses_them(
     from dataclasses import replace
 
     from mlserve.errors import InvalidParams
-    from mlserve.flavors.sklearn import SklearnFlavor
+    from mlserve.flavors._sklearn import SklearnFlavor
     from mlserve.schema import ParamSchema, ParamSpec
 
     monkeypatch.setattr("mlserve.pyfunc._PARAMS_NOT_USED", set())

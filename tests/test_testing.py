@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mlserve.flavor import ENTRY_POINT_GROUP, Capabilities, get_flavor, reset_registry
-from mlserve.flavors.sklearn import SklearnFlavor
+from mlserve._flavor import ENTRY_POINT_GROUP, Capabilities, get_flavor, reset_registry
+from mlserve.flavors._sklearn import SklearnFlavor
 from mlserve.testing import (
     CHECKS,
     FlavorCase,
@@ -58,7 +58,7 @@ def registry() -> Iterator[None]:
     def source():
         yield EntryPoint("forgetful", f"{__name__}:forgetful", ENTRY_POINT_GROUP)
         yield from (
-            EntryPoint(n, f"mlserve.flavors.{n}:flavor", ENTRY_POINT_GROUP)
+            EntryPoint(n, f"mlserve.flavors._{n}:flavor", ENTRY_POINT_GROUP)
             for n in ("sklearn", "python_function")
         )
 
@@ -182,7 +182,7 @@ def broken_registry() -> Iterator[None]:
     def source():
         for name in ("inmemory", "abspath", "pipname"):
             yield EntryPoint(name, f"{__name__}:{name}", ENTRY_POINT_GROUP)
-        yield EntryPoint("sklearn", "mlserve.flavors.sklearn:flavor", ENTRY_POINT_GROUP)
+        yield EntryPoint("sklearn", "mlserve.flavors._sklearn:flavor", ENTRY_POINT_GROUP)
 
     reset_registry(source)
     yield

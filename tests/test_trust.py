@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 import mlserve
+from mlserve._trust import TrustPolicy, current_trust, trust_scope
 from mlserve.errors import InvalidParameterValue, MalformedModel, UntrustedModel
-from mlserve.mlmodel.files import compute_digests
-from mlserve.trust import TrustPolicy, current_trust, trust_scope
+from mlserve.mlmodel._files import compute_digests
 
 MLFLOW_MODELS = Path(__file__).parent / "data" / "mlflow_models"
 

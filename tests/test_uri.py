@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from mlserve._uri import STAGES, LocalURI, LoggedModelURI, RegistryURI, RunsURI, parse_model_uri
 from mlserve.errors import InvalidURI
-from mlserve.uri import STAGES, LocalURI, LoggedModelURI, RegistryURI, RunsURI, parse_model_uri
 
 VALID = [
     ("/abs/model", LocalURI(Path("/abs/model"))),

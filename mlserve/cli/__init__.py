@@ -20,12 +20,12 @@ from mlserve.errors import MlserveError
 
 # sub-command modules, in the order ``mlserve --help`` lists them
 _COMMANDS = (
-    "mlserve.cli.serve",
-    "mlserve.cli.predict",
-    "mlserve.cli.models",
-    "mlserve.cli.flavors",
-    "mlserve.cli.env",
-    "mlserve.cli.deploy",
+    "mlserve.cli._serve",
+    "mlserve.cli._predict",
+    "mlserve.cli._models",
+    "mlserve.cli._flavors",
+    "mlserve.cli._env",
+    "mlserve.cli._deploy",
 )
 
 

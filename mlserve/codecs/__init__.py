@@ -17,12 +17,12 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from mlserve.codecs import columnar
-from mlserve.codecs.csv import decode_csv
-from mlserve.codecs.json_input import LLM_INPUT, decode_json, llm_errors
-from mlserve.codecs.media import parse_content_type
-from mlserve.codecs.output import encode_error, encode_predictions
-from mlserve.codecs.plan import DecodeLimits, DecodePlan, build_plan
+from mlserve.codecs import _columnar as columnar
+from mlserve.codecs._csv import decode_csv
+from mlserve.codecs._json_input import LLM_INPUT, decode_json, llm_errors
+from mlserve.codecs._media import parse_content_type
+from mlserve.codecs._output import encode_error, encode_predictions
+from mlserve.codecs._plan import DecodeLimits, DecodePlan, build_plan
 from mlserve.errors import PayloadError, UnsupportedContentType
 from mlserve.schema import ParamSchema, Schema, SchemaEnforcer, enforce_params
 

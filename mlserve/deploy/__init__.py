@@ -7,6 +7,16 @@ user guide is ``docs/deploy.md``. Nothing here imports the server: the image run
 
 from __future__ import annotations
 
+from mlserve.deploy._builders import BUILDERS, Builder, BuiltImage, build_image, find_builder
+from mlserve.deploy._context import (
+    CONTAINER_PORT,
+    MODEL_PATH,
+    USER_ID,
+    BuildContext,
+    default_base_image,
+    render_dockerfile,
+    write_build_context,
+)
 from mlserve.deploy._errors import (
     BuilderNotFound,
     ImageBuildFailed,
@@ -16,17 +26,7 @@ from mlserve.deploy._errors import (
     OutputExists,
     RequirementsUnresolvable,
 )
-from mlserve.deploy.builders import BUILDERS, Builder, BuiltImage, build_image, find_builder
-from mlserve.deploy.context import (
-    CONTAINER_PORT,
-    MODEL_PATH,
-    USER_ID,
-    BuildContext,
-    default_base_image,
-    render_dockerfile,
-    write_build_context,
-)
-from mlserve.deploy.k8s import (
+from mlserve.deploy._k8s import (
     KSERVE_MODEL_PATH,
     KSERVE_MODES,
     ManifestOptions,
@@ -37,7 +37,7 @@ from mlserve.deploy.k8s import (
     service,
     write_manifests,
 )
-from mlserve.deploy.reference import ImageReference, parse_image_reference
+from mlserve.deploy._reference import ImageReference, parse_image_reference
 
 __all__ = [
     "BUILDERS",

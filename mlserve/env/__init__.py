@@ -2,12 +2,13 @@
 ``requirements.txt`` and ``python_env.yaml``, with mlserve's own distributions installed from
 wheels of this installation (see ``docs/environments.md``).
 
-``mlserve.environment`` writes a model's environment files when it is saved; this package reads
+``mlserve._environment`` writes a model's environment files when it is saved; this package reads
 them back and builds the environment.
 """
 
 from __future__ import annotations
 
+from mlserve.env._build import Environment, find_uv, prepare_environment
 from mlserve.env._errors import (
     ENV_MANAGERS,
     EnvBuildFailed,
@@ -16,9 +17,8 @@ from mlserve.env._errors import (
     UnknownEnvManager,
     WheelBuildFailed,
 )
-from mlserve.env.build import Environment, find_uv, prepare_environment
-from mlserve.env.spec import EnvSpec, read_spec
-from mlserve.env.wheels import LocalWheel, build_wheels, canonical_name, local_distributions
+from mlserve.env._spec import EnvSpec, read_spec
+from mlserve.env._wheels import LocalWheel, build_wheels, canonical_name, local_distributions
 
 __all__ = [
     "ENV_MANAGERS",

@@ -1,6 +1,6 @@
-"""The DataFrame side of the column rules, for :class:`~mlserve.schema.enforce.SchemaEnforcer`.
+"""The DataFrame side of the column rules, for :class:`~mlserve.schema._enforce.SchemaEnforcer`.
 
-Each converter is built from the column's :class:`~mlserve.schema.rules.ColumnRule` (whose value
+Each converter is built from the column's :class:`~mlserve.schema._rules.ColumnRule` (whose value
 rules and errors the decoding path applies too). It takes a pandas Series and returns ``None``
 when the column already has the right dtype (the common, zero-copy case), or the converted
 values. It raises :class:`~mlserve.errors.InvalidColumnValue` naming the column, the expected type
@@ -20,11 +20,11 @@ import pandas as pd
 from pandas.api.types import infer_dtype
 
 from mlserve.errors import InvalidColumnValue
+from mlserve.schema._complex import type_text
 from mlserve.schema._kinds import column_kind
+from mlserve.schema._rules import ColumnRule, rule_for
+from mlserve.schema._types import ColSpec, DataType
 from mlserve.schema._values import _Bad, compile_checker
-from mlserve.schema.complex import type_text
-from mlserve.schema.rules import ColumnRule, rule_for
-from mlserve.schema.types import ColSpec, DataType
 
 __all__ = ["Converter", "converter_for", "exact_dtype"]
 

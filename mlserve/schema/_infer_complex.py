@@ -1,4 +1,4 @@
-"""Infer the complex column type (:mod:`mlserve.schema.complex`) of lists and dicts, as MLflow's
+"""Infer the complex column type (:mod:`mlserve.schema._complex`) of lists and dicts, as MLflow's
 ``infer_signature`` does for columns whose values are lists or dicts.
 
 A dict gives an :class:`Object` (a property per key; a key whose value is null or empty is
@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 
 from mlserve.errors import InvalidSignature
+from mlserve.schema._complex import AnyType, Array, ColumnType, Map, Object, Property, type_text
 from mlserve.schema._datatype import DataType
 from mlserve.schema._infer_scalar import scalar_type
 from mlserve.schema._kinds import value_kind
 from mlserve.schema._values import is_null
-from mlserve.schema.complex import AnyType, Array, ColumnType, Map, Object, Property, type_text
 
 __all__ = ["infer_value_type", "is_nested", "merge_types"]
 

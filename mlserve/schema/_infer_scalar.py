@@ -1,4 +1,4 @@
-"""The :class:`~mlserve.schema.types.DataType` of one scalar value or numeric dtype: the one rule
+"""The :class:`~mlserve.schema._types.DataType` of one scalar value or numeric dtype: the one rule
 that column, nested-value (:mod:`mlserve.schema._infer_complex`) and param inference share.
 
 Python ``int`` and ``float`` are ``long`` and ``double``; numpy scalars keep their width

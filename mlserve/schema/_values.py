@@ -1,4 +1,4 @@
-"""Check values against the complex column types (:mod:`mlserve.schema.complex`), as MLflow's
+"""Check values against the complex column types (:mod:`mlserve.schema._complex`), as MLflow's
 ``_enforce_array`` / ``_enforce_object`` / ``_enforce_map`` intend.
 
 A type is compiled once into a checker (a closure per node of the type tree), so a request only
@@ -12,7 +12,7 @@ kind of value found; the column converter turns that into an
 The nullability rules are MLflow's: an optional column may be null, and so may the items of its
 arrays and the values of its maps (MLflow passes the column's ``required`` down to them); an
 optional property may be missing or null; an empty list or map always fits; anything fits
-:class:`~mlserve.schema.complex.AnyType`.
+:class:`~mlserve.schema._complex.AnyType`.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlserve.schema._complex import AnyType, Array, ColumnType, Map, Object, type_text
 from mlserve.schema._datatype import DataType
 from mlserve.schema._kinds import value_kind
-from mlserve.schema.complex import AnyType, Array, ColumnType, Map, Object, type_text
 
 __all__ = ["Checker", "compile_checker", "is_null", "names_the_clock"]
 

@@ -19,7 +19,7 @@ def build_parser(prog: str = "python -m mlserve.server") -> argparse.ArgumentPar
     """The argument parser of ``python -m mlserve.server`` (``-h`` is the host, as in
     ``mlflow models serve``; help is ``--help``)."""
     import mlserve
-    from mlserve.server.config import build_server_parser
+    from mlserve.server._config import build_server_parser
 
     parser = build_server_parser(prog, description=DESCRIPTION, epilog=EPILOG)
     # MLflow's form ("mlflow, version 3.17.2"), as `mlserve --version`
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     A wrong URI, a model that fails to load, a taken port or a missing extra is one line on
     stderr and exit status 1, never a traceback.
     """
-    from mlserve.server.config import config_from_args
+    from mlserve.server._config import config_from_args
 
     parser = build_parser()
     config = config_from_args(parser, parser.parse_args(argv))
@@ -43,9 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(config: object) -> int:
-    """Serve ``config`` (a :class:`~mlserve.server.config.ServerConfig`), printing our errors
+    """Serve ``config`` (a :class:`~mlserve.server._config.ServerConfig`), printing our errors
     as one line."""
-    from mlserve.server.runner import serve
+    from mlserve.server._runner import serve
 
     try:
         return serve(config)  # type: ignore[arg-type]

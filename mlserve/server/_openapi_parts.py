@@ -1,5 +1,5 @@
-"""The pieces the OpenAPI documents of :mod:`mlserve.server.openapi` and
-:mod:`mlserve.server.openapi_v2` are built from: operations, answers, error answers."""
+"""The pieces the OpenAPI documents of :mod:`mlserve.server._openapi` and
+:mod:`mlserve.server._openapi_v2` are built from: operations, answers, error answers."""
 
 from __future__ import annotations
 

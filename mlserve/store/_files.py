@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from mlserve.errors import ArtifactNotFound, InvalidParameterValue, MlserveError
-from mlserve.store.artifacts import ArtifactStore
+from mlserve.store._artifacts import ArtifactStore
 
 
 def now_ms() -> int:

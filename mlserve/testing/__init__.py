@@ -11,7 +11,7 @@ It runs every check below in order; each one can also be called alone. A failed 
 ``AssertionError`` with a message saying what was expected and what was found, so it reads well
 in a pytest report.
 
-:func:`parametrize_with_checks` makes each check its own pytest test (``mlserve.testing.checks``).
+:func:`parametrize_with_checks` makes each check its own pytest test (``mlserve.testing._checks``).
 :func:`serve_model` runs a saved model in a real ``python -m mlserve.server`` process for the
 length of a ``with`` block, and :func:`check_served` checks the server answers what the native
 model predicts. The guide is ``docs/writing-a-flavor.md``.
@@ -33,14 +33,14 @@ from typing import Any
 
 import yaml
 
-from mlserve.api.models import load_model, save_model
+from mlserve._flavor import PYFUNC_SECTION, Capabilities, Flavor, Predictor
+from mlserve.api._models import load_model, save_model
 from mlserve.errors import InvalidParameterValue
-from mlserve.flavor import PYFUNC_SECTION, Capabilities, Flavor, Predictor
 from mlserve.mlmodel import MLMODEL_FILE_NAME, Model
 from mlserve.pyfunc import PyFuncModel, choose_flavor, flavor_section
-from mlserve.testing.checks import CHECKS, FlavorCase, parametrize_with_checks
-from mlserve.testing.registry import check_entry_point, check_reported_broken_without
-from mlserve.testing.serving import ServedModel, check_served, payload_for, serve_model
+from mlserve.testing._checks import CHECKS, FlavorCase, parametrize_with_checks
+from mlserve.testing._registry import check_entry_point, check_reported_broken_without
+from mlserve.testing._serving import ServedModel, check_served, payload_for, serve_model
 
 __all__ = [
     "CHECKS",

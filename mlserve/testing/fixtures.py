@@ -26,7 +26,7 @@ _ENVIRONMENT = (
     "MLSERVE_TRACKING_URI",
     "MLFLOW_TRACKING_URI",
     "MLFLOW_REGISTRY_URI",
-    # the trust policy the process would load under (mlserve.trust)
+    # the trust policy the process would load under (mlserve._trust)
     "MLSERVE_TRUST",
     "MLFLOW_ALLOW_PICKLE_DESERIALIZATION",
 )

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from _flavor_dists import DATA, install_distribution
 
+from mlserve._flavor import reset_registry
 from mlserve.cli import main
-from mlserve.flavor import reset_registry
 
 
 def test_lists_builtin_flavors(capsys: pytest.CaptureFixture[str]) -> None:
@@ -19,7 +19,7 @@ def test_lists_builtin_flavors(capsys: pytest.CaptureFixture[str]) -> None:
     assert out[0].split() == ["NAME", "DISTRIBUTION", "VERSION", "ENTRY", "POINT"]
     names = {line.split()[0]: line.split()[1:] for line in out[1:]}
     assert names["sklearn"][0] == "mlserve-core"
-    assert names["python_function"][2] == "mlserve.flavors.python_function:flavor"
+    assert names["python_function"][2] == "mlserve.flavors._python_function:flavor"
 
 
 def test_broken_plugins_are_shown_with_the_reason(

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mlserve.store.registry import Registry
-from mlserve.store.runs import RunStore
+from mlserve.store._registry import Registry
+from mlserve.store._runs import RunStore
 
 
 def _model(path: Path) -> Path:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import mlserve
-from mlserve.cli import predict
+from mlserve.cli import _predict as predict
 from mlserve.errors import InvalidParameterValue, MlserveError, PayloadError, SchemaMismatch
 
 

@@ -1,4 +1,4 @@
-"""The JSON Schemas of ``mlserve.codecs.json_schema`` agree with the decoder they describe.
+"""The JSON Schemas of ``mlserve.codecs._json_schema`` agree with the decoder they describe.
 
 For a one-column signature of each type, generated JSON values are sent through the decoder
 (with the signature enforced, as a server request is) and checked against the documented value
@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlserve.codecs import RequestDecoder
-from mlserve.codecs.json_schema import json_body_forms, param_schema, tensor_schema, value_schema
+from mlserve.codecs._json_schema import json_body_forms, param_schema, tensor_schema, value_schema
 from mlserve.errors import MlserveError
 from mlserve.schema import (
     AnyType,

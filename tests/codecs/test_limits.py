@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from mlserve.codecs import DecodeLimits, RequestDecoder, tabular
+from mlserve.codecs import DecodeLimits, RequestDecoder
+from mlserve.codecs import _tabular as tabular
 from mlserve.errors import PayloadTooLarge
 from mlserve.schema import ColSpec, Schema
 
@@ -90,7 +91,7 @@ def typed_columns(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     monkeypatch.setattr(tabular, "coerce_column", coerce_column)
     monkeypatch.setattr(tabular, "coerce_frame", coerce_frame)
-    for module in ("json_input", "csv", "columnar"):
+    for module in ("_json_input", "_csv", "_columnar"):
         mod = __import__(f"mlserve.codecs.{module}", fromlist=["x"])
         for name, spy in (("coerce_frame", coerce_frame), ("coerce_column", coerce_column)):
             if hasattr(mod, name):
@@ -189,7 +190,7 @@ def test_a_small_body_is_not_scanned_for_its_memory() -> None:
 
 def test_memory_limit_on_a_v2_request() -> None:
     """A V2 inference body is held to the same memory limit as /invocations."""
-    from mlserve.codecs.v2 import decode_v2_request
+    from mlserve.codecs._v2 import decode_v2_request
 
     values = np.random.default_rng(0).random(20_000).tolist()
     doc = {"inputs": [{"name": n, "shape": [20_000], "datatype": "FP64", "data": values}

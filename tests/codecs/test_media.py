@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlserve.codecs.media import parse_content_type
+from mlserve.codecs._media import parse_content_type
 from mlserve.errors import UnsupportedContentType
 
 SUPPORTED = ["application/json"]

@@ -16,7 +16,7 @@ import pytest
 from _codec_support import json_backend  # noqa: F401 (a fixture)
 
 from mlserve.codecs import RequestDecoder
-from mlserve.codecs.plan import build_plan
+from mlserve.codecs._plan import build_plan
 from mlserve.errors import InvalidColumnValue, SchemaMismatch
 from mlserve.schema import AnyType, Array, ColSpec, Map, Object, Property, Schema
 

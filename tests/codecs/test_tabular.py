@@ -1,4 +1,4 @@
-"""Frames built by :mod:`mlserve.codecs.tabular` are the frames pandas builds, only faster."""
+"""Frames built by :mod:`mlserve.codecs._tabular` are the frames pandas builds, only faster."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlserve.codecs import RequestDecoder
-from mlserve.codecs.tabular import _uniform_frame
+from mlserve.codecs._tabular import _uniform_frame
 from mlserve.schema import ColSpec, DataType, Schema
-from mlserve.schema.rules import infer_values as _infer
+from mlserve.schema._rules import infer_values as _infer
 
 NAMES = {
     "strings": [f"x{i}" for i in range(20)],

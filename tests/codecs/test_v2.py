@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlserve.codecs import DecodeLimits, RequestDecoder
-from mlserve.codecs.v2 import decode_v2_request, encode_v2_response
-from mlserve.codecs.v2_types import DATATYPES, datatype_of, input_metadata, platform_of
+from mlserve.codecs._v2 import decode_v2_request, encode_v2_response
+from mlserve.codecs._v2_types import DATATYPES, datatype_of, input_metadata, platform_of
 from mlserve.errors import PayloadError, PayloadTooLarge, SchemaMismatch
 from mlserve.schema import ColSpec, DataType, Schema, TensorSpec
 

@@ -1,4 +1,4 @@
-"""mlserve.env.spec: what a model directory's files say its environment is."""
+"""mlserve.env._spec: what a model directory's files say its environment is."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from mlserve.env import MissingRequirements, read_spec
-from mlserve.env.spec import mirrored_extras, with_extras
+from mlserve.env._spec import mirrored_extras, with_extras
 
 
 def _model(

@@ -1,4 +1,4 @@
-"""mlserve.env.wheels: wheels of the installed mlserve distributions, built for real with pip,
+"""mlserve.env._wheels: wheels of the installed mlserve distributions, built for real with pip,
 installed for real into a scratch directory and imported from there."""
 
 from __future__ import annotations
@@ -64,14 +64,14 @@ def test_core_wheel_has_the_installed_version_and_installs(tmp_path: Path) -> No
     assert wheel.path.parent == tmp_path / "out"
     assert wheel.path.name.startswith(f"mlserve_core-{wheel.version}-")
     names = zipfile.ZipFile(wheel.path).namelist()
-    assert "mlserve/env/wheels.py" in names
+    assert "mlserve/env/_wheels.py" in names
     assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
     # and the wheel is a real, installable distribution
     target = tmp_path / "installed"
     _pip_install(wheel.path, target)
     probe = (
-        "import importlib.metadata as m, mlserve.env.wheels;"
-        "print(m.version('mlserve-core'), mlserve.env.wheels.__file__)"
+        "import importlib.metadata as m, mlserve.env._wheels;"
+        "print(m.version('mlserve-core'), mlserve.env._wheels.__file__)"
     )
     out = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {probe}"],
@@ -132,7 +132,7 @@ def test_a_distribution_installed_from_a_wheel_is_repacked(tmp_path: Path) -> No
         "import sys, json; from mlserve.env import build_wheels;"
         f"[w] = build_wheels(['mlserve-core'], {str(tmp_path / 'out2')!r},"
         f" cache_dir=__import__('pathlib').Path({str(tmp_path / 'c2')!r}));"
-        "from mlserve.env.wheels import _installed;"
+        "from mlserve.env._wheels import _installed;"
         "print(json.dumps([str(w.path), w.version, str(_installed('mlserve-core')._path)]))"
     )
     env_code = f"import sys; sys.path.insert(0, {str(target)!r}); {code}"
@@ -150,7 +150,7 @@ def test_a_distribution_installed_from_a_wheel_is_repacked(tmp_path: Path) -> No
         assert all(a.read(n) == b.read(n) for n in wanted)
     again = tmp_path / "site2"
     _pip_install(Path(path), again)
-    assert (again / "mlserve" / "env" / "wheels.py").is_file()
+    assert (again / "mlserve" / "env" / "_wheels.py").is_file()
 
 
 def test_a_name_that_is_not_installed_is_refused(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import yaml
 import mlserve
 from mlserve import PythonModel
 from mlserve.errors import DigestMismatch, InvalidParameterValue, InvalidParams, MalformedModel
-from mlserve.flavors.python_function import flavor
+from mlserve.flavors._python_function import flavor
 from mlserve.mlmodel import Model
 from mlserve.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
 from mlserve.testing import check_flavor

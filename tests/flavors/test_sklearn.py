@@ -22,7 +22,7 @@ from mlserve.errors import (
     MissingExtra,
     SchemaMismatch,
 )
-from mlserve.flavors.sklearn import flavor
+from mlserve.flavors._sklearn import flavor
 from mlserve.testing import check_flavor
 
 
@@ -43,7 +43,7 @@ def test_layout_matches_mlflow_sklearn(seed_model, tmp_path: Path) -> None:
         "loader_module": "mlflow.sklearn",
         "model_path": "model.pkl",
         "predict_fn": "predict",
-        "python_version": mlserve.environment.python_version(),
+        "python_version": mlserve._environment.python_version(),
         "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
     }
     import sklearn

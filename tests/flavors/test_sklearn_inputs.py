@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import mlserve
-from mlserve.flavors.sklearn import flavor
+from mlserve.flavors._sklearn import flavor
 
 
 class _Select(TransformerMixin, BaseEstimator):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mlserve.errors import InvalidParameterValue, MalformedModel
-from mlserve.mlmodel.example import load_input_example, save_input_example, to_jsonable
+from mlserve.mlmodel._example import load_input_example, save_input_example, to_jsonable
 
 
 def _read(path: Path) -> object:

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 import mlserve
 from mlserve.errors import DigestMismatch, MalformedModel
 from mlserve.mlmodel import Model
-from mlserve.mlmodel.files import compute_digests, verify_digests
+from mlserve.mlmodel._files import compute_digests, verify_digests
 
 MLFLOW_MODELS = Path(__file__).parent.parent / "data" / "mlflow_models"
 

@@ -1,6 +1,6 @@
 """One rule per column, two paths: a value decoded from a request body and the same value in a
 DataFrame given to ``load_model(...).predict`` get the same answer (type and message), because
-both are judged by the column's :class:`~mlserve.schema.rules.ColumnRule`."""
+both are judged by the column's :class:`~mlserve.schema._rules.ColumnRule`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from mlserve.codecs import RequestDecoder
 from mlserve.errors import InvalidColumnValue, MlserveError, SchemaMismatch
 from mlserve.schema import ColSpec, Schema, SchemaEnforcer, TensorSpec
-from mlserve.schema.rules import ColumnRule, rule_for
+from mlserve.schema._rules import ColumnRule, rule_for
 
 # (id, declared type, one column's values, what the message says was found)
 SAME_MISTAKE = [

@@ -11,8 +11,8 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
 
-from mlserve.server.access_log import AccessLogger
-from mlserve.server.runner import ACCESS_LOG_FORMAT
+from mlserve.server._access_log import AccessLogger
+from mlserve.server._runner import ACCESS_LOG_FORMAT
 
 
 class _Lines(logging.Handler):

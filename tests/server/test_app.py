@@ -213,7 +213,7 @@ def test_params_for_a_model_without_params_are_ignored_and_logged(
 ) -> None:
     # MLflow's server answers 200 and logs a warning: a client that sends extra params keeps
     # working against a model that declares none
-    monkeypatch.setattr("mlserve.schema.params._LOGGED", set())
+    monkeypatch.setattr("mlserve.schema._params._LOGGED", set())
     plain = seed_client.post("/invocations", json=SEED_BODY)
     with caplog.at_level("WARNING", logger="mlserve.schema"):
         for params in ({"k": 1}, {"k": 2}, "k"):

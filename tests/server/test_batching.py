@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from mlserve.errors import InvalidParameterValue, ServerBusy
-from mlserve.server.batching import AdaptiveBatcher
+from mlserve.server._batching import AdaptiveBatcher
 
 
 @dataclass

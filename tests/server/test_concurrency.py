@@ -1,4 +1,4 @@
-"""The concurrency policy (mlserve/server/concurrency.py), one test per row of its table, on
+"""The concurrency policy (mlserve/server/_concurrency.py), one test per row of its table, on
 real saved models: the seed RandomForest (thread-safe, batchable) and the sleepy
 python_function model (neither)."""
 
@@ -14,8 +14,8 @@ import pytest
 
 import mlserve
 from mlserve.errors import RequestTimeout
-from mlserve.server.batching import AdaptiveBatcher
-from mlserve.server.concurrency import predict_callable, prediction_pool
+from mlserve.server._batching import AdaptiveBatcher
+from mlserve.server._concurrency import predict_callable, prediction_pool
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mlserve.server.config import (
+from mlserve.server._config import (
     OPTIONS,
     ServerConfig,
     add_arguments,

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from mlserve.errors import RequestTimeout
-from mlserve.server.deadline import DeadlinePool
+from mlserve.server._deadline import DeadlinePool
 
 
 def test_result_and_exceptions_pass_through() -> None:

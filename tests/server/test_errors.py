@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from mlserve import errors
-from mlserve.server.errors import (
+from mlserve.server._errors import (
     HTTP_ERROR_CODES,
     MAX_MESSAGE_CHARS,
     answer_for_error,

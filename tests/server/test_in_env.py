@@ -1,4 +1,4 @@
-"""mlserve.server.in_env.config_argv: the command line a server re-executed in a model's
+"""mlserve.server._in_env.config_argv: the command line a server re-executed in a model's
 environment gets must give back exactly the configuration the first process resolved."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from dataclasses import fields, replace
 
 import pytest
 
-from mlserve.server.config import OPTIONS, ServerConfig, build_server_parser, config_from_args
-from mlserve.server.in_env import config_argv
+from mlserve.server._config import OPTIONS, ServerConfig, build_server_parser, config_from_args
+from mlserve.server._in_env import config_argv
 
 
 def _round_trip(config: ServerConfig) -> ServerConfig:

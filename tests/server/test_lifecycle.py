@@ -1,4 +1,4 @@
-"""The server's lifecycle (mlserve/server/lifecycle.py) as gunicorn sees it: every hook and
+"""The server's lifecycle (mlserve/server/_lifecycle.py) as gunicorn sees it: every hook and
 option is one of gunicorn's settings, so a hook gunicorn renames fails here, not at a server's
 start-up. The steps themselves run in the real-server tests (test_runner.py and
 test_hostile_clients.py)."""
@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from gunicorn.config import Config
 
-from mlserve.server.config import ServerConfig
-from mlserve.server.lifecycle import Lifecycle, gunicorn_options
+from mlserve.server._config import ServerConfig
+from mlserve.server._lifecycle import Lifecycle, gunicorn_options
 
 
 def test_every_hook_and_option_is_a_gunicorn_setting() -> None:

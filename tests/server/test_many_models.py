@@ -12,7 +12,7 @@ from werkzeug.test import Client
 
 import mlserve
 from mlserve.server import create_app
-from mlserve.server.config import build_server_parser, config_from_args
+from mlserve.server._config import build_server_parser, config_from_args
 
 from .helpers import SEED_ROWS, start_server
 

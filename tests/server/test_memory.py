@@ -1,5 +1,5 @@
 """A worker gives memory back after large requests: the malloc tuning of
-:mod:`mlserve.server.memory` and the runner's ``gc.freeze()``, measured on a real server."""
+:mod:`mlserve.server._memory` and the runner's ``gc.freeze()``, measured on a real server."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 import requests
 
 import mlserve
-from mlserve.server import memory as server_memory
+from mlserve.server import _memory as server_memory
 
 from .helpers import memory, start_server
 

@@ -1,8 +1,8 @@
 """The metrics directory of a pre-fork server: dead workers' counts are kept, files stay bounded.
 
 The values are written by real ``prometheus_client`` processes (forked children using the
-server's own :class:`~mlserve.server.metrics.ServerMetrics`); a dead worker is folded in with
-:func:`~mlserve.server.metrics_files.worker_died`, as the server's parent does when gunicorn
+server's own :class:`~mlserve.server._metrics.ServerMetrics`); a dead worker is folded in with
+:func:`~mlserve.server._metrics_files.worker_died`, as the server's parent does when gunicorn
 reaps it. Thousands of restarts are simulated by copying one real worker's files under
 thousands of PIDs (forking thousands of processes would only make the test slower).
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from mlserve.server import metrics_files
-from mlserve.server.metrics import DIR_ENV, ServerMetrics
+from mlserve.server import _metrics_files as metrics_files
+from mlserve.server._metrics import DIR_ENV, ServerMetrics
 
 # A child that counts `n` requests with the server's metrics in `directory`, then exits; its
 # PID is printed (the files it leaves are named by it).
@@ -30,7 +30,7 @@ _WORKER = textwrap.dedent(
     """
     import os, sys
     os.environ["MLSERVE_METRICS_DIR"] = sys.argv[1]
-    from mlserve.server.metrics import ServerMetrics
+    from mlserve.server._metrics import ServerMetrics
 
     metrics = ServerMetrics()
     stages = metrics.model("rf", "3")

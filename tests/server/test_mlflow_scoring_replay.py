@@ -32,7 +32,7 @@ import requests
 from store.mlflow._mlflow_peer import check_peer, peer_python, run_peer_script
 
 import mlserve
-from mlserve.mlmodel.files import compute_digests
+from mlserve.mlmodel._files import compute_digests
 from mlserve.schema import ColSpec, ModelSignature, Schema
 
 from .helpers import Server

@@ -34,7 +34,7 @@ import pytest
 import requests
 
 import mlserve
-from mlserve.mlmodel.files import compute_digests
+from mlserve.mlmodel._files import compute_digests
 from mlserve.schema import (
     Array,
     ColSpec,

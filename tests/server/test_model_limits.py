@@ -16,7 +16,7 @@ from werkzeug.test import Client
 import mlserve
 from mlserve.errors import MlserveError
 from mlserve.server import create_app
-from mlserve.server.model_limits import (
+from mlserve.server._model_limits import (
     ModelLimits,
     ModelsInUse,
     ModelTooLarge,

@@ -286,7 +286,7 @@ def test_the_v2_routes_and_example(url: str, doc: dict[str, Any]) -> None:
 def test_the_columnar_media_types_are_documented_when_pyarrow_is_there(
     doc: dict[str, Any],
 ) -> None:
-    from mlserve.codecs import columnar
+    from mlserve.codecs import _columnar as columnar
 
     content = doc["paths"]["/invocations"]["post"]["requestBody"]["content"]
     columnar_types = {"application/vnd.apache.parquet", "application/vnd.apache.arrow.stream"}

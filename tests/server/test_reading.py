@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mlserve.server.reading import ReadPolicy, RequestBuffer
+from mlserve.server._reading import ReadPolicy, RequestBuffer
 
 HEAD = b"POST /invocations HTTP/1.1\r\nHost: t\r\n"
 

@@ -594,7 +594,7 @@ import sys
 sys.modules["werkzeug"] = None  # as if the server extra were not installed
 sys.modules["gunicorn"] = None
 import argparse
-from mlserve.cli import serve
+from mlserve.cli import _serve as serve
 serve.add_parser(argparse.ArgumentParser().add_subparsers())  # the CLI still builds
 import runpy
 sys.argv = ["mlserve.server", "-m", sys.argv[1], "-p", "0"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mlserve.server.tracing import MAX_REQUEST_ID_LENGTH, request_id_for
+from mlserve.server._tracing import MAX_REQUEST_ID_LENGTH, request_id_for
 
 from .helpers import SEED_BODY, Server, start_server
 

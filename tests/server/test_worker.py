@@ -24,7 +24,7 @@ from gunicorn.glogging import Logger
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers import base, gthread
 
-from mlserve.server.worker import DeadlineThreadWorker
+from mlserve.server._worker import DeadlineThreadWorker
 
 from .helpers import SEED_BODY, start_server
 

@@ -19,8 +19,8 @@ import pytest
 import mlserve
 from mlserve.errors import ModelVersionNotFound
 from mlserve.store import resolve_model_uri
-from mlserve.store.registry import Registry
-from mlserve.store.runs import RunStore
+from mlserve.store._registry import Registry
+from mlserve.store._runs import RunStore
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import mlserve
-    import mlserve.api.models  # warm every import before the race starts
+    import mlserve.api._models  # warm every import before the race starts
 
 
     class Constant(mlserve.PythonModel):
@@ -103,7 +103,7 @@ CRASHER = textwrap.dedent(
     """
     import os, signal, sys
     import mlserve
-    from mlserve.store.artifacts import LocalArtifactStore
+    from mlserve.store._artifacts import LocalArtifactStore
 
     where = sys.argv[1]
     model = lambda model_input: [7] * len(model_input)

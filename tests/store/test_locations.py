@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlserve.errors import UnsupportedStore
-from mlserve.store.locations import detect_directory, locate, read_locations, write_location
+from mlserve.store._locations import detect_directory, locate, read_locations, write_location
 
 
 def _mlflow_file_store(root: Path) -> Path:
@@ -88,7 +88,7 @@ def test_default_chain_keeps_an_old_mlserve_store_in_mlruns_readable(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     _mlserve_store(tmp_path / "mlruns")
-    with caplog.at_level(logging.WARNING, logger="mlserve.store.locations"):
+    with caplog.at_level(logging.WARNING, logger="mlserve.store._locations"):
         found = read_locations()
     assert _kinds(found) == [("mlserve", "mlserve-store"), ("mlserve", "mlruns")]
     assert "mv mlruns mlserve-store" in caplog.text

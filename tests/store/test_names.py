@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlserve.errors import InvalidName
-from mlserve.store.names import (
+from mlserve.store._names import (
     validate_alias,
     validate_artifact_path,
     validate_model_name,

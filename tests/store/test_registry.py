@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mlserve._uri import RegistryURI
 from mlserve.errors import (
     AliasNotFound,
     ArtifactNotFound,
@@ -17,9 +18,8 @@ from mlserve.errors import (
     RegisteredModelNotFound,
     ResourceAlreadyExists,
 )
-from mlserve.store.registry import Registry
-from mlserve.store.runs import RunStore
-from mlserve.uri import RegistryURI
+from mlserve.store._registry import Registry
+from mlserve.store._runs import RunStore
 
 
 @pytest.fixture

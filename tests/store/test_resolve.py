@@ -17,8 +17,8 @@ from mlserve.errors import (
     RunNotFound,
 )
 from mlserve.store import resolve_model_uri, set_tracking_uri
-from mlserve.store.registry import Registry
-from mlserve.store.runs import RunStore
+from mlserve.store._registry import Registry
+from mlserve.store._runs import RunStore
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mlserve.errors import ArtifactNotFound, InvalidName, InvalidParameterValue, RunNotFound
-from mlserve.store.runs import RunStore
+from mlserve.store._runs import RunStore
 
 
 @pytest.fixture

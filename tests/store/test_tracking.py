@@ -15,7 +15,7 @@ import pytest
 
 from mlserve.errors import ReadOnlyStore, UnsupportedStore
 from mlserve.store import get_tracking_uri, resolve_tracking_root, set_tracking_uri
-from mlserve.store.registry import Registry
+from mlserve.store._registry import Registry
 
 
 @pytest.fixture(autouse=True)

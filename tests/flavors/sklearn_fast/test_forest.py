@@ -22,10 +22,10 @@ from sklearn.ensemble import (
 from sklearn.tree import DecisionTreeClassifier
 
 import mlserve
+from mlserve.flavors._sklearn import flavor
 from mlserve.flavors._sklearn_fast import refusal
 from mlserve.flavors._sklearn_fast._verify import disagreement, numbers
 from mlserve.flavors._sklearn_fast.forest import ForestPredict, _raw_agrees, forest_predict
-from mlserve.flavors.sklearn import flavor
 
 FORESTS = [RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor, ExtraTreesRegressor]
 

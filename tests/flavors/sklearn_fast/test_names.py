@@ -18,9 +18,9 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import mlserve
 from mlserve.errors import ModelPredictError
+from mlserve.flavors._sklearn import _SklearnPredictor, flavor
 from mlserve.flavors._sklearn_fast import refusal
 from mlserve.flavors._sklearn_fast.names import NamedArrayPredict
-from mlserve.flavors.sklearn import _SklearnPredictor, flavor
 
 accelerated = pytest.mark.skipif(refusal() is not None, reason=f"accelerators off: {refusal()}")
 

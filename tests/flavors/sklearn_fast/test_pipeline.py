@@ -28,6 +28,7 @@ from sklearn.preprocessing import (
 
 import mlserve
 from mlserve.flavors import _sklearn_fast
+from mlserve.flavors._sklearn import _input_step, flavor
 from mlserve.flavors._sklearn_fast import accelerate, refusal
 from mlserve.flavors._sklearn_fast._verify import difference, disagreement, probes
 from mlserve.flavors._sklearn_fast.forest import ForestPredict
@@ -37,7 +38,6 @@ from mlserve.flavors._sklearn_fast.pipeline import (
     SettingsGuard,
     pipeline_predict,
 )
-from mlserve.flavors.sklearn import _input_step, flavor
 
 accelerated = pytest.mark.skipif(refusal() is not None, reason=f"accelerators off: {refusal()}")
 

@@ -10,7 +10,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 import mlserve.flavors._sklearn_fast as fast
-from mlserve.flavors.sklearn import flavor
+from mlserve.flavors._sklearn import flavor
 
 LOGGER = "mlserve.flavors._sklearn_fast"
 X = np.random.default_rng(0).normal(size=(60, 4))

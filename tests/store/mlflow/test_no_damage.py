@@ -19,7 +19,7 @@ import pytest
 
 import mlserve
 from mlserve.errors import ReadOnlyStore
-from mlserve.store.imports import IMPORTED_FROM_TAG, import_model_versions
+from mlserve.store._imports import IMPORTED_FROM_TAG, import_model_versions
 
 from ._mlflow_peer import MODEL, SEED_COLUMNS, SEED_ROWS, MlflowStore, mlflow_snapshot
 

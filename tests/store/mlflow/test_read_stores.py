@@ -18,7 +18,7 @@ from server.helpers import server_env, start_server
 
 import mlserve
 from mlserve.store import resolve_model_uri
-from mlserve.store.locations import read_locations
+from mlserve.store._locations import read_locations
 
 from ._mlflow_peer import MODEL, SEED_COLUMNS, SEED_ROWS, MlflowServer, MlflowStore
 

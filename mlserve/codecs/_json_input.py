@@ -1,0 +1,278 @@
+"""The MLflow JSON request shapes: ``dataframe_split``, ``dataframe_records``, ``instances``,
+``inputs``, plus optional ``params``.
+
+What each shape becomes (MLflow's behaviour unless ``docs/payloads.md`` says otherwise):
+
+- ``dataframe_split`` / ``dataframe_records``: a DataFrame (column names kept as given, so
+  ``"columns": [0, 1, 2, 3]`` gives integer names).
+- ``inputs`` / ``instances``: with a column signature, a DataFrame; with a tensor signature or
+  none, a numpy array (nested lists) or a dict of arrays (an object of named tensors, or rows of
+  objects for ``instances``).
+- MLflow's unwrapped LLM bodies (``{"messages": [...], "temperature": 0.2}``, ``{"prompt": ...}``,
+  ``{"input": ...}``), for a column signature that declares ``messages``, ``prompt`` or
+  ``input`` (``DecodePlan.llm``): MLflow's rule from its scoring server, when the body has any
+  of those keys, the top-level keys the params schema declares are the params and every other
+  key is data (one row, as ``inputs`` gives; keys the signature does not declare are dropped, a
+  ``params`` key among them). The answer is then the bare predictions, without
+  ``{"predictions": ...}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from operator import itemgetter
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+from mlserve.codecs import _json
+from mlserve.codecs._cost import check_memory
+from mlserve.codecs._plan import DecodePlan
+from mlserve.codecs._tabular import (
+    check_column_names,
+    frame_from_columns,
+    frame_from_rows,
+    to_array,
+)
+from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema._enforce import width_mismatch
+
+__all__ = ["INPUT_KEYS", "LLM_INPUT", "LLM_KEYS", "PARAMS_KEY", "decode_json", "llm_errors"]
+
+INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+PARAMS_KEY = "params"
+#: MLflow's unwrapped LLM keys: chat, completions, embeddings
+LLM_KEYS = ("messages", "prompt", "input")
+#: the input format of an unwrapped LLM body; its predictions are answered unwrapped
+LLM_INPUT = "llm"
+_ACCEPTED = (*INPUT_KEYS, PARAMS_KEY)
+_SPLIT_KEYS = frozenset({"columns", "data", "index"})
+
+Decoded: TypeAlias = "pd.DataFrame | np.ndarray | dict[str, np.ndarray]"
+
+
+def _kind(value: object) -> str:
+    """The JSON kind of a value, for messages that must not echo data."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
+
+
+def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
+    """Parse a JSON request body; returns ``(data, raw params or None, input key)``.
+
+    Raises :class:`PayloadError` for anything that is not one of the accepted shapes and
+    :class:`SchemaMismatch` when the shape cannot fit the signature at all.
+    """
+    if not body.strip():
+        raise PayloadError("the body is empty; expected a JSON object")
+    check_memory(body, plan, "json")  # before parsing: the parse is most of the cost
+    if b"true" in body or b"false" in body:
+        # numpy silently makes true 1.0; look for booleans only when the bytes allow them
+        plan = replace(plan, json_booleans=True)
+    try:
+        doc = _json.loads(body)
+    except _json.DecodeFailure as exc:
+        raise PayloadError(exc.reason) from exc
+    if not isinstance(doc, dict):
+        raise PayloadError(
+            f"expected a JSON object with one of {', '.join(INPUT_KEYS)}; found {_kind(doc)}"
+        )
+    if plan.llm and any(k in doc for k in LLM_KEYS):
+        return _llm(doc, plan)
+    unknown = [k for k in doc if k not in _ACCEPTED]
+    if unknown:
+        raise PayloadError(
+            f"unknown top-level key(s) {', '.join(repr(k) for k in sorted(unknown)[:10])}; "
+            f"accepted keys: {', '.join(_ACCEPTED)}"
+        )
+    present = [k for k in INPUT_KEYS if k in doc]
+    if len(present) != 1:
+        found = "none of them" if not present else "both " + " and ".join(present)
+        raise PayloadError(f"expected exactly one of {', '.join(INPUT_KEYS)}; found {found}")
+    key = present[0]
+    value = doc[key]
+    if key == "dataframe_split":
+        data: Decoded = _split(value, plan)
+    elif key == "dataframe_records":
+        data = _records(value, plan, key)
+    elif key == "instances" and isinstance(value, list) and value and isinstance(value[0], dict):
+        data = _records(value, plan, key) if plan.kind == "columns" else _row_objects(value, plan)
+    else:
+        data = _tensor_or_columns(value, plan, key)
+    return data, doc.get(PARAMS_KEY), key
+
+
+def _llm(doc: dict[str, Any], plan: DecodePlan) -> tuple[Decoded, Any, str]:
+    """An unwrapped LLM body, split as MLflow's ``_split_data_and_params_for_llm_input``: the
+    keys the params schema declares are params, the others data (the undeclared dropped)."""
+    declared = {p.name for p in plan.params_schema.params} if plan.params_schema else set()
+    params = {k: v for k, v in doc.items() if k in declared}
+    plan.check_columns(len(doc) - len(params))
+    data = {k: v for k, v in doc.items() if k not in declared and k in plan.by_name}
+    with llm_errors():
+        return _columnar(data, plan, "the request body"), params, LLM_INPUT
+
+
+@contextmanager
+def llm_errors() -> Iterator[None]:
+    """MLflow enforces an unwrapped LLM body on the model without casting it first, so a value
+    that does not fit its column is ``INVALID_PARAMETER_VALUE`` there, not ``BAD_REQUEST``."""
+    try:
+        yield
+    except InvalidColumnValue as exc:
+        raise SchemaMismatch(exc.column, exc.expected, exc.found) from exc
+
+
+def _split(value: object, plan: DecodePlan) -> pd.DataFrame:
+    if not isinstance(value, dict):
+        raise PayloadError(
+            f"'dataframe_split' must be an object with 'columns', 'data' and optional 'index'; "
+            f"found {_kind(value)}"
+        )
+    extra = set(value) - _SPLIT_KEYS
+    if extra:
+        raise PayloadError(
+            f"'dataframe_split' has unknown key(s) {', '.join(sorted(map(repr, extra)))}; "
+            "accepted: columns, data, index"
+        )
+    if "data" not in value:
+        raise PayloadError("'dataframe_split' has no 'data' (a list of rows)")
+    columns = value.get("columns")
+    if columns is not None:
+        columns = check_column_names(columns, "dataframe_split.columns")
+    index = value.get("index")
+    if index is not None and (
+        not isinstance(index, list) or not all(isinstance(i, (str, int, float)) for i in index)
+    ):
+        raise PayloadError("'dataframe_split.index' must be a list of strings or numbers")
+    return frame_from_rows(value["data"], columns, plan, "dataframe_split.data", index)
+
+
+def _columns_of_records(
+    records: list[Any], where: str, plan: DecodePlan
+) -> tuple[list[Hashable], list[Any]]:
+    """Column names in first-seen order and the column-major values of a list of objects,
+    only of the columns the plan keeps (the width of the body is checked first)."""
+    if set(map(type, records)) != {dict}:
+        raise PayloadError(f"'{where}' must be a list of objects (one per row)")
+    names: list[Hashable] = list(records[0])
+    plan.check_columns(len(names))
+    if plan.kind == "columns" and plan.by_name:
+        # the union of the rows' keys, checked and narrowed to the declared columns before a
+        # single value is taken out of the rows
+        seen = dict.fromkeys(names)
+        for r in records:
+            seen.update(dict.fromkeys(r))
+        keep = plan.kept(list(seen))
+        if keep is not None:
+            kept = [n for i, n in enumerate(seen) if i in set(keep)]
+            return kept, [tuple(r.get(n) for r in records) for n in kept]
+    if names and set(map(len, records)) == {len(names)}:
+        try:
+            rows = list(map(itemgetter(*names), records))
+        except KeyError:
+            pass  # same sizes, different keys
+        else:
+            return names, list(zip(*rows, strict=True)) if len(names) > 1 else [tuple(rows)]
+    # rows with differing keys: pandas fills the gaps with nulls, so do we
+    seen = dict.fromkeys(names)
+    for r in records:
+        seen.update(dict.fromkeys(r))
+    names = list(seen)
+    return names, [tuple(r.get(n) for r in records) for n in names]
+
+
+def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
+    if not isinstance(value, list):
+        raise PayloadError(
+            f"'{where}' must be a list of objects (one per row); found {_kind(value)}"
+        )
+    if not value:
+        return pd.DataFrame()
+    plan.check_rows(len(value))
+    names, values = _columns_of_records(value, where, plan)
+    return frame_from_columns(names, values, plan, nrows=len(value))
+
+
+def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
+    """``instances`` as rows of objects, for a tensor signature or none: a dict of arrays."""
+    names, values = _columns_of_records(value, "instances", plan)
+    return {
+        str(n): _tensor(list(v), plan, str(n), f"instances.{n}")
+        for n, v in zip(names, values, strict=True)
+    }
+
+
+def _tensor(value: object, plan: DecodePlan, name: str | None, where: str) -> np.ndarray:
+    dtype = None
+    if plan.kind == "tensor":
+        dtype = plan.tensor_dtype
+    elif plan.kind == "tensors":
+        rule = plan.by_name.get(str(name)) if plan.by_name else plan.default
+        dtype = rule.dtype if rule is not None else None
+    return to_array(value, dtype, where, booleans=plan.json_booleans)
+
+
+def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
+    if value is None:
+        raise PayloadError(f"'{where}' is null; expected a list of rows or an object of columns")
+    if plan.kind == "columns":
+        return _columnar(value, plan, where)
+    if isinstance(value, dict):
+        if plan.kind == "tensor":
+            raise SchemaMismatch(None, "a single tensor (nested lists)", "an object")
+        return {str(k): _tensor(v, plan, str(k), f"{where}.{k}") for k, v in value.items()}
+    if plan.kind == "tensors":
+        if plan.single_column is None:
+            raise SchemaMismatch(
+                None, f"an object with the named tensors {', '.join(plan.names)}", _kind(value)
+            )
+        return {plan.single_column: _tensor(value, plan, plan.single_column, where)}
+    return _tensor(value, plan, None, where)
+
+
+def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
+    """``inputs``/``instances`` for a column signature: always a DataFrame."""
+    if plan.dict_is_row:
+        # as MLflow: {"messages": [...]} is one row, and so is each object of a list of them
+        if isinstance(value, dict):
+            return _records([value], plan, where)
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            return _records(value, plan, where)
+    if isinstance(value, dict):
+        keys = list(value)
+        keep = plan.kept(keys)
+        cols = [v if isinstance(v, list) else [v] for v in value.values()]
+        lengths = set(map(len, cols))
+        if len(lengths) > 1:
+            raise PayloadError(f"the lists in '{where}' have unequal lengths {sorted(lengths)[:5]}")
+        nrows = lengths.pop() if lengths else 0
+        plan.check_rows(nrows)
+        if keep is not None:
+            keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
+        return frame_from_columns(keys, cols, plan, nrows=nrows)
+    rows: list[Any] = value if isinstance(value, list) else [value]
+    names = list(plan.names) if plan.names else None
+    if rows and not isinstance(rows[0], list):
+        if plan.single_column is None and len(plan.by_position) != 1:
+            found = "a flat list" if isinstance(value, list) else _kind(value)
+            raise SchemaMismatch(
+                None, f"rows of {len(plan.names or plan.by_position)} values", found
+            )
+        return frame_from_columns(names or [0], [rows], plan, nrows=len(rows))
+    width = len(rows[0]) if rows else len(names or ())
+    if names is not None and width != len(names):
+        raise width_mismatch(names, width)
+    return frame_from_rows(rows, names, plan, where)

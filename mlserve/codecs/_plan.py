@@ -1,0 +1,176 @@
+"""The per-model decoding plan: what each column or tensor becomes, derived once from a Schema.
+
+A :class:`DecodePlan` is built when a :class:`~mlserve.codecs.RequestDecoder` is created, so a
+request never re-reads the signature: it only looks up a column's
+:class:`~mlserve.schema._rules.ColumnRule` (the rules the schema enforcer applies too; the plan
+re-exports ``ColumnRule`` and ``ANY``).
+
+The plan also bounds a request's cost (:class:`DecodeLimits`): every codec counts the columns a
+body names before it types any of them, refuses a body past the limit, and drops the columns
+the signature does not declare (MLflow ignores them too) before any per-column work, so the work
+a request costs follows what the model needs, not what a client chose to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from mlserve.errors import PayloadTooLarge
+from mlserve.schema import Array, ColSpec, Object, ParamSchema, Schema, TensorSpec
+from mlserve.schema._rules import ANY, ColumnRule, rule_for
+
+__all__ = ["ANY", "DEFAULT_MAX_MEMORY", "ColumnRule", "DecodeLimits", "DecodePlan", "build_plan"]
+
+#: the memory one request may take to decode by default (``--max-request-memory``): 512 MiB
+DEFAULT_MAX_MEMORY = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DecodeLimits:
+    """How many columns and rows one request may carry, and how much memory decoding it may
+    take, in bytes (``None``: no limit).
+
+    A model whose signature declares more columns than ``max_columns`` may always be sent all
+    of them: the limit is the larger of the two. ``max_memory`` is checked against an estimate
+    made before the memory is spent (:mod:`mlserve.codecs._cost`).
+    """
+
+    max_columns: int | None = 10_000
+    max_rows: int | None = 1_000_000
+    max_memory: int | None = DEFAULT_MAX_MEMORY
+
+    @classmethod
+    def none(cls) -> DecodeLimits:
+        """No limits (in-process decoding of data the caller already holds)."""
+        return cls(None, None, None)
+
+
+@dataclass(frozen=True)
+class DecodePlan:
+    """Everything decoding needs from a signature, computed once.
+
+    ``kind`` is ``none`` (no signature), ``columns`` (ColSpecs), ``tensor`` (one unnamed
+    tensor) or ``tensors`` (named tensors). ``names`` are the declared input names in order, in
+    their string form (empty when unnamed); ``by_name`` is keyed by the same strings.
+    ``enforce`` is the prebuilt schema enforcer, or None.
+    """
+
+    schema: Schema | None
+    params_schema: ParamSchema | None
+    kind: str
+    names: tuple[str, ...] = ()
+    by_name: Mapping[str, ColumnRule] = field(default_factory=dict)
+    by_position: tuple[ColumnRule, ...] = ()
+    default: ColumnRule = ANY
+    tensor_dtype: np.dtype | None = None
+    enforce: Callable[[Any], Any] | None = None
+    #: MLflow reads an object of columns (``"inputs": {...}``) as one row when a column is an
+    #: array or an object: ``{"messages": [...]}`` is one conversation, not a column of them
+    dict_is_row: bool = False
+    #: the column signature declares ``messages``, ``prompt`` or ``input``: a JSON body holding
+    #: one of them at the top level is MLflow's unwrapped LLM request (``json_input._llm``)
+    llm: bool = False
+    #: set per request when a JSON body may hold booleans: numeric columns and tensors then
+    #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
+    json_booleans: bool = False
+    limits: DecodeLimits = field(default_factory=DecodeLimits)
+
+    def check_columns(self, count: int) -> None:
+        """Refuse a body naming more than ``max_columns`` columns (or the signature's count)."""
+        limit = self.limits.max_columns
+        if limit is not None and count > max(limit, len(self.names)):
+            raise PayloadTooLarge("columns", count, max(limit, len(self.names)), "max_columns")
+
+    def check_rows(self, count: int) -> None:
+        """Refuse a body of more than ``max_rows`` rows."""
+        limit = self.limits.max_rows
+        if limit is not None and count > limit:
+            raise PayloadTooLarge("rows", count, limit, "max_rows")
+
+    def check_memory(self, estimate: int) -> None:
+        """Refuse a body whose decoding is estimated to take more than ``max_memory`` bytes."""
+        limit = self.limits.max_memory
+        if limit is not None and estimate > limit:
+            raise PayloadTooLarge("memory", estimate, limit, "max_request_memory")
+
+    def kept(self, columns: Sequence[Hashable]) -> list[int] | None:
+        """Positions of the columns to decode, after checking how many there are.
+
+        ``None`` means all of them: no named signature, or nothing to drop. Otherwise only the
+        columns the signature declares (by name, ``0`` matching ``"0"``), as MLflow keeps.
+        """
+        self.check_columns(len(columns))
+        if not self.by_name or self.kind != "columns":
+            return None
+        keep = [i for i, c in enumerate(columns) if str(c) in self.by_name]
+        return None if len(keep) == len(columns) else keep
+
+    def rule(self, column: Hashable, position: int) -> ColumnRule:
+        """The rule for a decoded column, matched by name (``0`` matches ``"0"``), then position."""
+        if self.by_name:
+            return self.by_name.get(str(column), ANY)
+        if position < len(self.by_position):
+            return self.by_position[position]
+        return self.default
+
+    @property
+    def single_column(self) -> str | None:
+        """The only column or tensor name when the signature declares exactly one named input."""
+        return self.names[0] if len(self.names) == 1 else None
+
+
+def build_plan(
+    schema: Schema | None,
+    params_schema: ParamSchema | None,
+    enforce: Callable[[Any], Any] | None = None,
+    limits: DecodeLimits | None = None,
+) -> DecodePlan:
+    """Derive the :class:`DecodePlan` of a signature (``schema`` None means no signature)."""
+    plan = _build_plan(schema, params_schema, enforce)
+    return plan if limits is None else replace(plan, limits=limits)
+
+
+def _build_plan(
+    schema: Schema | None,
+    params_schema: ParamSchema | None,
+    enforce: Callable[[Any], Any] | None,
+) -> DecodePlan:
+    if schema is None:
+        return DecodePlan(None, params_schema, "none", enforce=enforce)
+    rules = tuple(rule_for(s) for s in schema.inputs)
+    names = tuple(r.name for r in rules if r.name is not None)
+    by_name = {r.name: r for r in rules if r.name is not None}
+    if schema.is_tensor_spec():
+        # MLflow types every column of a frame sent to a single-tensor model as that tensor
+        if not schema.has_input_names() or len(rules) == 1:
+            only: TensorSpec = schema.inputs[0]  # type: ignore[assignment]
+            kind = "tensors" if schema.has_input_names() else "tensor"
+            return DecodePlan(
+                schema,
+                params_schema,
+                kind,
+                names,
+                {},
+                (),
+                rules[0],
+                only.dtype,
+                enforce,
+            )
+        return DecodePlan(schema, params_schema, "tensors", names, by_name, enforce=enforce)
+    return DecodePlan(
+        schema,
+        params_schema,
+        "columns",
+        names,
+        by_name,
+        () if by_name else rules,
+        enforce=enforce,
+        dict_is_row=any(
+            isinstance(s, ColSpec) and isinstance(s.type, (Array, Object)) for s in schema.inputs
+        ),
+        llm=any(n in by_name for n in ("messages", "prompt", "input")),
+    )

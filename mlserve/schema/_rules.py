@@ -1,0 +1,296 @@
+"""How one declared input is typed, checked and converted: each rule of a signature, once.
+
+:func:`rule_for` compiles a :class:`~mlserve.schema._types.ColSpec` or
+:class:`~mlserve.schema._types.TensorSpec` into a :class:`ColumnRule` once per model. Both ways
+data reaches a model go through the same rule object:
+
+- the codecs (:mod:`mlserve.codecs`) turn bytes into columns and call
+  :meth:`ColumnRule.type_values` on each (decoded JSON values, or an array read from CSV or
+  Parquet): numbers go straight into numpy arrays of the declared dtype, everything else is
+  typed as ``pandas.DataFrame(rows)`` would type it;
+- :class:`~mlserve.schema.SchemaEnforcer` checks and converts DataFrame columns with the
+  converters of :mod:`mlserve.schema._columns`, built from the same rule.
+
+The value rules both paths apply (integer ranges, booleans in numeric columns, ISO 8601
+datetimes in nanoseconds, float overflow) and their errors are methods of the rule, so one
+mistake gets one answer over HTTP and in ``load_model(...).predict``. A value that does not fit
+a column is :class:`~mlserve.errors.InvalidColumnValue` (MLflow's ``BAD_REQUEST``); a tensor's,
+or an unnamed column's on the decoding path, is :class:`~mlserve.errors.SchemaMismatch`
+(``INVALID_PARAMETER_VALUE``), as MLflow answers. Values the decoding path cannot judge on its
+own are typed as inferred and left to the enforcer, which names what it found.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema._types import ColSpec, DataType, TensorSpec
+from mlserve.schema._values import names_the_clock
+
+__all__ = ["ANY", "ColumnRule", "as_ns", "infer_values", "rule_for"]
+
+#: the one datetime unit a model sees, as in MLflow and ``DataType.datetime.to_pandas()``
+NS = "ns"
+
+_KIND_OF_TYPE = {
+    DataType.boolean: "bool",
+    DataType.integer: "int",
+    DataType.long: "int",
+    DataType.float: "float",
+    DataType.double: "float",
+    DataType.string: "string",
+    DataType.binary: "binary",
+    DataType.datetime: "datetime",
+}
+_KIND_OF_DTYPE = {"f": "float", "i": "int", "u": "int", "b": "bool", "U": "string", "S": "binary"}
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """How one declared column or tensor is typed and checked.
+
+    ``kind`` is one of ``float``, ``int``, ``bool``, ``string``, ``binary``, ``datetime``,
+    ``object`` (an array, object, map or any column: one Python object per row, each checked
+    by the enforcer), ``any`` (no declaration: inferred as pandas would). ``dtype`` is the numpy
+    target of a ``float`` or ``int`` rule; ``name`` the signature's name in its string form
+    (``None`` for an unnamed input); ``type`` the declared :class:`DataType` (``None`` for a
+    tensor or a complex column); ``required`` whether nulls are refused.
+    """
+
+    kind: str
+    dtype: np.dtype | None = None
+    name: str | None = None
+    type: DataType | None = None
+    required: bool = True
+
+    @property
+    def expected(self) -> str:
+        """What error messages say the input expects: the DataType's name, or the dtype's."""
+        if self.type is not None:
+            return self.type.name
+        return f"{self.dtype.name} values" if self.dtype is not None else "values"
+
+    def fail(self, found: str) -> InvalidColumnValue:
+        """The error for a value of kind ``found`` in this column (the value never echoed)."""
+        return InvalidColumnValue(self.name, self.expected, found)
+
+    def out_of_range(self) -> InvalidColumnValue:
+        """The error for an integer outside the declared integer type."""
+        suffix = f" for {self.type.name}" if self.type is not None else ""
+        return self.fail(f"an integer out of range{suffix}")
+
+    def number_out_of_range(self) -> InvalidColumnValue | SchemaMismatch:
+        """The error for a number past the declared float type's range: the column's, or for
+        an unnamed input (a tensor) the plain mismatch."""
+        suffix = f" for {self.type.name}" if self.type is not None else ""
+        if self.name is None:
+            return SchemaMismatch(None, self.expected, f"a number out of range{suffix}")
+        return self.fail(f"a number out of range{suffix}")
+
+    def check_range(self, present: np.ndarray, target: np.dtype | None = None) -> None:
+        """Raise :meth:`out_of_range` unless every value of ``present`` fits the target dtype."""
+        info = np.iinfo(target if target is not None else self.dtype)
+        if present.size and (present.min() < info.min or present.max() > info.max):
+            raise self.out_of_range()
+
+    def narrow_int(self, arr: np.ndarray) -> np.ndarray:
+        """An integer array as the declared integer dtype, range-checked."""
+        target = self.dtype
+        assert target is not None
+        if arr.dtype == target or arr.size == 0:
+            return arr.astype(target, copy=False)
+        self.check_range(arr, target)
+        return arr.astype(target)
+
+    def parse_datetimes(self, values: Any) -> Any:
+        """ISO 8601 strings (and nulls) as a nanosecond datetime array, or raise :meth:`fail`.
+
+        "now" and "today" are refused (pandas reads them as the clock's time, which no client
+        meant), and so are mixed time zones (pandas 2 gives objects for them, pandas 3 raises).
+        """
+        if names_the_clock(values):
+            raise self.fail("'now' or 'today'")
+        if not isinstance(values, pd.Series):
+            values = pd.Series(values, dtype=object)
+        try:
+            parsed = pd.to_datetime(values, format="ISO8601")
+        except (ValueError, TypeError, OverflowError):
+            parsed = None
+        # checked here, not by turning warnings into errors: the filters are the process's
+        if parsed is None or getattr(parsed.dtype, "kind", "O") != "M":
+            raise self.fail("a string that is not an ISO 8601 datetime")
+        return self.ns(parsed.array)
+
+    def ns(self, values: Any) -> Any:
+        """``values`` (a pandas datetime array) in nanoseconds, or raise :meth:`fail`."""
+        if getattr(values, "unit", NS) == NS:
+            return values
+        try:
+            return as_ns(values)
+        except (OverflowError, ValueError) as exc:  # OutOfBoundsDatetime is a ValueError
+            raise self.fail("a datetime outside the nanosecond range (years 1677-2262)") from exc
+
+    # -- the decoding path: a column of decoded values --------------------------------------
+
+    def type_values(self, values: Sequence[Any] | np.ndarray, booleans: bool = False) -> Any:
+        """Type one decoded column (a sequence of JSON values, or an array read by a codec).
+
+        Values this rule cannot settle alone are returned as typed by inference, for the
+        enforcer to refuse with a precise message; an out-of-range number, a string that is not
+        base64 for a binary column, a string that is not a datetime for a datetime column and,
+        with ``booleans`` (the body may hold JSON booleans), a boolean in a numeric column raise
+        here.
+        """
+        kind = self.kind
+        if kind == "object":
+            return _objects(values)
+        if kind in ("float", "int") and (
+            (booleans and not isinstance(values, np.ndarray) and bool in set(map(type, values)))
+            # a boolean column read from CSV or Parquet: refused as the JSON true is, and as
+            # the enforcer refuses it in process
+            or (isinstance(values, np.ndarray) and values.dtype.kind == "b")
+        ):
+            raise self.fail("a boolean")
+        if kind == "float":
+            assert self.dtype is not None
+            floats = self.as_float(values)
+            # a column of equal-length lists converts to a 2-D array: not a column of numbers
+            if floats is not None and floats.ndim == 1:
+                return floats
+        elif kind == "binary":
+            if isinstance(values, np.ndarray) and values.dtype.kind not in "OUT":
+                return values
+            return self._base64(list(values))
+        elif (
+            kind == "datetime"
+            and len(values)
+            and isinstance(values[0], str)
+            # strings only (and nulls): pandas would read a number among them as a year, or as
+            # nanoseconds; the enforcer names what else was found
+            and all(
+                isinstance(v, str) or v is None or (type(v) is float and v != v) for v in values
+            )
+        ):
+            return self.parse_datetimes(list(values))
+        arr = values if isinstance(values, np.ndarray) else infer_values(values)
+        if kind == "int" and isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
+            return self.narrow_int(arr)
+        return arr
+
+    def as_float(self, values: Any) -> np.ndarray | None:
+        """``values`` as a float array of the rule's dtype; None when they are not all numbers
+        (or nulls).
+
+        Strings are not numbers here even where numpy would parse them (``"1.0"``, ``" 1e5 "``,
+        ``"1_000"``): the enforcer refuses a string for a double in process, and the decoding
+        path must agree with it.
+        """
+        assert self.dtype is not None
+        if isinstance(values, np.ndarray) and values.dtype == self.dtype:
+            return values  # a codec already typed it (V2's FP64, Parquet's double): nothing to do
+        try:
+            with np.errstate(over="raise"):
+                arr = np.asarray(values)
+                if arr.dtype.kind in "USV" or (arr.dtype == object and _holds_str(arr)):
+                    return None
+                return arr.astype(self.dtype, copy=False)
+        except (FloatingPointError, OverflowError) as exc:
+            raise self.number_out_of_range() from exc
+        except (ValueError, TypeError):
+            return None  # strings, objects, ragged nesting: someone else names what was found
+
+    def _base64(self, values: list[Any]) -> np.ndarray:
+        out: list[Any] = []
+        for v in values:
+            if isinstance(v, str):
+                try:
+                    # MLflow's client wraps base64 at 76 columns (encodebytes): drop newlines
+                    out.append(base64.b64decode("".join(v.split()), validate=True))
+                except (binascii.Error, ValueError) as exc:
+                    raise InvalidColumnValue(
+                        self.name, "binary (a base64 string)", "a string that is not base64"
+                    ) from exc
+            else:
+                out.append(v)
+        arr = np.empty(len(out), dtype=object)
+        arr[:] = out
+        return arr
+
+
+#: the rule of an undeclared column: typed as pandas would type it
+ANY = ColumnRule("any")
+
+
+def rule_for(spec: ColSpec | TensorSpec, name: str | None = None) -> ColumnRule:
+    """The rule of one input spec; ``name`` overrides what messages call it (by default the
+    spec's name in its string form, ``None`` when it has none)."""
+    if name is None and spec.name is not None:
+        name = str(spec.name)
+    if isinstance(spec, TensorSpec):
+        dtype = spec.dtype
+        kind = _KIND_OF_DTYPE.get(dtype.kind, "datetime" if dtype.kind == "M" else "any")
+        return ColumnRule(kind, dtype if kind in ("float", "int") else None, name)
+    if not isinstance(spec.type, DataType):
+        return ColumnRule("object", None, name, None, spec.required)
+    kind = _KIND_OF_TYPE[spec.type]
+    target = spec.type.to_numpy() if kind in ("float", "int") else None
+    return ColumnRule(kind, target, name, spec.type, spec.required)
+
+
+def as_ns(values: Any) -> Any:
+    """Datetimes (a pandas datetime array, any unit, with or without a time zone) in
+    nanoseconds: the unit MLflow gives a model, which pandas 3 no longer picks when it parses.
+    Raises ``OutOfBoundsDatetime`` (a ``ValueError``) for dates past 2262 or before 1677."""
+    return values.as_unit(NS)
+
+
+def infer_values(values: Sequence[Any]) -> Any:
+    """Type a column exactly as pandas types a column of a frame built from Python rows."""
+    if values and not isinstance(values[0], str):
+        try:
+            arr = np.asarray(values)
+        except (ValueError, TypeError):  # ragged nested lists: an object column
+            arr = None
+        if arr is not None and arr.ndim == 1 and arr.dtype.kind in "biuf":
+            return arr
+    try:
+        if values and all(type(v) is str for v in values):
+            # what pandas infers for strings alone, built directly (a third of the time)
+            return pd.array(list(values), dtype=_string_dtype())
+        return pd.Series(list(values), dtype=None if values else object).array
+    except UnicodeEncodeError as exc:
+        # a lone surrogate (a "\ud800" escape): JSON's syntax allows it, Unicode text does not,
+        # and pandas' pyarrow-backed strings cannot hold it
+        raise PayloadError(
+            "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is "
+            "not valid Unicode text"
+        ) from exc
+
+
+@functools.lru_cache(maxsize=1)
+def _string_dtype() -> Any:
+    """The dtype pandas infers for a column of strings (``str`` from pandas 3, ``object``
+    before), asked of pandas once (pandas 3 deprecates turning that inference off)."""
+    return pd.Series(["a"]).dtype
+
+
+def _holds_str(arr: np.ndarray) -> bool:
+    # only for object arrays (nulls or huge integers among the numbers): rare, so a loop
+    return any(isinstance(v, (str, bytes)) for v in arr.flat)
+
+
+def _objects(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """One Python object per row, as decoded: nested lists must not become a 2-D array."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):
+        out[i] = v
+    return out

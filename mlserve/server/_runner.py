@@ -1,0 +1,343 @@
+"""The production runner: load the model once, then serve it with gunicorn's pre-fork workers.
+
+The model is loaded in the parent (gunicorn's arbiter) before any worker exists; workers are
+forked from it and share the model's memory copy-on-write. gunicorn is embedded through its
+``BaseApplication`` (no shell-out, no config file, no ``GUNICORN_CMD_ARGS``), with the
+``gthread`` worker (plus a read deadline per request, :mod:`mlserve.server._worker`): keep-alive
+connections wait in a selector without holding a thread, and a request runs on one of
+``--threads`` threads. Why this and not the ``sync`` worker is in ``docs/serving.md``.
+
+A model whose predictor declares ``Capabilities(fork_safe=False)`` (TensorFlow's runtime does
+not survive ``fork()``) is loaded in each worker instead (gunicorn without ``preload_app``). The
+parent learns this from the loaded model itself, so it has loaded it once by then: it re-executes
+its own command line with ``MLSERVE_PRELOAD=false``, and the fresh parent forks the workers
+without ever touching the framework. ``--no-preload`` skips that first load.
+
+Signals: SIGTERM and SIGINT both stop gracefully (stop accepting, finish in-flight requests
+within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the arbiter.
+
+This module decides what to serve (:func:`serve`: which models, loaded before the fork or in
+each worker); :mod:`mlserve.server._lifecycle` runs it under gunicorn in named steps (load,
+fork, serve, drain, stop).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from mlserve.errors import MissingExtra, MlserveError
+
+if TYPE_CHECKING:
+    from mlserve import PyFuncModel
+    from mlserve.server._app import ScoringApp
+    from mlserve.server._config import ServerConfig
+
+__all__ = [
+    "ACCESS_LOG_FORMAT",
+    "JSON_ACCESS_LOG_FORMAT",
+    "check_address",
+    "load_app",
+    "run_gunicorn",
+    "serve",
+]
+
+logger = logging.getLogger("mlserve.server")
+
+
+# time, worker pid, client, request line, status, response bytes, duration in seconds (written
+# by mlserve.server._access_log.AccessLogger without gunicorn's format machinery)
+ACCESS_LOG_FORMAT = '%(t)s %(p)s %(h)s "%(r)s" %(s)s %(B)s %(L)ss %({x-request-id}o)s'
+#: --access-log-format json: one JSON object per line (mlserve.server._access_log)
+JSON_ACCESS_LOG_FORMAT = "json"
+
+# set by the runner when it re-executes itself for a model that is not fork-safe; also the
+# --no-preload option's variable (config.py)
+_PRELOAD_ENV = "MLSERVE_PRELOAD"
+# the server's metrics directory, made by its first process and kept by a re-executed parent
+_METRICS_DIR_ENV = "MLSERVE_METRICS_DIR"
+# set only by a parent that re-executes itself: the model directories its URIs resolved to (a
+# JSON list, in -m order), so every worker loads those exact versions even if
+# ``models:/<name>/latest`` moves meanwhile
+_PINNED_DIR_ENV = "MLSERVE_PINNED_MODEL_DIRS"
+# the V2 repository extension's state file, made once by the first process of a server and
+# inherited by a re-executed parent and every worker (which with --no-preload build their own
+# app, and must still share one file)
+_REPOSITORY_STATE_ENV = "MLSERVE_REPOSITORY_STATE"
+
+
+def serve(config: ServerConfig) -> int:
+    """Load the model named by ``config`` and serve it until stopped; returns the exit status.
+
+    Raises:
+        MlserveError: the address is taken, the URI is wrong, the model fails to load, or the
+            ``server`` extra is missing. The callers print it as one line.
+    """
+    environ = dict(os.environ)  # as started: loading a framework may change os.environ
+    _configure_logging(config.log_level)
+    if config.env_manager != "local":  # the model's own environment (mlserve.server._in_env)
+        from mlserve.server._in_env import serve_in_environment
+
+        serve_in_environment(config)  # builds it, then replaces this process
+    # resolved once, here: the parent, a re-executed parent and every worker load under the
+    # one policy this start-up line names
+    import mlserve
+
+    trust = config.trust or mlserve.TrustPolicy.from_environment()
+    config = replace(config, trust=trust)
+    if not config.dev:
+        _require_gunicorn()
+    check_address(config.host, config.port)
+    if config.metrics_port is not None:
+        check_address(config.host, config.metrics_port)
+    if config.metrics and not config.dev:
+        _metrics_directory(environ)
+    if config.enable_repository and not os.environ.get(_REPOSITORY_STATE_ENV):
+        import tempfile
+
+        state = Path(tempfile.mkdtemp(prefix="mlserve-repository-")) / "models.json"
+        os.environ[_REPOSITORY_STATE_ENV] = environ[_REPOSITORY_STATE_ENV] = str(state)
+    if config.dev:
+        app = load_app(config)
+        _announce_trust(config)
+        return _run_dev(app, config)
+    # "false" here, whatever the config says, is a re-executed parent: never load twice
+    if not config.preload or environ.get(_PRELOAD_ENV) == "false":
+        logger.info("Loading the model in each worker (no preload): memory is per worker.")
+        _announce_trust(config)
+        return run_gunicorn(
+            None, replace(config, preload=False), load_in_worker=lambda: load_app(config)
+        )
+    app = load_app(config)
+    _announce_trust(config)
+    if any(not s.model.capabilities.fork_safe for s in app.models.values()):
+        _restart_without_preload(environ, [s.model.path for s in app.models.values()])
+    return run_gunicorn(app, config)
+
+
+def _metrics_directory(environ: dict[str, str]) -> Path:
+    """The server's metrics directory (metrics_files.py), named in ``MLSERVE_METRICS_DIR`` for
+    this process and every worker before the app (and its metrics) exists, and removed when
+    this process exits; a parent that re-executes itself keeps its own."""
+    from mlserve.server import _metrics_files as metrics_files
+
+    inherited = os.environ.get(_METRICS_DIR_ENV)
+    if inherited and Path(inherited).is_dir():
+        path = Path(inherited)
+    else:
+        path = metrics_files.prepare()
+        os.environ[_METRICS_DIR_ENV] = environ[_METRICS_DIR_ENV] = str(path)
+    atexit.register(metrics_files.remove, path)
+    return path
+
+
+def _announce_trust(config: ServerConfig) -> None:
+    """The one start-up line naming the trust policy, once the model loaded (a start-up that
+    fails stays one line on stderr, and a refusal names the policy itself); not again in a
+    parent that re-executed itself, which said it before."""
+    if config.trust is not None and not os.environ.get(_PINNED_DIR_ENV):
+        logger.info("%s", config.trust.describe())
+
+
+def _restart_without_preload(environ: Mapping[str, str], model_dirs: list[Path]) -> NoReturn:
+    """Replace this process (same PID, same command line) by one that loads the models in each
+    worker: this one has started a model's framework, which its forked children would inherit
+    broken. Every model is then loaded in each worker, pinned to the directory resolved here."""
+    logger.info(
+        "The model declares it is not fork-safe: restarting to load it in each worker instead."
+    )
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    argv = [sys.executable, *sys.orig_argv[1:]]
+    pinned = {_PRELOAD_ENV: "false", _PINNED_DIR_ENV: json.dumps([str(d) for d in model_dirs])}
+    os.execve(sys.executable, argv, {**environ, **pinned})
+
+
+def load_app(config: ServerConfig) -> ScoringApp:
+    """Load the model (or every ``-m NAME=URI``) and build the WSGI app, turning every load
+    failure into an MlserveError naming the model.
+
+    An exception that is not ours (a pickle that needs a missing module, say) is wrapped in a
+    one-line :class:`~mlserve.errors.MlserveError`; its traceback is logged at debug level.
+    """
+    import mlserve
+    from mlserve.codecs import DecodeLimits
+    from mlserve.server._app import create_app
+    from mlserve.server._model_limits import ModelLimits, measure_load
+
+    if config.tracking_uri:
+        mlserve.set_tracking_uri(config.tracking_uri)
+    pinned = json.loads(os.environ.get(_PINNED_DIR_ENV) or "[]")
+    specs = config.models or ((None, config.model_uri),)
+    models = {}
+    sizes = []  # what each load took (model_limits.py), reported per model
+    load_seconds: list[float] = []
+    for i, (name, uri) in enumerate(specs):
+        pin = pinned[i] if len(pinned) == len(specs) else None
+        started = time.perf_counter()
+        model, size = measure_load(functools.partial(_load_one, uri, pin, config))
+        models[name or ""] = model
+        sizes.append(size)
+        load_seconds.append(time.perf_counter() - started)
+    state, loader = _repository_options(config)
+    build = functools.partial(
+        create_app,
+        max_body_size=config.max_body_size,
+        timeout=config.timeout,
+        threads=config.threads,
+        max_batch_size=config.max_batch_size,
+        max_batch_delay_ms=config.max_batch_delay_ms,
+        limits=DecodeLimits(
+            config.max_columns or None, config.max_rows or None, config.max_request_memory or None
+        ),
+        repository=state,
+        loader=loader,
+        model_limits=ModelLimits(config.max_models, config.max_memory),
+        model_memory=sizes,
+        metrics=config.metrics,
+    )
+    build = functools.partial(_record_loads, build, load_seconds)
+    if len(models) == 1 and "" in models:
+        return build(models[""])
+    if len(models) == 1:  # one named model: its name, and its version from its URI
+        from mlserve.server._v2 import model_identity
+
+        ((name, model),) = models.items()
+        return build(model, name=name, version=model_identity(config.model_uri)[1])
+    return build(models)
+
+
+def _record_loads(
+    build: Callable[..., ScoringApp], seconds: list[float], *args: Any, **kwargs: Any
+) -> ScoringApp:
+    """``build(*args, **kwargs)``, then the models' load times and memory in its metrics."""
+    app = build(*args, **kwargs)
+    if app.metrics is not None:
+        for served, took in zip(app.models.values(), seconds, strict=False):
+            app.metrics.model_loaded(served.name, served.version, took, served.memory)
+    return app
+
+
+def _repository_options(
+    config: ServerConfig,
+) -> tuple[Path | None, Callable[[str], PyFuncModel] | None]:
+    """The state file and loader of the V2 repository extension, when it is on.
+
+    The file is named once per server (:func:`serve`; here, for an app built without it), so
+    every worker shares it; each load through the extension obeys the server's trust policy, as
+    the models given with -m do.
+    """
+    if not config.enable_repository:
+        return None, None
+    named = os.environ.get(_REPOSITORY_STATE_ENV)
+    if named:
+        state = Path(named)
+    else:
+        import tempfile
+
+        state = Path(tempfile.mkdtemp(prefix="mlserve-repository-")) / "models.json"
+
+    def loader(uri: str) -> PyFuncModel:
+        return _load_one(uri, None, config)
+
+    return state, loader
+
+
+def _load_one(uri: str, pinned: str | None, config: ServerConfig) -> PyFuncModel:
+    import mlserve
+
+    try:
+        if pinned:
+            model = mlserve.PyFuncModel.from_directory(pinned, model_uri=uri, trust=config.trust)
+        else:
+            model = mlserve.load_model(uri, trust=config.trust)
+    except MlserveError:
+        raise
+    except Exception as exc:
+        logger.debug("Loading %s failed", uri, exc_info=True)
+        raise MlserveError(f"Cannot load model {uri!r}: {type(exc).__name__}: {exc}") from exc
+    if not model.verified:
+        logger.warning(
+            "The model %s has no recorded digests (MLflow writes none): its files are not "
+            "verified. Models saved by mlserve carry them; see docs/security.md",
+            uri,
+        )
+    return model
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail early, with one line, when ``host:port`` cannot be bound.
+
+    gunicorn would retry for several seconds and log a stack of lines; checking before the
+    model loads also saves the load time. Port 0 is always free.
+    """
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise MlserveError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise MlserveError(f"Cannot listen on {host}:{port}: {exc.strerror}") from exc
+
+
+def _require_gunicorn() -> None:
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtra("The production server", "server", "gunicorn") from exc
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S %z",
+    )
+    logging.getLogger("mlserve").setLevel(level.upper())
+
+
+def run_gunicorn(
+    app: ScoringApp | None,
+    config: ServerConfig,
+    *,
+    load_in_worker: Callable[[], ScoringApp] | None = None,
+) -> int:
+    """Serve ``app`` with gunicorn until SIGTERM/SIGINT; returns the exit status.
+
+    With ``app`` ``None`` (and ``config.preload`` false), each worker builds its own app with
+    ``load_in_worker`` after the fork; a load failure stops the server (exit status 4) with
+    the error as one line. The steps (load, fork, serve, drain, stop) are
+    :class:`mlserve.server._lifecycle.Lifecycle`'s.
+    """
+    from mlserve.server._lifecycle import Lifecycle
+
+    return Lifecycle(config, app, load_in_worker).run()
+
+
+def _run_dev(app: ScoringApp, config: ServerConfig) -> int:
+    """werkzeug's development server: one process, one thread per request, no pre-fork."""
+    from werkzeug.serving import run_simple
+
+    logger.warning("Development server (--dev): not for production; use the default runner.")
+    run_simple(config.host, config.port, app, threaded=True, use_reloader=False)
+    return 0

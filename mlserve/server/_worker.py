@@ -1,0 +1,406 @@
+"""The one adapter over gunicorn's ``gthread`` worker: every override of its internals is here.
+
+gthread accepts connections in an event loop and runs each request on one of ``--threads``
+threads, which read the request from a blocking socket. What this worker changes, and why (each
+override has a test in ``tests/server/test_worker.py`` that fails when gthread's internals move;
+``setup.cfg`` pins gunicorn below the next major version):
+
+- **Requests are read in the event loop, not on a thread** (:meth:`~DeadlineThreadWorker.accept`,
+  ``on_client_socket_readable``, ``wait_for_and_dispatch_events``). A thread reading a request
+  is held for as long as the client takes: ten clients trickling their headers, or fifty
+  trickling a body, held every thread and every valid request waited for ``--timeout``. Here a
+  connection's bytes are gathered in the event loop until the request looks complete
+  (:class:`~mlserve.server._reading.RequestBuffer`), under the time rule of
+  :class:`~mlserve.server._reading.ReadPolicy` (a client too slow is disconnected, or answered 408
+  when its body stalls), and only then handed to a thread, whose socket
+  (:class:`~mlserve.server._reading.DeadlineSocket`) serves the bytes read ahead first.
+- **Connections close without stalling the loop** (``finish_request``): gthread lingers on a
+  closing connection for up to 2 s *on its event-loop thread* to read what the client still
+  sends; a client that neither sends nor closes stopped the whole worker that long. Here the
+  linger happens in the loop, without blocking it.
+- **A stop closes the listening socket first** (``set_accept_enabled``): gthread keeps it open
+  until its drain ends, so clients that connected meanwhile sat in the backlog and were reset
+  when the worker exited (7-9 POSTs lost per stop under load). A stopping worker accepts what is
+  already in the backlog, closes its listener (the arbiter closed its own copy first; the last
+  close is made safe by :meth:`~DeadlineThreadWorker._plug_and_close`), and drains; a client
+  connecting later is refused, which is safe to retry.
+- **New connections go to a worker with a free thread** (``worker_connections``,
+  ``enqueue_req``): see :class:`DeadlineThreadWorker`.
+- **Keep-alive connections are re-spread** (``handle_request``): with siblings, a response on a
+  connection older than :data:`ROTATE_AFTER` seconds says ``Connection: close``, so a client's
+  next connection goes to a worker with a free thread; a replacement worker otherwise served
+  nothing while every keep-alive client stayed on the survivor.
+- Requests gunicorn refuses before they reach the application (a malformed request line or
+  header, headers too large, a bad chunk) get our JSON error body instead of gunicorn's HTML
+  page (``init_process``), with a fixed message per status: gunicorn's own text quotes the
+  offending request bytes.
+
+The event loop reads raw bytes, so TLS (gunicorn's ``certfile``) must stay off, as the runner
+keeps it; put TLS in front, in a proxy or load balancer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import select
+import selectors
+import socket
+import threading
+import time
+from functools import partial
+from typing import Any
+
+from gunicorn import util
+from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
+
+from mlserve.server._raw_answers import TIMEOUT_ANSWER, send_quietly, write_json_error
+from mlserve.server._reading import DeadlineSocket, ReadPolicy, RequestBuffer
+
+__all__ = ["ROTATE_AFTER", "DeadlineSocket", "DeadlineThreadWorker", "write_json_error"]
+
+#: with sibling workers, a keep-alive connection older than this many seconds is closed after
+#: its current response, so clients spread again over the workers (a replacement worker gets
+#: its share within a few seconds); one reconnect per client every few seconds costs nothing
+ROTATE_AFTER = 2.0
+#: bytes read per readiness event; a large body arrives over several loop turns, so other
+#: connections are served in between
+_READ_SIZE = 256 * 1024
+#: the largest single read, for a body whose length is known
+_MAX_READ_SIZE = 8 * 1024 * 1024
+#: how long a closing connection may take to close its side after our last byte
+_CLOSE_LINGER = 2.0
+
+
+class DeadlineThreadWorker(ThreadWorker):
+    """``gthread`` reading requests in its event loop, accepting only with a free thread.
+
+    :attr:`policy` (and :attr:`DeadlineSocket.policy`) is set by the runner before the workers
+    fork. Requests gunicorn refuses itself are answered by :func:`write_json_error`.
+
+    gthread accepts new connections for as long as it holds fewer than ``worker_connections``
+    (1000), busy or not, and a keep-alive connection stays with the worker that accepted it: a
+    busy worker went on taking the connections of a burst of clients while its sibling idled
+    (a 80/20 split of the requests, up to 98/2). This worker holds back while every one of its
+    ``--threads`` threads has a request, so a new connection goes to a worker with a free
+    thread. Holding back is bounded: a connection that no sibling has taken
+    :attr:`accept_grace` seconds after this worker saw it waiting is accepted anyway (when every
+    worker is saturated by keep-alive clients, nobody ever has a free thread, and new clients
+    starved in the backlog: p99 of 725 ms at 16 connections on 2 workers). While holding back
+    the listener is not polled, so a waiting connection is seen at the worker's next wake-up:
+    a request finishing (which is also when a thread frees up) or the loop's 1 s tick. A single
+    worker (no sibling) always accepts.
+    Connections are not capped (a cap near the thread count would leave the clients beyond
+    ``workers x cap`` waiting for a keep-alive connection to close).
+    """
+
+    #: requests handed to the thread pool and not finished yet (main-loop thread only)
+    in_flight = 0
+    #: how long a pending connection is left for a worker with a free thread (an idle sibling
+    #: wakes and accepts within a millisecond or two)
+    accept_grace = 0.005
+    _max_connections = 0
+    #: when this worker, holding back, first saw a connection waiting (None: none seen)
+    _pending_since: float | None = None
+    _listeners: select.poll | None = None
+    #: how long a client may take to send a request (set by the runner before the fork)
+    policy: ReadPolicy = ReadPolicy()
+    #: connections whose request is being read in the event loop, with what arrived so far
+    _reading: dict[TConn, RequestBuffer]
+    #: bytes held by those buffers; past ``policy.max_body_size``, requests go to a thread
+    #: unfinished (read there under the same time rule) instead of adding to the memory held
+    _buffered = 0
+    #: closing connections, and when they are closed whether or not the client is done
+    _closing: dict[TConn, float]
+    #: set when a stop began: connections that have sent nothing are closed by then
+    _stop_by: float | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reading = {}
+        self._closing = {}
+        self._watched: set[TConn] = set()
+
+    @property
+    def worker_connections(self) -> int:
+        """gthread's accept limit, read by its event loop before each wait: the configured
+        limit, or 0 (do not accept) while every thread is busy and no connection has waited
+        longer than :attr:`accept_grace`."""
+        # Only a sibling can take a connection this worker leaves in the backlog: alone, holding
+        # back only starves new clients behind the keep-alive ones (p99 of seconds at c=16).
+        if self.cfg.workers > 1 and self.in_flight >= self.cfg.threads:
+            if not self._waited_past_grace():
+                return 0
+        else:
+            self._pending_since = None
+        return self._max_connections
+
+    @worker_connections.setter
+    def worker_connections(self, value: int) -> None:
+        self._max_connections = value
+
+    def _waited_past_grace(self) -> bool:
+        """Whether a connection has waited in the backlog longer than the grace (a poll with
+        no wait; the listener is not registered with the event loop while holding back)."""
+        if self._listeners is None:
+            self._listeners = select.poll()
+            for listener in self.sockets:
+                self._listeners.register(listener.fileno(), select.POLLIN)
+        if not self._listeners.poll(0):
+            self._pending_since = None
+            return False
+        now = time.monotonic()
+        if self._pending_since is None:
+            self._pending_since = now
+        return now - self._pending_since >= self.accept_grace
+
+    def enqueue_req(self, conn: Any) -> None:
+        self.in_flight += 1
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        self.in_flight -= 1
+        sock = conn.sock
+        if isinstance(sock, DeadlineSocket):
+            sock.request_done()
+        if fs.cancelled() or fs.exception() is not None or not isinstance(fs.result(), bool):
+            super().finish_request(conn, fs)  # gthread's own cases (a failure, a deferral)
+        elif not fs.result():
+            self._close_gently(conn)
+        else:
+            ahead = sock.take_ahead() if isinstance(sock, DeadlineSocket) else b""
+            if ahead:  # a pipelined request the event loop read: after what the parser holds
+                conn.parser.unreader.buf.seek(0, 2)
+                conn.parser.unreader.buf.write(ahead)
+            super().finish_request(conn, fs)  # keep-alive: back to the poller, or next request
+
+    def on_client_socket_readable(self, conn: Any, client: Any) -> None:
+        # a kept-alive connection's next request: read it here, as a new connection's
+        self.poller.unregister(client)
+        self.keepalived_conns.remove(conn)
+        self._start_reading(conn, RequestBuffer(time.monotonic()), watch=False)
+        # most requests arrive whole in one read: only one that does not is watched by the
+        # poller, which saves registering and unregistering it on every keep-alive request
+        self._on_readable(conn, client)
+        if conn in self._reading:
+            self._watch(conn)
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        # gthread calls this on the thread for each request of a connection
+        if self.cfg.workers > 1 and time.monotonic() - conn.opened_at > ROTATE_AFTER:
+            req.force_close()  # the answer says "Connection: close"
+        return super().handle_request(req, conn)
+
+    def set_accept_enabled(self, enabled: bool) -> None:
+        super().set_accept_enabled(enabled)
+        # gthread disables accepting once, right after its loop ends on a stop
+        if not enabled and not self.alive and self._stop_by is None:
+            self._stop_listening()
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:  # what the drain left open: the process exits, the clients should know now
+            for conn in [*self._reading, *self._closing]:
+                conn.close()
+
+    def _stop_listening(self) -> None:
+        """Take what waits in the backlog, then close the listeners (see the module doc)."""
+        self._stop_by = time.monotonic() + STOP_KEEPALIVE_LINGER
+        for listener in self.sockets:
+            with contextlib.suppress(OSError):
+                self._plug_and_close(listener)
+            listener.close()
+
+    def _plug_and_close(self, listener: Any) -> None:
+        """Close ``listener`` without resetting a client that connects meanwhile.
+
+        A connection whose handshake completes between the last accept and the close is reset
+        by the close after its request was sent (1 in about 4 stops under load). So the backlog
+        is cut to one connection (further handshakes are left unanswered; the client retries
+        its SYN a second later and is refused), the backlog is drained, and a connection of our
+        own takes the one place left: once it is in, no client can be, and the close resets
+        only ours. If a client took the place first, it is accepted and we try again.
+        """
+        sock: socket.socket = getattr(listener, "sock", listener)
+        listener.setblocking(False)
+        sock.listen(0)  # Linux: one queued connection at most
+        for _ in range(20):
+            while self._accept_one(listener):
+                pass
+            with socket.socket(sock.family, socket.SOCK_STREAM) as plug:
+                plug.setblocking(False)
+                plug.connect_ex(sock.getsockname())
+                _, writable, _ = select.select([], [plug], [], 0.05)
+                if writable and not plug.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                    return  # ours holds the place: closing now resets nobody else
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        # Holding back with a connection seen waiting: wake when its grace ends, not at the
+        # next finished request (which can be seconds away for a slow model). Only while the
+        # grace lasts: past it the gate opens, or stays shut for gthread's own reasons (its
+        # connection cap), and a zero wait would spin; shutting down, nothing is accepted.
+        if self._pending_since is not None:
+            if not self.alive:
+                self._pending_since = None
+            elif not self._accepting:
+                left = self._pending_since + self.accept_grace - time.monotonic()
+                if left > 0:
+                    timeout = min(timeout, left)
+        # and wake for the first read deadline or closing linger that ends
+        nearest = self._nearest_deadline()
+        if nearest is not None:
+            timeout = max(min(timeout, nearest - time.monotonic()), 0.0)
+        super().wait_for_and_dispatch_events(timeout)
+        self._expire()
+
+    def accept(self, listener: Any) -> None:
+        self._accept_one(listener)
+
+    def _accept_one(self, listener: Any) -> bool:
+        try:
+            raw, client_addr = listener.accept()
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return False
+        self._pending_since = None
+        client_sock = DeadlineSocket(raw.family, raw.type, raw.proto, fileno=raw.detach())
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
+        conn.opened_at = time.monotonic()
+        # read in the event loop: a thread is taken only by a complete request
+        self._start_reading(conn, RequestBuffer(conn.opened_at))
+        return True
+
+    # -- reading requests in the event loop ----------------------------------------------
+
+    def _start_reading(self, conn: Any, buffer: RequestBuffer, *, watch: bool = True) -> None:
+        self._reading[conn] = buffer
+        if watch:
+            self._watch(conn)
+
+    def _watch(self, conn: Any) -> None:
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
+        self._watched.add(conn)
+
+    def _on_readable(self, conn: Any, client: Any) -> None:
+        buffer = self._reading.get(conn)
+        if buffer is None:
+            return
+        while True:
+            # As much as the body still needs, in one read where the kernel has it: each read
+            # gives up the GIL, and taking it back behind busy request threads can take a
+            # switch interval (5 ms): with 256 KiB reads, 10,000-row CSVs at 16 connections ran
+            # at 0.85x the rate of gthread's own reads in one bench run, at 1.0x with these.
+            size = min(max(buffer.wanted(), _READ_SIZE), _MAX_READ_SIZE)
+            try:
+                data = conn.sock.recv(size)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:  # the client went away (or reset) before its request was complete
+                self._stop_reading(conn)
+                self.nr_conns -= 1
+                conn.close()
+                return
+            before = len(buffer.data)
+            complete = buffer.feed(data, max_body_size=self.policy.max_body_size)
+            self._buffered += len(buffer.data) - before
+            if complete or self._buffered > self.policy.max_body_size:
+                self._stop_reading(conn)
+                conn.sock.hand_over(buffer)
+                conn.data_ready = True  # gthread: do not wait for data on the thread
+                self.enqueue_req(conn)
+                return
+            if len(data) < size:
+                return  # the kernel has no more for now: back to the loop
+
+    def _stop_reading(self, conn: Any) -> RequestBuffer:
+        buffer = self._reading.pop(conn)
+        self._buffered -= len(buffer.data)
+        if conn in self._watched:
+            self._watched.discard(conn)
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(conn.sock)
+        return buffer
+
+    def _close_gently(self, conn: Any) -> None:
+        """Close after the answer without blocking the loop: send FIN, then read (and drop)
+        what the client still sends until it closes or :data:`_CLOSE_LINGER` ends, so the
+        kernel does not reset the connection over unread bytes before the answer is read."""
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.shutdown(socket.SHUT_WR)
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_closing, conn))
+        except (OSError, ValueError, KeyError):
+            self.nr_conns -= 1
+            conn.close()
+            return
+        self._closing[conn] = time.monotonic() + _CLOSE_LINGER
+
+    def _on_closing(self, conn: Any, client: Any) -> None:
+        try:
+            if conn.sock.recv(65536):
+                return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            pass
+        self._finish_closing(conn)
+
+    def _finish_closing(self, conn: Any) -> None:
+        del self._closing[conn]
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self.poller.unregister(conn.sock)
+        self.nr_conns -= 1
+        conn.close()
+
+    def _nearest_deadline(self) -> float | None:
+        deadlines = [buffer.deadline(self.policy) for buffer in self._reading.values()]
+        deadlines += self._closing.values()
+        if self._stop_by is not None and self._reading:
+            deadlines.append(self._stop_by)
+        return min(deadlines, default=None)
+
+    def _expire(self) -> None:
+        """Close the connections out of time: too slow a request (a stalled body is answered
+        408 first), a linger that ended, and on a stop, connections that sent nothing."""
+        now = time.monotonic()
+        for conn, until in list(self._closing.items()):
+            if until <= now:
+                self._finish_closing(conn)
+        stopping = self._stop_by is not None and self._stop_by <= now
+        for conn, buffer in list(self._reading.items()):
+            idle_at_stop = stopping and not buffer.data
+            if not idle_at_stop and buffer.deadline(self.policy) > now:
+                continue
+            self._stop_reading(conn)
+            if buffer.head_done:
+                send_quietly(conn.sock, TIMEOUT_ANSWER)
+            self.nr_conns -= 1
+            conn.close()
+
+    def init_process(self) -> None:
+        # gunicorn's worker base looks util.write_error up at call time; this process is a
+        # worker of ours, so its error pages are ours too
+        util.write_error = write_json_error
+        super().init_process()
+
+    def load_wsgi(self) -> None:
+        # Without preload the model loads here, after the fork, and a framework can take longer
+        # than the arbiter's heartbeat timeout to load: keep beating until it is done.
+        loading = threading.Event()
+
+        def beat() -> None:
+            while not loading.wait(1.0):
+                self.notify()
+
+        heart = threading.Thread(target=beat, name="mlserve-load-heartbeat", daemon=True)
+        heart.start()
+        try:
+            super().load_wsgi()
+        finally:
+            loading.set()
+            heart.join()
