@@ -18,6 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mlserve"
 LEVELS: dict[str, int] = {
     "errors": 0,
     "_store_errors": 0,  # part of mlserve.errors, which re-exports it
+    "_plugin_errors": 0,  # likewise
     "_distribution": 0,
     "_types": 0,
     "schema": 1,
