@@ -28,6 +28,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlserve._flavor import Flavor
+from mlserve.testing._flavor_checks import (
+    check_batchable,
+    check_predictions,
+    check_protocol,
+    check_requirements,
+    check_save_load,
+    check_signature_enforced,
+)
+from mlserve.testing._fresh_process import check_fresh_process
+from mlserve.testing._serving import check_served
 
 __all__ = ["CHECKS", "FlavorCase", "parametrize_with_checks"]
 
@@ -58,21 +68,15 @@ class FlavorCase:
 
 
 def _loaded(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> Any:
-    from mlserve.testing import check_save_load
-
     model, example = case.fitted()
     return check_save_load(case.flavor, model, example, tmp_path, **case.save_options)
 
 
 def _protocol(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> None:
-    from mlserve.testing import check_protocol
-
     check_protocol(case.flavor)
 
 
 def _requirements(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> None:
-    from mlserve.testing import check_requirements
-
     check_requirements(case.flavor, case.fitted()[0])
 
 
@@ -81,33 +85,23 @@ def _save_load(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> None:
 
 
 def _predictions(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> None:
-    from mlserve.testing import check_predictions
-
     model, example = case.fitted()
     check_predictions(case.flavor, model, _loaded(case, tmp_path), example, case.expected)
 
 
 def _signature_enforced(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> None:
-    from mlserve.testing import check_signature_enforced
-
     check_signature_enforced(_loaded(case, tmp_path))
 
 
 def _batchable(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> None:
-    from mlserve.testing import check_batchable
-
     check_batchable(_loaded(case, tmp_path))
 
 
 def _fresh_process(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> None:
-    from mlserve.testing import check_fresh_process
-
     check_fresh_process(case.flavor, _loaded(case, tmp_path), tmp_path)
 
 
 def _served(case: FlavorCase, tmp_path: str | os.PathLike[str]) -> None:
-    from mlserve.testing import check_served
-
     loaded = _loaded(case, tmp_path)
     data = loaded.input_example if loaded.input_example is not None else case.fitted()[1]
     # the server process finds the flavor by its entry point: the installed plugin
