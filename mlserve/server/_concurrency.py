@@ -12,7 +12,9 @@ request through one worker (``docs/serving.md`` draws it as a state diagram)::
 2. **Reading** (:mod:`mlserve.server._reading`): the request line, headers and body are gathered
    in the worker's event loop, without a thread, under :class:`~mlserve.server._reading.ReadPolicy`
    (``--header-timeout``, ``--min-body-rate``, ``--timeout``): too slow a client is
-   disconnected, or answered 408 when its body stalls.
+   disconnected, or answered 408 when its body stalls. The policy is built once from the
+   options (:func:`mlserve.server._lifecycle.read_policy`) and reaches each worker on the
+   gunicorn application object it is forked with, never through a global.
 3. **Request thread**: a complete request goes to one of gthread's ``--threads`` threads, which
    reads the body under ``--max-body-size`` and routes it (:mod:`mlserve.server._app`).
 4. **Deadline** (:func:`prediction_pool`): with ``--timeout``, decoding, predicting and encoding

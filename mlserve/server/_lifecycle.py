@@ -39,6 +39,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.errors import AppImportError, HaltServer
 
 from mlserve.errors import MlserveError
+from mlserve.server._reading import ReadPolicy
 from mlserve.server._runner import _METRICS_DIR_ENV, ACCESS_LOG_FORMAT, JSON_ACCESS_LOG_FORMAT
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from mlserve.server._config import ServerConfig
     from mlserve.server._metrics_port import MetricsPort
 
-__all__ = ["GracefulArbiter", "Lifecycle", "gunicorn_options"]
+__all__ = ["GracefulArbiter", "Lifecycle", "gunicorn_options", "read_policy"]
 
 
 def gunicorn_options(config: ServerConfig) -> dict[str, Any]:
@@ -122,6 +123,9 @@ class Lifecycle:
         self.config = config
         self.app = app
         self._load_in_worker = load_in_worker
+        #: how long a client may take to send a request: every worker applies this one, handed
+        #: to it by the gunicorn application (its ``read_policy``)
+        self.read_policy = read_policy(config)
         #: the apps this process built or was given (a worker closes them when it stops)
         self.loaded: list[ScoringApp] = [app] if app is not None else []
         self._metrics_dir = os.environ.get(_METRICS_DIR_ENV) if config.metrics else None
@@ -153,18 +157,8 @@ class Lifecycle:
     # -- 1. load ---------------------------------------------------------------------------
 
     def before_fork(self) -> None:
-        """Set the read policy every worker inherits; with a preloaded app, move what loading
-        made out of the collector's reach and give free heap back (shared by every worker)."""
-        from mlserve.server._reading import ReadPolicy
-        from mlserve.server._worker import DeadlineSocket, DeadlineThreadWorker
-
-        # how long a request may take to arrive, read by every worker
-        DeadlineSocket.policy = DeadlineThreadWorker.policy = ReadPolicy(
-            header_timeout=self.config.header_timeout,
-            min_body_rate=self.config.min_body_rate,
-            timeout=self.config.timeout or None,
-            max_body_size=self.config.max_body_size,
-        )
+        """With a preloaded app, move what loading made out of the collector's reach and give
+        free heap back (shared by every worker)."""
         if self.app is not None:
             # Everything loaded so far (modules, the model) is moved out of the garbage
             # collector's reach: a worker's full collection would otherwise write to every
@@ -270,10 +264,16 @@ class Lifecycle:
 
 
 class _Application(BaseApplication):
-    """gunicorn embedded: its settings and hooks from a :class:`Lifecycle`, no config file."""
+    """gunicorn embedded: its settings and hooks from a :class:`Lifecycle`, no config file.
+
+    gunicorn gives this object to every worker it forks (``worker.app``): what a worker needs
+    beyond gunicorn's own settings travels on it, explicitly (the ``read_policy`` of
+    :class:`mlserve.server._worker.PolicyCarrier`), not in class attributes set before the fork.
+    """
 
     def __init__(self, lifecycle: Lifecycle) -> None:
         self.lifecycle = lifecycle
+        self.read_policy: ReadPolicy = lifecycle.read_policy
         super().__init__(prog="mlserve")
 
     def load_config(self) -> None:
@@ -287,6 +287,16 @@ class _Application(BaseApplication):
 
     def run(self) -> None:
         GracefulArbiter(self).run()
+
+
+def read_policy(config: ServerConfig) -> ReadPolicy:
+    """How long a client may take to send a request, from the server's options."""
+    return ReadPolicy(
+        header_timeout=config.header_timeout,
+        min_body_rate=config.min_body_rate,
+        timeout=config.timeout or None,
+        max_body_size=config.max_body_size,
+    )
 
 
 def _served(config: ServerConfig) -> str:

@@ -154,10 +154,11 @@ class DeadlineSocket(socket.socket):
     closes the connection after answering (quietly, as for a client that went away; the app
     answers a body cut short this way with 408). Each blocking write may take up to the
     policy's ``timeout``, so a client that stops reading its answer cannot hold a thread either.
+
+    ``policy`` is given by whoever makes the socket (the worker, from the server's
+    configuration); without one, reads are not timed.
     """
 
-    #: the rule every request follows (set by the runner before the workers fork)
-    policy: ReadPolicy | None = None
     #: the current request ran out of time while it was being read
     timed_out = False
     _ahead: memoryview | None = None
@@ -165,6 +166,19 @@ class DeadlineSocket(socket.socket):
     _received = 0
     #: a thread is reading a request under the policy (set by setblocking(True))
     _timed = False
+
+    def __init__(
+        self,
+        family: int = -1,
+        type: int = -1,
+        proto: int = -1,
+        fileno: int | None = None,
+        *,
+        policy: ReadPolicy | None = None,
+    ) -> None:
+        super().__init__(family, type, proto, fileno)
+        #: the rule every request on this connection follows (None: reads are not timed)
+        self.policy = policy
 
     def hand_over(self, buffered: RequestBuffer) -> None:
         """Start a request: serve ``buffered`` first, time the rest from when it started."""

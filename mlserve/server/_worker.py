@@ -49,7 +49,7 @@ import socket
 import threading
 import time
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from gunicorn import util
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
@@ -57,7 +57,14 @@ from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 from mlserve.server._raw_answers import TIMEOUT_ANSWER, send_quietly, write_json_error
 from mlserve.server._reading import DeadlineSocket, ReadPolicy, RequestBuffer
 
-__all__ = ["ROTATE_AFTER", "DeadlineSocket", "DeadlineThreadWorker", "write_json_error"]
+__all__ = [
+    "ROTATE_AFTER",
+    "DeadlineSocket",
+    "DeadlineThreadWorker",
+    "PolicyCarrier",
+    "read_policy_of",
+    "write_json_error",
+]
 
 #: with sibling workers, a keep-alive connection older than this many seconds is closed after
 #: its current response, so clients spread again over the workers (a replacement worker gets
@@ -72,11 +79,33 @@ _MAX_READ_SIZE = 8 * 1024 * 1024
 _CLOSE_LINGER = 2.0
 
 
+class PolicyCarrier(Protocol):
+    """What the worker needs of the gunicorn application it is given (``self.app``)."""
+
+    #: how long a client may take to send a request, in every worker of this server
+    read_policy: ReadPolicy
+
+
+def read_policy_of(app: PolicyCarrier) -> ReadPolicy:
+    """The read policy the gunicorn application ``app`` carries for its workers.
+
+    Raises:
+        TypeError: ``app`` carries none (this worker is meant for mlserve's own application).
+    """
+    policy = getattr(app, "read_policy", None)
+    if not isinstance(policy, ReadPolicy):
+        raise TypeError(f"{type(app).__name__} has no read_policy for DeadlineThreadWorker")
+    return policy
+
+
 class DeadlineThreadWorker(ThreadWorker):
     """``gthread`` reading requests in its event loop, accepting only with a free thread.
 
-    :attr:`policy` (and :attr:`DeadlineSocket.policy`) is set by the runner before the workers
-    fork. Requests gunicorn refuses itself are answered by :func:`write_json_error`.
+    Its :attr:`policy` is the gunicorn application's ``read_policy`` (``self.app``, which gunicorn
+    hands every worker it forks: :class:`~mlserve.server._lifecycle.Lifecycle` builds it from the
+    server's options), and each connection's :class:`DeadlineSocket` is given it when accepted;
+    nothing global is set to configure a worker. Requests gunicorn refuses itself are answered
+    by :func:`write_json_error`.
 
     gthread accepts new connections for as long as it holds fewer than ``worker_connections``
     (1000), busy or not, and a keep-alive connection stays with the worker that accepted it: a
@@ -103,8 +132,8 @@ class DeadlineThreadWorker(ThreadWorker):
     #: when this worker, holding back, first saw a connection waiting (None: none seen)
     _pending_since: float | None = None
     _listeners: select.poll | None = None
-    #: how long a client may take to send a request (set by the runner before the fork)
-    policy: ReadPolicy = ReadPolicy()
+    #: how long a client may take to send a request (the application's ``read_policy``)
+    policy: ReadPolicy
     #: connections whose request is being read in the event loop, with what arrived so far
     _reading: dict[TConn, RequestBuffer]
     #: bytes held by those buffers; past ``policy.max_body_size``, requests go to a thread
@@ -117,6 +146,7 @@ class DeadlineThreadWorker(ThreadWorker):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.policy = read_policy_of(self.app)
         self._reading = {}
         self._closing = {}
         self._watched: set[TConn] = set()
@@ -265,7 +295,9 @@ class DeadlineThreadWorker(ThreadWorker):
                 raise
             return False
         self._pending_since = None
-        client_sock = DeadlineSocket(raw.family, raw.type, raw.proto, fileno=raw.detach())
+        client_sock = DeadlineSocket(
+            raw.family, raw.type, raw.proto, fileno=raw.detach(), policy=self.policy
+        )
         self.nr_conns += 1
         conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
         conn.opened_at = time.monotonic()

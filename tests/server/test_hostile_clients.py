@@ -142,6 +142,42 @@ def test_clients_slower_than_the_limits_are_cut_off(tmp_path: Path, seed_model_d
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("header_timeout", "extra"),
+    [(1, ()), (2, ("--no-preload",))],
+    ids=["preloaded-header-timeout-1", "loaded-in-each-worker-header-timeout-2"],
+)
+def test_the_workers_apply_the_read_policy_the_server_was_started_with(
+    tmp_path: Path, seed_model_dir: Path, header_timeout: int, extra: tuple[str, ...]
+) -> None:
+    """Bodies that stall after 500 bytes, on two workers at once, are answered 408 when this
+    server's own options say: the head's --header-timeout, as much again for the body plus
+    0.5 s for its 500 bytes at --min-body-rate 1K (the policy reaches each worker on gunicorn's
+    application object; a worker with another policy would answer at another time)."""
+    args = ("-m", str(seed_model_dir), "-w", "2", "--header-timeout", str(header_timeout),
+            "--min-body-rate", "1K", *extra)  # fmt: skip
+    expected = 2 * header_timeout + 500 / 1024
+    with start_server(tmp_path, *args) as server:
+        server.wait_workers(2)
+        address = _address(server)
+
+        def stalled() -> tuple[bytes, float]:
+            started = time.monotonic()
+            with socket.create_connection(address, timeout=expected + 10) as body:
+                body.sendall(_post_head(100_000) + b"x" * 500)  # then nothing
+                answer = body.recv(65536)
+            return answer, time.monotonic() - started
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            answers = [done.result() for done in [pool.submit(stalled) for _ in range(4)]]
+        assert requests.post(server.url + "/invocations", json=SEED_BODY).status_code == 200
+    for answer, took in answers:
+        assert answer.startswith(b"HTTP/1.1 408 "), answer
+        assert b'"DEADLINE_EXCEEDED"' in answer
+        assert expected - 0.2 < took < expected + 1.5, (took, expected)
+
+
+@pytest.mark.slow
 def test_rejected_large_bodies_are_freed(tmp_path: Path, sleepy_model_dir: Path) -> None:
     """20 invalid 95 MB bodies, one after the other: each is answered 400 and freed with its
     answer, so the worker does not grow by a body per request (it grew to 888 MB: a cycle

@@ -24,6 +24,7 @@ from gunicorn.glogging import Logger
 from gunicorn.http.unreader import SocketUnreader
 from gunicorn.workers import base, gthread
 
+from mlserve.server._reading import ReadPolicy
 from mlserve.server._worker import DeadlineThreadWorker
 
 from .helpers import SEED_BODY, start_server
@@ -117,6 +118,12 @@ def test_busy_workers_still_accept_new_clients(
     assert waited < 1.5, f"a new client waited {waited:.2f} s behind the keep-alive clients"
 
 
+class _App:
+    """What the worker takes from its gunicorn application: the read policy."""
+
+    read_policy = ReadPolicy()
+
+
 class _CountedWorker(DeadlineThreadWorker):
     """The real worker, counting its event-loop waits."""
 
@@ -137,7 +144,7 @@ def held_back_worker() -> Iterator[tuple[_CountedWorker, socket.socket]]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
-    worker = _CountedWorker(1, os.getppid(), [listener], None, 30, cfg, Logger(cfg))
+    worker = _CountedWorker(1, os.getppid(), [listener], _App(), 30, cfg, Logger(cfg))
     # what gthread's init_process sets up, without its signal handlers and app loading
     worker.tpool = worker.get_thread_pool()
     worker.poller = selectors.DefaultSelector()
@@ -228,6 +235,9 @@ CONTRACT = [
     ("write_error", base.Worker.handle_error, "util.write_error("),
     ("socket-reads", SocketUnreader.chunk, "self.sock.recv("),
     ("force_close", gthread.ThreadWorker.handle_request, "resp.should_close()"),
+    # the read policy travels on the application object the arbiter hands each worker
+    ("policy-on-app", Arbiter.spawn_worker, "self.app, self.timeout"),
+    ("policy-on-app-kept", base.Worker.__init__, "self.app = app"),
     # lifecycle.GracefulArbiter: SIGINT drains (handle_int raising StopIteration reaches a
     # graceful halt), and a second HaltServer while halting is swallowed in reap_workers
     ("arbiter-handle_int", Arbiter.run, 'getattr(self, "handle_%s" % signame, None)'),
