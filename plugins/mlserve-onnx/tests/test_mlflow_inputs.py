@@ -21,6 +21,7 @@ import contextlib
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -103,7 +104,8 @@ C3 = ["c0", "c1", "c2"]
 
 class Case(NamedTuple):
     model: str
-    body: Any
+    body: Any  # JSON-encoded unless it is a str
+    content_type: str = "application/json"
 
 
 def split(model: str, columns: list[Any], data: list[Any]) -> Case:
@@ -112,6 +114,10 @@ def split(model: str, columns: list[Any], data: list[Any]) -> Case:
 
 def records(model: str, columns: list[str], data: list[Any]) -> Case:
     return Case(model, {"dataframe_records": [dict(zip(columns, r, strict=True)) for r in data]})
+
+
+def csv(model: str, text: str) -> Case:
+    return Case(model, text, "text/csv")
 
 
 def inputs(model: str, value: Any) -> Case:
@@ -132,6 +138,8 @@ SAME = {
     "one-rank2/split-lists-in-x": split("one-rank2", ["x"], [[r] for r in R]),
     "one-rank2/split-a-string-column": split("one-rank2", C3, [[1.5, 2.5, "a"]]),
     "one-rank2/records": records("one-rank2", C3, R),
+    "one-rank2/csv": csv("one-rank2", "c0,c1,c2\n1.5,2,3\n4,5,6.5\n"),
+    "one-rank2/csv-integers": csv("one-rank2", "c0,c1,c2\n1,2,3\n"),
     "one-rank2/inputs-rows": inputs("one-rank2", R),
     "one-rank2/inputs-named": inputs("one-rank2", {"x": R}),
     "one-rank2/inputs-other-name": inputs("one-rank2", {"z": R}),
@@ -192,6 +200,9 @@ SAME = {
     "two-rank1/split-other-names": split("two-rank1", ["p", "q"], [[1.5, 3], [2, 4.5]]),
     "two-rank1/split-integers": split("two-rank1", ["a", "b"], [[1, 3], [2, 4]]),
     "two-rank1/records": records("two-rank1", ["a", "b"], [[1.5, 3], [2, 4.5]]),
+    "two-rank1/csv": csv("two-rank1", "b,a\n3,1.5\n4.5,2\n"),
+    "two-rank2/csv": csv("two-rank2", "a,b\n1.5,3\n2,4.5\n"),
+    "strings/csv": csv("strings", "p,q\na,c\nb,d\n"),
     "two-rank1/inputs-named": inputs("two-rank1", {"a": [1.5, 2], "b": [3, 4.5]}),
     "two-rank1/inputs-named-integers": inputs("two-rank1", {"a": [1, 2], "b": [3, 4]}),
     "two-rank1/inputs-an-extra-name": inputs("two-rank1", {"a": [1.5], "b": [3.5], "c": [0.5]}),
@@ -285,18 +296,29 @@ def _mlflow_with_onnx() -> Path:
     pytest.skip(f"needs {hint}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_port(taken: set[int]) -> int:
+    # MLflow's servers take seconds to bind the port chosen for them, while ours start and bind
+    # ports the system hands out (Linux: 32768-60999 by default), so MLflow's come from below
+    # that range, where a port the system hands out meanwhile cannot land
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        if port not in taken:
+            taken.add(port)
+            return port
+    raise AssertionError("no free port found for MLflow's server in 20000-32000")
 
 
-def _post(port: int, body: Any) -> tuple[int, Any]:
+def _post(port: int, case: Case) -> tuple[int, Any]:
+    body = case.body if isinstance(case.body, str) else json.dumps(case.body)
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        connection.request(
-            "POST", "/invocations", json.dumps(body), {"Content-Type": "application/json"}
-        )
+        connection.request("POST", "/invocations", body, {"Content-Type": case.content_type})
         response = connection.getresponse()
         status, raw = response.status, response.read()
     finally:
@@ -352,10 +374,11 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
     # MLflow starts uvicorn by name, from its venv's bin
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     theirs: dict[str, tuple[int, subprocess.Popen[bytes], Path]] = {}
+    ports: set[int] = set()
     with contextlib.ExitStack() as stack:
         try:
             for name in _MODELS:  # all of MLflow's servers start at once: each takes seconds
-                port, log = _free_port(), root / f"mlflow-{name}.log"
+                port, log = _free_port(ports), root / f"mlflow-{name}.log"
                 with open(log, "wb") as out:
                     proc = subprocess.Popen(
                         [str(python), str(bin_dir / "mlflow"), "models", "serve",
@@ -375,7 +398,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
 
 def _answers(servers: dict[str, tuple[int, ServedModel]], case: Case) -> tuple[Any, Any]:
     port, ours = servers[case.model]
-    return _post(port, case.body), ours.invoke(case.body)
+    return _post(port, case), ours.invoke(case.body, case.content_type)
 
 
 def _assert_same(theirs: tuple[int, Any], ours: tuple[int, Any]) -> None:
@@ -430,7 +453,7 @@ def test_the_differences_are_what_the_docs_say(servers: dict[str, tuple[int, Ser
 def test_the_table_covers_each_kind_of_answer(servers: dict[str, tuple[int, ServedModel]]) -> None:
     # the comparison is not vacuous: MLflow answers some cases 200 with a frame of outputs,
     # some with a dict of outputs, and refuses others
-    answers = {name: _post(servers[c.model][0], c.body) for name, c in SAME.items()}
+    answers = {name: _post(servers[c.model][0], c) for name, c in SAME.items()}
     assert answers["one-rank2/split-a-column-named-x"] == (
         200,
         {"predictions": [{"y": 6.5}, {"y": 15.5}]},
