@@ -11,7 +11,10 @@ It runs the checks in order (the guide's table lists them); each one can also be
 A failed check raises ``AssertionError`` with a message saying what was expected and what was
 found, so it reads well in a pytest report.
 
-:func:`parametrize_with_checks` makes each check its own pytest test.
+:func:`parametrize_with_checks` makes each check its own pytest test, and
+:func:`parametrize_entry_point_checks` does so for a distribution's entry points.
+:func:`check_refuses_untrusted_pickle` is for flavors whose format is a pickle, and
+:func:`write_mlflow_mlmodel` lays out an ``MLmodel`` as MLflow writes it.
 :func:`serve_model` runs a saved model in a real ``python -m mlserve.server`` process for the
 length of a ``with`` block, and :func:`check_served` checks the server answers what the native
 model predicts. The guide is ``docs/writing-a-flavor.md``.
@@ -33,8 +36,14 @@ from mlserve.testing._flavor_checks import (
     check_signature_enforced,
 )
 from mlserve.testing._fresh_process import check_fresh_process
-from mlserve.testing._registry import check_entry_point, check_reported_broken_without
+from mlserve.testing._mlflow_written import write_mlflow_mlmodel
+from mlserve.testing._registry import (
+    check_entry_point,
+    check_reported_broken_without,
+    parametrize_entry_point_checks,
+)
 from mlserve.testing._serving import ServedModel, check_served, payload_for, serve_model
+from mlserve.testing._untrusted import check_refuses_untrusted_pickle
 
 __all__ = [
     "CHECKS",
@@ -48,12 +57,15 @@ __all__ = [
     "check_mlmodel",
     "check_predictions",
     "check_protocol",
+    "check_refuses_untrusted_pickle",
     "check_reported_broken_without",
     "check_requirements",
     "check_save_load",
     "check_served",
     "check_signature_enforced",
+    "parametrize_entry_point_checks",
     "parametrize_with_checks",
     "payload_for",
     "serve_model",
+    "write_mlflow_mlmodel",
 ]
