@@ -3,28 +3,24 @@
 The model is loaded in the parent (gunicorn's arbiter) before any worker exists; workers are
 forked from it and share the model's memory copy-on-write. gunicorn is embedded through its
 ``BaseApplication`` (no shell-out, no config file, no ``GUNICORN_CMD_ARGS``), with the
-``gthread`` worker (plus a read deadline per request, :mod:`mlserve.server._worker`): keep-alive
-connections wait in a selector without holding a thread, and a request runs on one of
-``--threads`` threads. Why this and not the ``sync`` worker is in ``docs/serving.md``.
+``gthread`` worker (plus a read deadline per request, :mod:`mlserve.server._worker`); why this
+and not the ``sync`` worker is in ``docs/serving.md``.
 
-A model whose predictor declares ``Capabilities(fork_safe=False)`` (TensorFlow's runtime does
-not survive ``fork()``) is loaded in each worker instead (gunicorn without ``preload_app``). The
-parent learns this from the loaded model itself, so it has loaded it once by then: it re-executes
-its own command line with ``MLSERVE_PRELOAD=false``, and the fresh parent forks the workers
-without ever touching the framework. ``--no-preload`` skips that first load.
+How a server starts (its environment, ``--dev``, preloaded or loaded in each worker, restarted
+for a model that is not fork-safe) is one decision table, :func:`start_mode`; :func:`serve`
+carries the chosen mode out. A model whose predictor declares ``Capabilities(fork_safe=False)``
+is only known as such once loaded, so the parent re-executes its own command line with
+``MLSERVE_PRELOAD=false`` and the fresh parent forks workers that load it themselves.
 
-Signals: SIGTERM and SIGINT both stop gracefully (stop accepting, finish in-flight requests
-within ``--graceful-timeout``, exit 0); a worker that dies is replaced by the arbiter.
-
-This module decides what to serve (:func:`serve`: which models, loaded before the fork or in
-each worker); :mod:`mlserve.server._lifecycle` runs it under gunicorn in named steps (load,
-fork, serve, drain, stop).
+This module decides what to serve; :mod:`mlserve.server._lifecycle` runs it under gunicorn in
+named steps (load, fork, serve, drain, stop).
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import enum
 import functools
 import json
 import logging
@@ -47,10 +43,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ACCESS_LOG_FORMAT",
     "JSON_ACCESS_LOG_FORMAT",
+    "StartMode",
     "check_address",
     "load_app",
     "run_gunicorn",
     "serve",
+    "start_mode",
 ]
 
 logger = logging.getLogger("mlserve.server")
@@ -77,8 +75,58 @@ _PINNED_DIR_ENV = "MLSERVE_PINNED_MODEL_DIRS"
 _REPOSITORY_STATE_ENV = "MLSERVE_REPOSITORY_STATE"
 
 
+class StartMode(enum.Enum):
+    """How a server starts: the rows of :func:`start_mode`'s table."""
+
+    #: build the model's environment (``--env-manager``), then run the server inside it
+    IN_ENVIRONMENT = "in-environment"
+    #: load here, serve with werkzeug's single-process development server (``--dev``)
+    DEV = "dev"
+    #: gunicorn, each worker loading the models after the fork (``--no-preload``)
+    LOAD_IN_WORKERS = "load-in-workers"
+    #: a model loaded here is not fork-safe: re-execute as LOAD_IN_WORKERS, pinned to its files
+    RESTART_WITHOUT_PRELOAD = "restart-without-preload"
+    #: load here, then fork gunicorn's workers, which share the models copy-on-write
+    PRELOAD = "preload"
+
+
+def start_mode(
+    config: ServerConfig, environ: Mapping[str, str], *, fork_safe: bool | None = None
+) -> StartMode:
+    """How a server with ``config`` starts, in a process whose environment is ``environ``.
+
+    ``fork_safe`` is whether every model this process loaded declares it can be forked
+    (``None``: nothing loaded yet, so PRELOAD means "load here first, then ask again"). The
+    first row that matches decides; the function reads nothing else and does nothing:
+
+    ===  ===============================================  =========================
+    row  when                                             mode
+    ===  ===============================================  =========================
+    1    ``--env-manager`` is not ``local``               IN_ENVIRONMENT
+    2    ``--dev``                                        DEV
+    3    ``--no-preload``, or ``MLSERVE_PRELOAD=false``   LOAD_IN_WORKERS
+         in ``environ`` (also a re-executed parent)
+    4    a model loaded here is not fork-safe             RESTART_WITHOUT_PRELOAD
+    5    otherwise                                        PRELOAD
+    ===  ===============================================  =========================
+    """
+    if config.env_manager != "local":
+        return StartMode.IN_ENVIRONMENT
+    if config.dev:
+        return StartMode.DEV
+    # "false" in the environment, whatever the config says, is a re-executed parent: never
+    # load twice
+    if not config.preload or environ.get(_PRELOAD_ENV) == "false":
+        return StartMode.LOAD_IN_WORKERS
+    if fork_safe is False:
+        return StartMode.RESTART_WITHOUT_PRELOAD
+    return StartMode.PRELOAD
+
+
 def serve(config: ServerConfig) -> int:
     """Load the model named by ``config`` and serve it until stopped; returns the exit status.
+
+    Carries out :func:`start_mode`'s decision (the table is also in ``docs/serving.md``).
 
     Raises:
         MlserveError: the address is taken, the URI is wrong, the model fails to load, or the
@@ -86,44 +134,50 @@ def serve(config: ServerConfig) -> int:
     """
     environ = dict(os.environ)  # as started: loading a framework may change os.environ
     _configure_logging(config.log_level)
-    if config.env_manager != "local":  # the model's own environment (mlserve.server._in_env)
+    mode = start_mode(config, environ)
+    if mode is StartMode.IN_ENVIRONMENT:  # the model's own environment (_in_env.py)
         from mlserve.server._in_env import serve_in_environment
 
         serve_in_environment(config)  # builds it, then replaces this process
+    config = _prepare(config, environ, gunicorn=mode is not StartMode.DEV)
+    if mode is StartMode.LOAD_IN_WORKERS:
+        logger.info("Loading the model in each worker (no preload): memory is per worker.")
+        _announce_trust(config)
+        no_preload = replace(config, preload=False)
+        return run_gunicorn(None, no_preload, load_in_worker=lambda: load_app(config))
+    app = load_app(config)
+    _announce_trust(config)
+    fork_safe = all(s.model.capabilities.fork_safe for s in app.models.values())
+    mode = start_mode(config, environ, fork_safe=fork_safe)
+    if mode is StartMode.DEV:
+        return _run_dev(app, config)
+    if mode is StartMode.RESTART_WITHOUT_PRELOAD:
+        _restart_without_preload(environ, [s.model.path for s in app.models.values()])
+    return run_gunicorn(app, config)
+
+
+def _prepare(config: ServerConfig, environ: dict[str, str], *, gunicorn: bool) -> ServerConfig:
+    """What every mode but IN_ENVIRONMENT does before loading: ``config`` with its trust policy
+    resolved, the addresses checked, and the files shared by the server's processes named
+    (the metrics directory under gunicorn, the repository extension's state file)."""
     # resolved once, here: the parent, a re-executed parent and every worker load under the
     # one policy this start-up line names
     import mlserve
 
-    trust = config.trust or mlserve.TrustPolicy.from_environment()
-    config = replace(config, trust=trust)
-    if not config.dev:
+    config = replace(config, trust=config.trust or mlserve.TrustPolicy.from_environment())
+    if gunicorn:
         _require_gunicorn()
     check_address(config.host, config.port)
     if config.metrics_port is not None:
         check_address(config.host, config.metrics_port)
-    if config.metrics and not config.dev:
+    if config.metrics and gunicorn:
         _metrics_directory(environ)
     if config.enable_repository and not os.environ.get(_REPOSITORY_STATE_ENV):
         import tempfile
 
         state = Path(tempfile.mkdtemp(prefix="mlserve-repository-")) / "models.json"
         os.environ[_REPOSITORY_STATE_ENV] = environ[_REPOSITORY_STATE_ENV] = str(state)
-    if config.dev:
-        app = load_app(config)
-        _announce_trust(config)
-        return _run_dev(app, config)
-    # "false" here, whatever the config says, is a re-executed parent: never load twice
-    if not config.preload or environ.get(_PRELOAD_ENV) == "false":
-        logger.info("Loading the model in each worker (no preload): memory is per worker.")
-        _announce_trust(config)
-        return run_gunicorn(
-            None, replace(config, preload=False), load_in_worker=lambda: load_app(config)
-        )
-    app = load_app(config)
-    _announce_trust(config)
-    if any(not s.model.capabilities.fork_safe for s in app.models.values()):
-        _restart_without_preload(environ, [s.model.path for s in app.models.values()])
-    return run_gunicorn(app, config)
+    return config
 
 
 def _metrics_directory(environ: dict[str, str]) -> Path:
