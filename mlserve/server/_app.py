@@ -17,7 +17,6 @@ from mlserve.errors import MissingExtra, MlserveError
 
 try:
     from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-    from werkzeug.routing import Map, Rule
     from werkzeug.wrappers import Request, Response
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise MissingExtra("The mlserve REST server", "server", "werkzeug") from exc
@@ -39,6 +38,7 @@ from mlserve.server._metadata import metadata_document, version_document
 from mlserve.server._metrics import metrics_or_none
 from mlserve.server._model_limits import ModelLimits, measure_load
 from mlserve.server._repository import Repository
+from mlserve.server._routes import ROUTE_LIST, count_labels, note_route, url_map
 from mlserve.server._scoring import score, score_timed
 from mlserve.server._served import ServedModel, UnknownModel, named_models, serve_model
 from mlserve.server._v2_dispatch import V2Dispatch
@@ -62,23 +62,6 @@ DEFAULT_THREADS = 4
 # /version's body is the bare version string, as MLflow's (which its ScoringServerClient returns
 # as is); it is not JSON, so it is not labelled as JSON
 _TEXT = "text/plain; charset=utf-8"
-_ROUTES = (
-    ("/ping", "ping", "GET"),
-    ("/health", "health", "GET"),
-    ("/version", "version", "GET"),
-    ("/metadata", "metadata", "GET"),
-    ("/invocations", "invocations", "POST"),
-    ("/models/<name>/invocations", "model_invocations", "POST"),
-    ("/metrics", "metrics", "GET"),
-    ("/openapi.json", "openapi", "GET"),
-    ("/", "model_page", "GET"),
-)
-_ROUTE_LIST = ", ".join(f"{method} {path}" for path, _, method in _ROUTES)
-# the WSGI environ keys where a request's route pattern and model name are left for _count
-_ROUTE_KEY = "mlserve.route"
-_MODEL_KEY = "mlserve.model"
-# routes that serve the first model without naming it
-_DEFAULT_MODEL_ROUTES = frozenset(("/invocations", "/metadata"))
 
 
 def create_app(
@@ -269,11 +252,7 @@ class ScoringApp:
         self.described = Described(
             lambda: list(self.models.values()), _mlserve_version(), repository=build is not None
         )
-        # OPTIONS on every route answers 204 with Allow, as MLflow's Flask server does
-        self._urls = Map(
-            [Rule(path, endpoint=name, methods=[m, "OPTIONS"]) for path, name, m in _ROUTES]
-            + v2.rules()
-        )
+        self._urls = url_map()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Serve one WSGI request; its answer carries its ``X-Request-ID`` (tracing.py), and
@@ -305,15 +284,8 @@ class ScoringApp:
     def _count(
         self, metrics: ServerMetrics, environ: WSGIEnvironment, statuses: list[str], took: float
     ) -> None:
-        """Count an answered request under its route's pattern and a served model's name
-        only (a name from the URL that is not served is not a label: no unbounded series)."""
-        route = environ.get(_ROUTE_KEY, "")  # "": no route matched (404)
-        name = environ.get(_MODEL_KEY)
-        served = self.models.get(self._default_name if name is None else name)
-        if served is None or (name is None and route not in _DEFAULT_MODEL_ROUTES):
-            model, version = "", None
-        else:
-            model, version = served.name, served.version
+        """Count an answered request (under the labels of mlserve.server._routes)."""
+        model, version, route = count_labels(environ, self.models, self._default_name)
         code = int(statuses[-1][:3]) if statuses else 500
         metrics.done(model, version, route, code, took)
 
@@ -323,9 +295,7 @@ class ScoringApp:
             adapter = self._urls.bind_to_environ(environ)
             rule, values = adapter.match(return_rule=True)
             endpoint = rule.endpoint
-            environ[_ROUTE_KEY] = rule.rule
-            if "name" in values:
-                environ[_MODEL_KEY] = values["name"]
+            note_route(environ, rule, values)
             if request.method == "OPTIONS":
                 response = Response(
                     status=204, headers=[("Allow", allow(adapter.allowed_methods()))]
@@ -354,7 +324,7 @@ class ScoringApp:
             response = error_response(answer_for_error(exc))
         except NotFound:
             response = error_response(
-                answer_for_http(404, f"No such endpoint. Endpoints: {_ROUTE_LIST}.")
+                answer_for_http(404, f"No such endpoint. Endpoints: {ROUTE_LIST}.")
             )
         except MethodNotAllowed as exc:
             allowed = allow(exc.valid_methods or ())
