@@ -7,6 +7,8 @@ output, then passes leadership to the oldest request still queued. A request tha
 therefore predicted at once in its own thread, with no hand-off and no wait (unless
 ``max_delay_ms`` asks the leader to wait for company). While a prediction is in flight, newcomers
 queue; that queue is where batches come from, so batches grow exactly as fast as load does.
+Which inputs merge, and how a batch's output is cut back, are :mod:`mlserve.server._merging`'s
+rules.
 """
 
 from __future__ import annotations
@@ -15,14 +17,12 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-import pandas as pd
-
 from mlserve.errors import InvalidParameterValue, ServerBusy
+from mlserve.server._merging import concat, merge_key, rows_of, same_params, split
 
 __all__ = ["AdaptiveBatcher", "BatchObserver", "BatcherStats"]
 
@@ -86,98 +86,8 @@ class _Pending:
     def key(self) -> tuple[Any, ...]:
         # Computed lazily: a request that is predicted alone never pays for it.
         if self._key is None:
-            self._key = _merge_key(self.data)
+            self._key = merge_key(self.data)
         return self._key
-
-
-def _rows(data: Any) -> int | None:
-    """Row count of a mergeable input, or None if the input cannot be merged."""
-    if isinstance(data, pd.DataFrame):
-        index = data.index
-        # Only a default index can be rebuilt after concatenation; anything else runs alone so a
-        # model that echoes its input index still sees the client's index.
-        if (
-            isinstance(index, pd.RangeIndex)
-            and index.start == 0
-            and index.step == 1
-            and not isinstance(data.columns, pd.MultiIndex)
-        ):
-            return len(data)
-        return None
-    if isinstance(data, np.ndarray) and data.ndim >= 1:
-        return int(data.shape[0])
-    return None
-
-
-def _merge_key(data: Any) -> tuple[Any, ...]:
-    """What two inputs must share to be concatenated without changing either one's meaning."""
-    if isinstance(data, pd.DataFrame):
-        return ("frame", tuple(data.columns), tuple(str(t) for t in data.dtypes))
-    return ("array", data.shape[1:], data.dtype.str)
-
-
-def _same_params(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
-    """Params equality that tolerates array values (whose ``==`` is element-wise)."""
-    a, b = a or None, b or None
-    if a is b:
-        return True
-    if a is None or b is None or a.keys() != b.keys():
-        return False
-    for name, value in a.items():
-        other = b[name]
-        try:
-            if isinstance(value, np.ndarray) or isinstance(other, np.ndarray):
-                equal = bool(np.array_equal(value, other))
-            else:
-                equal = bool(value == other)
-        except Exception:  # values that cannot be compared are not merged
-            return False
-        if not equal or type(value) is not type(other):
-            return False
-    return True
-
-
-def _concat(parts: list[Any]) -> Any:
-    if isinstance(parts[0], pd.DataFrame):
-        return pd.concat(parts, ignore_index=True)
-    return np.concatenate(parts, axis=0)
-
-
-def _split(output: Any, counts: list[int]) -> list[Any] | None:
-    """Cut a batch output back into per-request outputs, or None if it has the wrong shape."""
-    total = sum(counts)
-    bounds: list[tuple[int, int]] = []
-    start = 0
-    for n in counts:
-        bounds.append((start, start + n))
-        start += n
-    if isinstance(output, np.ndarray):
-        if output.ndim == 0 or output.shape[0] != total:
-            return None
-        return [output[a:b] for a, b in bounds]
-    if isinstance(output, (pd.DataFrame, pd.Series)):
-        if len(output) != total:
-            return None
-        parts = [output.iloc[a:b] for a, b in bounds]
-        if isinstance(output.index, pd.RangeIndex):
-            # Each caller gets the 0-based index it would have got if predicted alone.
-            parts = [p.reset_index(drop=True) for p in parts]
-        return parts
-    if isinstance(output, (list, tuple)):
-        if len(output) != total:
-            return None
-        return [output[a:b] for a, b in bounds]
-    if isinstance(output, Mapping) and output:
-        # Named outputs (a multi-output graph): each value is split on its own, and all of
-        # them must have one row per input row, or the batch is not split at all.
-        per_key: dict[Any, list[Any]] = {}
-        for key, value in output.items():
-            pieces = _split(value, counts)
-            if pieces is None:
-                return None
-            per_key[key] = pieces
-        return [{key: pieces[i] for key, pieces in per_key.items()} for i in range(len(counts))]
-    return None
 
 
 class AdaptiveBatcher:
@@ -253,7 +163,7 @@ class AdaptiveBatcher:
         request only). Raises what ``predict`` raised for this request, or ``ServerBusy`` if the
         queue is full or the batcher is closed.
         """
-        rows = _rows(data)
+        rows = rows_of(data)
         if rows is None or rows == 0 or rows > self.max_batch_rows:
             with self._cond:
                 if self._closed:
@@ -340,7 +250,7 @@ class AdaptiveBatcher:
                 if (
                     rows + p.rows <= self.max_batch_rows
                     and p.key == head.key
-                    and _same_params(p.params, head.params)
+                    and same_params(p.params, head.params)
                 ):
                     batch.append(p)
                     rows += p.rows
@@ -406,8 +316,8 @@ class AdaptiveBatcher:
             self._run_alone(batch[0])
             return
         try:
-            output = self._predict(_concat([p.data for p in batch]), batch[0].params)
-            parts = _split(output, [p.rows for p in batch])
+            output = self._predict(concat([p.data for p in batch]), batch[0].params)
+            parts = split(output, [p.rows for p in batch])
         except Exception:
             # One bad request must not fail its neighbours: find out whose it is.
             parts = None
