@@ -30,6 +30,7 @@ from mlserve.mlmodel import Model
 from mlserve.mlmodel._example import load_input_example
 from mlserve.mlmodel._files import check_paths, model_file
 from mlserve.schema import ModelSignature, SchemaEnforcer, enforce_params
+from mlserve.schema._compiled import CompiledSchema, compile_schema
 
 __all__ = ["PyFuncModel", "choose_flavor", "flavor_section"]
 
@@ -153,8 +154,10 @@ class PyFuncModel:
         self._capabilities: Capabilities = caps
         signature = metadata.signature
         inputs = signature.inputs if signature is not None else None
-        self._enforcer = SchemaEnforcer(inputs) if inputs is not None else None
         self._params_schema = signature.params if signature is not None else None
+        # compiled once; a decoder built from the same signature objects gets this instance
+        self._compiled = compile_schema(inputs, self._params_schema)
+        self._enforcer = SchemaEnforcer(self._compiled) if inputs is not None else None
         self._input_example: Any = None
         self._input_example_loaded = False
 
@@ -229,7 +232,8 @@ class PyFuncModel:
         if self._enforcer is not None:
             data = self._enforcer(data)
         if params or self._params_schema is not None:
-            params = enforce_params(params, self._params_schema, strict=False) or None
+            # with the param converters compiled at load, shared with the decoder
+            params = enforce_params(params, self._compiled.params, strict=False) or None
         else:
             params = None
         if params is not None and not self._capabilities.supports_params:
@@ -295,6 +299,12 @@ class PyFuncModel:
     def enforcer(self) -> SchemaEnforcer | None:
         """The input enforcer built at load time, or ``None`` without an input signature."""
         return self._enforcer
+
+    @property
+    def compiled(self) -> CompiledSchema:
+        """The signature compiled once at load: the rules its enforcer and any decoder built
+        from ``signature.inputs`` and ``signature.params`` (the server's) share."""
+        return self._compiled
 
     @property
     def params_schema(self) -> Any:

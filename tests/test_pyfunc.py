@@ -203,3 +203,47 @@ def test_code_directory_is_put_on_sys_path(tmp_path: Path) -> None:
     finally:
         sys.path.remove(str((tmp_path / "m" / "code").resolve()))
         sys.modules.pop("mlserve_test_helper_mod", None)
+
+
+def test_decoder_and_enforcer_share_one_compiled_schema(seed_model, tmp_path: Path) -> None:
+    """The signature is compiled once per model: the server's decoder (built from
+    ``model.signature``, as ``server/_served.py`` and ``cli/_predict.py`` build it) and the
+    model's enforcer hold the same rules, converters, complex validators and param converters,
+    not equal copies."""
+    from mlserve.codecs import DecodeLimits, RequestDecoder
+    from mlserve.schema import Array, ParamSchema, ParamSpec
+    from mlserve.server._app import create_app
+
+    signature = ModelSignature(
+        inputs=Schema(
+            [*(ColSpec("double", str(i)) for i in range(4)), ColSpec(Array("long"), "ids")]
+        ),
+        params=ParamSchema([ParamSpec("k", "long", 1)]),
+    )
+    mlserve.save_model(seed_model, tmp_path / "m", signature=signature)
+    model = mlserve.load_model(tmp_path / "m")
+    compiled = model.compiled
+    assert model.enforcer is not None and model.enforcer.compiled is compiled
+    assert compiled.params is not None and list(compiled.params.converters) == ["k"]
+
+    app = create_app(model)
+    try:
+        served = app.models[next(iter(app.models))]
+        plans = [served.decoder.plan]
+    finally:
+        app.close()
+    loaded = model.signature
+    assert loaded is not None
+    plans.append(RequestDecoder(loaded.inputs, loaded.params, limits=DecodeLimits.none()).plan)
+    for plan in plans:
+        assert plan.compiled is compiled
+        for name, rule in zip(compiled.names, compiled.rules, strict=True):
+            assert plan.by_name[name] is rule
+    # the enforcer's converters are built from those rule objects, the array column's validator
+    # among them, and a decoder that enforces too builds its enforcer on the same instance
+    assert RequestDecoder(loaded.inputs, loaded.params).plan.enforce.compiled is compiled  # type: ignore[union-attr]
+    assert len(compiled.converters) == 5
+
+    # another model with an equal signature compiles its own (by identity, not equality)
+    mlserve.save_model(seed_model, tmp_path / "n", signature=signature)
+    assert mlserve.load_model(tmp_path / "n").compiled is not compiled

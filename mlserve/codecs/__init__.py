@@ -24,7 +24,8 @@ from mlserve.codecs._media import parse_content_type
 from mlserve.codecs._output import encode_error, encode_predictions
 from mlserve.codecs._plan import DecodeLimits, DecodePlan, build_plan
 from mlserve.errors import PayloadError, UnsupportedContentType
-from mlserve.schema import ParamSchema, Schema, SchemaEnforcer, enforce_params
+from mlserve.schema import ParamSchema, Schema, SchemaEnforcer
+from mlserve.schema._compiled import compile_schema
 
 __all__ = [
     "CODECS",
@@ -128,13 +129,17 @@ class RequestDecoder:
         enforce: bool = True,
         limits: DecodeLimits | None = None,
     ) -> None:
+        # the signature's compiled rules: for a model's own signature objects, the instance its
+        # PyFuncModel enforces with (compile_schema memoizes per schema object)
+        compiled = compile_schema(schema, params_schema)
         enforcer = None
         if enforce and schema is not None:
-            enforcer = SchemaEnforcer(schema)
+            enforcer = SchemaEnforcer(compiled)
         self.schema = schema
         self.params_schema = params_schema
+        self.compiled = compiled
         self._enforce = enforce
-        self.plan = build_plan(schema, params_schema, enforcer, limits)
+        self.plan = build_plan(compiled, params_schema, enforcer, limits)
 
     def decode(self, body: bytes, content_type: str | None) -> DecodedRequest:
         """Decode one request body sent with the given Content-Type header value.
@@ -160,7 +165,7 @@ class RequestDecoder:
             else:
                 data = self.plan.enforce(data)
         if params is not None or self.params_schema is not None:
-            params = enforce_params(params, self.params_schema, strict=False)
+            params = self.compiled.enforce_params(params, strict=False)
         return DecodedRequest(data, params, input_format)
 
     def _codec(self, content_type: str | None) -> Codec:

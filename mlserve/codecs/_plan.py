@@ -2,8 +2,9 @@
 
 A :class:`DecodePlan` is built when a :class:`~mlserve.codecs.RequestDecoder` is created, so a
 request never re-reads the signature: it only looks up a column's
-:class:`~mlserve.schema._rules.ColumnRule` (the rules the schema enforcer applies too; the plan
-re-exports ``ColumnRule`` and ``ANY``).
+:class:`~mlserve.schema._rules.ColumnRule`. The rules are not the plan's own: they are the
+signature's :class:`~mlserve.schema._compiled.CompiledSchema`, the one object the model's schema
+enforcer converts with too (the plan re-exports ``ColumnRule`` and ``ANY``).
 
 The plan also bounds a request's cost (:class:`DecodeLimits`): every codec counts the columns a
 body names before it types any of them, refuses a body past the limit, and drops the columns
@@ -20,8 +21,9 @@ from typing import Any
 import numpy as np
 
 from mlserve.errors import PayloadTooLarge
-from mlserve.schema import Array, ColSpec, Object, ParamSchema, Schema, TensorSpec
-from mlserve.schema._rules import ANY, ColumnRule, rule_for
+from mlserve.schema import ParamSchema, Schema, TensorSpec
+from mlserve.schema._compiled import CompiledSchema, compile_schema
+from mlserve.schema._rules import ANY, ColumnRule
 
 __all__ = ["ANY", "DEFAULT_MAX_MEMORY", "ColumnRule", "DecodeLimits", "DecodePlan", "build_plan"]
 
@@ -78,6 +80,8 @@ class DecodePlan:
     #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
     json_booleans: bool = False
     limits: DecodeLimits = field(default_factory=DecodeLimits)
+    #: the signature's compiled rules (the same object the model's enforcer holds)
+    compiled: CompiledSchema | None = None
 
     def check_columns(self, count: int) -> None:
         """Refuse a body naming more than ``max_columns`` columns (or the signature's count)."""
@@ -124,53 +128,49 @@ class DecodePlan:
 
 
 def build_plan(
-    schema: Schema | None,
-    params_schema: ParamSchema | None,
+    schema: Schema | CompiledSchema | None,
+    params_schema: ParamSchema | None = None,
     enforce: Callable[[Any], Any] | None = None,
     limits: DecodeLimits | None = None,
 ) -> DecodePlan:
-    """Derive the :class:`DecodePlan` of a signature (``schema`` None means no signature)."""
-    plan = _build_plan(schema, params_schema, enforce)
+    """The :class:`DecodePlan` of a signature (``schema`` None means no signature), read from
+    its :class:`~mlserve.schema._compiled.CompiledSchema`: the plan holds the compiled rule
+    objects themselves, the ones the model's enforcer converts with."""
+    compiled = (
+        schema if isinstance(schema, CompiledSchema) else compile_schema(schema, params_schema)
+    )
+    plan = _build_plan(compiled, enforce)
     return plan if limits is None else replace(plan, limits=limits)
 
 
-def _build_plan(
-    schema: Schema | None,
-    params_schema: ParamSchema | None,
-    enforce: Callable[[Any], Any] | None,
-) -> DecodePlan:
+def _build_plan(compiled: CompiledSchema, enforce: Callable[[Any], Any] | None) -> DecodePlan:
+    schema, params_schema = compiled.schema, compiled.params_schema
+    common: dict[str, Any] = {"enforce": enforce, "compiled": compiled}
     if schema is None:
-        return DecodePlan(None, params_schema, "none", enforce=enforce)
-    rules = tuple(rule_for(s) for s in schema.inputs)
-    names = tuple(r.name for r in rules if r.name is not None)
-    by_name = {r.name: r for r in rules if r.name is not None}
-    if schema.is_tensor_spec():
+        return DecodePlan(None, params_schema, "none", **common)
+    named = compiled.names if compiled.named else ()
+    if compiled.kind != "columns":
         # MLflow types every column of a frame sent to a single-tensor model as that tensor
-        if not schema.has_input_names() or len(rules) == 1:
+        if compiled.kind == "tensor" or len(compiled.rules) == 1:
             only: TensorSpec = schema.inputs[0]  # type: ignore[assignment]
-            kind = "tensors" if schema.has_input_names() else "tensor"
             return DecodePlan(
                 schema,
                 params_schema,
-                kind,
-                names,
-                {},
-                (),
-                rules[0],
-                only.dtype,
-                enforce,
+                compiled.kind,
+                named,
+                default=compiled.default,
+                tensor_dtype=only.dtype,
+                **common,
             )
-        return DecodePlan(schema, params_schema, "tensors", names, by_name, enforce=enforce)
+        return DecodePlan(schema, params_schema, "tensors", named, compiled.by_name, **common)
     return DecodePlan(
         schema,
         params_schema,
         "columns",
-        names,
-        by_name,
-        () if by_name else rules,
-        enforce=enforce,
-        dict_is_row=any(
-            isinstance(s, ColSpec) and isinstance(s.type, (Array, Object)) for s in schema.inputs
-        ),
-        llm=any(n in by_name for n in ("messages", "prompt", "input")),
+        named,
+        compiled.by_name,
+        () if compiled.named else compiled.rules,
+        dict_is_row=compiled.dict_is_row,
+        llm=compiled.llm,
+        **common,
     )

@@ -22,7 +22,7 @@ from pandas.api.types import infer_dtype
 from mlserve.errors import InvalidColumnValue
 from mlserve.schema._complex import type_text
 from mlserve.schema._kinds import column_kind
-from mlserve.schema._rules import ColumnRule, rule_for
+from mlserve.schema._rules import ColumnRule
 from mlserve.schema._types import ColSpec, DataType
 from mlserve.schema._values import _Bad, compile_checker
 
@@ -193,10 +193,11 @@ class _Rules:
         raise self.fail(column_kind(s))
 
 
-def _complex(spec: ColSpec, name: str) -> Converter:
+def _complex(spec: ColSpec, rule: ColumnRule) -> Converter:
     """The converter of an array, object, map or any column: every value checked, one by one."""
     checker = compile_checker(spec.type, spec.required)
     expected = type_text(spec.type)
+    name = rule.name
 
     def convert(s: pd.Series) -> Any:
         out = np.empty(len(s), dtype=object)
@@ -227,11 +228,12 @@ def exact_dtype(spec: ColSpec) -> np.dtype | None:
     return spec.type.to_numpy()
 
 
-def converter_for(spec: ColSpec, name: str) -> Converter:
-    """The converter for one column spec; ``name`` is what error messages call the column."""
+def converter_for(spec: ColSpec, rule: ColumnRule) -> Converter:
+    """The converter for one column spec, built from its compiled ``rule`` (whose name is what
+    error messages call the column)."""
     if not isinstance(spec.type, DataType):
-        return _complex(spec, name)
-    rules = _Rules(rule_for(spec, name))
+        return _complex(spec, rule)
+    rules = _Rules(rule)
     return {
         DataType.boolean: rules.to_bool,
         DataType.integer: rules.to_int,

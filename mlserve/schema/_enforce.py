@@ -16,17 +16,16 @@ import numpy as np
 import pandas as pd
 
 from mlserve.errors import SchemaMismatch
-from mlserve.schema._columns import Converter, converter_for, exact_dtype
-from mlserve.schema._complex import Array, Object
+from mlserve.schema._compiled import CompiledSchema, compile_schema
 from mlserve.schema._kinds import inferred_kind, value_kind
-from mlserve.schema._types import ColSpec, Schema, TensorSpec
+from mlserve.schema._types import Schema, TensorSpec
 
 __all__ = ["SchemaEnforcer", "enforce_schema", "width_mismatch"]
 
 Data: TypeAlias = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
 
 
-def _quoted(names: list[str]) -> str:
+def _quoted(names: Sequence[str]) -> str:
     return ", ".join(repr(n) for n in names)
 
 
@@ -56,6 +55,9 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 class SchemaEnforcer:
     """Checks and converts input data against one :class:`Schema`; build once, call per request.
 
+    Built from a schema or its :class:`~mlserve.schema._compiled.CompiledSchema` (the same
+    compiled rules the model's decoding plan holds; a schema is compiled once, whoever asks).
+
     ``enforcer(data)`` returns a DataFrame for a column schema, and an ndarray (one tensor) or a
     dict of ndarrays (named tensors) for a tensor schema. Accepted data: DataFrame, Series,
     ndarray, dict of columns or tensors, list of row dicts, nested lists.
@@ -63,37 +65,28 @@ class SchemaEnforcer:
     kind of value found (never the value): see ``docs/signatures.md`` for every rule.
     """
 
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-        self._tensor = schema.is_tensor_spec()
-        self._named = schema.has_input_names()
-        specs = schema.inputs
-        # Names by their string form: what messages say, and what data labels are matched by
-        # (a CSV header or a JSON object key cannot say 0 rather than "0").
-        self._names: list[str] = [
-            str(s.name) if s.name is not None else str(i) for i, s in enumerate(specs)
-        ]
-        # MLflow reads a dict as one row when a column is an array or an object
-        self._dict_is_row = any(
-            isinstance(s, ColSpec) and isinstance(s.type, (Array, Object)) for s in specs
-        )
-        if not self._tensor:
-            self._converters: list[Converter] = [
-                converter_for(s, n)  # type: ignore[arg-type]
-                for s, n in zip(specs, self._names, strict=True)
-            ]
-            self._required = {n for s, n in zip(specs, self._names, strict=True) if s.required}
-            # The dtype a column may already have to need no look at all (None: always look).
-            self._exact: list[np.dtype | None] = [exact_dtype(s) for s in specs]  # type: ignore[arg-type]
-            common = set(self._exact)
-            # When every column wants one numeric dtype, a whole ndarray is cast in one go.
-            self._uniform = common.pop() if len(common) == 1 else None
+    def __init__(self, schema: Schema | CompiledSchema) -> None:
+        compiled = schema if isinstance(schema, CompiledSchema) else compile_schema(schema)
+        if compiled.schema is None:
+            raise TypeError("a SchemaEnforcer needs an input schema")
+        #: the signature's compiled rules, shared with the decoding plan of the same model
+        self.compiled = compiled
+        self.schema: Schema = compiled.schema
+        self._tensor = compiled.kind != "columns"
+        self._named = compiled.named
+        self._names: tuple[str, ...] = compiled.names
+        self._dict_is_row = compiled.dict_is_row
+        self._converters = compiled.converters
+        self._required = compiled.required
+        self._exact = compiled.exact
+        self._uniform = compiled.uniform
         # Positional data (ndarray, nested lists) gets the signature's names, as in MLflow, and
         # so does data whose labels matched by string form: the model sees integer names as
         # integers. A prebuilt Index: pandas builds a frame from one several times faster than
         # from a list.
-        self._index = pd.Index([s.name for s in specs] if self._named else range(len(specs)))
-        self._unique = bool(self._index.is_unique)
+        assert compiled.index is not None
+        self._index = compiled.index
+        self._unique = compiled.unique
 
     @property
     def input_dtypes(self) -> dict[str, np.dtype]:

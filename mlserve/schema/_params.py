@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +24,18 @@ from mlserve.errors import InvalidParams, InvalidSignature
 from mlserve.schema._kinds import value_kind
 from mlserve.schema._types import DataType
 
-__all__ = ["ParamSchema", "ParamSpec", "convert_param_value", "enforce_params"]
+__all__ = [
+    "CompiledParams",
+    "ParamSchema",
+    "ParamSpec",
+    "compile_params",
+    "convert_param_value",
+    "enforce_compiled",
+    "enforce_params",
+]
 
 logger = logging.getLogger("mlserve.schema")
+
 
 _INT_RANGES = {
     DataType.integer: (-(2**31), 2**31 - 1),
@@ -264,8 +273,32 @@ def _log_once(cause: tuple[str, ...], message: str) -> None:
     logger.warning("%s (logged once per cause)", message)
 
 
+@dataclass(frozen=True)
+class CompiledParams:
+    """A :class:`ParamSchema` compiled once: each declared param's spec and its converter (a
+    function of the request's value, raising :class:`InvalidParams`), in declared order."""
+
+    specs: Mapping[str, ParamSpec]
+    converters: Mapping[str, Callable[[Any], Any]]
+
+
+def _converter(spec: ParamSpec) -> Callable[[Any], Any]:
+    name, dtype, shape = spec.name, spec.type, spec.shape
+    return lambda value: convert_param_value(name, value, dtype, shape)
+
+
+def compile_params(schema: ParamSchema) -> CompiledParams:
+    """The :class:`CompiledParams` of ``schema`` (``CompiledSchema.params`` holds the model's)."""
+    return CompiledParams(
+        {p.name: p for p in schema.params}, {p.name: _converter(p) for p in schema.params}
+    )
+
+
 def enforce_params(
-    params: Mapping[str, Any] | None, schema: ParamSchema | None, *, strict: bool = True
+    params: Mapping[str, Any] | None,
+    schema: ParamSchema | CompiledParams | None,
+    *,
+    strict: bool = True,
 ) -> dict[str, Any]:
     """Check request params against the model's :class:`ParamSchema` and fill in defaults.
 
@@ -278,8 +311,20 @@ def enforce_params(
     :class:`InvalidParams` (listing the known names); ``False`` drops them with a warning logged
     once per cause, as MLflow does: ``PyFuncModel.predict`` and the server use ``False``, so a
     client written for MLflow that sends extra params keeps working.
+
+    ``schema`` may be the params schema already compiled (``CompiledSchema.params``): a model
+    checks every request with the converters it compiled at load.
     """
-    if schema is None:
+    if isinstance(schema, ParamSchema):
+        schema = compile_params(schema)
+    return enforce_compiled(params, schema, strict=strict)
+
+
+def enforce_compiled(
+    params: Any, compiled: CompiledParams | None, *, strict: bool = True
+) -> dict[str, Any]:
+    """:func:`enforce_params` with the params schema already compiled (None: no params schema)."""
+    if compiled is None:
         if params is None or (isinstance(params, Mapping) and not params):
             return {}
         if strict:
@@ -296,7 +341,7 @@ def enforce_params(
         params = {}
     if not isinstance(params, Mapping):
         raise InvalidParams(f"params must be an object, found {value_kind(params)}")
-    specs = {p.name: p for p in schema.params}
+    specs = compiled.specs
     unknown = [k for k in params if k not in specs]
     if unknown:
         message = f"unknown params {_names(unknown)}; known params: {_names(specs)}"
@@ -304,13 +349,13 @@ def enforce_params(
             raise InvalidParams(message)
         _log_once(("unknown", *sorted(map(str, unknown))[:20]), f"Ignoring {message}")
     out: dict[str, Any] = {}
-    for name, spec in specs.items():
+    for name, convert in compiled.converters.items():
         value = params.get(name)
         if value is None:
             # a list default is copied: the model may change what it is given, and the
             # signature's default must stay the same for the next call
-            default = spec.default
+            default = specs[name].default
             out[name] = copy.deepcopy(default) if isinstance(default, (list, dict)) else default
         else:
-            out[name] = convert_param_value(name, value, spec.type, spec.shape)
+            out[name] = convert(value)
     return out
