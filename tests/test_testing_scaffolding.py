@@ -218,3 +218,52 @@ def test_write_mlflow_mlmodel_puts_data_in_the_pyfunc_section(tmp_path: Path) ->
         "data"
         not in write_mlflow_mlmodel(tmp_path / "n", "keras", {})["flavors"]["python_function"]
     )
+
+
+# -- which objects a flavor claims ---------------------------------------------------------------
+
+
+class GreedyFlavor(SklearnFlavor):
+    """Claims every object."""
+
+    name = "greedy"
+
+    def can_save(self, obj):
+        return True
+
+
+class ShyFlavor(SklearnFlavor):
+    """Claims nothing."""
+
+    name = "shy"
+
+    def can_save(self, obj):
+        return False
+
+
+def test_check_can_save(seed_model) -> None:  # type: ignore[no-untyped-def]
+    from mlserve.testing import check_can_save
+
+    check_can_save(SklearnFlavor(), accepts=[seed_model], refuses=["model.pkl", 3])
+    with pytest.raises(AssertionError, match=r"'greedy': can_save accepts str 'model\.pkl'"):
+        check_can_save(GreedyFlavor(), accepts=[seed_model], refuses=["model.pkl"])
+    with pytest.raises(AssertionError, match="'shy': can_save refuses RandomForestClassifier"):
+        check_can_save(ShyFlavor(), accepts=[seed_model])
+
+
+def test_check_saved_by_default(seed_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mlserve import get_flavor
+    from mlserve.testing import check_saved_by_default
+
+    check_saved_by_default(get_flavor("sklearn"), seed_model, tmp_path)
+    # python_function takes any callable, but asks after sklearn: the estimator is not its
+    with pytest.raises(AssertionError, match="with 'sklearn', not 'python_function'"):
+        check_saved_by_default(get_flavor("python_function"), seed_model, tmp_path / "pyfunc")
+
+
+def test_check_requirements_includes(seed_model) -> None:  # type: ignore[no-untyped-def]
+    from mlserve.testing import check_requirements
+
+    check_requirements(SklearnFlavor(), seed_model, includes=["scikit-learn"])
+    with pytest.raises(AssertionError, match="lacks xgboost; it lists"):
+        check_requirements(SklearnFlavor(), seed_model, includes=["scikit-learn", "xgboost"])

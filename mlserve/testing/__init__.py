@@ -24,6 +24,7 @@ from __future__ import annotations
 
 # the checks live in private modules by what they hold; this is the one public surface
 from mlserve.testing._checks import CHECKS, FlavorCase, parametrize_with_checks
+from mlserve.testing._claims import check_can_save, check_saved_by_default
 from mlserve.testing._compare import assert_predictions_equal
 from mlserve.testing._flavor_checks import (
     check_batchable,
@@ -51,6 +52,7 @@ __all__ = [
     "ServedModel",
     "assert_predictions_equal",
     "check_batchable",
+    "check_can_save",
     "check_entry_point",
     "check_flavor",
     "check_fresh_process",
@@ -61,6 +63,7 @@ __all__ = [
     "check_reported_broken_without",
     "check_requirements",
     "check_save_load",
+    "check_saved_by_default",
     "check_served",
     "check_signature_enforced",
     "parametrize_entry_point_checks",

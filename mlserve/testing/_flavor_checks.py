@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -52,13 +52,21 @@ def check_protocol(flavor: Flavor) -> None:
 _BARE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?$")
 
 
-def check_requirements(flavor: Flavor, model: Any) -> None:
+def check_requirements(flavor: Flavor, model: Any, *, includes: Iterable[str] = ()) -> None:
     """Every bare name ``requirements(model)`` returns is an installed distribution, so it is
     pinned in ``requirements.txt`` (the import name is not always the pip name: ``sklearn`` is
-    ``scikit-learn``). Entries with a version specifier or a URL are taken as given."""
+    ``scikit-learn``). Entries with a version specifier or a URL are taken as given.
+
+    ``includes`` are names the list must hold (your distribution and your framework, say).
+    """
     reqs = flavor.requirements(model)
     assert isinstance(reqs, list) and all(isinstance(r, str) for r in reqs), (
         f"flavor {flavor.name!r}: requirements(model) must return a list of str, got {reqs!r}"
+    )
+    missing = [name for name in includes if name not in reqs]
+    assert not missing, (
+        f"flavor {flavor.name!r}: requirements() for a {type(model).__name__} lacks "
+        f"{', '.join(missing)}; it lists {reqs}"
     )
     for req in reqs:
         if not _BARE_NAME.match(req.strip()):
