@@ -169,6 +169,19 @@ def test_a_one_input_graph_takes_the_whole_frame(seed_onnx: Any, seed_model: Any
     np.testing.assert_array_equal(out["label"], seed_model.predict(frame.to_numpy()))
 
 
+def test_a_one_input_graph_of_rank_1_takes_no_frame() -> None:
+    # the frame is [rows, columns] even with one column (MLflow: ONNX Runtime's 400 too)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N"])
+    graph = helper.make_graph([helper.make_node("Neg", ["x"], ["y"])], "neg", [x], [y])
+    predictor = flavor.predictor(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), {}
+    )
+    with pytest.raises(BadRequest, match=r"rank 1 .*shape \[2, 1\]\): a DataFrame goes whole"):
+        predictor.predict(pd.DataFrame({"x": [1.5, 2.0]}))
+    np.testing.assert_array_equal(predictor.predict(np.array([1.5, 2.0]))["y"], [-1.5, -2.0])
+
+
 RANK_2 = ("N", 1)
 
 
@@ -178,12 +191,12 @@ RANK_2 = ("N", 1)
         (("N",), pd.DataFrame({"a": [1.0]}), "missing column.*: b"),
         (("N",), np.ones((2, 2), np.float32), "2 inputs"),
         (("N",), {"a": np.array(["x"]), "b": np.ones(1)}, "'a' is tensor.float.; got strings"),
-        (("N",), {"a": np.ones(1, np.int64), "b": np.ones(1)}, "got int64; only float64"),
+        (("N",), {"a": np.ones(1, np.int64), "b": np.ones(1)}, "got int64: only float64"),
         (("N",), {"a": np.ones(1), "b": np.ones(1), "c": np.ones(1)}, "no input.* named c"),
         (("N",), {"a": np.ones(1)}, "missing ONNX input.*: b"),
         (("N",), {"a": np.ones((1, 1)), "b": np.ones((1, 1))}, "'a' has rank 1 .\\[N\\]."),
         # a column is 1-D: a [N, 1] input is not fed from a frame (MLflow: 400 as well)
-        (RANK_2, pd.DataFrame({"a": [1.0], "b": [2.0]}), "'a' has rank 2"),
+        (RANK_2, pd.DataFrame({"a": [1.0], "b": [2.0]}), "'a' has rank 2.*column is 1-D"),
         ((2,), {"a": np.ones(3), "b": np.ones(3)}, "'a' has shape \\[2\\]; got .* \\[3\\]"),
     ],
     ids=["missing-column", "bare-array", "text-for-float", "int-for-float", "unknown-key",

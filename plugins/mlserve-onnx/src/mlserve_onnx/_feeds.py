@@ -66,10 +66,19 @@ def _shape_text(shape: tuple[int | str | None, ...]) -> str:
     return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
 
 
-def _checked(value: Any, spec: _Input) -> Any:
+# what a rank mismatch says about where the array came from
+_FROM_FRAME = "a DataFrame goes whole to a one-input graph, as one [rows, columns] array"
+_FROM_COLUMN = (
+    "a DataFrame column is 1-D; send the inputs as named arrays of this rank instead "
+    '({"inputs": {"name": [...]}})'
+)
+
+
+def _checked(value: Any, spec: _Input, origin: str | None = None) -> Any:
     """``value`` for ``spec``: float64 cast to float32 for a float input, then checked as ONNX
-    Runtime checks a feed. Anything but an ndarray (a list from a caller's dict) is left to
-    ONNX Runtime, which converts such values itself, as in MLflow."""
+    Runtime checks a feed; ``origin`` explains a rank mismatch. Anything but an ndarray (a
+    list from a caller's dict) is left to ONNX Runtime, which converts such values itself, as
+    in MLflow."""
     import numpy as np
 
     if not isinstance(value, np.ndarray):
@@ -83,11 +92,15 @@ def _checked(value: Any, spec: _Input) -> Any:
             else value.dtype == spec.dtype
         )
         if not fits:
-            raised = "" if spec.dtype == "object" else "; only float64 becomes float32"
             found = "strings or objects" if value.dtype.kind in "OUS" else str(value.dtype)
+            rule = (
+                "only float64 is converted (to float32)"
+                if spec.dtype == "float32"
+                else "values are not converted"
+            )
             raise BadRequest(
-                f"ONNX input {spec.name!r} is {spec.type}; got {found}{raised} (as in "
-                "MLflow's ONNX flavor, other types are not converted)"
+                f"ONNX input {spec.name!r} is {spec.type}; got {found}: {rule}, as in MLflow's "
+                "ONNX flavor"
             )
     # ONNX Runtime reports an input of unknown rank with the shape [] too, so an empty shape
     # is left to it; so is a dimension it names rather than fixes
@@ -96,7 +109,7 @@ def _checked(value: Any, spec: _Input) -> Any:
             raise BadRequest(
                 f"ONNX input {spec.name!r} has rank {len(spec.shape)} "
                 f"({_shape_text(spec.shape)}); got an array of rank {value.ndim} "
-                f"(shape {list(value.shape)})"
+                f"(shape {list(value.shape)})" + (f": {origin}" if origin else "")
             )
         wrong = [
             i
@@ -157,11 +170,12 @@ class OnnxPredictor:
         """
         names = [i.name for i in self.inputs]
         source: Mapping[Any, Any]
+        origin = None
         if isinstance(data, Mapping):
             source = data
         elif hasattr(data, "columns"):
             if len(names) == 1:
-                source = {names[0]: data.to_numpy()}
+                source, origin = {names[0]: data.to_numpy()}, _FROM_FRAME
             else:
                 missing = [n for n in names if n not in data.columns]
                 if missing:
@@ -169,7 +183,7 @@ class OnnxPredictor:
                         f"the ONNX graph's inputs {', '.join(names)} are read from the columns "
                         f"of those names; missing column(s): {', '.join(missing)}"
                     )
-                source = {n: data[n].to_numpy() for n in names}
+                source, origin = {n: data[n].to_numpy() for n in names}, _FROM_COLUMN
         else:
             if len(names) != 1:
                 raise BadRequest(
@@ -186,7 +200,7 @@ class OnnxPredictor:
         missing = [n for n in names if n not in source]
         if missing:
             raise BadRequest(f"missing ONNX input(s): {', '.join(missing)}")
-        return {spec.name: _checked(source[spec.name], spec) for spec in self.inputs}
+        return {spec.name: _checked(source[spec.name], spec, origin) for spec in self.inputs}
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Run the graph and answer in the shape MLflow's ONNX pyfunc gives.
