@@ -267,3 +267,31 @@ def test_check_requirements_includes(seed_model) -> None:  # type: ignore[no-unt
     check_requirements(SklearnFlavor(), seed_model, includes=["scikit-learn"])
     with pytest.raises(AssertionError, match="lacks xgboost; it lists"):
         check_requirements(SklearnFlavor(), seed_model, includes=["scikit-learn", "xgboost"])
+
+
+def test_check_mlflow_sections(seed_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mlserve.testing import check_mlflow_sections
+
+    mlserve.save_model(seed_model, tmp_path / "m", serialization_format="cloudpickle")
+    section = {"pickled_model": "model.pkl", "serialization_format": "cloudpickle"}
+    pyfunc = {"model_path": "model.pkl"}
+    mlmodel = check_mlflow_sections(tmp_path / "m", "sklearn", section, pyfunc=pyfunc)
+    assert mlmodel["flavors"]["sklearn"]["pickled_model"] == "model.pkl"
+    with pytest.raises(AssertionError, match="'serialization_format': 'cloudpickle'"):
+        check_mlflow_sections(tmp_path / "m", "sklearn", {"serialization_format": "skops"})
+    with pytest.raises(AssertionError, match="'data': '<missing>'"):
+        check_mlflow_sections(tmp_path / "m", "sklearn", {}, pyfunc={"data": "model.pkl"})
+    with pytest.raises(AssertionError, match="section is"):
+        check_mlflow_sections(tmp_path / "m", "sklearn", section, exact=True)
+    with pytest.raises(AssertionError, match="no 'xgboost' section"):
+        check_mlflow_sections(tmp_path / "m", "xgboost", {})
+
+
+@pytest.mark.usefixtures("registry")
+def test_check_mlflow_sections_wants_mlflows_loader_module(seed_model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from mlserve.testing import check_mlflow_sections
+
+    # careless writes no python_function section: MLflow could not load the model back
+    mlserve.save_model(seed_model, tmp_path / "m", flavor=careless)
+    with pytest.raises(AssertionError, match="'loader_module': '<missing>'"):
+        check_mlflow_sections(tmp_path / "m", "careless", {"pickled_model": "model.pkl"})

@@ -37,7 +37,7 @@ from mlserve.testing._flavor_checks import (
     check_signature_enforced,
 )
 from mlserve.testing._fresh_process import check_fresh_process
-from mlserve.testing._mlflow_written import write_mlflow_mlmodel
+from mlserve.testing._mlflow_written import check_mlflow_sections, write_mlflow_mlmodel
 from mlserve.testing._registry import (
     check_entry_point,
     check_reported_broken_without,
@@ -56,6 +56,7 @@ __all__ = [
     "check_entry_point",
     "check_flavor",
     "check_fresh_process",
+    "check_mlflow_sections",
     "check_mlmodel",
     "check_predictions",
     "check_protocol",

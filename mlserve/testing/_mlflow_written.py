@@ -1,5 +1,6 @@
-"""An ``MLmodel`` file laid out as MLflow writes it, for tests that load models MLflow saved
-(through the fixed ``loader_module`` table) without MLflow installed."""
+"""``MLmodel`` files as MLflow writes them: written, for tests that load models MLflow saved
+(through the fixed ``loader_module`` table) without MLflow installed, and checked, for tests
+that a flavor saves what MLflow reads back."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import yaml
 
 from mlserve.mlmodel import MLMODEL_FILE_NAME
 
-__all__ = ["write_mlflow_mlmodel"]
+__all__ = ["check_mlflow_sections", "write_mlflow_mlmodel"]
 
 # the top-level keys MLflow writes for every model; their values are placeholders of the right
 # shape (a uuid's 32 hex digits, a run id, MLflow's time format)
@@ -62,3 +63,40 @@ def write_mlflow_mlmodel(
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MLMODEL_FILE_NAME).write_text(yaml.safe_dump(mlmodel), encoding="utf-8")
     return mlmodel
+
+
+def check_mlflow_sections(
+    path: str | os.PathLike[str],
+    flavor: str,
+    section: Mapping[str, Any],
+    *,
+    pyfunc: Mapping[str, Any] | None = None,
+    exact: bool = False,
+) -> dict[str, Any]:
+    """The ``MLmodel`` a flavor saved at ``path`` is laid out as ``mlflow.<flavor>`` writes it,
+    so MLflow loads the model back: the ``flavor`` section holds the items of ``section`` (and
+    nothing else when ``exact``), and the ``python_function`` section names
+    ``loader_module: mlflow.<flavor>`` and holds the items of ``pyfunc``. Returns the parsed
+    ``MLmodel`` for further assertions."""
+    mlmodel = yaml.safe_load((Path(path) / MLMODEL_FILE_NAME).read_text(encoding="utf-8"))
+    flavors = mlmodel.get("flavors") or {}
+    assert flavor in flavors, f"MLmodel has no {flavor!r} section, only {sorted(flavors)}"
+    own = flavors[flavor]
+    if exact:
+        assert own == dict(section), f"the {flavor!r} section is {own}, not {dict(section)}"
+    wrong = _differences(own, section)
+    assert not wrong, f"the {flavor!r} section has {wrong}, where MLflow writes {dict(section)}"
+    expected = {"loader_module": f"mlflow.{flavor}", **(pyfunc or {})}
+    wrong = _differences(flavors.get("python_function") or {}, expected)
+    assert not wrong, f"the python_function section has {wrong}, where MLflow writes {expected}"
+    return mlmodel
+
+
+def _differences(found: Mapping[str, Any], expected: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``found`` holds (or ``<missing>``) for each key whose value is not the expected."""
+    missing = object()
+    return {
+        key: "<missing>" if found.get(key, missing) is missing else found[key]
+        for key, value in expected.items()
+        if found.get(key, missing) != value
+    }
