@@ -10,14 +10,15 @@ override has a test in ``tests/server/test_worker.py`` that fails when gthread's
   is held for as long as the client takes: ten clients trickling their headers, or fifty
   trickling a body, held every thread and every valid request waited for ``--timeout``. Here a
   connection's bytes are gathered in the event loop until the request looks complete
-  (:class:`~mlserve.server._reading.RequestBuffer`), under the time rule of
+  (:class:`~mlserve.server._loop_connections.LoopConnections`, into a
+  :class:`~mlserve.server._reading.RequestBuffer`), under the time rule of
   :class:`~mlserve.server._reading.ReadPolicy` (a client too slow is disconnected, or answered 408
   when its body stalls), and only then handed to a thread, whose socket
   (:class:`~mlserve.server._reading.DeadlineSocket`) serves the bytes read ahead first.
 - **Connections close without stalling the loop** (``finish_request``): gthread lingers on a
   closing connection for up to 2 s *on its event-loop thread* to read what the client still
   sends; a client that neither sends nor closes stopped the whole worker that long. Here the
-  linger happens in the loop, without blocking it.
+  linger happens in the loop, without blocking it (``LoopConnections.close_gently``).
 - **A stop closes the listening socket first** (``set_accept_enabled``): gthread keeps it open
   until its drain ends, so clients that connected meanwhile sat in the backlog and were reset
   when the worker exited (7-9 POSTs lost per stop under load). A stopping worker accepts what is
@@ -44,18 +45,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import select
-import selectors
 import socket
 import threading
 import time
-from functools import partial
 from typing import Any, Protocol
 
 from gunicorn import util
 from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
 
-from mlserve.server._raw_answers import TIMEOUT_ANSWER, send_quietly, write_json_error
-from mlserve.server._reading import DeadlineSocket, ReadPolicy, RequestBuffer
+from mlserve.server._loop_connections import LoopConnections
+from mlserve.server._raw_answers import write_json_error
+from mlserve.server._reading import DeadlineSocket, ReadPolicy
 
 __all__ = [
     "ROTATE_AFTER",
@@ -70,13 +70,6 @@ __all__ = [
 #: its current response, so clients spread again over the workers (a replacement worker gets
 #: its share within a few seconds); one reconnect per client every few seconds costs nothing
 ROTATE_AFTER = 2.0
-#: bytes read per readiness event; a large body arrives over several loop turns, so other
-#: connections are served in between
-_READ_SIZE = 256 * 1024
-#: the largest single read, for a body whose length is known
-_MAX_READ_SIZE = 8 * 1024 * 1024
-#: how long a closing connection may take to close its side after our last byte
-_CLOSE_LINGER = 2.0
 
 
 class PolicyCarrier(Protocol):
@@ -134,22 +127,13 @@ class DeadlineThreadWorker(ThreadWorker):
     _listeners: select.poll | None = None
     #: how long a client may take to send a request (the application's ``read_policy``)
     policy: ReadPolicy
-    #: connections whose request is being read in the event loop, with what arrived so far
-    _reading: dict[TConn, RequestBuffer]
-    #: bytes held by those buffers; past ``policy.max_body_size``, requests go to a thread
-    #: unfinished (read there under the same time rule) instead of adding to the memory held
-    _buffered = 0
-    #: closing connections, and when they are closed whether or not the client is done
-    _closing: dict[TConn, float]
-    #: set when a stop began: connections that have sent nothing are closed by then
-    _stop_by: float | None = None
+    #: the requests being read in the event loop and the connections closing (no thread)
+    connections: LoopConnections
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.policy = read_policy_of(self.app)
-        self._reading = {}
-        self._closing = {}
-        self._watched: set[TConn] = set()
+        self.connections = LoopConnections(self, self.policy)
 
     @property
     def worker_connections(self) -> int:
@@ -196,7 +180,7 @@ class DeadlineThreadWorker(ThreadWorker):
         if fs.cancelled() or fs.exception() is not None or not isinstance(fs.result(), bool):
             super().finish_request(conn, fs)  # gthread's own cases (a failure, a deferral)
         elif not fs.result():
-            self._close_gently(conn)
+            self.connections.close_gently(conn)
         else:
             ahead = sock.take_ahead() if isinstance(sock, DeadlineSocket) else b""
             if ahead:  # a pipelined request the event loop read: after what the parser holds
@@ -208,12 +192,7 @@ class DeadlineThreadWorker(ThreadWorker):
         # a kept-alive connection's next request: read it here, as a new connection's
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        self._start_reading(conn, RequestBuffer(time.monotonic()), watch=False)
-        # most requests arrive whole in one read: only one that does not is watched by the
-        # poller, which saves registering and unregistering it on every keep-alive request
-        self._on_readable(conn, client)
-        if conn in self._reading:
-            self._watch(conn)
+        self.connections.read_next(conn, client)
 
     def handle_request(self, req: Any, conn: Any) -> Any:
         # gthread calls this on the thread for each request of a connection
@@ -224,19 +203,18 @@ class DeadlineThreadWorker(ThreadWorker):
     def set_accept_enabled(self, enabled: bool) -> None:
         super().set_accept_enabled(enabled)
         # gthread disables accepting once, right after its loop ends on a stop
-        if not enabled and not self.alive and self._stop_by is None:
+        if not enabled and not self.alive and self.connections.stop_by is None:
             self._stop_listening()
 
     def run(self) -> None:
         try:
             super().run()
-        finally:  # what the drain left open: the process exits, the clients should know now
-            for conn in [*self._reading, *self._closing]:
-                conn.close()
+        finally:
+            self.connections.close_all()
 
     def _stop_listening(self) -> None:
         """Take what waits in the backlog, then close the listeners (see the module doc)."""
-        self._stop_by = time.monotonic() + STOP_KEEPALIVE_LINGER
+        self.connections.begin_stop(STOP_KEEPALIVE_LINGER)
         for listener in self.sockets:
             with contextlib.suppress(OSError):
                 self._plug_and_close(listener)
@@ -278,11 +256,11 @@ class DeadlineThreadWorker(ThreadWorker):
                 if left > 0:
                     timeout = min(timeout, left)
         # and wake for the first read deadline or closing linger that ends
-        nearest = self._nearest_deadline()
+        nearest = self.connections.nearest_deadline()
         if nearest is not None:
             timeout = max(min(timeout, nearest - time.monotonic()), 0.0)
         super().wait_for_and_dispatch_events(timeout)
-        self._expire()
+        self.connections.expire()
 
     def accept(self, listener: Any) -> None:
         self._accept_one(listener)
@@ -302,117 +280,8 @@ class DeadlineThreadWorker(ThreadWorker):
         conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
         conn.opened_at = time.monotonic()
         # read in the event loop: a thread is taken only by a complete request
-        self._start_reading(conn, RequestBuffer(conn.opened_at))
+        self.connections.read_new(conn, conn.opened_at)
         return True
-
-    # -- reading requests in the event loop ----------------------------------------------
-
-    def _start_reading(self, conn: Any, buffer: RequestBuffer, *, watch: bool = True) -> None:
-        self._reading[conn] = buffer
-        if watch:
-            self._watch(conn)
-
-    def _watch(self, conn: Any) -> None:
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
-        self._watched.add(conn)
-
-    def _on_readable(self, conn: Any, client: Any) -> None:
-        buffer = self._reading.get(conn)
-        if buffer is None:
-            return
-        while True:
-            # As much as the body still needs, in one read where the kernel has it: each read
-            # gives up the GIL, and taking it back behind busy request threads can take a
-            # switch interval (5 ms): with 256 KiB reads, 10,000-row CSVs at 16 connections ran
-            # at 0.85x the rate of gthread's own reads in one bench run, at 1.0x with these.
-            size = min(max(buffer.wanted(), _READ_SIZE), _MAX_READ_SIZE)
-            try:
-                data = conn.sock.recv(size)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                data = b""
-            if not data:  # the client went away (or reset) before its request was complete
-                self._stop_reading(conn)
-                self.nr_conns -= 1
-                conn.close()
-                return
-            before = len(buffer.data)
-            complete = buffer.feed(data, max_body_size=self.policy.max_body_size)
-            self._buffered += len(buffer.data) - before
-            if complete or self._buffered > self.policy.max_body_size:
-                self._stop_reading(conn)
-                conn.sock.hand_over(buffer)
-                conn.data_ready = True  # gthread: do not wait for data on the thread
-                self.enqueue_req(conn)
-                return
-            if len(data) < size:
-                return  # the kernel has no more for now: back to the loop
-
-    def _stop_reading(self, conn: Any) -> RequestBuffer:
-        buffer = self._reading.pop(conn)
-        self._buffered -= len(buffer.data)
-        if conn in self._watched:
-            self._watched.discard(conn)
-            with contextlib.suppress(KeyError, ValueError, OSError):
-                self.poller.unregister(conn.sock)
-        return buffer
-
-    def _close_gently(self, conn: Any) -> None:
-        """Close after the answer without blocking the loop: send FIN, then read (and drop)
-        what the client still sends until it closes or :data:`_CLOSE_LINGER` ends, so the
-        kernel does not reset the connection over unread bytes before the answer is read."""
-        try:
-            conn.sock.setblocking(False)
-            conn.sock.shutdown(socket.SHUT_WR)
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_closing, conn))
-        except (OSError, ValueError, KeyError):
-            self.nr_conns -= 1
-            conn.close()
-            return
-        self._closing[conn] = time.monotonic() + _CLOSE_LINGER
-
-    def _on_closing(self, conn: Any, client: Any) -> None:
-        try:
-            if conn.sock.recv(65536):
-                return
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            pass
-        self._finish_closing(conn)
-
-    def _finish_closing(self, conn: Any) -> None:
-        del self._closing[conn]
-        with contextlib.suppress(KeyError, ValueError, OSError):
-            self.poller.unregister(conn.sock)
-        self.nr_conns -= 1
-        conn.close()
-
-    def _nearest_deadline(self) -> float | None:
-        deadlines = [buffer.deadline(self.policy) for buffer in self._reading.values()]
-        deadlines += self._closing.values()
-        if self._stop_by is not None and self._reading:
-            deadlines.append(self._stop_by)
-        return min(deadlines, default=None)
-
-    def _expire(self) -> None:
-        """Close the connections out of time: too slow a request (a stalled body is answered
-        408 first), a linger that ended, and on a stop, connections that sent nothing."""
-        now = time.monotonic()
-        for conn, until in list(self._closing.items()):
-            if until <= now:
-                self._finish_closing(conn)
-        stopping = self._stop_by is not None and self._stop_by <= now
-        for conn, buffer in list(self._reading.items()):
-            idle_at_stop = stopping and not buffer.data
-            if not idle_at_stop and buffer.deadline(self.policy) > now:
-                continue
-            self._stop_reading(conn)
-            if buffer.head_done:
-                send_quietly(conn.sock, TIMEOUT_ANSWER)
-            self.nr_conns -= 1
-            conn.close()
 
     def init_process(self) -> None:
         # gunicorn's worker base looks util.write_error up at call time; this process is a

@@ -58,7 +58,7 @@ def test_a_worker_applies_the_read_policy_its_application_carries() -> None:
         assert worker.policy is application.read_policy
         with socket.create_connection(listener.getsockname()):
             worker.accept(listener)
-            (conn,) = worker._reading
+            (conn,) = worker.connections.reading
             assert isinstance(conn.sock, DeadlineSocket)
             assert conn.sock.policy is application.read_policy
             conn.close()
