@@ -9,8 +9,9 @@ request through one worker (``docs/serving.md`` draws it as a state diagram)::
 1. **Accept** (:mod:`mlserve.server._worker`): a worker with siblings accepts a new connection
    only while one of its ``--threads`` request threads is free, or once the connection has
    waited ``accept_grace`` without a sibling taking it.
-2. **Reading** (:mod:`mlserve.server._reading`): the request line, headers and body are gathered
-   in the worker's event loop, without a thread, under :class:`~mlserve.server._reading.ReadPolicy`
+2. **Reading** (:mod:`mlserve.server._reading`, :mod:`mlserve.server._loop_connections`): the
+   request line, headers and body are gathered in the worker's event loop, without a thread,
+   under :class:`~mlserve.server._reading.ReadPolicy`
    (``--header-timeout``, ``--min-body-rate``, ``--timeout``): too slow a client is
    disconnected, or answered 408 when its body stalls. The policy is built once from the
    options (:func:`mlserve.server._lifecycle.read_policy`) and reaches each worker on the
