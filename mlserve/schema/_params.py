@@ -22,6 +22,7 @@ import numpy as np
 
 from mlserve.errors import InvalidParams, InvalidSignature
 from mlserve.schema._kinds import value_kind
+from mlserve.schema._scalar_values import ValueMismatch, value_converter
 from mlserve.schema._types import DataType
 
 __all__ = [
@@ -37,12 +38,6 @@ __all__ = [
 logger = logging.getLogger("mlserve.schema")
 
 
-_INT_RANGES = {
-    DataType.integer: (-(2**31), 2**31 - 1),
-    DataType.long: (-(2**63), 2**63 - 1),
-}
-
-
 class _Mismatch(Exception):
     """Internal: the kind of value that did not fit (turned into the caller's error type)."""
 
@@ -52,39 +47,12 @@ class _Mismatch(Exception):
 
 
 def _scalar(value: Any, dtype: DataType) -> Any:
-    """Convert one value to ``dtype``'s Python type, or raise :class:`_Mismatch`."""
-    is_bool = isinstance(value, (bool, np.bool_))
-    if dtype is DataType.boolean:
-        if is_bool:
-            return bool(value)
-    elif dtype in _INT_RANGES:
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            value = int(value)
-        if isinstance(value, (int, np.integer)) and not is_bool:
-            low, high = _INT_RANGES[dtype]
-            if not low <= int(value) <= high:
-                raise _Mismatch(f"an integer out of range for {dtype.name}")
-            return int(value)
-    elif dtype in (DataType.float, DataType.double):
-        if isinstance(value, (int, float, np.integer, np.floating)) and not is_bool:
-            return float(value)
-    elif dtype is DataType.string:
-        if isinstance(value, str):
-            return str(value)
-    elif dtype is DataType.binary:
-        if isinstance(value, (bytes, bytearray, np.bytes_)):
-            return bytes(value)
-    elif dtype is DataType.datetime:
-        if isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, np.datetime64):
-            return value.astype("datetime64[us]").item()
-        if isinstance(value, str):
-            try:
-                return dt.datetime.fromisoformat(value)
-            except ValueError:
-                raise _Mismatch("a string that is not an ISO 8601 datetime") from None
-    raise _Mismatch(value_kind(value))
+    """Convert one value to ``dtype``'s Python type, or raise :class:`_Mismatch`: a column's
+    rule for one value, with the param differences it names (``_scalar_values.DIFFERENCES``)."""
+    try:
+        return value_converter(dtype, "param")(value)
+    except ValueMismatch as bad:
+        raise _Mismatch(bad.found) from None
 
 
 def convert_param_value(
@@ -156,7 +124,7 @@ class ParamSpec:
 
     def _default_json(self) -> Any:
         def one(v: Any) -> Any:
-            if isinstance(v, dt.datetime):
+            if isinstance(v, dt.date):  # a datetime, or a date (a date-only string's form)
                 return v.isoformat()
             if isinstance(v, bytes):  # JSON has no bytes: base64, read back by from_dict
                 return base64.b64encode(v).decode("ascii")

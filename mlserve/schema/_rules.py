@@ -22,8 +22,6 @@ own are typed as inferred and left to the enforcer, which names what it found.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema._scalar_values import ValueMismatch, names_the_clock, value_converter
 from mlserve.schema._types import ColSpec, DataType, TensorSpec
-from mlserve.schema._values import names_the_clock
 
 __all__ = ["ANY", "ColumnRule", "as_ns", "infer_values", "rule_for"]
 
@@ -210,15 +208,15 @@ class ColumnRule:
 
     def _base64(self, values: list[Any]) -> np.ndarray:
         out: list[Any] = []
+        decode = value_converter(DataType.binary, "column")  # the one base64 rule
         for v in values:
             if isinstance(v, str):
                 try:
-                    # MLflow's client wraps base64 at 76 columns (encodebytes): drop newlines
-                    out.append(base64.b64decode("".join(v.split()), validate=True))
-                except (binascii.Error, ValueError) as exc:
+                    out.append(decode(v))
+                except ValueMismatch as bad:
                     raise InvalidColumnValue(
-                        self.name, "binary (a base64 string)", "a string that is not base64"
-                    ) from exc
+                        self.name, "binary (a base64 string)", bad.found
+                    ) from None
             else:
                 out.append(v)
         arr = np.empty(len(out), dtype=object)

@@ -17,9 +17,8 @@ optional property may be missing or null; an empty list or map always fits; anyt
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,24 +27,11 @@ import pandas as pd
 from mlserve.schema._complex import AnyType, Array, ColumnType, Map, Object, type_text
 from mlserve.schema._datatype import DataType
 from mlserve.schema._kinds import value_kind
+from mlserve.schema._scalar_values import ValueMismatch, names_the_clock, value_converter
 
 __all__ = ["Checker", "compile_checker", "is_null", "names_the_clock"]
 
 Checker = Callable[[Any, str], Any]
-
-# strings pandas' datetime parser reads as the current time
-_CLOCK_WORDS = frozenset({"now", "today"})
-
-
-def names_the_clock(values: Iterable[Any]) -> bool:
-    """True if a value is a string pandas' datetime parser reads as the current time ("now",
-    "today"): not a date a client sent, so the datetime rules refuse it (in the enforcer, in
-    nested fields, and in the codecs, which parse datetime columns before enforcement)."""
-    return any(isinstance(v, str) and v.strip().lower() in _CLOCK_WORDS for v in values)
-
-
-_INT_RANGES = {DataType.integer: (-(2**31), 2**31 - 1), DataType.long: (-(2**63), 2**63 - 1)}
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class _Bad(Exception):
@@ -143,7 +129,8 @@ def _map(t: Map, required: bool) -> Checker:
 
 
 def _scalar(t: DataType, required: bool) -> Checker:
-    convert = _LEAVES[t]
+    # the column's rule for one value, with the nested differences it names (DIFFERENCES)
+    convert = value_converter(t, "nested")
 
     def check(value: Any, path: str) -> Any:
         if is_null(value):
@@ -153,77 +140,9 @@ def _scalar(t: DataType, required: bool) -> Checker:
             if required:
                 raise _Bad(path, t.name, "null")
             return None
-        out = convert(value, t)
-        if out is _NO:
-            raise _Bad(path, t.name, value_kind(value))
-        return out
+        try:
+            return convert(value)
+        except ValueMismatch as bad:
+            raise _Bad(path, t.name, bad.found) from None
 
     return check
-
-
-_NO = object()  # a leaf converter's "does not fit" (None is a value)
-
-
-def _to_bool(value: Any, t: DataType) -> Any:
-    return bool(value) if isinstance(value, (bool, np.bool_)) else _NO
-
-
-def _to_int(value: Any, t: DataType) -> Any:
-    if isinstance(value, (bool, np.bool_)):
-        return _NO  # booleans are not numbers here, as for columns
-    if isinstance(value, (float, np.floating)):
-        if not math.isfinite(value) or value != int(value):
-            return _NO  # 1.5 is not a long; whole floats (2.0) are, as for columns
-        value = int(value)
-    if not isinstance(value, (int, np.integer)):
-        return _NO
-    low, high = _INT_RANGES[t]
-    return int(value) if low <= value <= high else _NO
-
-
-def _to_float(value: Any, t: DataType) -> Any:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        return _NO
-    out = float(value)
-    if t is DataType.float and math.isfinite(out) and abs(out) > _FLOAT32_MAX:
-        return _NO
-    return out
-
-
-def _to_str(value: Any, t: DataType) -> Any:
-    return str(value) if isinstance(value, str) else _NO
-
-
-def _to_bytes(value: Any, t: DataType) -> Any:
-    # JSON has no bytes: MLflow passes a string in a nested binary field through unchanged
-    return value if isinstance(value, (bytes, bytearray, str)) else _NO
-
-
-def _to_datetime(value: Any, t: DataType) -> Any:
-    if isinstance(value, str):
-        if names_the_clock([value]):
-            return _NO
-        try:
-            return pd.to_datetime(value, format="ISO8601")
-        except (ValueError, TypeError, OverflowError):
-            return _NO
-    if isinstance(value, (dt.datetime, dt.date, np.datetime64)):
-        try:
-            return pd.Timestamp(value)
-        except (ValueError, OverflowError):
-            return _NO
-    return _NO
-
-
-_LEAVES: dict[DataType, Callable[[Any, DataType], Any]] = {
-    DataType.boolean: _to_bool,
-    DataType.integer: _to_int,
-    DataType.long: _to_int,
-    DataType.float: _to_float,
-    DataType.double: _to_float,
-    DataType.string: _to_str,
-    DataType.binary: _to_bytes,
-    DataType.datetime: _to_datetime,
-}

@@ -80,9 +80,20 @@ def test_optional_column_lets_its_items_be_null() -> None:
 
 REFUSED = [
     ("fraction-for-long", Array("long"), [1.5], "expected long at [0], found a non-integer float"),
-    ("long-out-of-range", Array("integer"), [2**40], "expected integer at [0], found an integer"),
-    ("float32-overflow", Array("float"), [1e300], "expected float at [0], found a float"),
-    ("now-for-datetime", Array("datetime"), ["now"], "expected datetime at [0], found a string"),
+    # the column's words for the same mistake (_scalar_values: one rule for both)
+    (
+        "long-out-of-range",
+        Array("integer"),
+        [2**40],
+        "expected integer at [0], found an integer out of range for integer",
+    ),
+    (
+        "float32-overflow",
+        Array("float"),
+        [1e300],
+        "expected float at [0], found a number out of range for float",
+    ),
+    ("now-for-datetime", Array("datetime"), ["now"], "at [0], found 'now' or 'today'"),
     ("not-a-date", Array("datetime"), ["soon"], "expected datetime at [0], found a string"),
     ("int-map-key", Map("long"), {1: 2}, "a key that is not a string"),
     (
