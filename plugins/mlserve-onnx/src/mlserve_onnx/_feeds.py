@@ -111,12 +111,8 @@ def _checked(value: Any, spec: _Input, origin: str | None = None) -> Any:
                 f"({_shape_text(spec.shape)}); got an array of rank {value.ndim} "
                 f"(shape {list(value.shape)})" + (f": {origin}" if origin else "")
             )
-        wrong = [
-            i
-            for i, (want, got) in enumerate(zip(spec.shape, value.shape, strict=True))
-            if isinstance(want, int) and want != got
-        ]
-        if wrong:
+        fixed = zip(spec.shape, value.shape, strict=True)
+        if any(isinstance(want, int) and want != got for want, got in fixed):
             raise BadRequest(
                 f"ONNX input {spec.name!r} has shape {_shape_text(spec.shape)}; got an array "
                 f"of shape {list(value.shape)}"
