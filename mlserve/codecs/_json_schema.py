@@ -42,9 +42,13 @@ _INT_RANGES = {
     DataType.integer: (-(2**31), 2**31 - 1),
     DataType.long: (-(2**63), 2**63 - 1),
 }
+# the first magnitude a float64 rounds past float32's range at (float32's max plus half its last
+# step): a float column, and a nested float, refuse it and beyond (_scalar_values, _rules)
+_FLOAT32_LIMIT = (2 - 2**-24) * 2.0**127
+_FLOAT32: JsonSchema = {"exclusiveMinimum": -_FLOAT32_LIMIT, "exclusiveMaximum": _FLOAT32_LIMIT}
 _SCALARS: dict[DataType, JsonSchema] = {
     DataType.boolean: {"type": "boolean"},
-    DataType.float: {"type": ["number", "null"]},
+    DataType.float: {"type": ["number", "null"], **_FLOAT32},
     DataType.double: {"type": ["number", "null"]},
     DataType.string: {"type": "string"},
     DataType.binary: {"type": "string", "contentEncoding": "base64"},
@@ -71,7 +75,8 @@ def _value(t: Any, top: bool = False) -> JsonSchema:
             low, high = _INT_RANGES[t]
             return {"type": "integer", "minimum": low, "maximum": high}
         if not top and t in (DataType.float, DataType.double):
-            return {"type": "number"}  # null is NaN in a float column, not inside a value
+            # null is NaN in a float column, not inside a value
+            return {"type": "number", **(_FLOAT32 if t is DataType.float else {})}
         return dict(_SCALARS[t])
     if isinstance(t, Array):
         return {"type": "array", "items": _value(t.dtype)}

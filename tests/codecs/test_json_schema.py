@@ -144,3 +144,19 @@ def test_the_body_forms_of_a_plan() -> None:
     assert _valid(forms["inputs"], {"inputs": {"a": [1.0, 2.0], "b": ["x", None]}})
     chat = Schema([ColSpec(Array(DataType.string), "messages")])
     assert "llm" in json_body_forms(RequestDecoder(chat).plan)
+
+
+FLOAT32_EDGE = [
+    3.4028234663852886e38,  # float32's max
+    3.4028235677973362e38,  # the last float64 that still rounds to it
+    3.4028235677973366e38,  # the first that rounds past it (the decoder refuses it)
+    -3.4028235677973366e38,
+    1e300,
+]
+
+
+@pytest.mark.parametrize("value", FLOAT32_EDGE, ids=repr)
+@pytest.mark.parametrize("column_type", [DataType.float, Array(DataType.float)], ids=repr)
+def test_float32_range_edge_is_the_decoders(column_type: Any, value: float) -> None:
+    """The schema's float bounds are where the decoder's float32 cast overflows, exactly."""
+    assert _valid(value_schema(column_type), value) == _accepted(column_type, value)
