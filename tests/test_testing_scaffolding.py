@@ -81,12 +81,11 @@ shadow = ShadowFlavor()
 
 @pytest.fixture
 def registry() -> Iterator[None]:
-    def source():
-        for name in ("careless", "late", "shadow"):
-            yield EntryPoint(name, f"{__name__}:{name}", ENTRY_POINT_GROUP)
-        yield EntryPoint("sklearn", "mlserve.flavors._sklearn:flavor", ENTRY_POINT_GROUP)
-
-    reset_registry(source)
+    """The flavors above installed, with mlserve's sklearn (which save_model falls back on)."""
+    names = ("careless", "late", "shadow")
+    points = [EntryPoint(n, f"{__name__}:{n}", ENTRY_POINT_GROUP) for n in names]
+    points.append(EntryPoint("sklearn", "mlserve.flavors._sklearn:flavor", ENTRY_POINT_GROUP))
+    reset_registry(lambda: points)
     yield
     reset_registry()
 
