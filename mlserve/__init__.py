@@ -135,7 +135,11 @@ if not TYPE_CHECKING:
             return installed_version()
         module = _exports().get(name)
         if module is None:
-            raise AttributeError(f"module 'mlserve' has no attribute {name!r}")
+            # mlserve.pyfunc, mlserve.sklearn, ... as MLflow's mlflow.pyfunc after `import mlflow`
+            found = _flavor_modules.submodule(name)
+            if found is None:
+                raise AttributeError(f"module 'mlserve' has no attribute {name!r}")
+            return found
         value = getattr(importlib.import_module(module), name)
         globals()[name] = value  # later lookups skip __getattr__
         return value

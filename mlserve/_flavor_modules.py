@@ -14,6 +14,7 @@ every other import passes straight through.
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.abc
 import importlib.machinery
 import sys
@@ -21,7 +22,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["install"]
+__all__ = ["install", "submodule"]
 
 _PACKAGE = "mlserve"
 _PYFUNC_MODULE = "pyfunc"
@@ -118,6 +119,22 @@ class _FlavorModuleFinder(importlib.abc.MetaPathFinder):
         if name == _PYFUNC_FLAVOR or not _is_flavor(name):
             return None
         return importlib.machinery.ModuleSpec(fullname, _FlavorModuleLoader(name))
+
+
+# `import mlflow; mlflow.pyfunc.load_model(...)` works without `import mlflow.pyfunc`: these
+# modules, and every registered flavor's, are attributes of the package on first access
+_ATTRIBUTE_MODULES = frozenset({"errors", "models", "pyfunc", "python_model"})
+
+
+def submodule(name: str) -> types.ModuleType | None:
+    """``mlserve.<name>`` imported, for ``mlserve.__getattr__``: one of MLflow's module names
+    (``pyfunc``, ``models``, ...) or a registered flavor's (``sklearn``, ``lightgbm``, ...);
+    None for any other name."""
+    if name.startswith("_") or name == _PYFUNC_FLAVOR:
+        return None
+    if name not in _ATTRIBUTE_MODULES and not _is_flavor(name):
+        return None
+    return importlib.import_module(f"{_PACKAGE}.{name}")
 
 
 def install() -> None:

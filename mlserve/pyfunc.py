@@ -29,10 +29,14 @@ from mlserve.errors import (
 from mlserve.mlmodel import Model
 from mlserve.mlmodel._example import load_input_example
 from mlserve.mlmodel._files import check_paths, model_file
+from mlserve.python_model import PythonModel, PythonModelContext
 from mlserve.schema import ModelSignature, SchemaEnforcer, enforce_params
 from mlserve.schema._compiled import CompiledSchema, compile_schema
 
-__all__ = ["PyFuncModel", "choose_flavor", "flavor_section"]
+# PythonModel and PythonModelContext are here as in MLflow (mlflow.pyfunc.PythonModel), so a
+# training script with `mlflow` replaced by `mlserve` finds them; choose_flavor and
+# flavor_section are mlserve.testing's, not API
+__all__ = ["PyFuncModel", "PythonModel", "PythonModelContext"]
 
 
 def choose_flavor(model: Model) -> tuple[Flavor, dict[str, Any]]:

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["PredictCall", "PythonModel", "PythonModelContext", "predict_call"]
+# PredictCall and predict_call are the python_function flavor's, not API
+__all__ = ["PythonModel", "PythonModelContext"]
 
 
 @dataclass(frozen=True)

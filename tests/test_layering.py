@@ -31,6 +31,7 @@ LEVELS: dict[str, int] = {
     "_flavor": 3,
     "python_model": 3,
     "pyfunc": 4,
+    "models": 5,  # MLflow's mlflow.models names, re-exported
     "api": 5,
     "env": 5,  # builds a model's environment: reads models through the api, caches via store
     "deploy": 5,  # images and manifests: reads models through the store, wheels through env
@@ -47,6 +48,8 @@ EDGES: dict[str, set[str]] = {
     "server": {"", "api", "codecs", "errors", "server", "env"},
     # the CLI drives everything, the server included, but reaches flavors only via the registry
     "cli": set(LEVELS) | {"server", "cli"},
+    # `python -m mlserve` is the command line and nothing else
+    "__main__": {"cli"},
 }
 
 

@@ -114,10 +114,11 @@ def test_an_install_with_only_bytecode_has_the_same_surface(tmp_path) -> None:  
 
 
 # Modules that are API by their path, besides every package's __init__ and __main__: errors
-# (the exception tree), pyfunc and python_model (MLflow's names, and pickles of a PythonModel
+# (the exception tree), models, pyfunc and python_model (MLflow's names; pickles of a PythonModel
 # refer to mlserve.python_model by path), and the pytest plugin plugins name in pytest_plugins.
 PUBLIC_MODULES = {
     "mlserve.errors",
+    "mlserve.models",
     "mlserve.pyfunc",
     "mlserve.python_model",
     "mlserve.testing.fixtures",

@@ -63,3 +63,46 @@ def test_the_real_pyfunc_module_keeps_its_names() -> None:
 def test_unknown_names_are_not_modules() -> None:
     with pytest.raises(ModuleNotFoundError):
         __import__("mlserve.no_such_flavor")
+
+
+def test_after_import_mlserve_the_mlflow_modules_are_attributes(tmp_path: Path) -> None:
+    # `import mlflow; mlflow.pyfunc.load_model(...)` works without `import mlflow.pyfunc`; an
+    # inference script with mlflow replaced by mlserve must too (a fresh process, so nothing
+    # else imported the modules first)
+    import subprocess
+    import sys
+
+    code = (
+        "import mlserve\n"
+        "print(mlserve.pyfunc.load_model.__name__, mlserve.sklearn.log_model.__name__)\n"
+        "print(mlserve.pyfunc.PythonModel is mlserve.PythonModel,"
+        " mlserve.models.infer_signature is mlserve.infer_signature)\n"
+        "for name in ('python_function', 'no_such_module', '_no_such'):\n"
+        "    try:\n"
+        "        getattr(mlserve, name)\n"
+        "    except AttributeError:\n"
+        "        print('no', name)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:5] == [
+        "load_model log_model",
+        "True True",
+        "no python_function",
+        "no no_such_module",
+        "no _no_such",
+    ]
+
+
+def test_mlflow_models_names_are_in_mlserve_models() -> None:
+    from mlserve.models import Model, ModelInfo, ModelSignature, infer_signature
+
+    assert (Model, ModelInfo, ModelSignature, infer_signature) == (
+        mlserve.Model,
+        mlserve.ModelInfo,
+        mlserve.ModelSignature,
+        mlserve.infer_signature,
+    )
+    assert mlserve.pyfunc.PythonModelContext is mlserve.PythonModelContext

@@ -22,6 +22,17 @@ def test_version(parse, capsys: pytest.CaptureFixture[str]) -> None:  # type: ig
     assert capsys.readouterr().out.strip() == f"mlserve, version {mlserve.__version__}"
 
 
+def test_python_m_mlserve_is_the_command_line() -> None:
+    # as `python -m mlflow --version`
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "mlserve", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert (out.returncode, out.stdout.strip()) == (0, f"mlserve, version {mlserve.__version__}")
+
+
 @pytest.mark.parametrize(
     ("parser", "prefix"),
     [(build_parser, ["serve"]), (build_server_parser, [])],
