@@ -36,8 +36,10 @@ logger = logging.getLogger(__name__)
 
 Call = Callable[[Any], Any]
 
-#: the environment variable that turns every accelerator off ("0")
+#: the environment variable that turns every accelerator off ("0", "false", "no" or "off", as
+#: the server's other switches read them)
 SWITCH = "MLSERVE_SKLEARN_FAST_PATHS"
+_OFF = frozenset({"0", "false", "no", "off"})
 #: the scikit-learn minor versions the accelerators are tested with (first, last), inclusive;
 #: widen it only after the flavor tests pass on the new version with and without them
 TESTED_SKLEARN = ((1, 9), (1, 9))
@@ -45,8 +47,9 @@ TESTED_SKLEARN = ((1, 9), (1, 9))
 
 def refusal() -> str | None:
     """Why no model is accelerated in this process (the switch, the version), or None."""
-    if os.environ.get(SWITCH, "").strip() == "0":
-        return f"{SWITCH}=0"
+    value = os.environ.get(SWITCH, "").strip()
+    if value.lower() in _OFF:
+        return f"{SWITCH}={value}"
     import sklearn  # loaded already: a scikit-learn model is being loaded
 
     version = str(sklearn.__version__)
