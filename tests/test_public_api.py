@@ -178,3 +178,29 @@ def test_the_docs_never_send_a_user_to_a_private_module() -> None:
                 found.append(f"{page.name}: {match.group()}")
     assert not found, found
     assert len(pages) > 10
+
+
+def test_no_install_line_names_the_unrelated_mlserve_distribution() -> None:
+    # `mlserve` on the public index is another project: every requirement and pip line names
+    # `mlserve-core` (or a path to the clone); a reviewer's plugin built from the docs failed
+    import re
+    from pathlib import Path
+
+    project = Path(mlserve.__file__).parent.parent
+    files = [
+        project / "README.md",
+        *sorted((project / "docs").glob("*.md")),
+        *sorted((project / "plugins").glob("*/README.md")),
+        project / "plugins" / "README.md",
+        *sorted((project / "plugins").glob("*/pyproject.toml")),
+    ]
+    # a version specifier after the bare name (`mlserve>=0.1`, `mlserve[server]==0.1`)
+    wrong = re.compile(r"""(?:["'\s]|^)mlserve(?:\[[\w,]+\])?\s*[<>=!~]=?\s*\d""")
+    found = [
+        f"{path.relative_to(project)}:{n}: {line.strip()}"
+        for path in files
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if wrong.search(line) or re.search(r"pip install\s+['\"]?mlserve(?:[\[\s'\"]|$)", line)
+    ]
+    assert not found, found
+    assert len(files) > 15
