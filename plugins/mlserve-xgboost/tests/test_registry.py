@@ -1,28 +1,13 @@
 """The entry point: found by mlserve, and reported broken (others unaffected) without
-its framework."""
+its framework; mlserve.testing makes each check, for each flavor, a test of its own."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
 
-from mlserve.testing import check_entry_point, check_reported_broken_without
-
-DISTRIBUTION = "mlserve-xgboost"
+from mlserve.testing import parametrize_entry_point_checks
 
 
-@pytest.mark.parametrize(
-    ("flavor_name", "module", "requirement"),
-    [
-        ("xgboost", "xgboost", "xgboost"),
-    ],
-    ids=["xgboost-without-xgboost"],
-)
-def test_missing_framework_is_reported_and_others_still_work(
-    flavor_name: str, module: str, requirement: str
-) -> None:
-    check_reported_broken_without(flavor_name, DISTRIBUTION, module, requirement)
-
-
-@pytest.mark.parametrize("name", ["xgboost"])
-def test_entry_point_is_registered_from_this_distribution(name: str) -> None:
-    check_entry_point(name, DISTRIBUTION)
+@parametrize_entry_point_checks("mlserve-xgboost", {"xgboost": ("xgboost", "xgboost")})
+def test_entry_point(check: Callable[[], None]) -> None:
+    check()
