@@ -14,32 +14,17 @@ import cloudpickle
 import lightgbm as lgb
 import numpy as np
 import pytest
-import yaml
 
 import mlserve
 from mlserve import MalformedModel
+from mlserve.testing import write_mlflow_mlmodel
 
 QUIET = {"verbose": -1, "num_threads": 1}
 
 
 def _write_mlmodel(path: Path, data: str, section: dict[str, Any]) -> None:
-    mlmodel = {
-        "artifact_path": "model",
-        "flavors": {
-            "lightgbm": {"code": None, "data": data, "lgb_version": lgb.__version__, **section},
-            "python_function": {
-                "data": data,
-                "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                "loader_module": "mlflow.lightgbm",
-                "python_version": "3.11.7",
-            },
-        },
-        "mlflow_version": "2.17.0",
-        "model_uuid": "4a3c0a2f4c2b4a0e9a1d2c3b4a5f6e7d",
-        "run_id": "0123456789abcdef0123456789abcdef",
-        "utc_time_created": "2024-10-01 12:00:00.000000",
-    }
-    (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    own = {"code": None, "data": data, "lgb_version": lgb.__version__, **section}
+    write_mlflow_mlmodel(path, "lightgbm", own, data=data)
 
 
 def test_mlflow_written_booster_loads(seed_data: tuple[Any, Any], tmp_path: Path) -> None:

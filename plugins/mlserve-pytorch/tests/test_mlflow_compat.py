@@ -17,6 +17,7 @@ import torch
 import yaml
 
 import mlserve
+from mlserve.testing import check_refuses_untrusted_pickle, write_mlflow_mlmodel
 
 
 def _module() -> torch.nn.Module:
@@ -48,31 +49,13 @@ def test_mlflow_written_model_loads(fmt: str, seed_data: tuple[Any, Any], tmp_pa
     module = _module()
     target = tmp_path / "m"
     _write(module, target / "data", fmt, X)
-    pyfunc: dict[str, Any] = {
-        "data": "data",
-        "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-        "loader_module": "mlflow.pytorch",
-        "python_version": "3.11.7",
-        "model_config": {"device": None},
-    }
+    pyfunc: dict[str, Any] = {"model_config": {"device": None}}
     if fmt != "pt2":
         pyfunc["pickle_module_name"] = "mlflow.pytorch.pickle_module"
-    mlmodel = {
-        "artifact_path": "model",
-        "flavors": {
-            "python_function": pyfunc,
-            "pytorch": {
-                "code": None,
-                "model_data": "data",
-                "pytorch_version": str(torch.__version__),
-            },
-        },
-        "mlflow_version": "3.1.0",
-        "model_uuid": "4a3c0a2f4c2b4a0e9a1d2c3b4a5f6e7d",
-        "run_id": "0123456789abcdef0123456789abcdef",
-        "utc_time_created": "2025-06-01 12:00:00.000000",
-    }
-    (target / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    section = {"code": None, "model_data": "data", "pytorch_version": str(torch.__version__)}
+    write_mlflow_mlmodel(
+        target, "pytorch", section, data="data", pyfunc=pyfunc, mlflow_version="3.1.0"
+    )
     loaded = mlserve.load_model(target)
     assert loaded.flavor == "pytorch"
     with torch.no_grad():
@@ -80,20 +63,8 @@ def test_mlflow_written_model_loads(fmt: str, seed_data: tuple[Any, Any], tmp_pa
     np.testing.assert_allclose(loaded.predict(X), expected, rtol=1e-6, atol=1e-7)
 
 
-class _WritesMarker:
-    """Unpickling this runs code the file chose: it writes ``marker``."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (exec, (f"import pathlib; pathlib.Path({str(self.marker)!r}).write_text('ran')",))
-
-
 def _mlflow_dir(target: Path) -> None:
-    pyfunc = {"data": "data", "loader_module": "mlflow.pytorch", "python_version": "3.11.7"}
-    mlmodel = {"flavors": {"python_function": pyfunc, "pytorch": {"model_data": "data"}}}
-    (target / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    write_mlflow_mlmodel(target, "pytorch", {"model_data": "data"}, data="data")
 
 
 @pytest.mark.parametrize("fmt", ["torchscript", "pt2"], ids=str)
@@ -106,14 +77,18 @@ def test_formats_that_are_not_pickles_load_under_no_pickle(
     assert mlserve.load_model(tmp_path / "m", trust="no-pickle").flavor == "pytorch"
 
 
-def test_mlflow_pickle_format_is_refused_under_no_pickle_before_it_runs(tmp_path: Path) -> None:
-    marker = tmp_path / "ran"
-    (tmp_path / "m" / "data").mkdir(parents=True)
-    torch.save(_WritesMarker(marker), str(tmp_path / "m" / "data" / "model.pth"))
+def test_mlflow_pickle_format_is_refused_under_no_pickle_before_it_runs(
+    seed_data: tuple[Any, Any], tmp_path: Path
+) -> None:
+    X, _ = seed_data
+    _write(_module(), tmp_path / "m" / "data", "pickle", X)
     _mlflow_dir(tmp_path / "m")
-    with pytest.raises(mlserve.UntrustedModel, match=r"data/model\.pth is a pickle"):
-        mlserve.load_model(tmp_path / "m", trust="no-pickle")
-    assert not marker.exists()
+    check_refuses_untrusted_pickle(
+        tmp_path / "m",
+        "data/model.pth",
+        tmp_path,
+        dump=lambda obj, target: torch.save(obj, str(target)),  # as MLflow's pickle format
+    )
 
 
 def test_model_data_outside_the_model_is_refused(tmp_path: Path) -> None:

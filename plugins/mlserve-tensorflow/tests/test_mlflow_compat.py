@@ -10,30 +10,15 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-import yaml
 
 import mlserve
+from mlserve.testing import write_mlflow_mlmodel
 
 
 def _mlmodel(target: Path, flavor: str, section: dict[str, Any]) -> None:
-    pyfunc_data = {"data": section["data"]} if flavor == "tensorflow" and "data" in section else {}
-    mlmodel = {
-        "artifact_path": "model",
-        "flavors": {
-            flavor: section,
-            "python_function": {
-                "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                "loader_module": f"mlflow.{flavor}",
-                "python_version": "3.11.7",
-                **pyfunc_data,
-            },
-        },
-        "mlflow_version": "2.17.0",
-        "model_uuid": "4a3c0a2f4c2b4a0e9a1d2c3b4a5f6e7d",
-        "run_id": "0123456789abcdef0123456789abcdef",
-        "utc_time_created": "2024-10-01 12:00:00.000000",
-    }
-    (target / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    # mlflow.tensorflow names its data folder in the pyfunc section; mlflow.keras does not
+    data = section.get("data") if flavor == "tensorflow" else None
+    write_mlflow_mlmodel(target, flavor, section, data=data)
 
 
 def _keras_model() -> Any:

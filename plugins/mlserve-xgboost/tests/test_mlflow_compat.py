@@ -6,6 +6,7 @@ model file itself is written by XGBoost, which is all MLflow does too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import yaml
 
 import mlserve
 from mlserve import MalformedModel
+from mlserve.testing import write_mlflow_mlmodel
 
 
 def _mlflow_dir(
@@ -28,24 +30,7 @@ def _mlflow_dir(
         section["model_class"] = model_class
     if model_format is not None:
         section["model_format"] = model_format
-    mlmodel = {
-        "artifact_path": "model",
-        "flavors": {
-            "python_function": {
-                "data": data,
-                "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                "loader_module": "mlflow.xgboost",
-                "python_version": "3.11.7",
-            },
-            "xgboost": section,
-        },
-        "mlflow_version": "2.17.0",
-        "model_size_bytes": 12345,
-        "model_uuid": "4a3c0a2f4c2b4a0e9a1d2c3b4a5f6e7d",
-        "run_id": "0123456789abcdef0123456789abcdef",
-        "utc_time_created": "2024-10-01 12:00:00.000000",
-    }
-    (path / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    write_mlflow_mlmodel(path, "xgboost", section, data=data, model_size_bytes=12345)
     (path / "requirements.txt").write_text(f"mlflow==2.17.0\nxgboost=={xgb.__version__}\n")
     return path
 
@@ -85,44 +70,39 @@ def test_mlflow_written_model_loads(
     np.testing.assert_array_equal(loaded.predict(X), expected)
 
 
-def test_model_class_outside_xgboost_is_refused(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
-    X, y = seed_data
-    model = xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y)
-    target = _mlflow_dir(
-        tmp_path / "m", model, data="model.ubj", model_class="os.system", model_format="ubj"
-    )
-    with pytest.raises(MalformedModel, match="model_class"):
-        mlserve.load_model(target)
-
-
-def test_data_outside_the_model_directory_is_refused(
-    seed_data: tuple[Any, Any], tmp_path: Path
-) -> None:
-    X, y = seed_data
-    model = xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y)
-    model.save_model(str(tmp_path / "elsewhere.ubj"))
-    target = _mlflow_dir(
-        tmp_path / "m", model, data="model.ubj", model_class=None, model_format="ubj"
-    )
+def _data_outside(target: Path) -> None:
     mlmodel = yaml.safe_load((target / "MLmodel").read_text())
     mlmodel["flavors"]["xgboost"]["data"] = "../elsewhere.ubj"
     (target / "MLmodel").write_text(yaml.safe_dump(mlmodel))
-    with pytest.raises(MalformedModel, match="outside"):
-        mlserve.load_model(target)
 
 
-def test_unreadable_model_file_is_a_malformed_model(
-    seed_data: tuple[Any, Any], tmp_path: Path
+def _unreadable_file(target: Path) -> None:
+    (target / "model.ubj").write_bytes(b"not a model")
+
+
+@pytest.mark.parametrize(
+    ("model_class", "spoil", "match"),
+    [
+        ("os.system", None, "model_class"),
+        (None, _data_outside, "outside"),
+        ("xgboost.sklearn.XGBClassifier", _unreadable_file, "XGBoost cannot read"),
+    ],
+    ids=["model-class-outside-xgboost", "data-outside-the-model", "unreadable-model-file"],
+)
+def test_malformed_mlflow_models_are_refused(
+    model_class: str | None,
+    spoil: Callable[[Path], None] | None,
+    match: str,
+    seed_data: tuple[Any, Any],
+    tmp_path: Path,
 ) -> None:
     X, y = seed_data
     model = xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y)
+    model.save_model(str(tmp_path / "elsewhere.ubj"))  # a real model, outside the directory
     target = _mlflow_dir(
-        tmp_path / "m",
-        model,
-        data="model.ubj",
-        model_class="xgboost.sklearn.XGBClassifier",
-        model_format="ubj",
+        tmp_path / "m", model, data="model.ubj", model_class=model_class, model_format="ubj"
     )
-    (target / "model.ubj").write_bytes(b"not a model")
-    with pytest.raises(MalformedModel, match="XGBoost cannot read"):
+    if spoil is not None:
+        spoil(target)
+    with pytest.raises(MalformedModel, match=match):
         mlserve.load_model(target)
