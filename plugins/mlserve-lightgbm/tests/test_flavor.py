@@ -14,7 +14,14 @@ from mlserve_lightgbm import flavor
 
 import mlserve
 from mlserve import InvalidParameterValue, MalformedModel
-from mlserve.testing import check_flavor
+from mlserve.testing import (
+    check_can_save,
+    check_flavor,
+    check_mlflow_sections,
+    check_refuses_untrusted_pickle,
+    check_requirements,
+    check_saved_by_default,
+)
 
 COLUMNS = ["a", "b", "c", "d"]
 QUIET = {"verbose": -1, "num_threads": 1}  # one thread: tiny data, busy CI machine
@@ -79,12 +86,8 @@ def test_booster_is_saved_as_model_text(seed_data: tuple[Any, Any], tmp_path: Pa
     X, y = seed_data
     booster = _booster(X, y)
     mlserve.save_model(booster, tmp_path / "m")  # a Booster is no sklearn estimator: auto-picked
-    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
-    section = mlmodel["flavors"]["lightgbm"]
-    assert section["data"] == "model.lgb"
-    assert section["model_class"] == "lightgbm.basic.Booster"
-    assert section["lgb_version"] == lgb.__version__
-    assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.lightgbm"
+    section = {"data": "model.lgb", "model_class": "lightgbm.basic.Booster"}
+    check_mlflow_sections(tmp_path / "m", "lightgbm", {**section, "lgb_version": lgb.__version__})
     assert (tmp_path / "m" / "model.lgb").read_text().startswith("tree")
     loaded = mlserve.load_model(tmp_path / "m")
     assert isinstance(loaded.unwrap(), lgb.Booster)
@@ -164,49 +167,29 @@ def test_can_save_only_lightgbm_models(seed_data: tuple[Any, Any]) -> None:
     from sklearn.linear_model import LogisticRegression
 
     X, y = seed_data
-    assert flavor.can_save(_booster(X, y))
-    assert flavor.can_save(lgb.LGBMRegressor())
-    assert not flavor.can_save(LogisticRegression().fit(X, y))
-    assert not flavor.can_save("model.lgb")
+    ours = [_booster(X, y), lgb.LGBMRegressor()]
+    check_can_save(flavor, accepts=ours, refuses=[LogisticRegression().fit(X, y), "model.lgb"])
 
 
 def test_requirements_name_the_plugin_and_lightgbm(seed_data: tuple[Any, Any]) -> None:
     X, y = seed_data
-    assert {"mlserve-lightgbm", "lightgbm"} <= set(flavor.requirements(_booster(X, y)))
-    assert "scikit-learn" in flavor.requirements(lgb.LGBMClassifier())
+    check_requirements(flavor, _booster(X, y), includes=["mlserve-lightgbm", "lightgbm"])
+    check_requirements(flavor, lgb.LGBMClassifier(), includes=["scikit-learn"])
 
 
 def test_sklearn_api_model_is_saved_with_this_flavor_by_default(
     seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
     X, y = seed_data
-    mlserve.save_model(lgb.LGBMClassifier(n_estimators=2, **QUIET).fit(X, y), tmp_path / "m")
-    assert mlserve.load_model(tmp_path / "m").flavor == "lightgbm"
-
-
-class _WritesMarker:
-    """Unpickling this runs code the file chose: it writes ``marker``."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (exec, (f"import pathlib; pathlib.Path({str(self.marker)!r}).write_text('ran')",))
+    check_saved_by_default(flavor, lgb.LGBMClassifier(n_estimators=2, **QUIET).fit(X, y), tmp_path)
 
 
 def test_trust_policy_refuses_a_pickle_before_it_runs(
     models: dict[str, tuple[Any, Any]], tmp_path: Path
 ) -> None:
     classifier, _ = models["classifier"]
-    marker = tmp_path / "ran"
     mlserve.save_model(classifier, tmp_path / "m", serialization_format="cloudpickle")
-    (tmp_path / "m" / "model.pkl").write_bytes(__import__("pickle").dumps(_WritesMarker(marker)))
-    meta = mlserve.Model.load(tmp_path / "m")
-    meta.mlserve_digests = None  # as MLflow writes models: only the policy stands in the way
-    meta.save(tmp_path / "m")
-    with pytest.raises(mlserve.UntrustedModel, match="refuses pickles"):
-        mlserve.load_model(tmp_path / "m", trust="no-pickle")
-    assert not marker.exists()
+    check_refuses_untrusted_pickle(tmp_path / "m", "model.pkl", tmp_path)
 
 
 def test_skops_types_the_file_lists_count_only_where_the_policy_allows(

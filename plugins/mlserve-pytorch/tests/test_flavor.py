@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import yaml
 from mlserve_pytorch import flavor
 
 import mlserve
 from mlserve import InvalidParameterValue, MalformedModel, ModelPredictError
-from mlserve.testing import check_flavor
+from mlserve.testing import check_flavor, check_mlflow_sections
 
 
 class TwoHeads(torch.nn.Module):
@@ -72,13 +71,12 @@ def test_torchscript_file_is_readable_by_torch(seed_data: tuple[Any, Any], tmp_p
     X, _ = seed_data
     module = _mlp()
     mlserve.save_model(module, tmp_path / "m")  # a module is picked automatically
-    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
-    section = mlmodel["flavors"]["pytorch"]
-    assert section["model_data"] == "data"
-    assert section["pytorch_version"] == str(torch.__version__)
-    assert section["serialization_format"] == "torchscript"
-    pyfunc = mlmodel["flavors"]["python_function"]
-    assert (pyfunc["loader_module"], pyfunc["data"]) == ("mlflow.pytorch", "data")
+    section = {
+        "model_data": "data",
+        "pytorch_version": str(torch.__version__),
+        "serialization_format": "torchscript",
+    }
+    check_mlflow_sections(tmp_path / "m", "pytorch", section, pyfunc={"data": "data"})
     # what MLflow's own reader opens first
     assert (tmp_path / "m" / "data" / "pickle_module_info.txt").is_file()
     with pytest.warns(DeprecationWarning):  # PyTorch 2.13 deprecates TorchScript

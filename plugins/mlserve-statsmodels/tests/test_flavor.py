@@ -11,12 +11,11 @@ import pytest
 import statsmodels
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
-import yaml
 from mlserve_statsmodels import flavor
 
 import mlserve
 from mlserve import InvalidParameterValue, MalformedModel
-from mlserve.testing import check_flavor
+from mlserve.testing import check_flavor, check_mlflow_sections, check_refuses_untrusted_pickle
 
 FEATURES = ["a", "b", "c"]
 
@@ -51,13 +50,12 @@ def test_saves_the_results_pickle_with_mlflow_section(
 ) -> None:
     results, _ = models["ols-formula"]
     mlserve.save_model(results, tmp_path / "m")  # statsmodels results are picked automatically
-    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
-    assert mlmodel["flavors"]["statsmodels"] == {
+    section = {
         "statsmodels_version": statsmodels.__version__,
         "data": "model.statsmodels",
         "code": None,
     }
-    assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.statsmodels"
+    check_mlflow_sections(tmp_path / "m", "statsmodels", section, exact=True)
     # statsmodels reads the file back with its own loader
     native = sm.load(str(tmp_path / "m" / "model.statsmodels"))
     np.testing.assert_array_equal(native.params, results.params)
@@ -149,32 +147,13 @@ def test_malformed_models_are_refused(
         flavor.load(target, {"data": data_entry})
 
 
-class _WritesMarker:
-    """Unpickling this runs code the file chose: it writes ``marker``."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (exec, (f"import pathlib; pathlib.Path({str(self.marker)!r}).write_text('ran')",))
-
-
 def test_trust_policy_refuses_a_pickle_before_it_runs(
     models: dict[str, tuple[Any, Any]], tmp_path: Path
 ) -> None:
     results, _ = models["ols-frame"]
-    marker = tmp_path / "ran"
     mlserve.save_model(results, tmp_path / "m")
     assert mlserve.load_model(tmp_path / "m", trust="no-pickle,pickle") is not None
-    (tmp_path / "m" / "model.statsmodels").write_bytes(
-        __import__("pickle").dumps(_WritesMarker(marker))
-    )
-    meta = mlserve.Model.load(tmp_path / "m")
-    meta.mlserve_digests = None  # as MLflow writes models: only the policy stands in the way
-    meta.save(tmp_path / "m")
-    with pytest.raises(mlserve.UntrustedModel, match="refuses pickles"):
-        mlserve.load_model(tmp_path / "m", trust="no-pickle")
-    assert not marker.exists()
+    check_refuses_untrusted_pickle(tmp_path / "m", "model.statsmodels", tmp_path)
 
 
 @pytest.mark.parametrize("case", ["ols-frame", "ols-formula", "glm-binomial", "logit-formula"])

@@ -9,12 +9,11 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from mlserve_tensorflow import keras_flavor, tensorflow_flavor
 
 import mlserve
 from mlserve import InvalidParameterValue, MalformedModel
-from mlserve.testing import check_flavor
+from mlserve.testing import check_flavor, check_mlflow_sections
 
 
 def _sequential() -> Any:
@@ -60,15 +59,14 @@ def test_saves_the_keras_file_with_mlflow_section(
 ) -> None:
     X, _ = seed_data
     mlserve.save_model(sequential, tmp_path / "m")  # a Keras model is picked automatically
-    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
-    assert mlmodel["flavors"]["keras"] == {
+    section = {
         "data": "data",
         "keras_version": keras.__version__,
         "keras_backend": "tensorflow",
         "save_exported_model": False,
         "code": None,
     }
-    assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.keras"
+    check_mlflow_sections(tmp_path / "m", "keras", section, exact=True)
     native = keras.saving.load_model(str(tmp_path / "m" / "data" / "model.keras"))
     loaded = mlserve.load_model(tmp_path / "m")
     assert loaded.flavor == "keras"

@@ -9,24 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
-import yaml
 from mlserve_tensorflow import tensorflow_flavor
 
 import mlserve
 from mlserve import InvalidParameterValue, MalformedModel
-from mlserve.testing import check_flavor
-
-
-class Linear(tf.Module):
-    """y = x @ w + 1 for x of shape [N, 4]: one input, one output, batchable."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.w = tf.Variable([[1.0], [-2.0], [0.5], [3.0]])
-
-    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
-    def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        return tf.matmul(x, self.w) + 1.0
+from mlserve.testing import check_flavor, check_mlflow_sections
 
 
 class TwoHeads(tf.Module):
@@ -48,9 +35,9 @@ class NoSignature(tf.Module):
         self.v = tf.Variable(1.0)
 
 
-def test_conformance(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
+def test_conformance(linear: tf.Module, seed_data: tuple[Any, Any], tmp_path: Path) -> None:
     X, _ = seed_data
-    module = Linear()
+    module = linear
     expected = module(tf.constant(X[:10], tf.float32)).numpy()
     loaded = check_flavor(tensorflow_flavor, module, X[:10], tmp_path, expected=expected)
     assert loaded.capabilities.batchable
@@ -58,17 +45,17 @@ def test_conformance(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
 
 
 def test_saves_a_saved_model_with_mlflow_section(
-    seed_data: tuple[Any, Any], tmp_path: Path
+    linear: tf.Module, seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
     X, _ = seed_data
-    module = Linear()
+    module = linear
     mlserve.save_model(module, tmp_path / "m")  # a tf.Module is picked automatically
-    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
-    section = mlmodel["flavors"]["tensorflow"]
-    assert section["saved_model_dir"] == "tf2model"
-    assert section["model_type"] == "tf2-module"
-    assert section["tensorflow_version"] == tf.__version__
-    assert mlmodel["flavors"]["python_function"]["loader_module"] == "mlflow.tensorflow"
+    section = {
+        "saved_model_dir": "tf2model",
+        "model_type": "tf2-module",
+        "tensorflow_version": tf.__version__,
+    }
+    check_mlflow_sections(tmp_path / "m", "tensorflow", section)
     native = tf.saved_model.load(str(tmp_path / "m" / "tf2model"))
     expected = module(tf.constant(X, tf.float32)).numpy()
     np.testing.assert_array_equal(native(tf.constant(X, tf.float32)).numpy(), expected)
@@ -101,8 +88,8 @@ def test_conformance_multiple_outputs(tmp_path: Path) -> None:
     assert loaded.capabilities.batchable
 
 
-def test_text_for_a_number_is_refused(tmp_path: Path) -> None:
-    mlserve.save_model(Linear(), tmp_path / "m")
+def test_text_for_a_number_is_refused(linear: tf.Module, tmp_path: Path) -> None:
+    mlserve.save_model(linear, tmp_path / "m")
     predictor = tensorflow_flavor.predictor(mlserve.load_model(tmp_path / "m").unwrap(), {})
     with pytest.raises(InvalidParameterValue, match="cannot be fed"):
         predictor.predict(np.array([["a", "b", "c", "d"]]))
@@ -118,8 +105,8 @@ def test_tf1_estimator_models_are_refused_with_a_reason(tmp_path: Path) -> None:
         tensorflow_flavor.load(tmp_path, {"model_type": "tf1-estimator"})
 
 
-def test_can_save_only_tf_modules() -> None:
-    assert tensorflow_flavor.can_save(Linear())
+def test_can_save_only_tf_modules(linear: tf.Module) -> None:
+    assert tensorflow_flavor.can_save(linear)
     assert not tensorflow_flavor.can_save(np.zeros(2))
     reqs = tensorflow_flavor.requirements(None)
     assert "mlserve-tensorflow" in reqs

@@ -21,16 +21,6 @@ import mlserve
 from mlserve.testing import serve_model
 
 
-class Linear(tf.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.w = tf.Variable([[1.0], [-2.0], [0.5], [3.0]])
-
-    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
-    def __call__(self, x: tf.Tensor) -> tf.Tensor:
-        return tf.matmul(x, self.w) + 1.0
-
-
 def _keras_model() -> Any:
     keras.utils.set_random_seed(0)
     return keras.Sequential(
@@ -40,11 +30,11 @@ def _keras_model() -> Any:
 
 @pytest.mark.slow
 def test_served_predictions_equal_keras_and_tensorflow(
-    seed_data: tuple[Any, Any], tmp_path: Path
+    linear: tf.Module, seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
     X, _ = seed_data
     model = _keras_model()
-    module = Linear()
+    module = linear
     mlserve.save_model(model, tmp_path / "keras", input_example=X[:3])
     mlserve.save_model(module, tmp_path / "tf", input_example=X[:3])
     rows = X[:20]

@@ -9,12 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import xgboost as xgb
-import yaml
 from mlserve_xgboost import flavor
 
 import mlserve
 from mlserve import InvalidParameterValue
-from mlserve.testing import check_flavor
+from mlserve.testing import (
+    check_can_save,
+    check_flavor,
+    check_mlflow_sections,
+    check_requirements,
+    check_saved_by_default,
+)
 
 COLUMNS = ["a", "b", "c", "d"]
 
@@ -65,15 +70,14 @@ def test_saves_the_native_format_with_mlflow_section(
     X, y = seed_data
     model = xgb.XGBClassifier(n_estimators=5, n_jobs=1).fit(X, y)
     mlserve.save_model(model, tmp_path / "m", flavor="xgboost", model_format=model_format)
-    mlmodel = yaml.safe_load((tmp_path / "m" / "MLmodel").read_text())
-    section = mlmodel["flavors"]["xgboost"]
-    assert section["data"] == f"model.{model_format}"
-    assert section["model_format"] == model_format
-    assert section["model_class"] == "xgboost.sklearn.XGBClassifier"
-    assert section["xgb_version"] == xgb.__version__
-    pyfunc = mlmodel["flavors"]["python_function"]
-    assert pyfunc["loader_module"] == "mlflow.xgboost"
-    assert pyfunc["data"] == f"model.{model_format}"
+    section = {
+        "data": f"model.{model_format}",
+        "model_format": model_format,
+        "model_class": "xgboost.sklearn.XGBClassifier",
+        "xgb_version": xgb.__version__,
+    }
+    pyfunc = {"data": f"model.{model_format}"}
+    check_mlflow_sections(tmp_path / "m", "xgboost", section, pyfunc=pyfunc)
     # the file is XGBoost's own format: XGBoost reads it with no mlserve involved
     native = xgb.XGBClassifier()
     native.load_model(str(tmp_path / "m" / f"model.{model_format}"))
@@ -133,21 +137,18 @@ def test_can_save_only_xgboost_models(seed_data: tuple[Any, Any]) -> None:
     from sklearn.linear_model import LogisticRegression
 
     X, y = seed_data
-    assert flavor.can_save(_booster(X, y))
-    assert flavor.can_save(xgb.XGBRegressor(n_estimators=2, n_jobs=1).fit(X, y))
-    assert not flavor.can_save(LogisticRegression().fit(X, y))
-    assert not flavor.can_save("model.ubj")
+    ours = [_booster(X, y), xgb.XGBRegressor(n_estimators=2, n_jobs=1).fit(X, y)]
+    check_can_save(flavor, accepts=ours, refuses=[LogisticRegression().fit(X, y), "model.ubj"])
 
 
 def test_requirements_name_the_plugin_and_xgboost(seed_data: tuple[Any, Any]) -> None:
     X, y = seed_data
-    assert {"mlserve-xgboost", "xgboost"} <= set(flavor.requirements(_booster(X, y)))
-    assert "scikit-learn" in flavor.requirements(xgb.XGBClassifier())
+    check_requirements(flavor, _booster(X, y), includes=["mlserve-xgboost", "xgboost"])
+    check_requirements(flavor, xgb.XGBClassifier(), includes=["scikit-learn"])
 
 
 def test_sklearn_api_model_is_saved_with_this_flavor_by_default(
     seed_data: tuple[Any, Any], tmp_path: Path
 ) -> None:
     X, y = seed_data
-    mlserve.save_model(xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y), tmp_path / "m")
-    assert mlserve.load_model(tmp_path / "m").flavor == "xgboost"
+    check_saved_by_default(flavor, xgb.XGBClassifier(n_estimators=2, n_jobs=1).fit(X, y), tmp_path)
