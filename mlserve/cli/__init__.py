@@ -44,13 +44,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# MLflow's `mlflow models <command>` spellings -> ours, so a command written for MLflow runs:
+# `mlserve models serve -m URI -p 5000` is `mlserve serve -m URI -p 5000`
+_MLFLOW_MODELS_COMMANDS = {
+    "serve": ["serve"],
+    "predict": ["predict"],
+    "prepare-env": ["env", "prepare"],
+    "build-docker": ["build-docker"],
+    "generate-dockerfile": ["generate-dockerfile"],
+}
+
+
+def _mlflow_spelling(argv: Sequence[str]) -> list[str]:
+    """``argv`` with MLflow's ``models <command>`` prefix rewritten to ours; else unchanged."""
+    args = list(argv)
+    if len(args) >= 2 and args[0] == "models" and args[1] in _MLFLOW_MODELS_COMMANDS:
+        return [*_MLFLOW_MODELS_COMMANDS[args[1]], *args[2:]]
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mlserve`` command line; returns the process exit code.
 
     An :class:`~mlserve.errors.MlserveError` is printed as one line on stderr (exit code 1),
-    never as a traceback.
+    never as a traceback. MLflow's ``models serve`` / ``models predict`` / ``models
+    prepare-env`` / ``models build-docker`` / ``models generate-dockerfile`` are accepted as
+    ``serve``, ``predict``, ``env prepare``, ``build-docker``, ``generate-dockerfile``.
     """
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_mlflow_spelling(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.func(args) or 0)
     except MlserveError as exc:

@@ -43,9 +43,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "-o", "--output", metavar="PATH", help="write predictions here; default (or -): stdout"
     )
     parser.add_argument(
+        "-t",
         "--content-type",
         metavar="TYPE",
-        help="media type of the input (default: from the file suffix; application/json for stdin)",
+        type=_media_type,
+        help="json, csv (MLflow's names) or a media type such as application/json; default: "
+        "from the file suffix, application/json for stdin",
     )
     parser.add_argument(
         "--chunk-rows",
@@ -256,6 +259,14 @@ def _csv_chunks(source: IO[bytes], chunk_rows: int) -> Generator[tuple[bytes, in
         raise PayloadError("malformed CSV: the body could not be parsed as CSV") from exc
     finally:
         text.detach()  # the caller closes the underlying file
+
+
+# `mlflow models predict -t json|csv` names the format, not the media type
+_SHORT_TYPES = {"json": "application/json", "csv": "text/csv"}
+
+
+def _media_type(text: str) -> str:
+    return _SHORT_TYPES.get(text.strip().lower(), text)
 
 
 def _content_type_for(path: str | None) -> str:

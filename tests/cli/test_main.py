@@ -57,3 +57,25 @@ def test_serve_refuses_conda_with_a_hint(capsys: pytest.CaptureFixture[str]) -> 
         main(["serve", "-m", "m", "--env-manager", "conda"])
     assert exc.value.code == 2
     assert "with uv or virtualenv" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["models", "serve", "-m", "m", "-p", "5001"], ["serve"]),
+        (["models", "predict", "-m", "m"], ["predict"]),
+        (["models", "prepare-env", "-m", "m"], ["env", "prepare"]),
+        (["models", "build-docker", "-m", "m", "-n", "img"], ["build-docker"]),
+        (["models", "generate-dockerfile", "-m", "m"], ["generate-dockerfile"]),
+        (["models", "list"], ["models", "list"]),
+    ],
+    ids=["serve", "predict", "prepare-env", "build-docker", "generate-dockerfile", "ours"],
+)
+def test_mlflow_models_commands_are_ours(argv: list[str], command: list[str]) -> None:
+    # `mlflow models serve -m URI -p 5001` typed with mlserve runs `mlserve serve ...`; our own
+    # `models` actions are untouched
+    from mlserve.cli import _mlflow_spelling
+
+    assert _mlflow_spelling(argv) == [*command, *argv[2:]]
+    args = build_parser().parse_args(_mlflow_spelling(argv))
+    assert args.command == command[0]

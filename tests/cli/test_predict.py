@@ -250,3 +250,41 @@ def test_trust_option_refuses_a_pickle_before_it_runs(tmp_path: Path, seed_model
     with pytest.raises(mlserve.UntrustedModel, match="refuses pickles"):
         _run("-m", str(tmp_path / "m"), "-i", str(tmp_path / "in.json"), "--trust", "no-pickle")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "kind", "suffix"),
+    [
+        ("-t", "csv", ".txt"),
+        ("-t", "json", ".data"),
+        ("--content-type", "CSV", ".in"),
+        ("--content-type", "text/csv", ".in"),
+    ],
+    ids=["t-csv", "t-json", "upper", "media-type"],
+)
+def test_mlflow_models_predict_spelling(  # type: ignore[no-untyped-def]
+    tmp_path: Path, typed_dir: Path, seed_model, seed_data, flag: str, kind: str, suffix: str
+) -> None:
+    # `mlflow models predict -m URI -i FILE -t csv` run through the real command line, with its
+    # `models` prefix, on files whose suffix says nothing
+    from mlserve.cli import main
+
+    X, _ = seed_data
+    frame = pd.DataFrame(X[:5], columns=list("abcd"))
+    source = tmp_path / f"in{suffix}"
+    if kind == "json":
+        source.write_text(json.dumps({"dataframe_split": frame.to_dict(orient="split")}))
+    else:
+        frame.to_csv(source, index=False)
+    out = tmp_path / "out.json"
+    argv = ["models", "predict", "-m", str(typed_dir), "-i", str(source), "-o", str(out)]
+    assert main([*argv, flag, kind]) == 0
+    assert json.loads(out.read_text()) == {"predictions": seed_model.predict(X[:5]).tolist()}
+
+
+def test_an_unknown_short_type_fails(tmp_path: Path, typed_dir: Path) -> None:
+    from mlserve.cli import main
+
+    source = tmp_path / "in.json"
+    source.write_text("{}")
+    assert main(["predict", "-m", str(typed_dir), "-i", str(source), "-t", "parquet2"]) == 1
