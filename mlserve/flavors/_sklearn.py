@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -156,12 +156,19 @@ class SklearnFlavor:
         *,
         serialization_format: str = "cloudpickle",
         pyfunc_predict_fn: str = "predict",
+        skops_trusted_types: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         """Pickle ``obj`` into ``path`` and return the ``sklearn`` section.
 
-        Raises :class:`~mlserve.errors.InvalidParameterValue` for an unknown format or a
-        ``pyfunc_predict_fn`` the estimator does not have, :class:`~mlserve.errors.MissingExtra`
-        for ``skops`` when it is not installed.
+        With ``skops``, the types skops does not trust by default are recorded as the model's
+        ``skops_trusted_types`` (loading trusts exactly those). ``skops_trusted_types=[...]``
+        is MLflow's argument: the saver names them, and a type the file holds that the list
+        leaves out is refused, as MLflow refuses it; the list is recorded as given.
+
+        Raises :class:`~mlserve.errors.InvalidParameterValue` for an unknown format, a
+        ``pyfunc_predict_fn`` the estimator does not have or an incomplete
+        ``skops_trusted_types``, :class:`~mlserve.errors.MissingExtra` for ``skops`` when it is
+        not installed.
         """
         if serialization_format not in SERIALIZATION_FORMATS:
             raise InvalidParameterValue(
@@ -187,7 +194,17 @@ class SklearnFlavor:
             filename = "model.skops"
             sio.dump(obj, path / filename)
             # the saver vouches for the types it wrote; loading trusts exactly those
-            section["skops_trusted_types"] = sorted(sio.get_untrusted_types(file=path / filename))
+            untrusted = sorted(sio.get_untrusted_types(file=path / filename))
+            if skops_trusted_types is not None:
+                named = [str(name) for name in skops_trusted_types]
+                left_out = [name for name in untrusted if name not in named]
+                if left_out:
+                    raise InvalidParameterValue(
+                        f"the model holds types skops does not trust that skops_trusted_types "
+                        f"leaves out: {', '.join(left_out)}; add them if loading them is safe"
+                    )
+                untrusted = named
+            section["skops_trusted_types"] = untrusted
         else:
             filename = "model.pkl"
             with open(path / filename, "wb") as out:
