@@ -80,7 +80,8 @@ class _Rules:
             if self.target.itemsize < dtype.itemsize:
                 overflow = np.isinf(values) & ~np.isinf(s.to_numpy())
                 if overflow.any():
-                    raise self.fail(f"a float out of range for {self.type.name}")
+                    # the rule's words: the decoding path says the same for a JSON number
+                    raise self.rule.number_out_of_range()
             return values
         if isinstance(dtype, np.dtype) and kind in "iu":
             return s.to_numpy().astype(self.target)

@@ -9,9 +9,9 @@ converters. The codecs' decoding plan (:func:`mlserve.codecs._plan.build_plan`),
 hold this same object, so a rule is decided in one place (STYLE 11) and one mistake gets one
 message over HTTP and in process.
 
-Compiling is memoized per schema object (by identity, not equality, and forgotten with it):
-the model's enforcer and a decoder built later from ``model.signature.inputs`` share one
-instance without being handed it.
+Compiling is memoized per schema object (by identity, not equality; a compilation is forgotten
+when nothing holds it any more): the model's enforcer and a decoder built later from
+``model.signature.inputs`` share one instance without being handed it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,47 +131,59 @@ def _compile(schema: Schema | None, params_schema: ParamSchema | None) -> Compil
 
 
 _NOTHING = CompiledSchema(None, None, None, "none")
-# id(schema, or params schema when there is none) -> (weak reference, [(params, compiled)])
-_CACHE: dict[int, tuple[weakref.ref[Any], list[tuple[Any, CompiledSchema]]]] = {}
+# id(schema, or the params schema when there is none) -> weak references to its compilations.
+# Weak: a compilation lives as long as something holds it (a model's enforcer, a decoder), and
+# it holds its schema, so nothing here keeps a schema, or a model's rules, alive.
+_CACHE: dict[int, list[weakref.ref[CompiledSchema]]] = {}
 _LOCK = threading.Lock()
 
 
 def compile_schema(
     schema: Schema | None, params_schema: ParamSchema | None = None
 ) -> CompiledSchema:
-    """The :class:`CompiledSchema` of ``schema`` with ``params_schema``; the same instance for
-    the same two objects, for as long as the schema lives."""
+    """The :class:`CompiledSchema` of ``schema`` with ``params_schema``: the same instance for
+    the same two objects while anything holds it (a model's enforcer does, for the model's
+    life)."""
     owner: Any = schema if schema is not None else params_schema
     if owner is None:
         return _NOTHING
     key = id(owner)
     with _LOCK:
-        entry = _CACHE.get(key)
-        if entry is not None and entry[0]() is owner:
-            for params, compiled in entry[1]:
-                if params is params_schema:
-                    return compiled
+        found = _find(_CACHE.get(key, ()), schema, params_schema)
+    if found is not None:
+        return found
     compiled = _compile(schema, params_schema)
     with _LOCK:
-        entry = _CACHE.get(key)
-        if entry is None or entry[0]() is not owner:
-            entry = (weakref.ref(owner, functools.partial(_forget, key)), [])
-            _CACHE[key] = entry
-        for params, known in entry[1]:
-            if params is params_schema:  # compiled meanwhile by another thread: keep theirs
-                return known
-        entry[1].append((params_schema, compiled))
+        refs = _CACHE.setdefault(key, [])
+        found = _find(refs, schema, params_schema)
+        if found is not None:  # compiled meanwhile by another thread: keep theirs
+            return found
+        refs.append(weakref.ref(compiled, functools.partial(_forget, key)))
     return compiled
+
+
+def _find(
+    refs: Iterable[weakref.ref[CompiledSchema]], schema: Any, params_schema: Any
+) -> CompiledSchema | None:
+    for ref in refs:
+        known = ref()
+        # by identity: an id may be reused once its object is gone
+        if known is not None and known.schema is schema and known.params_schema is params_schema:
+            return known
+    return None
 
 
 def _forget(
     key: int,
-    _ref: Any,
-    cache: dict[int, tuple[weakref.ref[Any], list[tuple[Any, CompiledSchema]]]] = _CACHE,
+    _gone: Any,
+    cache: dict[int, list[weakref.ref[CompiledSchema]]] = _CACHE,
     lock: Any = _LOCK,
 ) -> None:
     # bound as defaults: the callback may run while the interpreter tears the module down
     with lock:
-        entry = cache.get(key)
-        if entry is not None and entry[0]() is None:
+        refs = cache.get(key)
+        if refs is None:
+            return
+        refs[:] = [r for r in refs if r() is not None]
+        if not refs:
             del cache[key]

@@ -128,7 +128,7 @@ ERRORS = [
     ("double<-bool", "double", [True], "bool", True, "a boolean"),
     ("double<-mixed", "double", [1, "a"], object, True, "values of mixed types"),
     ("double<-datetime", "double", ["2024-01-01"], "datetime64[ns]", True, "a datetime"),
-    ("float<-overflow", "float", [1e300], "float64", True, "a float out of range for float"),
+    ("float<-overflow", "float", [1e300], "float64", True, "a number out of range for float"),
     ("boolean<-int", "boolean", [1, 0], "int64", True, "an integer"),
     ("boolean<-string", "boolean", ["true"], object, True, "a string"),
     ("boolean<-null", "boolean", [True, None], object, True, "null"),
