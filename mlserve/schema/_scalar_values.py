@@ -148,12 +148,20 @@ def _to_timestamp(value: Any) -> pd.Timestamp:
         try:
             out = pd.Timestamp(value)
         except (ValueError, OverflowError):
-            raise ValueMismatch("a datetime outside the nanosecond range") from None
+            raise ValueMismatch("a datetime pandas cannot hold") from None
     else:
         raise ValueMismatch(value_kind(value))
     if out is pd.NaT:
         raise ValueMismatch("null")
     return out
+
+
+def _to_ns_timestamp(value: Any) -> pd.Timestamp:
+    """:func:`_to_timestamp` in nanoseconds, the unit a datetime column has (its words too)."""
+    try:
+        return _to_timestamp(value).as_unit("ns")
+    except (OverflowError, ValueError):  # OutOfBoundsDatetime is a ValueError
+        raise ValueMismatch("a datetime outside the nanosecond range (years 1677-2262)") from None
 
 
 def _to_param_datetime(value: Any) -> Any:
@@ -196,4 +204,4 @@ def value_converter(t: DataType, where: str = "column") -> Callable[[Any], Any]:
     if t is DataType.binary:
         strings = {"column": "base64", "nested": "keep", "param": "refuse"}[where]
         return functools.partial(_to_bytes, strings=strings)
-    return _to_param_datetime if where == "param" else _to_timestamp
+    return _to_param_datetime if where == "param" else _to_ns_timestamp

@@ -64,6 +64,7 @@ SAME: dict[str, Case] = {
     "param-date-string": Case("param", "datetime", "'2024-01-02'"),
     "param-datetime-string": Case("param", "datetime", "'2024-01-02T03:04:05'"),
     "param-datetime-zone": Case("param", "datetime", "'2024-01-02T03:04:05+01:00'"),
+    "param-date-before-1677": Case("param", "datetime", "'1500-01-02'"),
     "param-datetime-object": Case("param", "datetime", "dt.datetime(2024, 1, 2, 3, 4, 5)"),
     "param-date-object": Case("param", "datetime", "dt.date(2024, 1, 2)"),
     "param-not-a-datetime": Case("param", "datetime", "'soon'"),
@@ -80,6 +81,8 @@ SAME: dict[str, Case] = {
     # a float column's rule: past float32's range is refused (unlike a param)
     "nested-float-past-float32": Case("array", "float", "1e300"),
     "nested-int-for-datetime": Case("array", "datetime", "5"),
+    # a datetime column's nanosecond range (MLflow: "Can not safely convert ... datetime64[ns]")
+    "nested-date-before-1677": Case("array", "datetime", "dt.datetime(1500, 1, 2)"),
     # DIFFERENCES[nested, binary]: a string is kept, not base64-decoded, as MLflow keeps it
     "nested-string-for-binary-property": Case("object", "binary", "'YWI='"),
 }
