@@ -153,3 +153,50 @@ def test_complex_columns_keep_one_python_object_per_row() -> None:
     assert (rule.kind, rule.type, rule.required) == ("object", None, False)
     out = rule.type_values([[1, 2], [3, 4]])  # equal lengths: still not a 2-D array
     assert out.shape == (2,) and out.dtype == object and out[0] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("spec", "values", "error", "message"),
+    [
+        (
+            TensorSpec(np.dtype("float32"), (-1,)),
+            [1e39],
+            SchemaMismatch,
+            "Schema mismatch for input: expected float32 values, found a number out of range.",
+        ),
+        (
+            TensorSpec(np.dtype("int32"), (-1,)),
+            [2**40],
+            InvalidColumnValue,
+            "Schema mismatch for input: expected int32 values, found an integer out of range.",
+        ),
+        (
+            TensorSpec(np.dtype("int8"), (-1,), "x"),
+            [300],
+            InvalidColumnValue,
+            "Schema mismatch for column 'x': expected int8 values, found an integer out of range.",
+        ),
+        (
+            ColSpec("float", "f"),
+            [1e39],
+            InvalidColumnValue,
+            "Schema mismatch for column 'f': expected float, found a number out of range for "
+            "float.",
+        ),
+        (
+            ColSpec("integer", "i"),
+            [2**40],
+            InvalidColumnValue,
+            "Schema mismatch for column 'i': expected integer, found an integer out of range "
+            "for integer.",
+        ),
+    ],
+    ids=["unnamed-float-tensor", "unnamed-int-tensor", "named-int-tensor", "float", "integer"],
+)
+def test_out_of_range_words(spec: Any, values: list[Any], error: type, message: str) -> None:
+    """A tensor has no DataType to name: its out-of-range errors say the dtype and no suffix;
+    a column's say the type in both places."""
+    with pytest.raises(error) as info:
+        rule_for(spec).type_values(values)
+    assert type(info.value) is error
+    assert str(info.value) == message
