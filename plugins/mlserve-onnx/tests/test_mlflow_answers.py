@@ -20,15 +20,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import mlserve
 from mlserve.testing import serve_model
-
-MLFLOW_PYTHON = Path(
-    os.environ.get("MLSERVE_TEST_MLFLOW3_PYTHON")
-    or Path.home() / ".cache/mlserve-checks/mlflow-venv/bin/python"
-)
 
 # Run in MLflow's venv: each model directory loaded by mlflow.pyfunc, predicted on the rows (as
 # a frame, or as an array for a tensor signature), answered as its scoring server writes it.
@@ -51,16 +45,6 @@ for name, as_array in request["models"].items():
         answers[name] = {"error": type(exc).__name__}
 print(json.dumps(answers))
 """
-
-
-def _mlflow_with_onnx() -> Path:
-    probe = "import mlflow.onnx, onnx, onnxruntime"
-    if MLFLOW_PYTHON.exists() and subprocess.run([MLFLOW_PYTHON, "-c", probe]).returncode == 0:
-        return MLFLOW_PYTHON
-    hint = f"{MLFLOW_PYTHON} with mlflow, onnx and onnxruntime (.ci/mlflow-venvs builds it)"
-    if os.environ.get("MLSERVE_TEST_REQUIRE_MLFLOW") == "1":
-        pytest.fail(f"MLflow is required: {hint}")
-    pytest.skip(f"needs {hint}")
 
 
 def _models(X: np.ndarray, y: np.ndarray) -> dict[str, tuple[Any, Any]]:
@@ -99,8 +83,10 @@ def _ours(path: Path, rows: pd.DataFrame, as_array: bool) -> dict[str, Any]:
     return {"error": answer["message"]}
 
 
-def test_same_answers_as_mlflow(seed_data: tuple[Any, Any], tmp_path: Path) -> None:
-    python = _mlflow_with_onnx()
+def test_same_answers_as_mlflow(
+    seed_data: tuple[Any, Any], tmp_path: Path, mlflow_onnx_python: Path
+) -> None:
+    python = mlflow_onnx_python
     X, y = seed_data
     rows = pd.DataFrame(X[:4].astype(np.float32), columns=list("abcd"))
     models = _models(X, y)

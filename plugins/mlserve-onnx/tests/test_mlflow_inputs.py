@@ -36,11 +36,6 @@ from mlserve.testing import ServedModel, serve_model
 
 pytestmark = pytest.mark.slow
 
-MLFLOW_PYTHON = Path(
-    os.environ.get("MLSERVE_TEST_MLFLOW3_PYTHON")
-    or Path.home() / ".cache/mlserve-checks/mlflow-venv/bin/python"
-)
-
 # Run in MLflow's venv: each graph saved by mlflow.onnx.save_model under argv[1]/<name>, with the
 # signature MLflow infers from the example (none without one).
 WRITE_MODELS = """
@@ -286,16 +281,6 @@ _MODELS = sorted(
 )
 
 
-def _mlflow_with_onnx() -> Path:
-    probe = "import mlflow.onnx, onnx, onnxruntime"
-    if MLFLOW_PYTHON.exists() and subprocess.run([MLFLOW_PYTHON, "-c", probe]).returncode == 0:
-        return MLFLOW_PYTHON
-    hint = f"{MLFLOW_PYTHON} with mlflow, onnx and onnxruntime (.ci/mlflow-venvs builds it)"
-    if os.environ.get("MLSERVE_TEST_REQUIRE_MLFLOW") == "1":
-        pytest.fail(f"MLflow is required: {hint}")
-    pytest.skip(f"needs {hint}")
-
-
 def _free_port(taken: set[int]) -> int:
     # MLflow's servers take seconds to bind the port chosen for them, while ours start and bind
     # ports the system hands out (Linux: 32768-60999 by default), so MLflow's come from below
@@ -359,9 +344,11 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[int, Any]]]:
+def servers(
+    tmp_path_factory: pytest.TempPathFactory, mlflow_onnx_python: Path
+) -> Iterator[dict[str, tuple[int, Any]]]:
     """``{model: (MLflow's port, our ServedModel)}``, both serving MLflow's model directory."""
-    python = _mlflow_with_onnx()
+    python = mlflow_onnx_python
     root = tmp_path_factory.mktemp("onnx-inputs")
     (root / "write_models.py").write_text(WRITE_MODELS)
     env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
