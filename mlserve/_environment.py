@@ -19,6 +19,7 @@ __all__ = [
     "CONDA_ENV_FILENAME",
     "PYTHON_ENV_FILENAME",
     "REQUIREMENTS_FILENAME",
+    "distribution_key",
     "env_section",
     "pin",
     "python_version",
@@ -77,7 +78,9 @@ def _read_requirements(value: str | os.PathLike[str] | Sequence[str]) -> list[st
     return out
 
 
-def _distribution_key(requirement: str) -> str:
+def distribution_key(requirement: str) -> str:
+    """The distribution a requirement line names, normalized as pip compares names
+    (``Scikit_Learn[alldeps]>=1`` -> ``scikit-learn``)."""
     name = re.split(r"[\s\[<>=!~;@]", requirement, maxsplit=1)[0]
     return re.sub(r"[-_.]+", "-", name).lower()
 
@@ -107,11 +110,11 @@ def resolve_requirements(
     else:
         base = [pin(r) for r in inferred]
     extra = _read_requirements(extra_pip_requirements) if extra_pip_requirements else []
-    replaced = {_distribution_key(r) for r in extra}
+    replaced = {distribution_key(r) for r in extra}
     seen: set[str] = set()
     out: list[str] = []
-    for req in [*(r for r in base if _distribution_key(r) not in replaced), *extra]:
-        key = req if req.startswith("-") else _distribution_key(req)
+    for req in [*(r for r in base if distribution_key(r) not in replaced), *extra]:
+        key = req if req.startswith("-") else distribution_key(req)
         if key not in seen:
             seen.add(key)
             out.append(req)

@@ -9,6 +9,7 @@ find the entry points.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -40,3 +41,21 @@ def forget_modules(prefix: str) -> None:
     """Drop imported test-plugin modules so the next test imports them afresh."""
     for module in [m for m in sys.modules if m == prefix or m.startswith(prefix + ".")]:
         del sys.modules[module]
+
+
+def pip_install_distribution(source: Path, target: Path, scratch: Path) -> str:
+    """Install the project in ``source`` into ``target`` with pip itself (``--target``, no
+    index, no build isolation), from a copy in ``scratch`` so the build leaves nothing in
+    tests/data. Unlike :func:`install_distribution`, the install has ``RECORD`` and a
+    ``direct_url.json`` naming its source, so ``mlserve.env.build_wheels`` can make its wheel
+    (environments and images get plugins that way). Returns the distribution name."""
+    import tomllib
+
+    copy = scratch / source.name
+    shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--no-build-isolation", "--target", str(target), str(copy)],
+        check=True, timeout=300,
+    )  # fmt: skip
+    return str(tomllib.loads((source / "pyproject.toml").read_text())["project"]["name"])

@@ -12,9 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from mlserve._distribution import DISTRIBUTION, installed_version
-from mlserve._environment import env_section, python_version, resolve_requirements
+from mlserve._environment import (
+    distribution_key,
+    env_section,
+    python_version,
+    resolve_requirements,
+)
 from mlserve._environment import write_environment as _write_environment
-from mlserve._flavor import PYFUNC_SECTION, Flavor, flavor_for_object, get_flavor
+from mlserve._flavor import (
+    LOADER_MODULES,
+    PYFUNC_SECTION,
+    Flavor,
+    flavor_for_object,
+    get_flavor,
+    list_flavors,
+)
 from mlserve._trust import TrustPolicy, trust_scope
 from mlserve.errors import InvalidParameterValue, InvalidSignature, ResourceAlreadyExists
 from mlserve.mlmodel import Model
@@ -28,6 +40,8 @@ __all__ = ["load_model", "save_model"]
 
 _log = logging.getLogger(__name__)
 _CODE_DIR = "code"
+# the loader_module of a custom PythonModel: its pickle refers to mlserve's classes
+_PYTHON_MODEL_LOADER = "mlflow.pyfunc.model"
 
 
 def _check_target(path: Path) -> None:
@@ -102,6 +116,41 @@ def _infer(flavor: Flavor, directory: Path, section: dict[str, Any], example: An
         return ModelSignature(inputs_only.inputs, Schema([ColSpec(AnyType())]), inputs_only.params)
 
 
+def _loads_without_mlserve(flavors: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether MLflow loads the model with its own code alone: its ``python_function`` section
+    names one of MLflow's flavor modules (the layouts sklearn and the plugins write). A custom
+    PythonModel (``mlflow.pyfunc.model``) unpickles mlserve's classes, and a model without a
+    ``python_function`` section (or with a loader MLflow does not have) is read only by its
+    mlserve flavor."""
+    loader = (flavors.get(PYFUNC_SECTION) or {}).get("loader_module")
+    return loader in LOADER_MODULES and loader != _PYTHON_MODEL_LOADER
+
+
+def _mlserve_distributions() -> set[str]:
+    """mlserve-core and every distribution registering a flavor, as requirement keys."""
+    return {distribution_key(DISTRIBUTION)} | {
+        distribution_key(info.distribution) for info in list_flavors()
+    }
+
+
+def _requirements(
+    inferred: list[str],
+    flavors: Mapping[str, Mapping[str, Any]],
+    pip_requirements: str | os.PathLike[str] | Sequence[str] | None,
+    extra_pip_requirements: str | os.PathLike[str] | Sequence[str] | None,
+) -> list[str]:
+    """The model's ``requirements.txt`` lines: the flavor's inferred ones, and mlserve's own
+    distributions only when the model cannot load without them. mlserve-core and the plugins
+    are not on the public index, so listing them for a model MLflow loads natively would make
+    ``mlflow models serve`` (virtualenv/uv/conda) fail at ``pip install`` for nothing; mlserve's
+    own environments add them from the MLmodel's flavors (``mlserve.env.read_spec``). What
+    the caller passes in ``pip_requirements``/``extra_pip_requirements`` is kept as given."""
+    if _loads_without_mlserve(flavors):
+        ours = _mlserve_distributions()
+        inferred = [r for r in inferred if distribution_key(r) not in ours]
+    return resolve_requirements(inferred, pip_requirements, extra_pip_requirements)
+
+
 def save_model(
     model: Any,
     path: str | os.PathLike[str],
@@ -144,6 +193,8 @@ def save_model(
     else:
         chosen = flavor
     _check_options(chosen, flavor_options)
+    # refused before the flavor writes anything: both given, or a file that cannot be read
+    resolve_requirements([], pip_requirements, extra_pip_requirements)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
     try:
@@ -153,11 +204,9 @@ def save_model(
             chosen,
             signature=signature,
             input_example=input_example,
-            requirements=resolve_requirements(
-                [DISTRIBUTION, *chosen.requirements(model)],
-                pip_requirements,
-                extra_pip_requirements,
-            ),
+            inferred=[DISTRIBUTION, *chosen.requirements(model)],
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
             code_paths=code_paths,
             metadata=metadata,
             run_id=run_id,
@@ -183,7 +232,9 @@ def _write(
     *,
     signature: ModelSignature | None,
     input_example: Any,
-    requirements: list[str],
+    inferred: list[str],
+    pip_requirements: str | os.PathLike[str] | Sequence[str] | None,
+    extra_pip_requirements: str | os.PathLike[str] | Sequence[str] | None,
     code_paths: Sequence[str | os.PathLike[str]] | None,
     metadata: Mapping[str, Any] | None,
     run_id: str | None,
@@ -225,6 +276,7 @@ def _write(
             if pyfunc is not None and flavor.name != PYFUNC_SECTION:
                 load_section[PYFUNC_SECTION] = pyfunc
             mlmodel.signature = _infer(flavor, staging, load_section, example)
+    requirements = _requirements(inferred, flavors, pip_requirements, extra_pip_requirements)
     _write_environment(staging, requirements)
     # last, over every file written: log_model and registration copy this directory as is
     mlmodel.mlserve_digests = compute_digests(staging)

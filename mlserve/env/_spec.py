@@ -3,6 +3,12 @@ with (``python_env.yaml``, else MLmodel's ``python_version``) and its ``requirem
 the lines naming mlserve's own distributions set apart (they come from wheels of this
 installation, never from an index: :mod:`mlserve.env._wheels`).
 
+mlserve's distributions an environment gets are mlserve-core, those ``requirements.txt`` names
+(earlier mlserve listed them for every model; a custom PythonModel still lists mlserve-core) and,
+for each key under MLmodel's ``flavors:``, the installed distribution registering that flavor:
+a model MLflow loads natively lists only its framework's requirements, so the plugin that
+serves it here is known from its flavors alone.
+
 ``mlserve._environment`` writes these files when a model is saved; this module only reads them.
 """
 
@@ -19,6 +25,7 @@ import yaml
 
 from mlserve._distribution import DISTRIBUTION
 from mlserve._environment import PYTHON_ENV_FILENAME, REQUIREMENTS_FILENAME
+from mlserve._flavor import list_flavors
 from mlserve.env._errors import MissingRequirements
 from mlserve.env._wheels import canonical_name, local_distributions
 from mlserve.errors import MalformedModel
@@ -56,7 +63,8 @@ class EnvSpec:
     ``python`` is the version it was saved with (``3.11.7``; empty when no file says);
     ``requirements`` the other lines of ``requirements.txt`` in order (``-r``/``-c`` paths made
     absolute); ``local`` the mlserve distributions it needs as ``(name, extras)``, always
-    ``mlserve-core`` with the ``server`` extra first; ``included`` the text of files that
+    ``mlserve-core`` with the ``server`` extra first, then those registering its flavors, then
+    those its requirements name; ``included`` the text of files that
     ``-r``/``-c`` lines name, so an edit to them changes the environment's hash. mlserve-core's
     extras are :func:`requested_extras`'s (and :func:`mirrored_extras`, added once its wheel is
     known).
@@ -79,9 +87,31 @@ def _yaml(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _pyfunc_section(model_dir: Path) -> dict[str, Any]:
-    section = (_yaml(model_dir / "MLmodel").get("flavors") or {}).get("python_function")
+def _flavors(model_dir: Path) -> dict[str, Any]:
+    flavors = _yaml(model_dir / "MLmodel").get("flavors")
+    return flavors if isinstance(flavors, dict) else {}
+
+
+def _pyfunc_section(flavors: dict[str, Any]) -> dict[str, Any]:
+    section = flavors.get("python_function")
     return section if isinstance(section, dict) else {}
+
+
+def _flavor_distributions(names: Iterable[str]) -> list[str]:
+    """The installed distributions registering the flavors ``names``, canonical names. A flavor
+    that is broken here still counts (its framework may be missing here and listed in the
+    model's requirements); one no distribution registers, or two claim, adds nothing (loading
+    then says so, by name)."""
+    by_flavor: dict[str, set[str]] = {}
+    for info in list_flavors():
+        if info.distribution != "<unknown>":  # an entry point without distribution metadata
+            by_flavor.setdefault(info.name, set()).add(canonical_name(info.distribution))
+    out = []
+    for name in names:
+        dists = by_flavor.get(str(name), set())
+        if len(dists) == 1:
+            out.append(next(iter(dists)))
+    return out
 
 
 def _python(model_dir: Path, pyfunc: dict[str, Any]) -> str:
@@ -164,10 +194,13 @@ def read_spec(model_dir: str | Path, extras: Iterable[str] = ()) -> EnvSpec:
     if not path.is_file():
         raise MissingRequirements(str(directory))
     installed = local_distributions()
-    pyfunc = _pyfunc_section(directory)
+    flavors = _flavors(directory)
+    pyfunc = _pyfunc_section(flavors)
     requirements: list[str] = []
     included: list[str] = []
     local: dict[str, set[str]] = {DISTRIBUTION: set(requested_extras(extras))}
+    for name in _flavor_distributions(flavors):
+        local.setdefault(name, set())
     for line in _lines(path):
         option, _, rest = line.partition(" ")
         if option in _FILE_OPTIONS and rest.strip():

@@ -1,9 +1,10 @@
 """Wheels of the running installation's own distributions (``mlserve-core`` and its plugins).
 
-A model's ``requirements.txt`` names ``mlserve-core`` (and ``mlserve-<plugin>`` distributions),
-which are not on the public package index (``mlserve`` there is another project). Environments
-and images must therefore get them from this installation, at the installed version, never by
-name from an index: :func:`build_wheels` makes those wheels.
+A model needs ``mlserve-core`` and the ``mlserve-<plugin>`` distributions of its flavors (named
+in its ``requirements.txt`` only when MLflow could not load it without them: see
+:mod:`mlserve.env._spec`), which are not on the public package index (``mlserve`` there is
+another project). Environments and images must therefore get them from this installation, at
+the installed version, never by name from an index: :func:`build_wheels` makes those wheels.
 
 Where a wheel comes from:
 

@@ -8,7 +8,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from _flavor_dists import DATA, forget_modules, pip_install_distribution
 
+import mlserve
 from mlserve.cli import main
 from mlserve.deploy import (
     NoRequirements,
@@ -144,3 +146,21 @@ def test_a_plugin_that_is_not_installed_is_never_fetched_by_name(
     with pytest.raises(WheelBuildFailed, match="mlserve-not-installed-plugin: it is not installed"):
         write_build_context(saved_seed, tmp_path / "ctx")
     assert not (tmp_path / "ctx").exists() and _leftovers(tmp_path) == []
+
+
+def test_a_plugin_model_gets_its_plugin_from_its_flavors(site: Path, tmp_path: Path) -> None:
+    # MLflow loads such a model natively, so requirements.txt does not name the plugin (it is
+    # not on the public index); the image gets it, from this installation, by MLmodel's flavors
+    name = pip_install_distribution(DATA / "dist_native_flavor", site, tmp_path)
+    try:
+        from mlserve_native_flavor import NativeConstant
+
+        mlserve.save_model(NativeConstant(1.5), tmp_path / "m")
+        assert "mlserve" not in (tmp_path / "m" / "requirements.txt").read_text()
+        context = write_build_context(
+            tmp_path / "m", tmp_path / "ctx", base_image="localhost/debian-python"
+        )
+    finally:
+        forget_modules("mlserve_native_flavor")
+    assert f"{name}==0.4.0" in context.requirements
+    assert list((tmp_path / "ctx" / "wheels").glob("mlserve_native_flavor-0.4.0-*.whl"))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from _flavor_dists import DATA, pip_install_distribution
 from server.helpers import SEED_BODY, SEED_ROWS, cli_command, server_env, start_server
 
 import mlserve
@@ -164,7 +165,9 @@ def test_serve_with_uv_gives_a_model_the_scikit_learn_it_was_saved_with(
     expected = json.loads(saved.stdout)
     requirements = (tmp_path / "rf-old" / "requirements.txt").read_text().split()
     assert f"scikit-learn=={OLD_SKLEARN}" in requirements
-    assert "mlserve-core==" + mlserve.__version__ in requirements
+    # MLflow loads it natively, so it does not list mlserve-core (not on the public index);
+    # the environment below still gets it (every environment does: the server runs there)
+    assert not [line for line in requirements if line.startswith("mlserve")]
 
     # `mlserve serve --env-manager uv`: built from those requirements, served over HTTP
     with start_server(
@@ -342,3 +345,46 @@ def test_a_python_model_mlflow_saved_gets_mlflow_skinny_not_mlflow(
             mlserve.__version__,
         ]
         assert f"Installing mlflow-skinny=={mlflow_line.split('==')[1]}" in server.log()
+
+
+SAVE_NATIVE_MODEL = """
+import sys
+import mlserve
+from mlserve_native_flavor import NativeConstant
+
+mlserve.save_model(NativeConstant(1.5), sys.argv[1])
+"""
+
+
+def test_a_plugin_model_gets_its_plugin_from_its_flavors(
+    uv_available: None, env_cache: Path, tmp_path: Path
+) -> None:
+    # a plugin whose models MLflow loads natively: requirements.txt does not name it, and the
+    # environment gets it (a wheel of this installation) because MLmodel's flavors: does
+    plugin_site = tmp_path / "plugin-site"
+    name = pip_install_distribution(DATA / "dist_native_flavor", plugin_site, tmp_path)
+    environ = _environ(env_cache)
+    environ["PYTHONPATH"] = f"{plugin_site}{os.pathsep}{environ['PYTHONPATH']}"
+    saved = subprocess.run(
+        [sys.executable, "-c", SAVE_NATIVE_MODEL, str(tmp_path / "m")],
+        capture_output=True, text=True, env=environ, timeout=120, check=False,
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    assert "mlserve" not in (tmp_path / "m" / "requirements.txt").read_text()
+
+    with start_server(
+        tmp_path / "logs", "-m", str(tmp_path / "m"), "--env-manager", "uv", env=environ
+    ) as server:
+        body = {"dataframe_split": {"columns": ["x"], "data": [[1.0], [2.0]]}}
+        answer = requests.post(server.url + "/invocations", json=body, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"predictions": [1.5, 1.5]}
+        interpreter = Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+        assert Path(interpreter).parent.parent.parent == _envs(env_cache)
+        # the plugin is installed in the environment itself, not seen through PYTHONPATH
+        probe = subprocess.run(
+            [interpreter, "-I", "-c",
+             f"import importlib.metadata as m; print(m.version({name!r}))"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert probe.stdout.strip() == "0.4.0", probe.stderr

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _flavor_dists import DATA, forget_modules, install_distribution
 
+import mlserve
 from mlserve.env import MissingRequirements, read_spec
 from mlserve.env._spec import mirrored_extras, with_extras
 
@@ -78,3 +80,56 @@ def test_mirrored_extras_follow_what_is_installed_here(tmp_path: Path) -> None:
     assert mirrored_extras(requires) == ["fast"]
     spec = with_extras(read_spec(_model(tmp_path / "m", "pandas\n")), "mlserve-core", ["fast"])
     assert dict(spec.local)["mlserve-core"] == ("fast", "server")
+
+
+@pytest.fixture
+def plugins(site: Path):
+    """A plugin whose models MLflow loads natively (flavor ``catboost``, requirements.txt
+    without it) and one whose flavors are broken here, installed on sys.path."""
+    install_distribution(DATA / "dist_native_flavor", site)
+    install_distribution(DATA / "dist_broken_flavor", site)
+    yield site
+    forget_modules("mlserve_native_flavor")
+
+
+def test_the_distribution_of_each_flavor_comes_from_mlmodel(plugins: Path, tmp_path: Path) -> None:
+    from mlserve_native_flavor import NativeConstant
+
+    mlserve.save_model(NativeConstant(1.0), tmp_path / "new")
+    assert "mlserve" not in (tmp_path / "new" / "requirements.txt").read_text()
+    spec = read_spec(tmp_path / "new")
+    assert dict(spec.local) == {"mlserve-core": ("server",), "mlserve-native-flavor": ()}
+    assert [r.split("==")[0] for r in spec.requirements] == ["numpy"]
+
+    # a model saved when requirements.txt still listed the plugin: the same environment
+    old = tmp_path / "old"
+    mlserve.save_model(NativeConstant(1.0), old)
+    (old / "requirements.txt").write_text("mlserve-core==0.1.0\nmlserve-native-flavor==0.4.0\n")
+    assert read_spec(old).local == spec.local
+
+
+def test_a_broken_flavor_still_names_its_distribution(plugins: Path, tmp_path: Path) -> None:
+    # broken here (its module is missing here), maybe not in the environment the model's
+    # requirements build: the environment gets the plugin, loading there says what is wrong
+    model = _model(tmp_path / "m", "pandas\n")
+    mlmodel = yaml.safe_load((model / "MLmodel").read_text())
+    mlmodel["flavors"]["needs_missing_module"] = {}
+    (model / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    assert dict(read_spec(model).local) == {
+        "mlserve-core": ("server",),
+        "mlserve-broken-flavor": (),
+    }
+
+
+def test_a_flavor_nothing_here_registers_adds_nothing(plugins: Path, tmp_path: Path) -> None:
+    model = _model(tmp_path / "m", "pandas\n")
+    mlmodel = yaml.safe_load((model / "MLmodel").read_text())
+    mlmodel["flavors"]["h2o"] = {}
+    # "constant" is claimed by two distributions here: no guess between them
+    mlmodel["flavors"]["constant"] = {}
+    (model / "MLmodel").write_text(yaml.safe_dump(mlmodel))
+    install_distribution(DATA / "dist_fake_flavor", plugins)
+    from mlserve._flavor import reset_registry
+
+    reset_registry()
+    assert dict(read_spec(model).local) == {"mlserve-core": ("server",)}
