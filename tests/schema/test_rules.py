@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from mlserve.codecs import RequestDecoder
-from mlserve.errors import InvalidColumnValue, MlserveError, SchemaMismatch
+from mlserve.errors import InvalidColumnValue, MlserveError, PayloadError, SchemaMismatch
 from mlserve.schema import ColSpec, Schema, SchemaEnforcer, TensorSpec
-from mlserve.schema._rules import ColumnRule, rule_for
+from mlserve.schema._rules import ColumnRule, infer_values, rule_for
 
 # (id, declared type, one column's values, what the message says was found)
 SAME_MISTAKE = [
@@ -200,3 +200,86 @@ def test_out_of_range_words(spec: Any, values: list[Any], error: type, message: 
         rule_for(spec).type_values(values)
     assert type(info.value) is error
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "dtype", "expected"),
+    [
+        ([1, 2], np.ndarray, np.dtype("int64"), [1, 2]),
+        ([True, False], np.ndarray, np.dtype("bool"), [True, False]),
+        ([1.5, 2], np.ndarray, np.dtype("float64"), [1.5, 2.0]),
+        ([1.5, None], None, np.dtype("float64"), [1.5, None]),
+        (["a", "b"], None, pd.Series(["a"]).dtype, ["a", "b"]),
+        (["a", 1], None, np.dtype(object), ["a", 1]),
+        ([1, "a"], None, np.dtype(object), [1, "a"]),
+        ([[1, 2], [3, 4]], None, np.dtype(object), [[1, 2], [3, 4]]),
+        ([], None, np.dtype(object), []),
+    ],
+    ids=[
+        "ints",
+        "bools",
+        "floats",
+        "float-and-null",
+        "strings",
+        "mixed",
+        "number-first-mixed",
+        "lists",
+        "empty",
+    ],
+)
+def test_infer_values_types_as_pandas_does(
+    values: list[Any], kind: type | None, dtype: Any, expected: list[Any]
+) -> None:
+    """Numbers alone come straight out of numpy (an ndarray); anything else is typed as a
+    frame built from the rows would type it."""
+    out = infer_values(values)
+    if kind is not None:
+        assert type(out) is kind
+    else:
+        assert not isinstance(out, np.ndarray)
+    assert pd.Series(out).dtype == dtype
+    assert [None if v is None or v != v else v for v in list(out)] == [
+        None if v is None else v for v in expected
+    ]
+    assert pd.Series(values, dtype=None if values else object).dtype == dtype
+
+
+def test_a_lone_surrogate_is_a_payload_error() -> None:
+    with pytest.raises(PayloadError) as info:
+        infer_values(["a", "\ud800"])
+    assert str(info.value).endswith(
+        "a string holds a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not "
+        "valid Unicode text"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([1, None], [1.0, None]), ([1, None, "a"], None), ([b"x", None], None), ([2**70], [2.0**70])],
+    ids=["int-and-null", "string-among-nulls", "bytes-among-nulls", "huge-int"],
+)
+def test_as_float_numbers_and_nulls_only(values: list[Any], expected: list[Any] | None) -> None:
+    out = ColumnRule("float", np.dtype("float64"), "x").as_float(values)
+    if expected is None:
+        assert out is None
+    else:
+        assert out is not None and out.dtype == np.dtype("float64")
+        assert [None if v != v else v for v in out.tolist()] == expected
+
+
+def test_binary_and_datetime_words_over_http() -> None:
+    decoder = RequestDecoder(Schema([ColSpec("binary", "b"), ColSpec("datetime", "t")]))
+    body = {"dataframe_records": [{"b": "a!", "t": "2024-01-01"}]}
+    with pytest.raises(InvalidColumnValue) as info:
+        decoder.decode(json.dumps(body).encode(), "application/json")
+    assert str(info.value) == (
+        "Schema mismatch for column 'b': expected binary (a base64 string), found a string "
+        "that is not base64."
+    )
+    body = {"dataframe_records": [{"b": "YWI=", "t": "1500-01-01"}]}
+    with pytest.raises(InvalidColumnValue) as info:
+        decoder.decode(json.dumps(body).encode(), "application/json")
+    assert str(info.value) == (
+        "Schema mismatch for column 't': expected datetime, found a datetime outside the "
+        "nanosecond range (years 1677-2262)."
+    )
