@@ -9,13 +9,28 @@ this checkout on its ``sys.path``: the environment the model's requirements.txt 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from store.mlflow._mlflow_peer import check_peer, peer_python, run_peer_script
+import requests
+from store.mlflow._mlflow_peer import (
+    REQUIRE_ENV,
+    check_peer,
+    peer_env,
+    peer_python,
+    run_peer_script,
+)
 
 import mlserve
 
@@ -114,3 +129,85 @@ def test_function_model_with_params_in_its_example(mlflow3: Path, tmp_path: Path
     # without params MLflow fills the declared default, as mlserve does
     expected = np.asarray(mlserve.load_model(tmp_path / "fn").predict(rows)).tolist()
     assert got["predictions"] == expected == [[3.0], [6.0]]
+
+
+# building the environment installs the model's requirements and MLflow itself (about 140 s
+# here with pip's cache warm); the environment is kept under the MLflow venvs' cache, keyed by
+# MLflow on the requirements' text, so a change to what models list is built (and tested) anew
+_MLFLOW_SERVE_TIMEOUT_S = 600
+
+
+def _mlflow_env_manager() -> tuple[str, str]:
+    """MLflow's default ``virtualenv`` env manager when pyenv (which it requires) is on PATH,
+    else its ``uv`` manager; and the PATH to run it with."""
+    bin_dirs = [str(Path(sys.executable).parent)]  # uv comes with the dev extra
+    path = os.pathsep.join([*bin_dirs, os.environ.get("PATH", "")])
+    if shutil.which("pyenv", path=path):
+        return "virtualenv", path
+    if shutil.which("uv", path=path):
+        return "uv", path
+    message = "MLflow's env managers need pyenv (virtualenv) or uv on PATH: pip install uv"
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{message} ({REQUIRE_ENV}=1)", pytrace=False)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_mlflow_serves_a_sklearn_model_in_the_environment_its_requirements_describe(
+    mlflow3: Path, seed_model: Any, seed_data: Any, tmp_path: Path
+) -> None:
+    """``mlflow models serve`` without ``--env-manager local``: MLflow builds a virtualenv from
+    the model's python_env.yaml and requirements.txt with pip (uv), from the public index
+    (this machine's pip configuration, local mirrors included, is left out), then serves it.
+    ``--install-mlflow`` because MLflow's server must be in that environment; MLflow-written
+    models list mlflow for that, mlserve-written ones do not need it to be served by mlserve."""
+    X, _ = seed_data
+    model = tmp_path / "rf"
+    mlserve.save_model(seed_model, model, input_example=X[:3])
+    manager, path = _mlflow_env_manager()
+    port = _free_port()
+    environ = peer_env(None, {
+        "PATH": path,
+        "MLFLOW_ENV_ROOT": str(mlflow3.parent.parent.parent / "mlflow-envs"),
+        "PIP_CONFIG_FILE": os.devnull,
+    })  # fmt: skip
+    for key in [k for k in environ if k.startswith(("PIP_", "UV_")) and k != "PIP_CONFIG_FILE"]:
+        del environ[key]
+    log = tmp_path / "mlflow-serve.log"
+    command = [
+        str(mlflow3), str(mlflow3.parent / "mlflow"), "models", "serve", "-m", str(model),
+        "--env-manager", manager, "--install-mlflow", "-p", str(port), "-h", "127.0.0.1",
+    ]  # fmt: skip
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environ,
+                                start_new_session=True)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + _MLFLOW_SERVE_TIMEOUT_S
+        while True:
+            assert proc.poll() is None, f"mlflow models serve exited:\n{log.read_text()[-6000:]}"
+            assert time.monotonic() < deadline, f"not serving in time:\n{log.read_text()[-6000:]}"
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(url + "/ping", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.5)
+        answer = requests.post(url + "/invocations", json={"inputs": X[:3].tolist()}, timeout=60)
+        assert answer.status_code == 200, answer.text
+        expected = mlserve.load_model(model).predict(X[:3]).tolist()
+        assert answer.json() == {"predictions": expected}
+    finally:
+        # mlflow models serve runs uvicorn as its child: stop the session we started, by its id
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
