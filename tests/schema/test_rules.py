@@ -283,3 +283,26 @@ def test_binary_and_datetime_words_over_http() -> None:
         "Schema mismatch for column 't': expected datetime, found a datetime outside the "
         "nanosecond range (years 1677-2262)."
     )
+
+
+def test_decoded_columns_are_typed_by_the_rule() -> None:
+    # an integer column narrows on decoding (range-checked), not later
+    assert rule_for(ColSpec("integer", "i")).type_values([1, 2]).dtype == np.dtype("int32")
+    # an array a codec read (CSV's objects) is base64-decoded; bytes arrays are kept as they are
+    binary = rule_for(ColSpec("binary", "b"))
+    assert list(binary.type_values(np.array(["YWI="], dtype=object))) == [b"ab"]
+    raw = np.array([b"ab"], dtype="S2")
+    assert binary.type_values(raw) is raw
+    # an integer array for a double column becomes doubles
+    floats = rule_for(ColSpec("double", "d")).as_float(np.array([1, 2]))
+    assert floats is not None and floats.dtype == np.dtype("float64")
+    # a string number among nulls is not a number here, as the enforcer judges it in process
+    assert rule_for(ColSpec("double", "d")).as_float([1, None, "1.0"]) is None
+
+
+def test_a_number_among_datetime_strings_is_left_for_the_enforcer_to_name() -> None:
+    decoder = RequestDecoder(Schema([ColSpec("datetime", "t")]))
+    body = {"dataframe_records": [{"t": "2024-01-01"}, {"t": 1.5}]}
+    with pytest.raises(InvalidColumnValue) as info:
+        decoder.decode(json.dumps(body).encode(), "application/json")
+    assert str(info.value).endswith("expected datetime, found values of mixed types.")
