@@ -171,7 +171,9 @@ def save_model(
     The flavor is ``flavor`` (a name or a flavor object) or, when not given, the installed flavor
     whose ``can_save`` accepts the object. ``signature`` defaults to one inferred from
     ``input_example`` and the model's prediction on it. ``pip_requirements`` replaces the
-    flavor's inferred requirements, ``extra_pip_requirements`` adds to them. ``code_paths`` are
+    flavor's inferred requirements, ``extra_pip_requirements`` adds to them; the inferred ones
+    name ``mlserve-core`` (and a plugin's own distribution) only when MLflow could not load the
+    model without them (see ``docs/mlmodel.md``, "Environment files"). ``code_paths`` are
     copied into ``code/`` (put on ``sys.path`` at load). ``run_id`` and ``artifact_path`` are
     recorded in ``MLmodel`` (used by ``log_model``). Other keyword arguments go to the flavor's
     ``save`` (e.g. ``serialization_format``, ``pyfunc_predict_fn``, ``artifacts``).
