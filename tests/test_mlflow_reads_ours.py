@@ -36,10 +36,11 @@ import mlserve
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 
-# ARGS: {"checkout": str, "model": str, "rows": {"columns": [...], "data": [...]} | null}
+# ARGS: {"checkout": str | null, "model": str, "rows": {"columns": [...], "data": [...]} | null}
 PREDICT_SCRIPT = """\
 import sys
-sys.path.insert(0, ARGS["checkout"])  # mlserve importable, as the model's requirements say
+if ARGS["checkout"] is not None:  # mlserve importable, as the model's requirements say
+    sys.path.insert(0, ARGS["checkout"])
 
 import mlflow
 import numpy as np
@@ -59,6 +60,7 @@ emit({
     "predictions": np.asarray(out).tolist(),
     "example": None if example is None else np.asarray(example).tolist(),
     "example_params": meta.load_input_example_params(path),
+    "mlserve_imported": "mlserve" in sys.modules,
 })
 """
 
@@ -70,9 +72,12 @@ def mlflow3() -> Path:
     return python
 
 
-def _mlflow_reads(python: Path, model: Path, rows: pd.DataFrame | None = None) -> dict[str, Any]:
+def _mlflow_reads(
+    python: Path, model: Path, rows: pd.DataFrame | None = None, *, with_mlserve: bool = True
+) -> dict[str, Any]:
     frame = None if rows is None else {"columns": list(rows.columns), "data": rows.values.tolist()}
-    args = {"checkout": str(CHECKOUT), "model": str(model), "rows": frame}
+    checkout = str(CHECKOUT) if with_mlserve else None
+    args = {"checkout": checkout, "model": str(model), "rows": frame}
     return run_peer_script(python, PREDICT_SCRIPT, cwd=model.parent, args=args)
 
 
@@ -100,7 +105,9 @@ def test_sklearn_model_with_an_ndarray_example(
 ) -> None:
     X, _ = seed_data
     mlserve.save_model(seed_model, tmp_path / "rf", input_example=X[:3])
-    got = _mlflow_reads(mlflow3, tmp_path / "rf")
+    # without mlserve: its requirements.txt does not list it, and MLflow needs nothing from it
+    got = _mlflow_reads(mlflow3, tmp_path / "rf", with_mlserve=False)
+    assert got["mlserve_imported"] is False
     # MLflow reads the example mlserve wrote, and predicts on it what mlserve predicts
     np.testing.assert_array_equal(got["example"], X[:3])
     ours = mlserve.load_model(tmp_path / "rf")
