@@ -135,6 +135,10 @@ _NOTHING = CompiledSchema(None, None, None, "none")
 # Weak: a compilation lives as long as something holds it (a model's enforcer, a decoder), and
 # it holds its schema, so nothing here keeps a schema, or a model's rules, alive.
 _CACHE: dict[int, list[weakref.ref[CompiledSchema]]] = {}
+# keys whose compilations died; purged under the lock by the next compile_schema. A weakref
+# callback runs wherever the garbage collector happens to run, possibly in this module while
+# the lock is held: it must not take the lock, only note the key (list.append is atomic).
+_DEAD: list[int] = []
 _LOCK = threading.Lock()
 
 
@@ -149,6 +153,7 @@ def compile_schema(
         return _NOTHING
     key = id(owner)
     with _LOCK:
+        _purge()
         found = _find(_CACHE.get(key, ()), schema, params_schema)
     if found is not None:
         return found
@@ -165,7 +170,7 @@ def compile_schema(
 def _find(
     refs: Iterable[weakref.ref[CompiledSchema]], schema: Any, params_schema: Any
 ) -> CompiledSchema | None:
-    for ref in refs:
+    for ref in list(refs):
         known = ref()
         # by identity: an id may be reused once its object is gone
         if known is not None and known.schema is schema and known.params_schema is params_schema:
@@ -173,17 +178,16 @@ def _find(
     return None
 
 
-def _forget(
-    key: int,
-    _gone: Any,
-    cache: dict[int, list[weakref.ref[CompiledSchema]]] = _CACHE,
-    lock: Any = _LOCK,
-) -> None:
-    # bound as defaults: the callback may run while the interpreter tears the module down
-    with lock:
-        refs = cache.get(key)
-        if refs is None:
-            return
-        refs[:] = [r for r in refs if r() is not None]
-        if not refs:
-            del cache[key]
+def _forget(key: int, _gone: Any, dead: list[int] = _DEAD) -> None:
+    dead.append(key)  # bound as a default: it may run while the interpreter tears down
+
+
+def _purge() -> None:
+    """Drop the dead references of the keys :func:`_forget` noted (under the lock)."""
+    while _DEAD:
+        key = _DEAD.pop()
+        refs = _CACHE.get(key)
+        if refs is not None:
+            refs[:] = [r for r in refs if r() is not None]
+            if not refs:
+                del _CACHE[key]

@@ -58,7 +58,21 @@ def test_forgotten_when_nothing_holds_it() -> None:
     assert key in _compiled._CACHE
     del schema, compiled
     gc.collect()
+    compile_schema(None, PARAMS)  # the next compilation purges what died
     assert key not in _compiled._CACHE
+
+
+def test_a_compilation_dying_while_the_lock_is_held_does_not_deadlock() -> None:
+    """The garbage collector may run a weakref callback in this thread while compile_schema
+    holds its lock: the callback only notes the key."""
+    schema = Schema([ColSpec("double", "dies")])
+    compiled = compile_schema(schema)
+    with _compiled._LOCK:
+        del compiled
+        gc.collect()  # the callback runs here, under the lock; it must not wait for it
+    assert id(schema) in _compiled._DEAD  # noted, purged by the next compilation
+    held = compile_schema(schema)
+    assert compile_schema(schema) is held and id(schema) not in _compiled._DEAD
 
 
 def test_column_schema_is_compiled_once_into_its_parts() -> None:
