@@ -20,6 +20,18 @@ _flavor_modules.install()
 
 # The public surface: add a name here and nowhere else (tests/test_public_api.py checks it).
 if TYPE_CHECKING:
+    from mlserve._api._client import MlserveClient as MlserveClient
+    from mlserve._api._models import load_model as load_model
+    from mlserve._api._models import save_model as save_model
+    from mlserve._api._tracking import active_run as active_run
+    from mlserve._api._tracking import end_run as end_run
+    from mlserve._api._tracking import get_tracking_uri as get_tracking_uri
+    from mlserve._api._tracking import log_model as log_model
+    from mlserve._api._tracking import log_param as log_param
+    from mlserve._api._tracking import register_model as register_model
+    from mlserve._api._tracking import set_tag as set_tag
+    from mlserve._api._tracking import set_tracking_uri as set_tracking_uri
+    from mlserve._api._tracking import start_run as start_run
     from mlserve._flavor import PYFUNC_SECTION as PYFUNC_SECTION
     from mlserve._flavor import Capabilities as Capabilities
     from mlserve._flavor import Flavor as Flavor
@@ -32,18 +44,6 @@ if TYPE_CHECKING:
     from mlserve._trust import TrustPolicy as TrustPolicy
     from mlserve._trust import check_pickle as check_pickle
     from mlserve._trust import skops_trusted_types as skops_trusted_types
-    from mlserve.api._client import MlserveClient as MlserveClient
-    from mlserve.api._models import load_model as load_model
-    from mlserve.api._models import save_model as save_model
-    from mlserve.api._tracking import active_run as active_run
-    from mlserve.api._tracking import end_run as end_run
-    from mlserve.api._tracking import get_tracking_uri as get_tracking_uri
-    from mlserve.api._tracking import log_model as log_model
-    from mlserve.api._tracking import log_param as log_param
-    from mlserve.api._tracking import register_model as register_model
-    from mlserve.api._tracking import set_tag as set_tag
-    from mlserve.api._tracking import set_tracking_uri as set_tracking_uri
-    from mlserve.api._tracking import start_run as start_run
     from mlserve.errors import AliasNotFound as AliasNotFound
     from mlserve.errors import ArtifactNotFound as ArtifactNotFound
     from mlserve.errors import BadRequest as BadRequest

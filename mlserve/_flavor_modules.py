@@ -4,7 +4,7 @@ MLflow users write ``mlflow.sklearn.log_model(...)`` and ``mlflow.pyfunc.load_mo
 mlserve gives the same names without a module per flavor in the core (which would import the
 flavors, against the layering rule): this meta path finder answers ``import mlserve.<name>``
 when ``<name>`` is a registered flavor and no real submodule has that name, with a module built
-by :mod:`mlserve.api._flavor_modules`. ``mlserve.pyfunc`` is a real module (the loaded model);
+by :mod:`mlserve._api._flavor_modules`. ``mlserve.pyfunc`` is a real module (the loaded model);
 after it executes, the finder adds MLflow's ``save_model`` / ``log_model`` / ``load_model`` to it.
 
 Installed once by ``import mlserve``; it only looks at names of the form ``mlserve.<name>``, so
@@ -31,9 +31,9 @@ _PYFUNC_FLAVOR = "python_function"
 
 @functools.cache
 def _functions(flavor: str) -> Any:
-    # imported on the first call, not at `import mlserve.pyfunc`: mlserve.api imports that
+    # imported on the first call, not at `import mlserve.pyfunc`: mlserve._api imports that
     # module itself, and `import mlserve` must not pull in pandas
-    from mlserve.api._flavor_modules import flavor_functions, pyfunc_functions
+    from mlserve._api._flavor_modules import flavor_functions, pyfunc_functions
 
     return pyfunc_functions() if flavor == _PYFUNC_FLAVOR else flavor_functions(flavor)
 
@@ -47,7 +47,7 @@ def _forwarder(module: str, flavor: str, name: str) -> Callable[..., Any]:
     mlflow_module = "pyfunc" if flavor == _PYFUNC_FLAVOR else flavor
     forward.__doc__ = (
         f"MLflow's ``mlflow.{mlflow_module}.{name}``, with its arguments; see "
-        f"``docs/coming-from-mlflow.md`` and :mod:`mlserve.api._flavor_modules`."
+        f"``docs/coming-from-mlflow.md`` and :mod:`mlserve._api._flavor_modules`."
     )
     return forward
 

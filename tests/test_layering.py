@@ -32,7 +32,7 @@ LEVELS: dict[str, int] = {
     "python_model": 3,
     "pyfunc": 4,
     "models": 5,  # MLflow's mlflow.models names, re-exported
-    "api": 5,
+    "_api": 5,
     "env": 5,  # builds a model's environment: reads models through the api, caches via store
     "deploy": 5,  # images and manifests: reads models through the store, wheels through env
     "testing": 5,
@@ -45,7 +45,7 @@ EDGES: dict[str, set[str]] = {
     "flavors": {name for name, level in LEVELS.items() if level <= 3 and name} | {"flavors"},
     # the server is a thin layer on the public API, the codecs and the errors (and the model's
     # environment, which --env-manager builds before re-executing the server inside it)
-    "server": {"", "api", "codecs", "errors", "server", "env"},
+    "server": {"", "_api", "codecs", "errors", "server", "env"},
     # the CLI drives everything, the server included, but reaches flavors only via the registry
     "cli": set(LEVELS) | {"server", "cli"},
     # `python -m mlserve` is the command line and nothing else
@@ -132,7 +132,7 @@ def test_the_checker_sees_violations(tmp_path: Path) -> None:
     """The rule table itself rejects the imports DESIGN.md forbids."""
     assert not _allowed("schema", "mlmodel")
     assert not _allowed("pyfunc", "flavors")
-    assert not _allowed("api", "server")
+    assert not _allowed("_api", "server")
     assert not _allowed("flavors", "pyfunc")
     assert not _allowed("server", "store")
     assert _allowed("pyfunc", "schema")

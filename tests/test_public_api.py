@@ -54,7 +54,7 @@ def test_the_lazy_table_is_read_from_the_type_checking_imports() -> None:
     # the one list: every name comes from an explicit re-export (`from m import X as X`) in
     # mlserve/__init__.py, so type checkers see the same surface, and a typo there fails here
     exports = mlserve._exports()
-    assert exports["load_model"] == "mlserve.api._models"
+    assert exports["load_model"] == "mlserve._api._models"
     assert exports["MlserveError"] == "mlserve.errors"
     for name, module in exports.items():
         assert getattr(importlib.import_module(module), name) is getattr(mlserve, name)

@@ -92,7 +92,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _client(args: argparse.Namespace) -> Any:
-    from mlserve.api._client import MlserveClient
+    from mlserve._api._client import MlserveClient
 
     return MlserveClient(args.tracking_uri)
 
@@ -124,7 +124,7 @@ def _version_dict(v: Any) -> dict[str, Any]:
 def _readers(args: argparse.Namespace) -> list[tuple[str, Any]]:
     """``(store description, client-like)`` for each store a listing reads: the configured one,
     or with nothing configured, mlserve's store and then MLflow's default store here."""
-    from mlserve.api._client import MlserveClient
+    from mlserve._api._client import MlserveClient
     from mlserve.store._locations import read_locations
     from mlserve.store._mlflow import open_reader
     from mlserve.store._tracking import effective_uri

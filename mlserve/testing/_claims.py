@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mlserve._api._models import load_model, save_model
 from mlserve._flavor import Flavor
-from mlserve.api._models import load_model, save_model
 
 __all__ = ["check_can_save", "check_saved_by_default"]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
+from mlserve._api._models import load_model, save_model
 from mlserve._flavor import PYFUNC_SECTION, Capabilities, Flavor, Predictor
-from mlserve.api._models import load_model, save_model
 from mlserve.errors import InvalidParameterValue
 from mlserve.mlmodel import MLMODEL_FILE_NAME, Model
 from mlserve.pyfunc import PyFuncModel, choose_flavor, flavor_section

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlserve.api._models import load_model
+from mlserve._api._models import load_model
 from mlserve.errors import UntrustedModel
 from mlserve.mlmodel import Model
 

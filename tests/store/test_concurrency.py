@@ -34,7 +34,7 @@ WRITER = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import mlserve
-    import mlserve.api._models  # warm every import before the race starts
+    import mlserve._api._models  # warm every import before the race starts
 
 
     class Constant(mlserve.PythonModel):

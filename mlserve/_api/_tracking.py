@@ -194,7 +194,7 @@ def _log_model(
     save_kwargs: dict[str, Any],
 ) -> ModelInfo:
     # imported here: api.models imports the flavor registry, which tracking alone does not need
-    from mlserve.api._models import save_model
+    from mlserve._api._models import save_model
 
     runs, run_id = run._runs, run.info.run_id
     artifact_path = validate_artifact_path(name)

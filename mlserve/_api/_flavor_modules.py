@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mlserve._api._models import load_model as _load_pyfunc
+from mlserve._api._models import save_model as _save_model
+from mlserve._api._tracking import log_model as _log_model
 from mlserve._flavor import PYFUNC_SECTION
-from mlserve.api._models import load_model as _load_pyfunc
-from mlserve.api._models import save_model as _save_model
-from mlserve.api._tracking import log_model as _log_model
 from mlserve.errors import FlavorNotFound, InvalidParameterValue
 from mlserve.mlmodel import ModelInfo
 from mlserve.pyfunc import PyFuncModel
