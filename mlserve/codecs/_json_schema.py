@@ -9,9 +9,10 @@ each with the optional ``params``, and MLflow's unwrapped LLM body when the plan
 The schemas say what the decoder accepts for the declared columns, written from the same
 rules (:mod:`mlserve.codecs._json_input`, :mod:`mlserve.codecs._tabular`): a ``double`` takes a
 number or ``null`` (read as NaN), a ``binary`` a base64 string, a ``datetime`` an ISO 8601
-string, an optional column also ``null``. What JSON Schema cannot say (a row has as many values
-as ``columns`` names, the lists of columnar ``inputs`` have one length) is in the
-descriptions; a body that breaks it is answered 400.
+string, a ``string`` or ``datetime`` column (as MLflow passes it) and an optional column also
+``null``. What JSON Schema cannot say (a row has as many values as ``columns`` names, the lists
+of columnar ``inputs`` have one length) is in the descriptions; a body that breaks it is
+answered 400.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def _value(t: Any, top: bool = False) -> JsonSchema:
         if not top and t in (DataType.float, DataType.double):
             # null is NaN in a float column, not inside a value
             return {"type": "number", **(_FLOAT32 if t is DataType.float else {})}
+        if top and t in (DataType.string, DataType.datetime):
+            # a null reaches the model even in a required column, as MLflow passes it
+            return _or_null(dict(_SCALARS[t]))
         return dict(_SCALARS[t])
     if isinstance(t, Array):
         return {"type": "array", "items": _value(t.dtype)}

@@ -179,17 +179,21 @@ class _Rules:
             ok = False
         if not ok:
             raise self.fail(column_kind(s))
-        self.check_nulls(s)
+        if self.type is not DataType.string:
+            self.check_nulls(s)
+        # a null in a string column, even a required one, reaches the model as it is (NaN, or
+        # None when every value is null), as MLflow 3.17.2 passes it: refusing it would turn away
+        # requests MLflow's clients get answers for, and nothing is lost by keeping it
         return None
 
     def to_datetime(self, s: pd.Series) -> Any:
         dtype = s.dtype
+        # a null, even in a required column, is NaT (the datetime's own missing value), as
+        # MLflow 3.17.2 gives it to the model
         if getattr(dtype, "kind", "O") == "M":  # any unit, with or without a time zone
-            self.check_nulls(s)
             return None if getattr(s.array, "unit", "ns") == "ns" else self.rule.ns(s.array)
         textual = dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype)
         if textual and infer_dtype(s, skipna=True) in _DATETIME_INFERRED:
-            self.check_nulls(s)
             return self.rule.parse_datetimes(s)
         raise self.fail(column_kind(s))
 

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
 from mlserve.schema._scalar_values import ValueMismatch, names_the_clock, value_converter
@@ -126,6 +127,8 @@ class ColumnRule:
         # checked here, not by turning warnings into errors: the filters are the process's
         if parsed is None or getattr(parsed.dtype, "kind", "O") != "M":
             raise self.fail("a string that is not an ISO 8601 datetime")
+        if not _one_format(values):
+            raise self.fail("datetimes written in more than one format")
         return self.ns(parsed.array)
 
     def ns(self, values: Any) -> Any:
@@ -249,6 +252,28 @@ def as_ns(values: Any) -> Any:
     nanoseconds: the unit MLflow gives a model, which pandas 3 no longer picks when it parses.
     Raises ``OutOfBoundsDatetime`` (a ``ValueError``) for dates past 2262 or before 1677."""
     return values.as_unit(NS)
+
+
+def _one_format(values: pd.Series) -> bool:
+    """True if every datetime string is written as the first one is ("2024-01-01" and
+    "2024-01-01T10:00:00" are two formats).
+
+    MLflow 3.17.2 parses a datetime column with ``pd.to_datetime`` and no format, which takes
+    the format of the first string and refuses the column (``BAD_REQUEST``) when another string
+    does not follow it; ISO 8601 alone would accept both. A first string pandas cannot guess a
+    format for is parsed one by one there, so any mix passes.
+    """
+    strings = values[[isinstance(v, str) for v in values]]
+    if len(strings) < 2:
+        return True
+    fmt = guess_datetime_format(strings.iloc[0])
+    if fmt is None:
+        return True
+    try:
+        pd.to_datetime(strings, format=fmt)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
 
 
 def infer_values(values: Sequence[Any]) -> Any:

@@ -96,7 +96,7 @@ def test_what_the_schema_allows_the_decoder_accepts(column_type: Any, value: Any
         assert _accepted(column_type, value), (column_type, value)
 
 
-@pytest.mark.parametrize("column_type", [DataType.long, DataType.string], ids=repr)
+@pytest.mark.parametrize("column_type", [DataType.long, DataType.boolean], ids=repr)
 def test_an_optional_column_also_takes_null(column_type: Any) -> None:
     assert not _valid(value_schema(column_type), None)
     assert _valid(value_schema(column_type, nullable=True), None)
@@ -160,3 +160,10 @@ FLOAT32_EDGE = [
 def test_float32_range_edge_is_the_decoders(column_type: Any, value: float) -> None:
     """The schema's float bounds are where the decoder's float32 cast overflows, exactly."""
     assert _valid(value_schema(column_type), value) == _accepted(column_type, value)
+
+
+@pytest.mark.parametrize("column_type", [DataType.string, DataType.datetime], ids=repr)
+def test_a_required_string_or_datetime_column_takes_null(column_type: Any) -> None:
+    # MLflow passes the null to the model (NaN, NaT), and so does the decoder
+    assert _valid(value_schema(column_type), None)
+    assert not _valid(value_schema(Array(column_type)), [None])

@@ -96,6 +96,11 @@ class Shapes:
             return pd.DataFrame({"y": np.full(n, 0.1, dtype=np.float32)})
         if kind == "params":
             return {k: v for k, v in params.items() if k != "kind"}
+        if kind == "describe":  # what the model was given: each column's dtype and null count
+            return {
+                "dtypes": [str(d) for d in model_input.dtypes],
+                "nulls": [int(model_input[c].isna().sum()) for c in model_input.columns],
+            }
         return model_input
 """
 
@@ -163,7 +168,9 @@ JSON = "application/json"
 
 
 class Case(NamedTuple):
-    model: str  # "rf" (a RandomForest, no params schema), "shapes" or "chat" (custom models)
+    # "rf" (a RandomForest, no params schema), "shapes", "typed" (string s, datetime t) or
+    # "chat" (custom models)
+    model: str
     body: Any  # JSON-encoded unless it is bytes or str
     content_type: str | None = JSON
     method: str = "POST"
@@ -172,6 +179,22 @@ class Case(NamedTuple):
 
 def _shape(kind: str, **params: Any) -> Case:
     return Case("shapes", {**V, "params": {"kind": kind, **params}})
+
+
+def _typed(rows: list[list[Any]], records: bool = False) -> Case:
+    """What the "typed" model (string s, datetime t) was given for these rows."""
+    params = {"kind": "describe"}
+    if records:
+        return Case(
+            "typed",
+            {
+                "dataframe_records": [dict(zip("st", r, strict=True)) for r in rows],
+                "params": params,
+            },
+        )
+    return Case(
+        "typed", {"dataframe_split": {"columns": ["s", "t"], "data": rows}, "params": params}
+    )
 
 
 SAME = {
@@ -246,6 +269,20 @@ SAME = {
     # a value that does not fit its column: BAD_REQUEST in both
     "string-for-double": Case(
         "rf", {"dataframe_split": {"columns": COLUMNS, "data": [["x", 1, 2, 3]]}}
+    ),
+    # a null in a required string or datetime column reaches the model (NaN, None or NaT)
+    "string-null": _typed([["a", "2024-01-01"], [None, "2024-01-02"]]),
+    "string-null-records": _typed([["a", "2024-01-01"], [None, "2024-01-02"]], records=True),
+    "string-all-null": _typed([[None, "2024-01-01"], [None, "2024-01-02"]]),
+    "datetime-null": _typed([["a", "2024-01-01"], ["b", None]]),
+    "datetime-one-format": _typed([["a", "2024-01-01T00:00:00"], ["b", "2024-01-01T10:00:00"]]),
+    # MLflow parses a datetime column in its first string's format: another one is BAD_REQUEST
+    "datetime-mixed-formats": _typed([["a", "2024-01-01"], ["b", "2024-01-01T10:00:00"]]),
+    "datetime-mixed-formats-records": _typed(
+        [["a", "2024-01-01 10:00:00"], ["b", "2024-01-01T10:00:00"]], records=True
+    ),
+    "datetime-mixed-fractions": _typed(
+        [["a", "2024-01-01T10:00:00.5"], ["b", "2024-01-01T10:00:00"]]
     ),
     # MLflow's unwrapped LLM bodies, for a signature declaring messages: the declared params are
     # split off, every other key is data (undeclared ones dropped), the answer is unwrapped
@@ -389,6 +426,14 @@ def _save_models(root: Path) -> dict[str, Path]:
     shapes = mlserve.Model.load(root / "shapes")
     shapes.mlserve_digests = compute_digests(root / "shapes")
     shapes.save(root / "shapes")
+    typed = ModelSignature(
+        Schema([ColSpec("string", "s"), ColSpec("datetime", "t")]), params=SHAPES_PARAMS
+    )
+    mlserve.save_model(Placeholder(), root / "typed", signature=typed)
+    (root / "typed" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Shapes"]()))
+    typed_model = mlserve.Model.load(root / "typed")
+    typed_model.mlserve_digests = compute_digests(root / "typed")
+    typed_model.save(root / "typed")
     namespace = {"__name__": "__main__"}
     exec(compile(CHAT_SOURCE, "<chat model>", "exec"), namespace)
     mlserve.save_model(Placeholder(), root / "chat", signature=CHAT_SIGNATURE)
@@ -396,7 +441,7 @@ def _save_models(root: Path) -> dict[str, Path]:
     chat = mlserve.Model.load(root / "chat")
     chat.mlserve_digests = compute_digests(root / "chat")
     chat.save(root / "chat")
-    return {"rf": root / "rf", "shapes": root / "shapes", "chat": root / "chat"}
+    return {name: root / name for name in ("rf", "shapes", "typed", "chat")}
 
 
 @pytest.fixture(scope="session")
