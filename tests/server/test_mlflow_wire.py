@@ -168,8 +168,8 @@ JSON = "application/json"
 
 
 class Case(NamedTuple):
-    # "rf" (a RandomForest, no params schema), "shapes", "typed" (string s, datetime t) or
-    # "chat" (custom models)
+    # "rf" (a RandomForest, no params schema), "shapes", "typed" (string s, datetime t), "ints"
+    # (doubles named 0 and 1, integers) or "chat" (custom models)
     model: str
     body: Any  # JSON-encoded unless it is bytes or str
     content_type: str | None = JSON
@@ -284,6 +284,16 @@ SAME = {
     "datetime-mixed-fractions": _typed(
         [["a", "2024-01-01T10:00:00.5"], ["b", "2024-01-01T10:00:00"]]
     ),
+    # integer signature names (the model sees integer labels in both)
+    "int-names-split": Case("ints", {"dataframe_split": {"columns": [0, 1], "data": [[1.0, 2.0]]}}),
+    "int-names-split-describe": Case(
+        "ints",
+        {
+            "dataframe_split": {"columns": [1, 0], "data": [[1.0, 2.0]]},
+            "params": {"kind": "describe"},
+        },
+    ),
+    "int-names-split-missing": Case("ints", {"dataframe_split": {"columns": [0], "data": [[1.0]]}}),
     # MLflow's unwrapped LLM bodies, for a signature declaring messages: the declared params are
     # split off, every other key is data (undeclared ones dropped), the answer is unwrapped
     "llm-chat": Case("chat", {"messages": MESSAGES, "temperature": 0.2, "max_tokens": 5}),
@@ -336,6 +346,26 @@ DIFFERENT = {
         Case("rf", {"dataframe_split": {"columns": [0, 1, 2, 3], "data": ROWS}}),
         "integer column labels match a signature's names by their string form, so the request of "
         "DESIGN.md's seed scenario works on the model mlserve wrote; MLflow refuses them (400)",
+    ),
+    # the other direction: string labels meeting a signature's integer names ("name": 0)
+    "int-names-string-split": (
+        Case("ints", {"dataframe_split": {"columns": ["0", "1"], "data": [[1.0, 2.0]]}}),
+        "string labels match integer signature names by their string form, as integer labels "
+        "match string names: JSON object keys and CSV headers are always strings, so a model "
+        "MLflow wrote from an integer-labelled frame could not get a records, columnar inputs or "
+        "CSV request at all; MLflow: 400 INVALID_PARAMETER_VALUE (missing inputs [0, 1])",
+    ),
+    "int-names-records": (
+        Case("ints", {"dataframe_records": [{"0": 1.0, "1": 2.0}]}),
+        "as int-names-string-split: a records key cannot be an integer",
+    ),
+    "int-names-inputs-columns": (
+        Case("ints", {"inputs": {"0": [1.0], "1": [2.0]}}),
+        "as int-names-string-split: a columnar inputs key cannot be an integer",
+    ),
+    "int-names-csv": (
+        Case("ints", "0,1\n1.0,2.0\n", "text/csv"),
+        "as int-names-string-split: a CSV header cannot say integer",
     ),
     "instances-rows": (
         Case("rf", {"instances": ROWS}),
@@ -431,6 +461,15 @@ def _save_models(root: Path) -> dict[str, Path]:
     )
     mlserve.save_model(Placeholder(), root / "typed", signature=typed)
     (root / "typed" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Shapes"]()))
+    # integer names: what MLflow writes for a frame with integer column labels ("name": 0)
+    ints = ModelSignature(
+        Schema([ColSpec("double", 0), ColSpec("double", 1)]), params=SHAPES_PARAMS
+    )
+    mlserve.save_model(Placeholder(), root / "ints", signature=ints)
+    (root / "ints" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Shapes"]()))
+    ints_model = mlserve.Model.load(root / "ints")
+    ints_model.mlserve_digests = compute_digests(root / "ints")
+    ints_model.save(root / "ints")
     typed_model = mlserve.Model.load(root / "typed")
     typed_model.mlserve_digests = compute_digests(root / "typed")
     typed_model.save(root / "typed")
@@ -441,7 +480,7 @@ def _save_models(root: Path) -> dict[str, Path]:
     chat = mlserve.Model.load(root / "chat")
     chat.mlserve_digests = compute_digests(root / "chat")
     chat.save(root / "chat")
-    return {name: root / name for name in ("rf", "shapes", "typed", "chat")}
+    return {name: root / name for name in ("rf", "shapes", "typed", "ints", "chat")}
 
 
 @pytest.fixture(scope="session")
