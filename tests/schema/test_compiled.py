@@ -44,6 +44,8 @@ def test_params_without_inputs_and_nothing_at_all() -> None:
     assert compiled is compile_schema(None, PARAMS)
     assert compiled.kind == "none" and compiled.rules == () and compiled.params is not None
     assert compiled.enforce_params({"k": 2.0}) == {"k": 2}
+    # lenient by default, as PyFuncModel.predict and the server are: an unknown name is dropped
+    assert compiled.enforce_params({"k": 2.0, "zzz": 1}) == {"k": 2}
     nothing = compile_schema(None, None)
     assert nothing is compile_schema(None) and nothing.kind == "none"
     assert nothing.params is None and nothing.enforce_params(None) == {}
@@ -128,8 +130,10 @@ def test_unnamed_columns_are_named_by_position_on_both_paths() -> None:
     ids=["unnamed", "one-named", "two-named"],
 )
 def test_tensor_schemas(inputs: list, kind: str, names: tuple, default_name: str | None) -> None:
-    compiled = compile_schema(Schema(inputs))
+    schema = Schema(inputs)
+    compiled = compile_schema(schema, PARAMS)
     assert compiled.kind == kind and compiled.converters == ()
+    assert compiled.params_schema is PARAMS and compile_schema(schema, PARAMS) is compiled
     assert tuple(r.name for r in compiled.rules if r.name is not None) == names
     assert compiled.default is compiled.rules[0] and compiled.default.name == default_name
     plan = RequestDecoder(Schema(inputs)).plan

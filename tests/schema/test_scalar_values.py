@@ -154,6 +154,8 @@ REFUSED: list[tuple[str, DataType, tuple[str, ...], Any, str]] = [
     ("now", T, ALL, " Now", "'now' or 'today'"),
     ("today", T, ALL, "today", "'now' or 'today'"),
     ("not-a-date", T, ALL, "soon", "a string that is not an ISO 8601 datetime"),
+    # pandas would guess a format (month first) without format="ISO8601"
+    ("us-style-date", T, ALL, "01/02/2024", "a string that is not an ISO 8601 datetime"),
     ("number-for-datetime", T, ALL, 5, "an integer"),
     (
         "before-the-ns-range",
