@@ -3,7 +3,8 @@
 gthread accepts connections in an event loop and runs each request on one of ``--threads``
 threads, which read the request from a blocking socket. What this worker changes, and why (each
 override has a test in ``tests/server/test_worker.py`` that fails when gthread's internals move;
-``setup.cfg`` pins gunicorn below the next major version):
+``setup.cfg`` allows exactly the gunicorn releases tested, 26.x and 27.x, whose differences are
+handled where ``GTHREAD_26`` is read):
 
 - **Requests are read in the event loop, not on a thread** (:meth:`~DeadlineThreadWorker.accept`,
   ``on_client_socket_readable``, ``wait_for_and_dispatch_events``). A thread reading a request
@@ -45,13 +46,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import select
+import selectors
 import socket
 import threading
 import time
+from functools import partial
 from typing import Any, Protocol
 
+import gunicorn
 from gunicorn import util
-from gunicorn.workers.gthread import STOP_KEEPALIVE_LINGER, TConn, ThreadWorker
+from gunicorn.http.errors import LimitRequestLine
+from gunicorn.workers import gthread
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from mlserve.server._loop_connections import LoopConnections
 from mlserve.server._raw_answers import write_json_error
@@ -70,6 +76,34 @@ __all__ = [
 #: its current response, so clients spread again over the workers (a replacement worker gets
 #: its share within a few seconds); one reconnect per client every few seconds costs nothing
 ROTATE_AFTER = 2.0
+
+# gunicorn 26 and 27. setup.cfg allows both: 26 is the newest MLflow 3.17 allows (``gunicorn<27``),
+# so mlserve's server installs next to MLflow; CI runs the contract tests and the server's
+# real-process tests on each. gthread differs in three places under these overrides, each
+# handled where marked ``GTHREAD_26``; tests/server/test_worker.py holds a contract row per
+# version for each, so a 26.x or 27.x release that changes them fails there:
+# 1. A stopping worker's kept-alive connections: 27 keeps each at most
+#    ``STOP_KEEPALIVE_LINGER`` (2 s) into the drain, for a request the client may already be
+#    sending, and its drain loop beats and wakes when the first one expires. 26 keeps those
+#    idle at the stop their whole ``--keep-alive``, waits for the next event up to the whole
+#    ``--graceful-timeout``, and closes a connection whose answer ends during the drain
+#    gracefully in the event loop, which blocked the drain while the client stayed silent (a
+#    SIGTERM during a request took the whole grace). ``_stop_listening``,
+#    ``wait_for_and_dispatch_events`` and ``_keep_alive_briefly`` do 27's part on 26.
+# 2. A request already read ahead on a kept-alive connection (pipelined behind the one just
+#    answered, in the parser's buffer): 27 hands it straight back to a thread; 26 puts the
+#    connection back in the poller, where bytes already read never make it readable, and the
+#    request waited until the keep-alive timeout closed it unanswered (``finish_request``).
+# 3. A request line longer than gunicorn's limit: 27 answers 414 (URI Too Long), 26 answers
+#    400; this worker answers 414 on both (``handle_error``).
+# Nothing else this worker relies on moved between 26.2 and 27.0 (the rest of gthread's diff is
+# HTTP/2, shutdown of HTTP/2 streams, and a larger socket read for a body of known length).
+#: True under gunicorn 26.x, whose gthread lacks what 27 does in the places above
+GTHREAD_26 = gunicorn.version_info[0] < 27
+#: how long a stopping worker keeps connections that have sent nothing (kept-alive, or being
+#: read in the event loop) for a request a client may already be sending: gthread 27's value,
+#: the same on 26, which has no such constant
+STOP_LINGER: float = getattr(gthread, "STOP_KEEPALIVE_LINGER", 2.0)
 
 
 class PolicyCarrier(Protocol):
@@ -186,7 +220,27 @@ class DeadlineThreadWorker(ThreadWorker):
             if ahead:  # a pipelined request the event loop read: after what the parser holds
                 conn.parser.unreader.buf.seek(0, 2)
                 conn.parser.unreader.buf.write(ahead)
+            if GTHREAD_26:  # 27 does both itself (see GTHREAD_26, 2. and 1.)
+                if conn.parser.unreader.buf.getvalue():
+                    self.enqueue_req(conn)
+                    return
+                if not self.alive:
+                    self._keep_alive_briefly(conn)
+                    return
             super().finish_request(conn, fs)  # keep-alive: back to the poller, or next request
+
+    def _keep_alive_briefly(self, conn: Any) -> None:
+        """gthread 27's keep-alive step for a stopping worker, on 26 (whose own closes the
+        connection gracefully *in the event loop*, which blocked the drain for as long as the
+        client stayed silent): the connection waits :data:`STOP_LINGER` at most for a request
+        the client may already be sending, which is answered with ``Connection: close``."""
+        conn.sock.setblocking(False)
+        conn.set_timeout()
+        conn.timeout = min(conn.timeout, time.monotonic() + STOP_LINGER)
+        self.keepalived_conns.append(conn)  # the latest timeout yet: the deque stays sorted
+        self.poller.register(
+            conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
+        )
 
     def on_client_socket_readable(self, conn: Any, client: Any) -> None:
         # a kept-alive connection's next request: read it here, as a new connection's
@@ -214,7 +268,11 @@ class DeadlineThreadWorker(ThreadWorker):
 
     def _stop_listening(self) -> None:
         """Take what waits in the backlog, then close the listeners (see the module doc)."""
-        self.connections.begin_stop(STOP_KEEPALIVE_LINGER)
+        self.connections.begin_stop(STOP_LINGER)
+        if GTHREAD_26:  # 27 caps them itself (see GTHREAD_26, 1.)
+            until = time.monotonic() + STOP_LINGER
+            for conn in self.keepalived_conns:  # sorted by timeout: capping keeps the order
+                conn.timeout = min(conn.timeout, until)
         for listener in self.sockets:
             with contextlib.suppress(OSError):
                 self._plug_and_close(listener)
@@ -255,6 +313,12 @@ class DeadlineThreadWorker(ThreadWorker):
                 left = self._pending_since + self.accept_grace - time.monotonic()
                 if left > 0:
                     timeout = min(timeout, left)
+        if GTHREAD_26 and not self.alive:  # 27's drain loop does this itself (GTHREAD_26, 1.)
+            self.notify()
+            timeout = min(timeout, 1.0)
+            if self.keepalived_conns:
+                first = self.keepalived_conns[0].timeout - time.monotonic()
+                timeout = max(min(timeout, first), 0.0)
         # and wake for the first read deadline or closing linger that ends
         nearest = self.connections.nearest_deadline()
         if nearest is not None:
@@ -282,6 +346,14 @@ class DeadlineThreadWorker(ThreadWorker):
         # read in the event loop: a thread is taken only by a complete request
         self.connections.read_new(conn, conn.opened_at)
         return True
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        if GTHREAD_26 and isinstance(exc, LimitRequestLine):  # 27 answers 414 (GTHREAD_26, 3.)
+            self.log.debug("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+            with contextlib.suppress(OSError):
+                write_json_error(client, 414, "URI Too Long", "")
+            return
+        super().handle_error(req, client, addr, exc)
 
     def init_process(self) -> None:
         # gunicorn's worker base looks util.write_error up at call time; this process is a

@@ -217,8 +217,6 @@ CONTRACT = [
      "partial(self.on_client_socket_readable, conn)"),
     ("finish_request", gthread.ThreadWorker.enqueue_req,
      "self.method_queue.defer(self.finish_request, conn, fut)"),
-    ("finish_request-read-ahead", gthread.ThreadWorker.finish_request,
-     "conn.parser.unreader.buf.getvalue()"),
     ("finish_request-close", gthread.ThreadWorker.finish_request, "conn.close(graceful=True)"),
     ("handle_request", gthread.ThreadWorker.handle, "self.handle_request(req, conn)"),
     ("data_ready", gthread.ThreadWorker.handle, "not conn.data_ready"),
@@ -249,6 +247,64 @@ CONTRACT = [
      "self.halt(reason=inst.reason, exit_status=inst.exit_status)"),
 ]  # fmt: skip
 
+# Where gthread 26 and 27 differ under the worker (mlserve/server/_worker.py, GTHREAD_26): per
+# version, what the worker's version-specific code relies on. Under 27: what 27 does itself, so
+# the worker leaves it to gthread; under 26: the code path the worker pre-empts or completes.
+CONTRACT_BY_VERSION = {
+    27: [
+        # 1. a stopping worker's kept-alive connections last STOP_KEEPALIVE_LINGER, and the
+        #    drain loop beats and wakes when the first one expires
+        ("stop-linger", gthread.ThreadWorker.run,
+         "self._cap_keepalive(time.monotonic() + STOP_KEEPALIVE_LINGER)"),
+        ("stop-linger-value", gthread.ThreadWorker.run, "STOP_KEEPALIVE_LINGER"),
+        ("drain-beats", gthread.ThreadWorker.run,
+         "self.notify()\n            timeout = 1.0\n            if self.keepalived_conns:"),
+        # 2. bytes read ahead on a kept-alive connection go straight back to a thread
+        ("finish_request-read-ahead", gthread.ThreadWorker.finish_request,
+         "if conn.parser.unreader.buf.getvalue():\n"
+         "                    # A body drain can read ahead into the next request. Those\n"
+         "                    # bytes no longer make the socket readable to the poller.\n"
+         "                    self.enqueue_req(conn)"),
+        # 3. a too-long request line is 414
+        ("handle_error-414", base.Worker.handle_error,
+         "elif isinstance(exc, LimitRequestLine):\n                mesg = \"%s\" % str(exc)\n"
+         "                status_int = 414"),
+    ],
+    26: [
+        # 1. the drain waits up to the whole grace without beating, for kept-alive connections
+        #    that time out after --keep-alive (conn.timeout, read by murder_keepalived)
+        ("stop-linger", gthread.ThreadWorker.run,
+         "self.wait_for_and_dispatch_events(timeout=time_remaining)\n"
+         "            self.murder_keepalived()"),
+        ("keepalive-timeout", gthread.TConn.set_timeout,
+         "self.timeout = time.monotonic() + self.cfg.keepalive"),
+        ("murder_keepalived-reads-timeout", gthread.ThreadWorker.murder_keepalived,
+         "delta = conn.timeout - now"),
+        # ... and closes a connection answered during the drain gracefully, in the loop: the
+        # worker keeps it instead with gthread's own keep-alive steps, copied from here
+        ("finish_request-close-on-stop", gthread.ThreadWorker.finish_request,
+         "elif result and self.alive:"),
+        ("finish_request-keep-alive-steps", gthread.ThreadWorker.finish_request,
+         "conn.sock.setblocking(False)\n                conn.set_timeout()\n"
+         "                self.keepalived_conns.append(conn)\n"
+         "                self.poller.register(conn.sock, selectors.EVENT_READ,\n"
+         "                                     partial(self.on_client_socket_readable, conn))"),
+        # 2. a kept-alive connection goes back to the poller whatever its parser holds
+        ("finish_request-read-ahead", gthread.ThreadWorker.finish_request,
+         "elif result and self.alive:\n"
+         "                # Keepalive - put connection back in the poller"),
+        # 3. a too-long request line reaches handle_error, which would answer 400
+        ("handle_error-414", base.Worker.handle_error, "LimitRequestLine, LimitRequestHeaders,"),
+        ("handle_error-414-from-handle", gthread.ThreadWorker.handle,
+         "self.handle_error(req, conn.sock, conn.client, e)"),
+    ],
+}  # fmt: skip
+#: the gunicorn majors the worker is written and tested for, and the oldest release tested
+#: (.ci/run's gunicorn stage): setup.cfg allows exactly these
+TESTED_MAJORS = sorted(CONTRACT_BY_VERSION)
+OLDEST_TESTED = "26.2"
+CONTRACT += CONTRACT_BY_VERSION.get(gunicorn.version_info[0], [])
+
 
 @pytest.mark.parametrize(
     ("override", "function", "text"), CONTRACT, ids=[row[0] for row in CONTRACT]
@@ -261,9 +317,32 @@ def test_gunicorn_internals_we_override_are_where_we_expect(
     assert text in inspect.getsource(function), f"gunicorn moved what {override} relies on"
 
 
-def test_the_gunicorn_version_is_inside_the_pinned_range() -> None:
-    """setup.cfg pins gunicorn to the range the contract above was checked against."""
-    assert (27, 0) <= gunicorn.version_info[:2] < (28, 0), gunicorn.__version__
+def test_the_gunicorn_version_is_one_the_worker_is_tested_on() -> None:
+    """The contract above has rows for this gunicorn major, and the worker's version switch
+    agrees with it (CI runs this file under gunicorn 26.2.0 and 27.x)."""
+    from mlserve.server import _worker
+
+    assert gunicorn.version_info[0] in TESTED_MAJORS, gunicorn.__version__
+    assert (gunicorn.version_info[0] == 26) == _worker.GTHREAD_26
+
+
+def test_setup_cfg_allows_exactly_the_tested_gunicorn_majors() -> None:
+    """The server and dev extras' gunicorn range is what is tested, no wider (a release outside
+    it is contract-checked before the bound moves) and no narrower (26 is the newest MLflow
+    3.17 allows: mlserve-core[server] must install next to it)."""
+    import configparser
+
+    from packaging.requirements import Requirement
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).parents[2] / "setup.cfg")
+    extras = config["options.extras_require"]
+    expected = f">={OLDEST_TESTED},<{TESTED_MAJORS[-1] + 1}"
+    for extra in ("server", "dev"):
+        lines = [line for line in extras[extra].splitlines() if line.strip()]
+        (gunicorn_line,) = [line for line in lines if line.strip().startswith("gunicorn")]
+        specifier = Requirement(gunicorn_line.strip()).specifier
+        assert specifier == type(specifier)(expected), (extra, str(specifier))
 
 
 def test_the_werkzeug_version_is_inside_the_pinned_range() -> None:
