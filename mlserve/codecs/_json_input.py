@@ -208,6 +208,9 @@ def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
 
 def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
     """``instances`` as rows of objects, for a tensor signature or none: a dict of arrays."""
+    if plan.kind == "tensor":
+        # MLflow: rows of named values for an unnamed tensor are refused by its enforcement
+        raise SchemaMismatch(None, "a single tensor (nested lists)", "rows of named values")
     names, values = _columns_of_records(value, "instances", plan)
     return {
         str(n): _tensor(list(v), plan, str(n), f"instances.{n}")
@@ -232,7 +235,10 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
         return _columnar(value, plan, where)
     if isinstance(value, dict):
         if plan.kind == "tensor":
-            raise SchemaMismatch(None, "a single tensor (nested lists)", "an object")
+            # MLflow refuses it while parsing the body: BAD_REQUEST
+            raise PayloadError(
+                f"'{where}' is an object; this model takes a single tensor (nested lists)"
+            )
         return {str(k): _tensor(v, plan, str(k), f"{where}.{k}") for k, v in value.items()}
     if plan.kind == "tensors":
         if plan.single_column is None:
@@ -262,6 +268,12 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         plan.check_rows(nrows)
         if keep is not None:
             keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
+        for i, (key, col) in enumerate(zip(keys, cols, strict=True)):
+            rule = plan.rule(key, i)
+            if col and isinstance(col[0], list) and rule.kind not in ("object", "any"):
+                # lists for a column of single values: MLflow's enforcement refuses them here
+                # (INVALID_PARAMETER_VALUE), where split and records fail its cast (BAD_REQUEST)
+                raise SchemaMismatch(rule.name, rule.expected, "lists")
         return frame_from_columns(keys, cols, plan, nrows=nrows)
     rows: list[Any] = value if isinstance(value, list) else [value]
     names = list(plan.names) if plan.names else None

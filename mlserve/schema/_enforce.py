@@ -15,9 +15,10 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from mlserve.errors import SchemaMismatch
+from mlserve.errors import InvalidColumnValue, SchemaMismatch
 from mlserve.schema._compiled import CompiledSchema, compile_schema
 from mlserve.schema._kinds import inferred_kind, value_kind
+from mlserve.schema._rules import ColumnRule
 from mlserve.schema._types import Schema, TensorSpec
 
 __all__ = ["SchemaEnforcer", "enforce_schema", "width_mismatch"]
@@ -237,6 +238,8 @@ class SchemaEnforcer:
 
     def _tensors(self, data: Any) -> Data:
         specs: tuple[TensorSpec, ...] = self.schema.inputs  # type: ignore[assignment]
+        if isinstance(data, pd.DataFrame) and data.shape[0]:
+            return self._frame_tensors(data, specs)
         if len(specs) == 1 and not isinstance(data, Mapping):
             if isinstance(data, (pd.DataFrame, pd.Series)):
                 data = data.to_numpy()
@@ -254,6 +257,61 @@ class SchemaEnforcer:
         if missing:
             raise _missing("tensor", missing)
         return {n: _tensor(s, keyed[n]) for n, s in zip(self._names, specs, strict=True)}
+
+    def _frame_tensors(self, df: pd.DataFrame, specs: tuple[TensorSpec, ...]) -> Data:
+        """A frame for a tensor signature, as MLflow's ``_enforce_tensor_schema`` reads one:
+        named tensors take the column of their name, each reshaped to its tensor (a column
+        of lists stacked); an unnamed tensor takes its one column so, or the whole frame as
+        rows when its shape is ``(-1, number of columns)``."""
+        if self._named:
+            keyed = {str(c): i for i, c in enumerate(df.columns)}
+            missing = [n for n in self._names if n not in keyed]
+            if missing:
+                raise _missing("tensor", missing)
+            rules = self.compiled.rules
+            return {
+                n: _column_tensor(s, df.iloc[:, keyed[n]], rules[i])
+                for i, (n, s) in enumerate(zip(self._names, specs, strict=True))
+            }
+        spec = specs[0]
+        if df.shape[1] == 1:
+            return _column_tensor(spec, df.iloc[:, 0], self.compiled.rules[0])
+        if tuple(spec.shape) != (-1, df.shape[1]):
+            expected = f"a {spec.dtype.name} tensor of shape {_shape_text(spec.shape)}"
+            raise SchemaMismatch(spec.name, expected, f"a frame of {df.shape[1]} columns")
+        return _tensor(spec, df.to_numpy())
+
+
+def _column_tensor(spec: TensorSpec, column: pd.Series, rule: ColumnRule) -> np.ndarray:
+    """One frame column as the tensor ``spec``, as MLflow's
+    ``_reshape_and_cast_pandas_column_values``: single values fill a ``(-1,)`` or ``(-1, 1)``
+    tensor, a column of lists (one per row) is stacked and reshaped to the tensor's shape;
+    only shapes whose first dimension alone varies can be filled from a column."""
+    shape = tuple(spec.shape)
+    expected = f"a {spec.dtype.name} tensor of shape {_shape_text(spec.shape)}"
+    if not shape or shape[0] != -1 or -1 in shape[1:]:
+        raise SchemaMismatch(spec.name, expected, "a frame column")
+    values = column.to_numpy()
+    if isinstance(values[0], (list, np.ndarray)):
+        try:
+            arr = np.vstack(list(values)).reshape(shape)
+        except ValueError:
+            raise SchemaMismatch(
+                spec.name, expected, "a column of lists of other lengths"
+            ) from None
+        if len(arr) != len(values):
+            raise SchemaMismatch(spec.name, expected, "a column of lists of other lengths")
+    elif shape in ((-1,), (-1, 1)):
+        arr = values.reshape(shape)
+    else:
+        raise SchemaMismatch(spec.name, expected, "a column of single values")
+    if arr.dtype.kind in "iuf" and spec.dtype.kind == "f":
+        # MLflow casts a column to the tensor's type (np.array(column, dtype=...)): numbers
+        # are typed as a float tensor's nested lists are, a number past float32's range refused
+        floats = rule.as_float(arr)
+        if floats is not None:
+            return floats
+    return _tensor(spec, arr)
 
 
 def _same_labels(a: list[Any], b: list[Any]) -> bool:
@@ -285,6 +343,13 @@ def _tensor(spec: TensorSpec, data: Any) -> np.ndarray:
     src, dst = data.dtype, spec.dtype
     if src == dst or (src.kind == dst.kind and dst.kind in "USO"):
         return data
+    if dst.kind in "fiu" and (
+        src.kind in "US"
+        or (src.kind == "O" and any(isinstance(v, (str, bytes)) for v in data.flat))
+    ):
+        # MLflow fails while casting the request to the tensor's type: BAD_REQUEST
+        found = "bytes" if src.kind == "S" else "a string"
+        raise InvalidColumnValue(spec.name, expected, found)
     if src.kind == "O":
         kind = inferred_kind(data.ravel())
         numeric = dst.kind in "fiu" and kind in ("an integer", "a float")

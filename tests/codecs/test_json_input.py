@@ -287,7 +287,9 @@ def test_bad_params(params: Any, schema: Any) -> None:
 @pytest.mark.parametrize(
     ("payload", "schema"),
     [
-        pytest.param({"inputs": {"a": [1]}}, TENSOR_4, id="object-for-unnamed-tensor"),
+        pytest.param(
+            {"instances": [{"a": [1, 2, 3, 4]}]}, TENSOR_4, id="named-rows-for-unnamed-tensor"
+        ),
         pytest.param({"inputs": [[1, 2]]}, NAMED_TENSORS, id="list-for-several-named-tensors"),
         pytest.param({"inputs": [[1, 2, 3]]}, COLS_AB, id="rows-wider-than-signature"),
         pytest.param(

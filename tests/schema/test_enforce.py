@@ -597,3 +597,62 @@ def test_datetime_beyond_nanoseconds_is_refused() -> None:
     far = pd.Series(pd.to_datetime(["3000-01-01"]).as_unit("s"))
     with pytest.raises(InvalidColumnValue, match="nanosecond range"):
         SchemaEnforcer(Schema([ColSpec("datetime", "t")]))(pd.DataFrame({"t": far}))
+
+
+F32 = np.dtype("float32")
+
+
+@pytest.mark.parametrize(
+    ("shape", "frame", "expected"),
+    [
+        # MLflow's _enforce_tensor_schema: one column fills a (-1,) or (-1, 1) tensor
+        ((-1,), pd.DataFrame({"x": [1.5, 2.0]}), np.array([1.5, 2.0], dtype=F32)),
+        ((-1, 1), pd.DataFrame({"z": [1, 2]}), np.array([[1.0], [2.0]], dtype=F32)),
+        # a column of lists is stacked into the tensor's shape
+        (
+            (-1, 3),
+            pd.DataFrame({"x": [[1, 2, 3], [4, 5, 6.5]]}),
+            np.array([[1, 2, 3], [4, 5, 6.5]], dtype=F32),
+        ),
+        # several columns: the frame's rows, when the shape says that many columns
+        (
+            (-1, 2),
+            pd.DataFrame({"a": [1.5], "b": [2.0]}, dtype=F32),
+            np.array([[1.5, 2.0]], dtype=F32),
+        ),
+    ],
+    ids=["rank1", "rank2-one-column", "column-of-lists", "rows"],
+)
+def test_a_frame_for_an_unnamed_tensor(shape, frame, expected):
+    out = SchemaEnforcer(Schema([TensorSpec(F32, shape)]))(frame)
+    assert out.dtype == F32 and out.shape == expected.shape
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_a_frame_for_named_tensors_takes_their_columns():
+    schema = Schema([TensorSpec(F32, (-1, 1), "a"), TensorSpec(F32, (-1,), "b")])
+    out = SchemaEnforcer(schema)(pd.DataFrame({"b": [3, 4], "z": ["x", "y"], "a": [1.5, 2.0]}))
+    assert set(out) == {"a", "b"}
+    np.testing.assert_array_equal(out["a"], np.array([[1.5], [2.0]], dtype=F32))
+    np.testing.assert_array_equal(out["b"], np.array([3, 4], dtype=F32))
+    with pytest.raises(SchemaMismatch, match="required tensor 'b'"):
+        SchemaEnforcer(schema)(pd.DataFrame({"a": [1.5]}))
+
+
+@pytest.mark.parametrize(
+    ("shape", "frame", "error", "found"),
+    [
+        ((-1, 3), pd.DataFrame({"x": [1.5, 2.0]}), SchemaMismatch, "a column of single values"),
+        ((2, 3), pd.DataFrame({"x": [[1, 2, 3]]}), SchemaMismatch, "a frame column"),
+        ((-1, 3), pd.DataFrame({"x": [[1, 2], [3, 4]]}), SchemaMismatch, "lists of other"),
+        ((-1, 3), pd.DataFrame({"a": [1.0], "b": [2.0]}), SchemaMismatch, "a frame of 2 columns"),
+        # a string for a number fails MLflow's cast: BAD_REQUEST
+        ((-1, 2), pd.DataFrame({"a": [1.5], "b": ["x"]}), InvalidColumnValue, "a string"),
+        ((-1,), pd.DataFrame({"a": ["x"]}), InvalidColumnValue, "a string"),
+    ],
+    ids=["scalars-for-rank2", "fixed-first-dim", "short-lists", "too-few-columns", "string", "str"],
+)
+def test_a_frame_that_does_not_fill_the_tensor(shape, frame, error, found):
+    with pytest.raises(error) as info:
+        SchemaEnforcer(Schema([TensorSpec(F32, shape)]))(frame)
+    assert type(info.value) is error and found in info.value.found
