@@ -19,7 +19,7 @@ What each shape becomes (MLflow's behaviour unless ``docs/payloads.md`` says oth
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from operator import itemgetter
@@ -203,7 +203,21 @@ def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         return pd.DataFrame()
     plan.check_rows(len(value))
     names, values = _columns_of_records(value, where, plan)
+    if where != "dataframe_records":
+        _refuse_lists(names, values, plan)
     return frame_from_columns(names, values, plan, nrows=len(value))
+
+
+def _refuse_lists(keys: Sequence[Any], cols: Sequence[Sequence[Any]], plan: DecodePlan) -> None:
+    """Lists as the values of a column of single values, in ``inputs`` or ``instances``: MLflow
+    hands these bodies to its enforcement uncast, which refuses them (INVALID_PARAMETER_VALUE),
+    where ``dataframe_split`` and ``dataframe_records`` fail its cast (BAD_REQUEST). The first
+    row decides: a list further down is refused by the enforcer, as a cast failure."""
+    for i, (key, col) in enumerate(zip(keys, cols, strict=True)):
+        if col and isinstance(col[0], list):
+            rule = plan.rule(key, i)
+            if rule.kind not in ("object", "any"):
+                raise SchemaMismatch(rule.name, rule.expected, "lists")
 
 
 def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
@@ -268,12 +282,7 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         plan.check_rows(nrows)
         if keep is not None:
             keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
-        for i, (key, col) in enumerate(zip(keys, cols, strict=True)):
-            rule = plan.rule(key, i)
-            if col and isinstance(col[0], list) and rule.kind not in ("object", "any"):
-                # lists for a column of single values: MLflow's enforcement refuses them here
-                # (INVALID_PARAMETER_VALUE), where split and records fail its cast (BAD_REQUEST)
-                raise SchemaMismatch(rule.name, rule.expected, "lists")
+        _refuse_lists(keys, cols, plan)
         return frame_from_columns(keys, cols, plan, nrows=nrows)
     rows: list[Any] = value if isinstance(value, list) else [value]
     names = list(plan.names) if plan.names else None

@@ -413,3 +413,21 @@ def test_wrapped_chat_body_is_answered_wrapped() -> None:
     body = _body({"inputs": {"messages": MESSAGES}})
     decoded = RequestDecoder(CHAT, LLM_PARAMS).decode(body, JSON)
     assert not decoded.unwrapped and decoded.input_format == "inputs"
+
+
+@pytest.mark.parametrize(
+    ("payload", "error_code"),
+    [
+        # MLflow enforces inputs and instances uncast: lists in a column of single values are
+        # INVALID_PARAMETER_VALUE there; split and records fail its cast, BAD_REQUEST
+        ({"inputs": {"a": [[1.5], [2]], "b": ["x", "y"]}}, "INVALID_PARAMETER_VALUE"),
+        ({"instances": [{"a": [1.5], "b": "x"}]}, "INVALID_PARAMETER_VALUE"),
+        ({"dataframe_records": [{"a": [1.5], "b": "x"}]}, "BAD_REQUEST"),
+        ({"dataframe_split": {"columns": ["a", "b"], "data": [[[1.5], "x"]]}}, "BAD_REQUEST"),
+    ],
+    ids=["inputs", "instances", "records", "split"],
+)
+def test_lists_for_a_column_of_numbers(payload: Any, error_code: str) -> None:
+    with pytest.raises(SchemaMismatch) as info:
+        decode_request(_body(payload), JSON, COLS_AB)
+    assert info.value.error_code == error_code and info.value.column == "a"

@@ -250,6 +250,9 @@ SAME = {
     "one-rank2-tensorsig/inputs-named-columns": inputs(
         "one-rank2-tensorsig", {"c0": [1.5, 4], "c1": [2, 5], "c2": [3, 6.5]}
     ),
+    "one-rank2-tensorsig/inputs-named-and-another": inputs(
+        "one-rank2-tensorsig", {"x": R, "z": [1.5, 2]}
+    ),
     "one-rank1-tensorsig/inputs-named": inputs("one-rank1-tensorsig", {"x": [1.5, 2]}),
     "one-rank2-tensorsig/instances-named": instances("one-rank2-tensorsig", [{"x": r} for r in R]),
     "one-rank1-tensorsig/instances-named": instances("one-rank1-tensorsig", [{"x": 1.5}, {"x": 2}]),
@@ -259,6 +262,9 @@ SAME = {
     # lists per column for a column signature: MLflow's enforcement refuses them
     "two-rank1-colsig/inputs-named-columns": inputs(
         "two-rank1-colsig", {"a": [[1.5], [2]], "b": [[3], [4.5]]}
+    ),
+    "two-rank1-colsig/instances-named-lists": instances(
+        "two-rank1-colsig", [{"a": [1.5], "b": [3]}, {"a": [2], "b": [4.5]}]
     ),
 }
 
