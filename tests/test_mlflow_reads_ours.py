@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from store.mlflow._mlflow_peer import (
     peer_env,
     peer_python,
     run_peer_script,
+    stop_session,
 )
 
 import mlserve
@@ -209,12 +209,4 @@ def test_mlflow_serves_a_sklearn_model_in_the_environment_its_requirements_descr
         expected = mlserve.load_model(model).predict(X[:3]).tolist()
         assert answer.json() == {"predictions": expected}
     finally:
-        # mlflow models serve runs uvicorn as its child: stop the session we started, by its id
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+        stop_session(proc, grace=30)

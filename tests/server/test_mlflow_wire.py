@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
+from store.mlflow._mlflow_peer import stop_session
 
 import mlserve
 from mlserve.mlmodel._files import compute_digests
@@ -422,18 +422,6 @@ def _wait_ping(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
     raise AssertionError(f"MLflow's server not ready in {timeout}s:\n{log.read_text()}")
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    # `mlflow models serve` runs uvicorn as its child: stop the session we started, by its id
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-
-
 def _save_models(root: Path) -> dict[str, Path]:
     import cloudpickle
     from sklearn.ensemble import RandomForestClassifier
@@ -535,7 +523,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tupl
         yield urls
     finally:
         for _, proc, _, _ in started:
-            _stop_group(proc)
+            stop_session(proc)
         for server in ours.values():
             server.stop()
 

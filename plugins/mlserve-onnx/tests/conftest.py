@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["mlserve.testing.fixtures"]
+
+# the repository's MLflow peer harness (tests/store/mlflow/_mlflow_peer.py), as the lightgbm
+# plugin's tests use it: this plugin lives in the same repository
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "tests" / "store" / "mlflow"))
 
 MLFLOW_PYTHON = Path(
     os.environ.get("MLSERVE_TEST_MLFLOW3_PYTHON")

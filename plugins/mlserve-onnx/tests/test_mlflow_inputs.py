@@ -22,7 +22,6 @@ import http.client
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import time
@@ -32,6 +31,7 @@ from typing import Any
 
 import pytest
 from _inputs_cases import _MODELS, DIFFERENT, PENDING, SAME, WRITE_MODELS, Case
+from _mlflow_peer import stop_session
 
 from mlserve.testing import ServedModel, serve_model
 
@@ -88,18 +88,6 @@ def _wait_ping(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: flo
     raise AssertionError(f"MLflow's server not ready in {timeout}s:\n{log.read_text()}")
 
 
-def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    # `mlflow models serve` runs uvicorn as its child: stop the session we started, by its id
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(5)
-
-
 @pytest.fixture(scope="module")
 def servers(
     tmp_path_factory: pytest.TempPathFactory, mlflow_onnx_python: Path
@@ -137,7 +125,7 @@ def servers(
             yield {name: (theirs[name][0], ours[name]) for name in _MODELS}
         finally:
             for _, proc, _ in theirs.values():
-                _stop_group(proc)
+                stop_session(proc)
 
 
 def _answers(servers: dict[str, tuple[int, ServedModel]], case: Case) -> tuple[Any, Any]:

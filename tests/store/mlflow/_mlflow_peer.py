@@ -8,8 +8,10 @@ as JSON through a result file, because MLflow prints to stdout and stderr as it 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -405,3 +407,17 @@ def mlflow_snapshot(
     seen from ``cwd``; ``env`` as for run_peer_script. Two snapshots compare equal when MLflow
     reads the store unchanged. Raises MlflowPeerError, with MLflow's stderr, when MLflow fails."""
     return run_peer_script(python, SNAPSHOT_SCRIPT, cwd=cwd, tracking_uri=tracking_uri, env=env)
+
+
+def stop_session(proc: subprocess.Popen[bytes], grace: float = 15) -> None:
+    """Stop a peer server started with ``start_new_session=True`` and wait for it: ``mlflow
+    models serve`` runs uvicorn as its child, so the whole session goes, by its id (SIGTERM,
+    then SIGKILL after ``grace`` seconds)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
