@@ -29,14 +29,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import requests
-from store.mlflow._mlflow_peer import check_peer, peer_python, run_peer_script
+from store.mlflow._mlflow_peer import check_peer, peer_python, run_peer_script, stop_session
 
 import mlserve
 from mlserve.mlmodel._files import compute_digests
 from mlserve.schema import ColSpec, ModelSignature, Schema
 
 from .helpers import Server
-from .test_mlflow_wire import _free_port, _stop_group, _wait_ping
+from .test_mlflow_wire import _free_port, _wait_ping
 
 pytestmark = pytest.mark.slow
 
@@ -173,7 +173,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         yield {"urls": urls, "X": X, "python": python, "root": root}
     finally:
         for _, proc, _, _ in theirs:
-            _stop_group(proc)
+            stop_session(proc)
         for server in ours.values():
             server.stop()
 
