@@ -4,11 +4,11 @@ MLmodel that whitelists the skops types it wants."""
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import pytest
 import yaml
+from _hostile_pickle import writes_marker
 
 import mlserve
 from mlserve._trust import TrustPolicy, current_trust, trust_scope
@@ -16,16 +16,6 @@ from mlserve.errors import InvalidParameterValue, MalformedModel, UntrustedModel
 from mlserve.mlmodel._files import compute_digests
 
 MLFLOW_MODELS = Path(__file__).parent / "data" / "mlflow_models"
-
-
-class _WritesMarker:
-    """Unpickling this runs ``exec`` on code chosen by whoever wrote the file."""
-
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (exec, (f"import pathlib; pathlib.Path({str(self.marker)!r}).write_text('ran')",))
 
 
 def _evil_model(tmp_path: Path, seed_model, flavor: str = "sklearn") -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
@@ -39,7 +29,7 @@ def _evil_model(tmp_path: Path, seed_model, flavor: str = "sklearn") -> tuple[Pa
     else:
         mlserve.save_model(lambda df: df, directory)
         target = directory / "python_model.pkl"
-    target.write_bytes(pickle.dumps(_WritesMarker(marker)))
+    target.write_bytes(writes_marker(marker))
     mlmodel = mlserve.Model.load(directory)
     mlmodel.mlserve_digests = compute_digests(directory)
     mlmodel.save(directory)

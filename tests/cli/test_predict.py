@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _hostile_pickle import writes_marker
 
 import mlserve
 from mlserve.cli import _predict as predict
@@ -234,15 +235,8 @@ def test_the_mlserve_command_reads_stdin_and_writes_stdout(
 
 def test_trust_option_refuses_a_pickle_before_it_runs(tmp_path: Path, seed_model) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "ran"
-
-    class WritesMarker:
-        def __reduce__(self):  # type: ignore[no-untyped-def]
-            return (exec, (f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')",))
-
-    import pickle
-
     mlserve.save_model(seed_model, tmp_path / "m")
-    (tmp_path / "m" / "model.pkl").write_bytes(pickle.dumps(WritesMarker()))
+    (tmp_path / "m" / "model.pkl").write_bytes(writes_marker(marker))
     mlmodel = mlserve.Model.load(tmp_path / "m")
     mlmodel.mlserve_digests = None  # as MLflow writes models: nothing else catches the swap
     mlmodel.save(tmp_path / "m")

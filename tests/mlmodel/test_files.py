@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _hostile_pickle import imports_module
 from sklearn.linear_model import LogisticRegression
 
 import mlserve
@@ -55,7 +56,7 @@ def test_code_outside_the_model_is_refused_before_anything_is_imported(
     evil = _evil_package(tmp_path / "models" / "evilpkg", "mlserve_evil_probe", marker)
     # MLflow's own loader would put models/evilpkg first on sys.path; the pickle then imports
     # the package from there
-    (saved / "model.pkl").write_bytes(pickle.dumps(_ImportsProbe()))
+    (saved / "model.pkl").write_bytes(imports_module("mlserve_evil_probe"))
 
     def edit(data: dict) -> None:
         data["flavors"]["python_function"]["code"] = "../evilpkg"
@@ -189,13 +190,6 @@ def test_models_without_digests_load_unverified(name: str) -> None:
     model = mlserve.load_model(MLFLOW_MODELS / name)
     assert model.metadata.mlserve_digests is None
     assert not model.verified
-
-
-class _ImportsProbe:
-    """Unpickling imports ``mlserve_evil_probe``, wherever ``sys.path`` finds it first."""
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (__import__, ("mlserve_evil_probe",))
 
 
 MLFLOW_READS_DIGESTS = """\

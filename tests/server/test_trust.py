@@ -4,7 +4,6 @@ hostile models refused before anything in them runs (issue 15, items 6-8)."""
 
 from __future__ import annotations
 
-import pickle
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from _hostile_pickle import writes_marker
 
 import mlserve
 
@@ -20,14 +20,6 @@ from .helpers import cli_command, server_command, server_env, start_server
 MLFLOW_MODELS = Path(__file__).parent.parent / "data" / "mlflow_models"
 POLICY_LINE = "Trust policy "
 UNVERIFIED_LINE = "has no recorded digests"
-
-
-class _WritesMarker:
-    def __init__(self, marker: Path) -> None:
-        self.marker = marker
-
-    def __reduce__(self):  # type: ignore[no-untyped-def]
-        return (exec, (f"import pathlib; pathlib.Path({str(self.marker)!r}).write_text('ran')",))
 
 
 def _fails_to_start(*command: str, env: dict[str, str] | None = None) -> str:
@@ -66,7 +58,7 @@ def test_no_pickle_refuses_a_hostile_pickle_at_start(
 ) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "ran"
     mlserve.save_model(seed_model, tmp_path / "m")
-    (tmp_path / "m" / "model.pkl").write_bytes(pickle.dumps(_WritesMarker(marker)))
+    (tmp_path / "m" / "model.pkl").write_bytes(writes_marker(marker))
     args = ("-m", str(tmp_path / "m"), "-p", "0", "--trust", "no-pickle")
     command = server_command(*args) if runner == "module" else cli_command("serve", *args)
     stderr = _fails_to_start(*command)
