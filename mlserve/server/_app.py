@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from mlserve.errors import MissingExtra, MlserveError
 
@@ -44,13 +44,15 @@ from mlserve.server._served import ServedModel, UnknownModel, named_models, serv
 from mlserve.server._v2_dispatch import V2Dispatch
 
 if TYPE_CHECKING:
+    from typing import Unpack  # Python 3.11; annotations only, so 3.10 runs this module too
+
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
     from mlserve import PyFuncModel
     from mlserve.server._batching import AdaptiveBatcher
     from mlserve.server._metrics import ServerMetrics
 
-__all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_TIMEOUT", "ScoringApp", "create_app"]
+__all__ = ["DEFAULT_MAX_BODY_SIZE", "DEFAULT_TIMEOUT", "AppOptions", "ScoringApp", "create_app"]
 
 logger = logging.getLogger("mlserve.server")
 
@@ -64,42 +66,28 @@ DEFAULT_THREADS = 4
 _TEXT = "text/plain; charset=utf-8"
 
 
-def create_app(
-    model: PyFuncModel | Mapping[str, PyFuncModel],
-    *,
-    max_body_size: int = DEFAULT_MAX_BODY_SIZE,
-    timeout: float | None = DEFAULT_TIMEOUT,
-    threads: int = DEFAULT_THREADS,
-    max_batch_size: int = 0,
-    max_batch_delay_ms: float = 0.0,
-    name: str | None = None,
-    version: str | None = None,
-    limits: DecodeLimits | None = None,
-    repository: Path | None = None,
-    loader: Callable[[str], PyFuncModel] | None = None,
-    model_limits: ModelLimits | None = None,
-    model_memory: Sequence[int | None] = (),
-    metrics: bool = True,
-) -> ScoringApp:
-    """Build the WSGI application that serves ``model``.
+class AppOptions(TypedDict, total=False):
+    """The options of :func:`create_app` (and :class:`ScoringApp`), each optional, by keyword.
 
-    Parameters:
-        model: the loaded model (``mlserve.load_model(uri)``), or several by name (the first
-            answers ``/invocations`` and ``/metadata``; each has ``/models/{name}/invocations``
-            and its V2 routes).
-        max_body_size: largest accepted request body in bytes; a larger ``Content-Length`` is
-            answered 413 before any of the body is read, and a chunked body is cut off there.
+    This is their one list: an option added here is accepted, type-checked and documented by
+    both, and read where it is used.
+
+    Keys:
+        max_body_size: largest accepted request body in bytes (default 100 MiB); a larger
+            ``Content-Length`` is answered 413 before any of the body is read, and a chunked
+            body is cut off there.
         timeout: seconds a request may take from the moment the server hands it to the
             application until its answer is ready (reading the body, decoding, predicting,
-            encoding); past it the client gets 504 and the prediction, which Python cannot
-            interrupt, finishes in the background. ``None`` or ``0`` disables the deadline and
-            predicts on the request thread.
-        threads: how many predictions may run at once in this process (set it to the
+            encoding; default 60); past it the client gets 504 and the prediction, which Python
+            cannot interrupt, finishes in the background. ``None`` or ``0`` disables the
+            deadline and predicts on the request thread.
+        threads: how many predictions may run at once in this process (default 4; set it to the
             server's request threads); it also bounds how many timed-out predictions can still
             be running in the background.
-        max_batch_size: when above 0 and the model declares row-wise batchable predictions,
-            concurrent requests are merged into predict calls of up to this many rows.
-        max_batch_delay_ms: how long a batch may wait for more requests (0: never wait).
+        max_batch_size: when above 0 (the default is 0) and the model declares row-wise
+            batchable predictions, concurrent requests are merged into predict calls of up to
+            this many rows.
+        max_batch_delay_ms: how long a batch may wait for more requests (default 0: never wait).
         name, version: the model's name and version on the V2 routes (default: from the URI
             it was loaded from, see :func:`mlserve.server._v2.model_identity`).
         limits: the columns and rows one request may carry and the memory decoding it may take
@@ -113,32 +101,46 @@ def create_app(
         model_memory: what loading each model took, in bytes, in the order given (see
             :func:`mlserve.server._model_limits.measure_load`; loads through the repository
             extension are measured here).
+        metrics: count and time requests for ``GET /metrics`` (default ``True``;
+            :mod:`mlserve.server._metrics`; needs the ``metrics`` extra, without which
+            ``/metrics`` says so and nothing else changes); ``False`` turns that off. Every
+            answer carries an ``X-Request-ID`` (:mod:`mlserve.server._tracing`) either way.
+    """
 
-        metrics: count and time requests for ``GET /metrics`` (:mod:`mlserve.server._metrics`;
-            needs the ``metrics`` extra, without which ``/metrics`` says so and nothing else
-            changes); ``False`` turns that off. Every answer carries an ``X-Request-ID``
-            (:mod:`mlserve.server._tracing`) either way.
+    max_body_size: int
+    timeout: float | None
+    threads: int
+    max_batch_size: int
+    max_batch_delay_ms: float
+    name: str | None
+    version: str | None
+    limits: DecodeLimits | None
+    repository: Path | None
+    loader: Callable[[str], PyFuncModel] | None
+    model_limits: ModelLimits | None
+    model_memory: Sequence[int | None]
+    metrics: bool
+
+
+def create_app(
+    model: PyFuncModel | Mapping[str, PyFuncModel], **options: Unpack[AppOptions]
+) -> ScoringApp:
+    """Build the WSGI application that serves ``model``.
+
+    Parameters:
+        model: the loaded model (``mlserve.load_model(uri)``), or several by name (the first
+            answers ``/invocations`` and ``/metadata``; each has ``/models/{name}/invocations``
+            and its V2 routes).
+        options: by keyword, any of :class:`AppOptions` (the body size, deadline, threads,
+            batching, names, limits, repository extension and metrics), each described there
+            with its default.
 
     Raises:
         MissingExtra: werkzeug (the ``server`` extra) is not installed.
         ValueError: a limit is out of range.
+        TypeError: an option that is not one of :class:`AppOptions`.
     """
-    return ScoringApp(
-        model,
-        max_body_size=max_body_size,
-        timeout=timeout,
-        threads=threads,
-        max_batch_size=max_batch_size,
-        max_batch_delay_ms=max_batch_delay_ms,
-        name=name,
-        version=version,
-        limits=limits,
-        repository=repository,
-        loader=loader,
-        model_limits=model_limits,
-        model_memory=model_memory,
-        metrics=metrics,
-    )
+    return ScoringApp(model, **options)
 
 
 class ScoringApp:
@@ -152,23 +154,13 @@ class ScoringApp:
     """
 
     def __init__(
-        self,
-        model: PyFuncModel | Mapping[str, PyFuncModel],
-        *,
-        max_body_size: int,
-        timeout: float | None,
-        threads: int,
-        max_batch_size: int,
-        max_batch_delay_ms: float,
-        name: str | None = None,
-        version: str | None = None,
-        limits: DecodeLimits | None = None,
-        repository: Path | None = None,
-        loader: Callable[[str], PyFuncModel] | None = None,
-        model_limits: ModelLimits | None = None,
-        model_memory: Sequence[int | None] = (),
-        metrics: bool = True,
+        self, model: PyFuncModel | Mapping[str, PyFuncModel], **options: Unpack[AppOptions]
     ) -> None:
+        unknown = sorted(options.keys() - AppOptions.__optional_keys__)
+        if unknown:  # as a misspelt keyword fails a function with named parameters
+            raise TypeError(f"create_app() got an unexpected keyword argument {unknown[0]!r}")
+        max_body_size = options.get("max_body_size", DEFAULT_MAX_BODY_SIZE)
+        timeout = options.get("timeout", DEFAULT_TIMEOUT)
         if max_body_size < 0:
             raise ValueError("max_body_size must be >= 0")
         if timeout is not None and timeout < 0:
@@ -176,7 +168,8 @@ class ScoringApp:
         self.max_body_size = max_body_size
         self.timeout = timeout or None
         # where requests decode, predict and encode, under the deadline (concurrency.py)
-        self._pool = prediction_pool(threads, self.timeout)
+        self._pool = prediction_pool(options.get("threads", DEFAULT_THREADS), self.timeout)
+        metrics = options.get("metrics", True)
         #: the Prometheus metrics, or None (off, or prometheus_client missing: see /metrics)
         self.metrics: ServerMetrics | None = metrics_or_none(metrics)
         self._metrics_wanted = metrics
@@ -190,18 +183,17 @@ class ScoringApp:
                 served_name,
                 served_version,
                 self._pool,
-                limits=limits,
-                max_batch_size=max_batch_size,
-                max_batch_delay_ms=max_batch_delay_ms,
+                limits=options.get("limits"),
+                max_batch_size=options.get("max_batch_size", 0),
+                max_batch_delay_ms=options.get("max_batch_delay_ms", 0.0),
                 memory=size,
                 stages=None if metrics is None else metrics.model(served_name, served_version),
             )
 
         initial: dict[str, ServedModel] = {}
-        sizes = list(model_memory)
-        for i, (served_name, served_version, served) in enumerate(
-            named_models(model, name, version)
-        ):
+        sizes = list(options.get("model_memory", ()))
+        named = named_models(model, options.get("name"), options.get("version"))
+        for i, (served_name, served_version, served) in enumerate(named):
             if served_name in initial:
                 raise ValueError(f"two models are named {served_name!r}")
             size = sizes[i] if i < len(sizes) else None
@@ -209,8 +201,9 @@ class ScoringApp:
         if not initial:
             raise ValueError("no model to serve")
         build: Callable[[str, str], ServedModel] | None = None
-        if loader is not None and repository is not None:
-            load = loader
+        repository = options.get("repository")
+        load = options.get("loader")
+        if load is not None and repository is not None:
 
             def build(new_name: str, uri: str) -> ServedModel:
                 loaded, size = measure_load(lambda: load(uri))
@@ -218,7 +211,7 @@ class ScoringApp:
 
         uris = {n: str(getattr(s.model, "model_uri", "") or "") for n, s in initial.items()}
         #: the served models by name, kept in step across workers (repository.py)
-        self.repository = Repository(initial, uris, build, repository, model_limits)
+        self.repository = Repository(initial, uris, build, repository, options.get("model_limits"))
         self._default_name = next(iter(initial))
         default = initial[self._default_name]
         #: the first model, its batcher and its V2 routes (what /invocations serves)
