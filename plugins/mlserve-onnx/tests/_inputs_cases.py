@@ -1,6 +1,7 @@
 """The cases of test_mlflow_inputs.py: the models MLflow writes (a script run in its venv),
 the requests, and which answers must match (SAME), differ on purpose (DIFFERENT, each in
-docs/rest-api.md's differences table) or are pending (PENDING, strict xfails)."""
+the differences table of docs/rest-api.md or docs/payloads.md) or are pending (PENDING, strict
+xfails)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def graph(inputs, outputs, nodes, initializers=()):
 axes = h.make_tensor("axes", T.INT64, [1], [1])
 row_sum = graph([("x", T.FLOAT, ["N", 3])], [("y", T.FLOAT, ["N", 1])],
                 [h.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=1)], [axes])
+pair_sum = graph([("x", T.FLOAT, ["N", 2])], [("y", T.FLOAT, ["N", 1])],
+                 [h.make_node("ReduceSum", ["x", "axes"], ["y"], keepdims=1)], [axes])
 neg = graph([("x", T.FLOAT, ["N"])], [("y", T.FLOAT, ["N"])], [h.make_node("Neg", ["x"], ["y"])])
 add = lambda shape: graph([("a", T.FLOAT, shape), ("b", T.FLOAT, shape)], [("y", T.FLOAT, shape)],
                           [h.make_node("Add", ["a", "b"], ["y"])])
@@ -54,6 +57,10 @@ models = {
     "int64": (neg_int, None),
     "float-and-int64": (mixed, None),
     "strings": (strings, None),
+    "strings-colsig": (strings, pd.DataFrame({"p": ["a", "b"], "q": ["c", "d"]})),
+    "strings-tensorsig": (strings, np.array([["a", "c"], ["b", "d"]])),
+    # two long columns (an integer example) for a float [N, 2] graph
+    "two-wide-longsig": (pair_sum, pd.DataFrame(np.int64([[1, 2]]), columns=["c0", "c1"])),
     "string-and-float": (string_and_float, None),
 }
 for name, (model, example) in models.items():
@@ -191,6 +198,26 @@ SAME = {
     "strings/inputs-named": inputs("strings", {"x": [["a", "c"], ["b", "d"]]}),
     "strings/split-numbers": split("strings", ["p", "q"], [[1.5, 2]]),
     "strings/inputs-numbers": inputs("strings", [[1.5, 2]]),
+    "strings/inputs-integers": inputs("strings", [[1, 2]]),
+    "strings/inputs-named-numbers": inputs("strings", {"x": [[1.5, 2]]}),
+    "strings/instances-numbers": instances("strings", [[1.5, 2]]),
+    "strings/records-numbers": records("strings", ["p", "q"], [[1.5, 2]]),
+    "strings/csv-numbers": csv("strings", "p,q\n1.5,2\n"),
+    # a number among strings: numpy makes the whole array strings, in both servers
+    "strings/inputs-a-number-among-strings": inputs("strings", [["a", 2]]),
+    "string-and-float/inputs-named-numbers-for-s": inputs(
+        "string-and-float", {"s": [1, 2], "v": [1.5, 2]}
+    ),
+    "string-and-float/instances-named-numbers-for-s": instances(
+        "string-and-float", [{"s": 1, "v": 1.5}]
+    ),
+    # a string tensor signature: MLflow casts the JSON rows to str (np.array(rows, dtype=str))
+    "strings-tensorsig/inputs-rows": inputs("strings-tensorsig", [["a", "c"], ["b", "d"]]),
+    "strings-tensorsig/inputs-integers": inputs("strings-tensorsig", [[1, 2]]),
+    "strings-tensorsig/inputs-a-number-among-strings": inputs("strings-tensorsig", [["a", 2]]),
+    # a string column signature: strings as they are; a CSV's numbers are read as strings
+    "strings-colsig/split": split("strings-colsig", ["p", "q"], [["a", "c"], ["b", "d"]]),
+    "strings-colsig/csv-numbers": csv("strings-colsig", "p,q\n1.5,2\n"),
     "string-and-float/inputs-named": inputs("string-and-float", {"s": ["a", "b"], "v": [1.5, 2]}),
     "string-and-float/split-numbers-for-s": split(
         "string-and-float", ["s", "v"], [[1, 1.5], [2, 2]]
@@ -236,9 +263,16 @@ SAME = {
     "two-rank1-colsig/instances-named-lists": instances(
         "two-rank1-colsig", [{"a": [1.5], "b": [3]}, {"a": [2], "b": [4.5]}]
     ),
+    # MLflow reads any list for a one-column signature as that column: nested, a column of lists
+    "one-rank1-colsig/inputs-named-a-column": inputs("one-rank1-colsig", {"x": [[1.5], [2]]}),
+    # a long signature for a float graph: the frame's int64 is not converted, on both servers
+    "two-wide-longsig/split": split("two-wide-longsig", ["c0", "c1"], [[1, 2], [4, 5]]),
+    "two-wide-longsig/inputs-columns": inputs("two-wide-longsig", {"c0": [1, 4], "c1": [2, 5]}),
+    "two-wide-longsig/inputs-three-wide": inputs("two-wide-longsig", [[1, 2, 3]]),
 }
 
-# Deliberate differences, with the reason: the table at the end of docs/rest-api.md.
+# Deliberate differences, with the reason: the table at the end of docs/rest-api.md (the
+# data-level ones: docs/payloads.md, deliberate differences).
 DIFFERENT = {
     "two-rank1/inputs-rows": (
         inputs("two-rank1", [[1.5, 3], [2, 4.5]]),
@@ -252,11 +286,66 @@ DIFFERENT = {
         "passes ONNX Runtime an Arrow string array it refuses (400), under pandas 2 it answers "
         "200 with these values",
     ),
+    # rows for a column signature are read as a frame with the signature's names by position
+    # (the core's documented difference); MLflow refuses the rows (INVALID_PARAMETER_VALUE)
+    # and we answer the frame as MLflow answers it in dataframe_split: 200, or BAD_REQUEST where
+    # the graph cannot take it
+    "one-rank2-colsig/inputs-rows": (
+        inputs("one-rank2-colsig", R),
+        "rows for a column signature are a frame with its names by position: 200",
+    ),
+    "one-rank1-colsig/inputs-a-column": (
+        inputs("one-rank1-colsig", [[1.5], [2]]),
+        "rows of one value for a one-column signature are that column, a frame a rank-1 graph "
+        "cannot take: 400 BAD_REQUEST as for that frame in dataframe_split (MLflow reads the "
+        "rows as one column of lists: 400 INVALID_PARAMETER_VALUE)",
+    ),
+    "one-rank1-colsig/instances-a-column": (
+        instances("one-rank1-colsig", [[1.5], [2]]),
+        "as one-rank1-colsig/inputs-a-column",
+    ),
+    "two-wide-longsig/inputs-rows": (
+        inputs("two-wide-longsig", [[1, 2], [4, 5]]),
+        "rows for a two-column signature are its frame, long columns the float graph refuses: "
+        "400 BAD_REQUEST as for that frame in dataframe_split (MLflow: 400 "
+        "INVALID_PARAMETER_VALUE, missing columns)",
+    ),
+    # numbers for a string column are a schema error (docs/payloads.md, deliberate differences):
+    # MLflow passes them on and its frame makes them strings
+    "strings-colsig/split-numbers": (
+        split("strings-colsig", ["p", "q"], [[1.5, 2]]),
+        "numbers for a string column: 400 BAD_REQUEST; MLflow answers 200 with '1.5', '2'",
+    ),
+    "strings-colsig/inputs-columns-numbers": (
+        inputs("strings-colsig", {"p": [1.5], "q": [2]}),
+        "as strings-colsig/split-numbers",
+    ),
 }
 
 # Differences made before the plugin sees the data: strict xfails, so they must move to SAME
 # when the core matches MLflow.
-PENDING: dict[str, tuple[Case, str]] = {}
+PENDING: dict[str, tuple[Case, str]] = {
+    "strings-tensorsig/inputs-numbers": (
+        inputs("strings-tensorsig", [[1.5, 2]]),
+        "MLflow stringifies each JSON number as written (np.array(rows, dtype=str): 2 -> '2'); "
+        "the core decodes the rows as float64 and its tensor enforcement casts that (2 -> "
+        "'2.0')",
+    ),
+    "strings-tensorsig/split": (
+        split("strings-tensorsig", ["p", "q"], [["a", "c"], ["b", "d"]]),
+        "MLflow refuses a frame for a string tensor (its object array is not the spec's str "
+        "dtype: INVALID_PARAMETER_VALUE); the core's tensor enforcement passes the strings on",
+    ),
+    "strings-tensorsig/split-numbers": (
+        split("strings-tensorsig", ["p", "q"], [[1.5, 2]]),
+        "as strings-tensorsig/split; the core casts the float64 frame to strings",
+    ),
+    "strings-tensorsig/csv-numbers": (
+        csv("strings-tensorsig", "p,q\n1.5,2\n"),
+        "MLflow cannot parse a CSV for a string tensor signature (BAD_REQUEST); the core casts "
+        "its numbers to strings",
+    ),
+}
 
 _MODELS = sorted(
     {case.model for case in SAME.values()}

@@ -4,12 +4,14 @@ our server, for the same MLflow-written ONNX model, gets the same answer.
 The models are small graphs built with ``onnx.helper`` and written by ``mlflow.onnx.save_model``
 (MLflow 3.17.2 in its own virtualenv, with onnx and onnxruntime), without a signature, with a
 column signature or with a tensor signature (``infer_signature`` of an input example): one input
-of rank 2 or 1, two inputs of rank 2 or 1, int64, float-and-int64 and string inputs. Both servers
-run as real processes on 127.0.0.1. For each case of ``SAME``: the same status, the same
-``error_code`` for an error, the same JSON for a 2xx. ``DIFFERENT`` holds the requests we answer
-otherwise on purpose (the differences table in docs/rest-api.md); the test checks that they still
-differ. ``PENDING`` holds differences that come from the signature enforcement in mlserve's core,
-not from this plugin (strict xfails, so they have to move to ``SAME`` once the core matches).
+of rank 2 or 1, two inputs of rank 2 or 1, int64, float-and-int64 and string inputs (a string
+graph with a column and with a tensor signature too), and a long signature for a float graph.
+Both servers run as real processes on 127.0.0.1. For each case of ``SAME``: the same status,
+the same ``error_code`` for an error, the same JSON for a 2xx. ``DIFFERENT`` holds the requests
+we answer otherwise on purpose (the differences tables of docs/rest-api.md and docs/payloads.md);
+the test checks that they still differ. ``PENDING`` holds differences that come from the
+signature enforcement in mlserve's core, not from this plugin (strict xfails, so they have to
+move to ``SAME`` once the core matches).
 
 Needs MLflow's venv with onnx and onnxruntime (``.ci/mlflow-venvs`` builds it): skipped without
 it, a failure when ``MLSERVE_TEST_REQUIRE_MLFLOW=1``.
@@ -177,6 +179,18 @@ def test_the_differences_are_what_the_docs_say(servers: dict[str, tuple[int, Ser
     theirs, ours = _answers(servers, DIFFERENT["string-and-float/split"][0])
     assert (theirs[0], theirs[1]["error_code"]) == (400, "BAD_REQUEST")
     assert ours == (200, {"predictions": [{"y": -1.5, "t": "a"}, {"y": -2.0, "t": "b"}]})
+    # rows for a column signature: a frame, answered as MLflow answers it in dataframe_split;
+    # where the graph cannot take it, the same 400 with BAD_REQUEST for INVALID_PARAMETER_VALUE
+    theirs, ours = _answers(servers, DIFFERENT["one-rank2-colsig/inputs-rows"][0])
+    assert theirs[0] == 400 and ours == (200, {"predictions": [{"y": 6.5}, {"y": 15.5}]})
+    for name in ("one-rank1-colsig/inputs-a-column", "two-wide-longsig/inputs-rows"):
+        theirs, ours = _answers(servers, DIFFERENT[name][0])
+        assert (theirs[0], theirs[1]["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+        assert (ours[0], ours[1]["error_code"]) == (400, "BAD_REQUEST")
+    # numbers for a string column: MLflow makes them strings, we refuse them
+    theirs, ours = _answers(servers, DIFFERENT["strings-colsig/split-numbers"][0])
+    assert theirs == (200, {"predictions": [{"y": "1.5"}, {"y": "2"}]})
+    assert (ours[0], ours[1]["error_code"]) == (400, "BAD_REQUEST")
 
 
 def test_the_table_covers_each_kind_of_answer(servers: dict[str, tuple[int, ServedModel]]) -> None:
