@@ -14,6 +14,7 @@ import mlserve
 from mlserve.server import create_app
 from mlserve.server._config import build_server_parser, config_from_args
 
+from ._tritonclient import tritonclient_sees
 from .helpers import SEED_ROWS, start_server
 
 SPLIT = {"dataframe_split": {"columns": list("abcd"), "data": SEED_ROWS}}
@@ -105,25 +106,11 @@ def test_the_registry_model_and_a_directory_over_v2_with_tritonclient(
     """Issue 19's 'done when': -m rf=models:/MyRandomForest/latest -m lr=<dir> serves both,
     tritonclient infers against both, and the seed request on /invocations gives the
     predictions its V2 form gives."""
-    import json
-    import subprocess
-    import sys
-
-    from .test_v2 import _TRITON
-
     args = ("-m", "rf=models:/MyRandomForest/latest", "-m", f"lr={lr_dir}")
     with start_server(tmp_path, *args, "--tracking-uri", str(registry)) as server:
         seed = {"dataframe_split": {"columns": [0, 1, 2, 3], "data": SEED_ROWS}}
         invocations = requests.post(f"{server.url}/invocations", json=seed, timeout=10).json()
-        seen = {}
-        for name in ("rf", "lr"):
-            done = subprocess.run(
-                [sys.executable, "-c", _TRITON, server.url.removeprefix("http://"), name,
-                 json.dumps(SEED_ROWS)],
-                capture_output=True, text=True, timeout=60,
-            )  # fmt: skip
-            assert done.returncode == 0, done.stderr
-            seen[name] = json.loads(done.stdout)
+        seen = {name: tritonclient_sees(server.url, name, SEED_ROWS) for name in ("rf", "lr")}
     expected = seed_model.predict(np.array(SEED_ROWS)).tolist()
     assert invocations == {"predictions": expected}
     assert seen["rf"]["binary"] == seen["rf"]["json"] == expected

@@ -7,8 +7,6 @@ test process (and its warnings are errors here).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ from werkzeug.test import Client
 import mlserve
 from mlserve.server import create_app
 
+from ._tritonclient import tritonclient_sees
 from .helpers import SEED_ROWS, start_server
 
 COLUMNS = list("abcd")
@@ -120,61 +119,17 @@ def test_a_model_failing_in_predict_is_a_400_without_a_traceback(tmp_path: Path)
     assert "ValueError" in answer.get_json()["error"]
 
 
-_TRITON = """
-import json, sys
-import numpy as np
-import tritonclient.http as http
-url, model, rows = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-client = http.InferenceServerClient(url)
-
-def infer(binary):
-    inputs = []
-    for i, name in enumerate("abcd"):
-        tensor = http.InferInput(name, [len(rows)], "FP64")
-        values = np.array([r[i] for r in rows], dtype=np.float64)
-        tensor.set_data_from_numpy(values, binary_data=binary)
-        inputs.append(tensor)
-    wanted = [http.InferRequestedOutput("output-0", binary_data=binary)]
-    return client.infer(model, inputs, outputs=wanted).as_numpy("output-0").tolist()
-
-print(json.dumps({
-    "live": client.is_server_live(),
-    "ready": client.is_server_ready(),
-    "model_ready": client.is_model_ready(model),
-    "metadata": client.get_model_metadata(model),
-    "server": client.get_server_metadata(),
-    "binary": infer(True),  # tritonclient's default: the binary tensor extension
-    "json": infer(False),
-    "missing_model_ready": client.is_model_ready("missing"),
-}))
-"""
-
-
 @pytest.mark.slow
 def test_tritonclient_against_a_real_server(
     typed_model_dir: Path, tmp_path: Path, seed_model
 ) -> None:  # type: ignore[no-untyped-def]
     with start_server(tmp_path, "-m", str(typed_model_dir), "--workers", "2") as server:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                _TRITON,
-                server.url.removeprefix("http://"),
-                "typed",
-                json.dumps(SEED_ROWS),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        seen = tritonclient_sees(server.url, "typed", SEED_ROWS)
         invocations = requests.post(
             f"{server.url}/invocations",
             json={"dataframe_split": {"columns": COLUMNS, "data": SEED_ROWS}},
             timeout=10,
         ).json()
-    assert done.returncode == 0, done.stderr
-    seen = json.loads(done.stdout)
     assert (seen["live"], seen["ready"], seen["model_ready"]) == (True, True, True)
     assert seen["missing_model_ready"] is False
     assert seen["metadata"]["name"] == "typed" and len(seen["metadata"]["inputs"]) == 4
