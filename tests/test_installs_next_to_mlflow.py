@@ -18,16 +18,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+from store.mlflow._mlflow_peer import peer_python
 
 ROOT = Path(__file__).parents[1]
-MLFLOW_PYTHON = Path(
-    os.environ.get("MLSERVE_TEST_MLFLOW3_PYTHON")
-    or Path.home() / ".cache/mlserve-checks/mlflow-venv/bin/python"
-)
-INSTALL_HINT = (
-    "MLflow's virtualenv is missing: python3 -m venv ~/.cache/mlserve-checks/mlflow-venv && "
-    "~/.cache/mlserve-checks/mlflow-venv/bin/pip install mlflow==3.17.2 (.ci/peers does this)"
-)
 SHARED = ("gunicorn", "werkzeug")
 
 # Run by MLflow's Python: what its installed distributions (mlserve's own left out: it may be
@@ -67,12 +60,9 @@ def _server_extra() -> dict[str, SpecifierSet]:
 
 @pytest.fixture(scope="module")
 def mlflow_environment() -> dict[str, object]:
-    if not MLFLOW_PYTHON.exists():
-        if os.environ.get("MLSERVE_TEST_REQUIRE_MLFLOW") == "1":
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(INSTALL_HINT)
+    python = peer_python(3)  # skipped without it; a failure where MLflow is required
     out = subprocess.run(
-        [str(MLFLOW_PYTHON), "-c", _READ_REQUIREMENTS, *SHARED],
+        [str(python), "-c", _READ_REQUIREMENTS, *SHARED],
         capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     return json.loads(out.stdout)

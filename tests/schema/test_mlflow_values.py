@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import textwrap
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pytest
+from store.mlflow._mlflow_peer import peer_python
 
 from mlserve.errors import MlserveError
 from mlserve.schema import Array, ColSpec, DataType, Object, Property, Schema, SchemaEnforcer
@@ -30,15 +29,6 @@ from mlserve.schema._params import convert_param_value
 from mlserve.schema._scalar_values import DIFFERENCES
 
 pytestmark = pytest.mark.slow
-
-MLFLOW_PYTHON = Path(
-    os.environ.get("MLSERVE_TEST_MLFLOW3_PYTHON")
-    or Path.home() / ".cache/mlserve-checks/mlflow-venv/bin/python"
-)
-INSTALL_HINT = (
-    "MLflow's virtualenv is missing: python3 -m venv ~/.cache/mlserve-checks/mlflow-venv && "
-    "~/.cache/mlserve-checks/mlflow-venv/bin/pip install mlflow==3.17.2"
-)
 
 
 class Case(NamedTuple):
@@ -183,13 +173,10 @@ def _ours(case: Case) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def mlflow_answers() -> dict[str, dict[str, Any]]:
-    if not MLFLOW_PYTHON.exists():
-        if os.environ.get("MLSERVE_TEST_REQUIRE_MLFLOW") == "1":
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(INSTALL_HINT)
+    python = peer_python(3)  # skipped without it; a failure where MLflow is required
     cases = {**SAME, **{k: c for k, (c, _, _) in DIFFERENT.items()}}
     done = subprocess.run(
-        [str(MLFLOW_PYTHON), "-c", MLFLOW_SIDE],
+        [str(python), "-c", MLFLOW_SIDE],
         input=json.dumps({k: list(c) for k, c in cases.items()}),
         capture_output=True,
         text=True,
