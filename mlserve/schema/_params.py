@@ -60,8 +60,9 @@ def convert_param_value(
 ) -> Any:
     """Check ``value`` against a param's type and shape and return it as plain Python values.
 
-    Scalars: ints convert to ``double``/``float``; integral floats to ``long``/``integer``; ISO
-    strings to ``datetime``. Lists (``shape=(-1,)``) convert element by element.
+    Scalars: ints convert to ``double``/``float``; ISO strings to ``datetime``; a float, even
+    an integral one (``3.0``), is refused for ``long``/``integer``, as MLflow refuses it. Lists
+    (``shape=(-1,)``) convert element by element.
     Raises :class:`InvalidParams` naming the param, the expected type and the kind found.
     """
     expected = dtype.name if shape is None else f"a list of {dtype.name}"

@@ -3,9 +3,9 @@
 A column's values are converted a whole array at a time (:mod:`mlserve.schema._rules`,
 :mod:`mlserve.schema._columns`); a param's value and a nested field of an array, object or map
 column come one at a time. :func:`value_converter` gives the one-value form of the same rules
-(booleans are not numbers, whole floats are integers, integers are range-checked against the
-declared type, a float must fit ``float32`` to be a ``float``, datetimes are ISO 8601 and never
-"now"/"today"), with the same words in its errors.
+(booleans are not numbers, whole floats are integers except in a param, integers are
+range-checked against the declared type, a float must fit ``float32`` to be a ``float``,
+datetimes are ISO 8601 and never "now"/"today"), with the same words in its errors.
 
 Where a param or a nested field converts otherwise than a column, it is because MLflow does so
 (MLflow 3.17.2: ``mlflow.models.utils._enforce_param_datatype`` for params,
@@ -57,6 +57,13 @@ DIFFERENCES: dict[tuple[str, DataType], str] = {
         "no float32 range check: MLflow's _enforce_param_datatype returns float(value), so "
         "1e300 reaches the model as 1e300 (a float column, and a nested float, refuse it)"
     ),
+    ("param", DataType.long): (
+        "an integral float (3.0) is refused, not made 3: MLflow's _enforce_param_datatype "
+        "takes only an integer for a long param (a long column, and a nested long, convert it)"
+    ),
+    ("param", DataType.integer): (
+        "an integral float (3.0) is refused, as for a long param (MLflow's rule)"
+    ),
     ("param", DataType.datetime): (
         "a Python date or datetime, as MLflow's np.datetime64(value).item(): a date-only "
         "string is a datetime.date, a time zone is converted to UTC and dropped (a column is "
@@ -82,8 +89,13 @@ def _to_bool(value: Any) -> Any:
     raise ValueMismatch(value_kind(value))
 
 
-def _to_int(t: DataType, value: Any) -> Any:
-    if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value):
+def _to_int(t: DataType, value: Any, whole_floats: bool = True) -> Any:
+    if (
+        whole_floats
+        and isinstance(value, (float, np.floating))
+        and math.isfinite(value)
+        and value == int(value)
+    ):
         value = int(value)  # 2.0 is a long, as in a column
     if not isinstance(value, (int, np.integer)) or isinstance(value, (bool, np.bool_)):
         raise ValueMismatch(value_kind(value))
@@ -196,7 +208,7 @@ def value_converter(t: DataType, where: str = "column") -> Callable[[Any], Any]:
     if t is DataType.boolean:
         return _to_bool
     if t in _INT_RANGES:
-        return functools.partial(_to_int, t)
+        return functools.partial(_to_int, t, whole_floats=(where, t) not in DIFFERENCES)
     if t in (DataType.float, DataType.double):
         return functools.partial(_to_float, t, check_range=(where, t) not in DIFFERENCES)
     if t is DataType.string:

@@ -291,6 +291,8 @@ def test_bad_params(params: Any, schema: Any) -> None:
             {"instances": [{"a": [1, 2, 3, 4]}]}, TENSOR_4, id="named-rows-for-unnamed-tensor"
         ),
         pytest.param({"inputs": [[1, 2]]}, NAMED_TENSORS, id="list-for-several-named-tensors"),
+        # MLflow refuses a float for a long param, integral or not (a long column converts 3.0)
+        pytest.param({"k": 3.0}, PARAMS, id="integral-float-for-long"),
         pytest.param({"inputs": [[1, 2, 3]]}, COLS_AB, id="rows-wider-than-signature"),
         pytest.param(
             {"dataframe_split": {"columns": ["a", "b"], "data": [["abc", "x"]]}},

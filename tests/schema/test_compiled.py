@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from mlserve.codecs import RequestDecoder
-from mlserve.errors import InvalidColumnValue, SchemaMismatch
+from mlserve.errors import InvalidColumnValue, InvalidParams, SchemaMismatch
 from mlserve.schema import (
     ColSpec,
     ParamSchema,
@@ -43,9 +43,11 @@ def test_params_without_inputs_and_nothing_at_all() -> None:
     compiled = compile_schema(None, PARAMS)
     assert compiled is compile_schema(None, PARAMS)
     assert compiled.kind == "none" and compiled.rules == () and compiled.params is not None
-    assert compiled.enforce_params({"k": 2.0}) == {"k": 2}
+    assert compiled.enforce_params({"k": 2}) == {"k": 2}
     # lenient by default, as PyFuncModel.predict and the server are: an unknown name is dropped
-    assert compiled.enforce_params({"k": 2.0, "zzz": 1}) == {"k": 2}
+    assert compiled.enforce_params({"k": 2, "zzz": 1}) == {"k": 2}
+    with pytest.raises(InvalidParams):  # a float for a long param, as MLflow refuses it
+        compiled.enforce_params({"k": 2.0})
     nothing = compile_schema(None, None)
     assert nothing is compile_schema(None) and nothing.kind == "none"
     assert nothing.params is None and nothing.enforce_params(None) == {}

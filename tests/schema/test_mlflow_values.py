@@ -48,6 +48,9 @@ SAME: dict[str, Case] = {
     "param-int-for-boolean": Case("param", "boolean", "1"),
     "param-int-for-string": Case("param", "string", "1"),
     "param-string-for-long": Case("param", "long", "'3'"),
+    # DIFFERENCES[param, long/integer]: a float is refused, integral or not, as MLflow
+    "param-whole-float-for-long": Case("param", "long", "3.0"),
+    "param-whole-float-for-integer": Case("param", "integer", "3.0"),
     # DIFFERENCES[param, float]: no float32 range check, as MLflow
     "param-float-past-float32": Case("param", "float", "1e300"),
     # DIFFERENCES[param, datetime]: MLflow's Python form, not a Timestamp
@@ -79,11 +82,6 @@ SAME: dict[str, Case] = {
 
 # case -> (our answer: True accepted / False refused, why we differ from MLflow on purpose)
 DIFFERENT: dict[str, tuple[Case, bool, str]] = {
-    "param-whole-float-for-long": (
-        Case("param", "long", "3.0"),
-        True,
-        "3.0 is a long as in a long column (docs/rest-api.md: params-integral-float-for-long)",
-    ),
     "param-long-out-of-range": (
         Case("param", "long", "2**63"),
         False,
@@ -213,6 +211,8 @@ def test_every_difference_of_the_rule_is_pinned() -> None:
     """Each entry of ``_scalar_values.DIFFERENCES`` is cited by a case held against MLflow."""
     cited = {
         ("param", DataType.float): "param-float-past-float32",
+        ("param", DataType.long): "param-whole-float-for-long",
+        ("param", DataType.integer): "param-whole-float-for-integer",
         ("param", DataType.datetime): "param-date-string",
         ("nested", DataType.binary): "nested-string-for-binary-property",
     }

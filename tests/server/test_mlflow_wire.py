@@ -127,6 +127,7 @@ class Chat:
         pass
 
     def predict(self, context, model_input, params=None):
+    "params-integral-float-for-long": _shape("params", k=3.0),
         return {
             "columns": [str(c) for c in model_input.columns],
             "messages": _plain(list(model_input["messages"])),
