@@ -6,6 +6,7 @@ import json
 import pickle
 from pathlib import Path
 
+import mlserve.sklearn
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +22,7 @@ from mlserve.errors import (
     MalformedModel,
     MissingExtra,
     SchemaMismatch,
+    UntrustedModel,
 )
 from mlserve.flavors._sklearn import flavor
 from mlserve.testing import check_flavor
@@ -267,11 +269,17 @@ def test_a_custom_transformer_needs_its_module_at_load(seed_data, tmp_path: Path
         mlserve.load_model(tmp_path / "bare")
 
 
+# mlserve.sklearn.load_model (the native estimator, as mlflow.sklearn.load_model) builds no
+# predictor; the model it reads is checked as mlserve.load_model checks it
+LOADS = {"load_model": mlserve.load_model, "sklearn.load_model": mlserve.sklearn.load_model}
+
+
+@pytest.mark.parametrize("load", LOADS.values(), ids=LOADS)
 @pytest.mark.parametrize(
     "name", ["/etc/passwd", "../outside.pkl", "code/../../outside.pkl", "."], ids=str
 )
 def test_a_section_naming_a_file_outside_the_model_is_malformed(
-    name: str, seed_model, tmp_path: Path
+    name: str, load, seed_model, tmp_path: Path
 ) -> None:
     mlserve.save_model(seed_model, tmp_path / "m")
     (tmp_path / "outside.pkl").write_bytes(pickle.dumps(seed_model))
@@ -280,4 +288,33 @@ def test_a_section_naming_a_file_outside_the_model_is_malformed(
     doc["flavors"]["sklearn"]["pickled_model"] = name
     mlmodel.write_text(yaml.safe_dump(doc))
     with pytest.raises(MalformedModel, match="is not a file inside the model directory"):
-        mlserve.load_model(tmp_path / "m")
+        load(tmp_path / "m")
+
+
+@pytest.mark.parametrize("load", LOADS.values(), ids=LOADS)
+def test_the_trust_policy_and_digests_hold_for_the_native_load(
+    load, seed_model, tmp_path: Path
+) -> None:
+    mlserve.save_model(seed_model, tmp_path / "m")
+    with pytest.raises(UntrustedModel, match="pickle"):
+        load(tmp_path / "m", trust="no-pickle")
+    with open(tmp_path / "m" / "model.pkl", "ab") as out:
+        out.write(b"tampered")
+    with pytest.raises(DigestMismatch, match=r"model\.pkl"):
+        load(tmp_path / "m")
+
+
+def test_the_native_load_of_a_model_with_only_a_pyfunc_section(
+    seed_model, seed_data, tmp_path: Path
+) -> None:
+    # python_function's loader_module (mlflow.sklearn) picks the flavor when the file has no
+    # sklearn section of its own: both loads read the pickle its model_path names
+    X, _ = seed_data
+    mlserve.save_model(seed_model, tmp_path / "m")
+    mlmodel = tmp_path / "m" / "MLmodel"
+    doc = yaml.safe_load(mlmodel.read_text())
+    del doc["flavors"]["sklearn"]
+    mlmodel.write_text(yaml.safe_dump(doc))
+    assert mlserve.load_model(tmp_path / "m").flavor == "sklearn"
+    native = mlserve.sklearn.load_model(tmp_path / "m")
+    np.testing.assert_array_equal(native.predict(X), seed_model.predict(X))

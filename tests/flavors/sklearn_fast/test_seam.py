@@ -1,14 +1,17 @@
-"""The one door into the accelerators: the switch, the version range, and the log line at load."""
+"""The one door into the accelerators: the switch, the version range, the log line at load, and
+no accelerator for a load that returns the native estimator."""
 
 from __future__ import annotations
 
 import logging
 
+import mlserve.sklearn
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
+import mlserve
 import mlserve.flavors._sklearn_fast as fast
 from mlserve.flavors._sklearn import flavor
 
@@ -74,3 +77,20 @@ def test_the_tested_range_holds_the_installed_version_in_ci() -> None:
 def test_other_values_leave_the_accelerators_on(monkeypatch, value: str) -> None:
     monkeypatch.setenv(fast.SWITCH, value)
     assert fast.refusal() is None
+
+
+def test_mlserve_sklearn_load_model_chooses_no_accelerator(caplog, tmp_path) -> None:
+    # it returns the native estimator (as mlflow.sklearn.load_model does): an accelerator chosen
+    # and verified for it would be load time for nothing. Every choice logs its line, switched
+    # off or not, so no line means no choice; mlserve.load_model, which predicts, makes one
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, Y)
+    mlserve.sklearn.save_model(forest, tmp_path / "m")
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        native = mlserve.sklearn.load_model(tmp_path / "m")
+        native_lines = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+        mlserve.load_model(tmp_path / "m")
+    lines = [r.getMessage() for r in caplog.records if r.name == LOGGER]
+    assert native_lines == []
+    assert len(lines) == 1 and lines[0].endswith("(RandomForestClassifier.predict)")
+    assert type(native) is RandomForestClassifier
+    np.testing.assert_array_equal(native.predict(X), forest.predict(X))
