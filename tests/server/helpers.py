@@ -16,8 +16,20 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import requests
+
+from mlserve.schema import (
+    Array,
+    ColSpec,
+    ModelSignature,
+    Object,
+    ParamSchema,
+    ParamSpec,
+    Property,
+    Schema,
+)
 
 READY = re.compile(rb"mlserve: serving .* at http://([0-9.]+):(\d+)")
 
@@ -87,23 +99,40 @@ class Shapes(mlserve.PythonModel):
 """
 
 
+def by_value(source: str, name: str) -> Any:
+    """``name`` from ``source`` compiled as ``__main__``, so that cloudpickle stores it by value
+    and a server process (ours or MLflow's) unpickles it without this test module."""
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec(compile(source, f"<{name}>", "exec"), namespace)
+    return namespace[name]
+
+
 def shapes_model():  # type: ignore[no-untyped-def]
-    namespace: dict[str, object] = {"__name__": "__main__"}
-    exec(compile(SHAPES_SOURCE, "<shapes model>", "exec"), namespace)
-    return namespace["Shapes"]()  # type: ignore[operator]
+    return by_value(SHAPES_SOURCE, "Shapes")()
 
 
 def heavy_function():  # type: ignore[no-untyped-def]
-    namespace: dict[str, object] = {"__name__": "__main__"}
-    exec(compile(HEAVY_SOURCE, "<heavy model>", "exec"), namespace)
-    return namespace["predict"]
+    return by_value(HEAVY_SOURCE, "predict")
 
 
 def sleepy_function():  # type: ignore[no-untyped-def]
-    namespace: dict[str, object] = {"__name__": "__main__"}
-    exec(compile(SLEEPY_SOURCE, "<sleepy model>", "exec"), namespace)
-    return namespace["predict"]
+    return by_value(SLEEPY_SOURCE, "predict")
 
+
+# MLflow's chat signature: messages as Array(Object(role, content)), with params
+CHAT_SIGNATURE = ModelSignature(
+    Schema(
+        [
+            ColSpec(
+                Array(Object([Property("role", "string"), Property("content", "string")])),
+                "messages",
+            )
+        ]
+    ),
+    params=ParamSchema(
+        [ParamSpec("temperature", "double", 0.5), ParamSpec("max_tokens", "long", 16)]
+    ),
+)
 
 SEED_ROWS = [[0.1, -0.2, 0.3, -0.4], [0.5, 0.6, -0.7, 0.8]]
 SEED_BODY = {"dataframe_split": {"columns": [0, 1, 2, 3], "data": SEED_ROWS}}
@@ -124,7 +153,9 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_ready(self, timeout: float = 30) -> None:
+    def wait_ready(self, timeout: float = 90) -> None:
+        # generous: a loaded 2-core machine (a CI run beside other work) took over 30 s to start a
+        # 2-worker server once; a server that starts returns as soon as it prints its address
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
