@@ -69,7 +69,8 @@ class DecodedRequest:
 class Codec:
     """One registered media type: how to turn a body into ``(data, raw params, format)``.
 
-    ``textual`` codecs require UTF-8 (a ``charset`` parameter naming anything else is a 415).
+    ``textual`` says the body is text, read as UTF-8. Whatever the media type, the only
+    Content-Type parameter accepted is ``charset=utf-8``, as in MLflow (anything else is a 415).
     """
 
     media_type: str
@@ -145,7 +146,8 @@ class RequestDecoder:
         """Decode one request body sent with the given Content-Type header value.
 
         Raises :class:`~mlserve.errors.UnsupportedContentType` (missing or unknown media type,
-        non-UTF-8 charset), :class:`~mlserve.errors.PayloadError` (a body that does not parse
+        a charset other than UTF-8, any other Content-Type parameter),
+        :class:`~mlserve.errors.PayloadError` (a body that does not parse
         or has the wrong shape), :class:`~mlserve.errors.PayloadTooLarge` (past the limits),
         :class:`~mlserve.errors.SchemaMismatch` (data that does not fit
         the signature), :class:`~mlserve.errors.InvalidParams` (params that do not fit) and
@@ -169,12 +171,11 @@ class RequestDecoder:
         return DecodedRequest(data, params, input_format)
 
     def _codec(self, content_type: str | None) -> Codec:
-        media, _ = parse_content_type(content_type, SUPPORTED_CONTENT_TYPES, textual=False)
+        # MLflow checks the parameters before the media type, which it compares as written
+        media, _ = parse_content_type(content_type, SUPPORTED_CONTENT_TYPES)
         codec = CODECS.get(media)
         if codec is None:
             raise UnsupportedContentType(content_type, SUPPORTED_CONTENT_TYPES)
-        if codec.textual:
-            parse_content_type(content_type, SUPPORTED_CONTENT_TYPES, textual=True)
         return codec
 
 

@@ -27,8 +27,10 @@ _TEXT_KINDS = ("string", "binary", "datetime")
 
 def _text_columns(plan: DecodePlan) -> dict[str | int, type] | None:
     if plan.by_name:
+        # a header field is a string: a column named by an integer is never in a CSV body (and
+        # pandas would read an integer key as a position)
         cols: dict[str | int, type] = {
-            n: str for n, r in plan.by_name.items() if r.kind in _TEXT_KINDS
+            n: str for n, r in plan.by_name.items() if isinstance(n, str) and r.kind in _TEXT_KINDS
         }
     else:
         cols = {i: str for i, r in enumerate(plan.by_position) if r.kind in _TEXT_KINDS}
@@ -57,7 +59,7 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     keep = None if header is None else plan.kept(header)
     if keep is not None and text_cols is not None:
         names = {header[i] for i in keep} if header is not None else set()
-        text_cols = {c: t for c, t in text_cols.items() if str(c) in names} or None
+        text_cols = {c: t for c, t in text_cols.items() if c in names} or None
     frame = _parse(body, dtype=text_cols, low_memory=False, usecols=keep)
     if frame.columns.has_duplicates:
         raise PayloadError("the CSV header row has duplicate column names")

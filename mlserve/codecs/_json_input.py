@@ -38,7 +38,6 @@ from mlserve.codecs._tabular import (
     to_array,
 )
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
-from mlserve.schema._enforce import width_mismatch
 
 __all__ = ["INPUT_KEYS", "LLM_INPUT", "LLM_KEYS", "PARAMS_KEY", "decode_json", "llm_errors"]
 
@@ -201,6 +200,11 @@ def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         )
     if not value:
         return pd.DataFrame()
+    if where == "dataframe_records" and isinstance(value[0], list):
+        # rows without names: pd.DataFrame(rows) in MLflow, labelled by position 0..n-1
+        if not all(isinstance(r, list) for r in value):
+            raise PayloadError(f"'{where}' must be a list of objects or of rows, not a mix")
+        return frame_from_rows(value, None, plan, where)
     plan.check_rows(len(value))
     names, values = _columns_of_records(value, where, plan)
     if where != "dataframe_records":
@@ -239,6 +243,8 @@ def _tensor(value: object, plan: DecodePlan, name: str | None, where: str) -> np
     elif plan.kind == "tensors":
         rule = plan.by_name.get(str(name)) if plan.by_name else plan.default
         dtype = rule.dtype if rule is not None else None
+        if rule is not None and rule.kind == "string":  # a str tensor: values as written
+            dtype = np.dtype(str)
     return to_array(value, dtype, where, booleans=plan.json_booleans)
 
 
@@ -284,16 +290,23 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
             keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
         _refuse_lists(keys, cols, plan)
         return frame_from_columns(keys, cols, plan, nrows=nrows)
-    rows: list[Any] = value if isinstance(value, list) else [value]
-    names = list(plan.names) if plan.names else None
-    if rows and not isinstance(rows[0], list):
-        if plan.single_column is None and len(plan.by_position) != 1:
-            found = "a flat list" if isinstance(value, list) else _kind(value)
+    if not isinstance(value, list):
+        # one value: MLflow makes it pd.DataFrame([value]), one column labelled 0 (so a model
+        # whose one column is named "a" lacks it)
+        return frame_from_columns([0], [[value]], plan, nrows=1)
+    if plan.single_column is not None:
+        # MLflow's _cast_schema_type: a list is the one named column's values, so rows of one
+        # value each are a column of lists (refused unless the column holds lists)
+        label = plan.labels[0]
+        _refuse_lists([label], [value], plan)
+        plan.check_rows(len(value))
+        return frame_from_columns([label], [value], plan, nrows=len(value))
+    if value and not isinstance(value[0], list):
+        if len(plan.by_position) != 1:
             raise SchemaMismatch(
-                None, f"rows of {len(plan.names or plan.by_position)} values", found
+                None, f"rows of {len(plan.names or plan.by_position)} values", "a flat list"
             )
-        return frame_from_columns(names or [0], [rows], plan, nrows=len(rows))
-    width = len(rows[0]) if rows else len(names or ())
-    if names is not None and width != len(names):
-        raise width_mismatch(names, width)
-    return frame_from_rows(rows, names, plan, where)
+        return frame_from_columns([0], [value], plan, nrows=len(value))
+    # rows: pd.DataFrame(rows) in MLflow, labelled by position 0..n-1, which meets a signature
+    # by those integer names (or an unnamed one), not one named "a", "b" or "0", "1"
+    return frame_from_rows(value, None, plan, where)

@@ -57,15 +57,17 @@ class DecodePlan:
 
     ``kind`` is ``none`` (no signature), ``columns`` (ColSpecs), ``tensor`` (one unnamed
     tensor) or ``tensors`` (named tensors). ``names`` are the declared input names in order, in
-    their string form (empty when unnamed); ``by_name`` is keyed by the same strings.
-    ``enforce`` is the prebuilt schema enforcer, or None.
+    their string form (empty when unnamed), for messages; ``labels`` the same names as declared
+    (``0`` stays an int). ``by_name`` is keyed by the labels of a column schema (a data label
+    matches by value and type, as in pandas: ``"0"`` is not ``0``) and by the string names
+    of a tensor schema (JSON keys). ``enforce`` is the prebuilt schema enforcer, or None.
     """
 
     schema: Schema | None
     params_schema: ParamSchema | None
     kind: str
     names: tuple[str, ...] = ()
-    by_name: Mapping[str, ColumnRule] = field(default_factory=dict)
+    by_name: Mapping[Hashable, ColumnRule] = field(default_factory=dict)
     by_position: tuple[ColumnRule, ...] = ()
     default: ColumnRule = ANY
     tensor_dtype: np.dtype | None = None
@@ -105,18 +107,19 @@ class DecodePlan:
         """Positions of the columns to decode, after checking how many there are.
 
         ``None`` means all of them: no named signature, or nothing to drop. Otherwise only the
-        columns the signature declares (by name, ``0`` matching ``"0"``), as MLflow keeps.
+        columns the signature declares (by value and type: ``"0"`` is not ``0``), as MLflow
+        keeps.
         """
         self.check_columns(len(columns))
         if not self.by_name or self.kind != "columns":
             return None
-        keep = [i for i, c in enumerate(columns) if str(c) in self.by_name]
+        keep = [i for i, c in enumerate(columns) if c in self.by_name]
         return None if len(keep) == len(columns) else keep
 
     def rule(self, column: Hashable, position: int) -> ColumnRule:
-        """The rule for a decoded column, matched by name (``0`` matches ``"0"``), then position."""
+        """The rule for a decoded column, matched by name (value and type), else by position."""
         if self.by_name:
-            return self.by_name.get(str(column), ANY)
+            return self.by_name.get(column, ANY)
         if position < len(self.by_position):
             return self.by_position[position]
         return self.default
@@ -125,6 +128,12 @@ class DecodePlan:
     def single_column(self) -> str | None:
         """The only column or tensor name when the signature declares exactly one named input."""
         return self.names[0] if len(self.names) == 1 else None
+
+    @property
+    def labels(self) -> tuple[Hashable, ...]:
+        """The declared input names as declared (``0`` stays an int); empty when unnamed."""
+        compiled = self.compiled
+        return compiled.labels if compiled is not None and compiled.named else ()
 
 
 def build_plan(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +45,11 @@ class CompiledSchema:
     ``kind`` is ``none`` (no input schema), ``columns``, ``tensor`` (one unnamed tensor) or
     ``tensors`` (named tensors). ``rules`` holds one rule per input, in order; ``names`` their
     string forms (an unnamed input's position, ``"0"``, ``"1"``, ...), which is what messages
-    say and what data labels are matched by (a CSV header or a JSON key cannot say 0 rather
-    than ``"0"``); ``by_name`` maps those strings to the same rule objects for a named schema.
-    ``index`` is the labels the model sees (the declared names, typed as declared).
+    say. ``labels`` are the declared names as declared (an unnamed input's position as an int):
+    a column's label in the data must equal it by value and type, as pandas and MLflow match
+    it (``0`` is not ``"0"``; a CSV header or a JSON key is always a string). ``by_name`` maps
+    the labels of a named column schema to the same rule objects (a named tensor schema: the
+    names' string forms, as JSON keys). ``index`` is the labels the model sees.
     ``converters`` are the enforcer's per-column converters, each built from its rule;
     ``exact`` the dtype a column may already have to need no look, ``uniform`` the one numeric
     dtype every column wants (or None). ``params`` are the params' converters (None without a
@@ -60,8 +62,9 @@ class CompiledSchema:
     kind: str
     rules: tuple[ColumnRule, ...] = ()
     names: tuple[str, ...] = ()
+    labels: tuple[Hashable, ...] = ()
     named: bool = False
-    by_name: Mapping[str, ColumnRule] = field(default_factory=dict)
+    by_name: Mapping[Hashable, ColumnRule] = field(default_factory=dict)
     index: pd.Index | None = None
     unique: bool = True
     converters: tuple[Converter, ...] = ()
@@ -95,9 +98,11 @@ def _compile(schema: Schema | None, params_schema: ParamSchema | None) -> Compil
     specs = schema.inputs
     named = schema.has_input_names()
     names = tuple(str(s.name) if s.name is not None else str(i) for i, s in enumerate(specs))
-    index = pd.Index([s.name for s in specs] if named else range(len(specs)))
+    labels = tuple(s.name for s in specs) if named else tuple(range(len(specs)))
+    index = pd.Index(list(labels)) if named else pd.RangeIndex(len(specs))
     common: dict[str, Any] = {
         "names": names,
+        "labels": labels,
         "named": named,
         "index": index,
         "unique": bool(index.is_unique),
@@ -106,7 +111,8 @@ def _compile(schema: Schema | None, params_schema: ParamSchema | None) -> Compil
         # an unnamed tensor has no name in messages (MLflow's INVALID_PARAMETER_VALUE)
         rules = tuple(rule_for(s) for s in specs)
         kind = "tensors" if named else "tensor"
-        by_name = {r.name: r for r in rules if r.name is not None}
+        # JSON keys name tensors: by the names' string forms
+        by_name: dict[Hashable, ColumnRule] = {r.name: r for r in rules if r.name is not None}
         return CompiledSchema(schema, params_schema, params, kind, rules, by_name=by_name, **common)
     cols: tuple[ColSpec, ...] = specs  # type: ignore[assignment]
     rules = tuple(rule_for(s, n) for s, n in zip(cols, names, strict=True))
@@ -118,7 +124,7 @@ def _compile(schema: Schema | None, params_schema: ParamSchema | None) -> Compil
         params,
         "columns",
         rules,
-        by_name=dict(zip(names, rules, strict=True)) if named else {},
+        by_name=dict(zip(labels, rules, strict=True)) if named else {},
         converters=tuple(converter_for(s, r) for s, r in zip(cols, rules, strict=True)),
         required=frozenset(n for s, n in zip(cols, names, strict=True) if s.required),
         exact=exact,

@@ -9,7 +9,7 @@ already match comes back without copying any values. The rules are tabled in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -21,7 +21,7 @@ from mlserve.schema._kinds import inferred_kind, value_kind
 from mlserve.schema._rules import ColumnRule
 from mlserve.schema._types import Schema, TensorSpec
 
-__all__ = ["SchemaEnforcer", "enforce_schema", "width_mismatch"]
+__all__ = ["SchemaEnforcer", "enforce_schema"]
 
 Data: TypeAlias = pd.DataFrame | np.ndarray | dict[str, np.ndarray]
 
@@ -32,14 +32,6 @@ def _quoted(names: Sequence[str]) -> str:
 
 def _count(n: int) -> str:
     return f"{n} column" if n == 1 else f"{n} columns"
-
-
-def width_mismatch(names: Sequence[str], width: int) -> SchemaMismatch:
-    """Rows of ``width`` values for the named columns ``names``: one message for it, from the
-    codecs (a JSON body's rows) and from the enforcer (an array given to ``predict``)."""
-    return SchemaMismatch(
-        None, f"rows of {len(names)} values ({', '.join(names)})", f"rows of {width} values"
-    )
 
 
 def _missing(noun: str, names: list[str]) -> SchemaMismatch:
@@ -81,10 +73,12 @@ class SchemaEnforcer:
         self._required = compiled.required
         self._exact = compiled.exact
         self._uniform = compiled.uniform
-        # Positional data (ndarray, nested lists) gets the signature's names, as in MLflow, and
-        # so does data whose labels matched by string form: the model sees integer names as
-        # integers. A prebuilt Index: pandas builds a frame from one several times faster than
-        # from a list.
+        self._labels = compiled.labels
+        # rows (labelled 0..n-1) fit as they are: unnamed, or named 0..n-1 in order
+        self._rows_fit = not self._named or compiled.labels == tuple(range(len(compiled.labels)))
+        # Positional data (ndarray, nested lists) gets the signature's names, as in MLflow
+        # (typed as declared: the model sees integer names as integers). A prebuilt Index:
+        # pandas builds a frame from one several times faster than from a list.
         assert compiled.index is not None
         self._index = compiled.index
         self._unique = compiled.unique
@@ -130,15 +124,19 @@ class SchemaEnforcer:
             data = self._build(np.asarray, data)
         if not isinstance(data, np.ndarray):
             raise SchemaMismatch(None, "a table of columns", value_kind(data))
-        if data.ndim == 1 and width == 1:
-            data = data.reshape(-1, 1)
-        if data.ndim != 2 or data.shape[1] != width:
-            if data.ndim == 2 and self._named:
-                raise width_mismatch(self._names, data.shape[1])
+        one_column = data.ndim == 1 and width == 1
+        if one_column:
+            data = data.reshape(-1, 1)  # the one column's values, as a flat list over HTTP
+        if data.ndim != 2:
             raise SchemaMismatch(None, _count(width), f"an array of shape {data.shape}")
         uniform = self._uniform
         if uniform is not None and data.dtype != uniform and _castable(data.dtype, uniform):
             data = data.astype(uniform)
+        if not one_column and (data.shape[1] != width or not self._rows_fit):
+            # Rows are labelled by position 0..n-1, as MLflow's pd.DataFrame(rows): they meet
+            # a signature named 0..n-1 (extra columns dropped), not one named "a", "b" or
+            # "0", "1", whose columns are then missing; as rows sent over HTTP.
+            return pd.DataFrame(data, copy=False)
         return pd.DataFrame(data, columns=self._index.view(), copy=False)
 
     @staticmethod
@@ -158,19 +156,21 @@ class SchemaEnforcer:
             if len(columns) != len(self._names):
                 raise SchemaMismatch(None, _count(len(self._names)), _count(len(columns)))
             return None
-        labels = columns.tolist()
-        # Integer labels match by their string form: "columns": [0, 1] meets a signature "0", "1".
-        by_name: dict[str, int] = {}
-        duplicated: set[str] = set()
-        for pos, label in enumerate(labels):
-            key = label if isinstance(label, str) else str(label)
-            if key in by_name:
-                duplicated.add(key)
-            by_name[key] = pos
-        wanted = [n for n in self._names if n in duplicated]
+        # A label matches a declared name by value and type, as pandas' ``name in df.columns``
+        # in MLflow: the integer 0 is not the string "0" (a frame with the labels "0", "1"
+        # lacks the inputs 0, 1 of an integer-named signature, and the other way round).
+        by_label: dict[Hashable, int] = {}
+        duplicated: set[Hashable] = set()
+        for pos, label in enumerate(columns.tolist()):
+            if label in by_label:
+                duplicated.add(label)
+            by_label[label] = pos
+        wanted = [
+            n for n, label in zip(self._names, self._labels, strict=True) if label in duplicated
+        ]
         if wanted:
             raise SchemaMismatch(wanted[0], "one column", "duplicate columns")
-        return [by_name.get(n) for n in self._names]
+        return [by_label.get(label) for label in self._labels]
 
     def _columns(self, df: pd.DataFrame) -> pd.DataFrame:
         located = self._locate(df)

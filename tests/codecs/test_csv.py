@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from mlserve.codecs import RequestDecoder, decode_request
+from mlserve.errors import UnsupportedContentType
 from mlserve.schema import ColSpec, Schema, TensorSpec
 
 CSV = "text/csv"
@@ -87,8 +88,12 @@ def test_csv_bodies(body: bytes, schema: Schema | None, expected: object) -> Non
             assert got[col].dtype.itemsize == expected[col].dtype.itemsize, col
 
 
-def test_csv_media_type_is_case_insensitive() -> None:
-    assert RequestDecoder().decode(b"a\n1\n", "Text/CSV; Charset=UTF-8").input_format == "csv"
+def test_csv_content_type_as_mlflow_reads_it() -> None:
+    """The charset's value in any case; the media type and the parameter's name as written."""
+    assert RequestDecoder().decode(b"a\n1\n", "text/csv; charset=UTF-8").input_format == "csv"
+    for header in ("Text/CSV", "text/csv; Charset=utf-8", "text/csv; header=present"):
+        with pytest.raises(UnsupportedContentType):
+            RequestDecoder().decode(b"a\n1\n", header)
 
 
 def test_seed_model_predicts_from_csv(seed_model, seed_data) -> None:

@@ -70,6 +70,32 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         UnsupportedContentType,
         "charset=utf-16",
     ),
+    (
+        # MLflow accepts charset=utf-8 (any case) and no other spelling
+        "json-charset-utf8",
+        "application/json; charset=utf8",
+        b"{}",
+        None,
+        UnsupportedContentType,
+        "the only charset accepted is utf-8",
+    ),
+    (
+        "json-unknown-parameter",
+        "application/json; format=pandas-split",
+        b"{}",
+        None,
+        UnsupportedContentType,
+        "unknown parameter(s) 'format'",
+    ),
+    (
+        # MLflow compares the media type as written
+        "upper-case-media-type",
+        "Application/JSON",
+        b"{}",
+        None,
+        UnsupportedContentType,
+        "Supported:",
+    ),
     ("empty-body", JSON, b"", None, PayloadError, "the body is empty"),
     ("whitespace-body", JSON, b"  \n", None, PayloadError, "the body is empty"),
     ("invalid-utf8", JSON, b'{"inputs": ["\xff\xfe"]}', None, PayloadError, "not valid UTF-8"),
@@ -216,12 +242,13 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         "must be a list of objects",
     ),
     (
-        "records-row-not-object",
+        # a list of rows is a frame labelled 0..n-1, as MLflow's pd.DataFrame(rows); a mix is not
+        "records-rows-and-objects",
         JSON,
-        _j({"dataframe_records": [[1, 2]]}),
+        _j({"dataframe_records": [[1, 2], {"a": 1}]}),
         None,
         PayloadError,
-        "must be a list of objects",
+        "must be a list of objects or of rows",
     ),
     (
         "instances-ragged",
@@ -342,12 +369,13 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
     ("instances-null", JSON, b'{"instances": null}', COLS_AB, PayloadError, "'instances' is null"),
     ("inputs-null-no-signature", JSON, b'{"inputs": null}', None, PayloadError, "'inputs' is null"),
     (
+        # one value is a frame of one column labelled 0, as MLflow's pd.DataFrame([value])
         "string-for-rows",
         JSON,
         _j({"instances": SECRET}),
         COLS_AB,
         SchemaMismatch,
-        "expected rows of 2 values, found a string",
+        "expected required columns 'a', 'b', found them missing",
     ),
     (
         # numpy parses "1.0", " 1e5 " and "1_000" as floats; the enforcer refuses them in process

@@ -26,6 +26,8 @@ from mlserve.schema import (
 JSON = "application/json"
 SEED_ROWS = [[0.1, -0.2, 0.3, -0.4], [0.5, 0.6, -0.7, 0.8]]
 COLS_AB = Schema([ColSpec("double", "a"), ColSpec("string", "b")])
+COLS_01 = Schema([ColSpec("double", 0), ColSpec("string", 1)])
+COLS_AB_STR_DIGITS = Schema([ColSpec("double", "0"), ColSpec("string", "1")])
 TENSOR_4 = Schema([TensorSpec(np.dtype("float64"), (-1, 4))])
 NAMED_TENSORS = Schema(
     [TensorSpec(np.dtype("float32"), (-1, 2), "x"), TensorSpec(np.dtype("int32"), (-1,), "y")]
@@ -156,11 +158,25 @@ ACCEPTED = [
         {"a": np.array([1, 2]), "b": np.array(["x", "y"])},
         id="inputs-dict-no-signature",
     ),
+    # rows are labelled by position, as MLflow's pd.DataFrame(rows): they meet the signature
+    # MLflow writes for a frame without column names ("name": 0, 1), extra columns dropped
     pytest.param(
-        {"inputs": [[1, "x"], [2, "y"]]},
-        COLS_AB,
-        _frame({"a": [1.0, 2.0], "b": ["x", "y"]}),
-        id="inputs-rows-column-signature",
+        {"inputs": [[1, "x", 9], [2, "y", 9]]},
+        COLS_01,
+        pd.DataFrame({0: [1.0, 2.0], 1: ["x", "y"]}),
+        id="inputs-rows-integer-named-signature",
+    ),
+    pytest.param(
+        {"dataframe_records": [[1, "x"], [2, "y"]]},
+        COLS_01,
+        pd.DataFrame({0: [1.0, 2.0], 1: ["x", "y"]}),
+        id="records-rows-integer-named-signature",
+    ),
+    pytest.param(
+        {"dataframe_records": [[1, 2.5], [2, 3.5]]},
+        None,
+        pd.DataFrame({0: [1, 2], 1: [2.5, 3.5]}),
+        id="records-rows-no-signature",
     ),
     pytest.param(
         {"inputs": ["x", "y"]},
@@ -275,6 +291,8 @@ def test_params_for_a_model_that_declares_none_are_dropped(params: Any) -> None:
     ("params", "schema"),
     [
         pytest.param({"k": "many"}, PARAMS, id="wrong-type"),
+        # MLflow refuses a float for a long param, integral or not (a long column converts 3.0)
+        pytest.param({"k": 3.0}, PARAMS, id="integral-float-for-long"),
         pytest.param([1, 2], PARAMS, id="not-an-object"),
     ],
 )
@@ -291,9 +309,36 @@ def test_bad_params(params: Any, schema: Any) -> None:
             {"instances": [{"a": [1, 2, 3, 4]}]}, TENSOR_4, id="named-rows-for-unnamed-tensor"
         ),
         pytest.param({"inputs": [[1, 2]]}, NAMED_TENSORS, id="list-for-several-named-tensors"),
-        # MLflow refuses a float for a long param, integral or not (a long column converts 3.0)
-        pytest.param({"k": 3.0}, PARAMS, id="integral-float-for-long"),
         pytest.param({"inputs": [[1, 2, 3]]}, COLS_AB, id="rows-wider-than-signature"),
+        # rows are labelled 0..n-1 (MLflow's pd.DataFrame(rows)): a named signature lacks "a", "b"
+        pytest.param({"inputs": [[1, "x"], [2, "y"]]}, COLS_AB, id="rows-for-named-columns"),
+        pytest.param({"instances": [[1, "x"]]}, COLS_AB, id="instances-rows-for-named-columns"),
+        pytest.param({"dataframe_records": [[1, "x"]]}, COLS_AB, id="records-rows-named-columns"),
+        pytest.param({"inputs": [[1, "x"]]}, COLS_AB_STR_DIGITS, id="rows-for-names-0-1"),
+        # string labels are not the integer names 0, 1
+        pytest.param(
+            {"dataframe_records": [{"0": 1, "1": "x"}]}, COLS_01, id="records-string-keys"
+        ),
+        pytest.param({"inputs": {"0": [1], "1": ["x"]}}, COLS_01, id="inputs-object-string-keys"),
+        pytest.param(
+            {"dataframe_split": {"columns": ["0", "1"], "data": [[1, "x"]]}},
+            COLS_01,
+            id="split-string-labels-for-integer-names",
+        ),
+        pytest.param(
+            {"dataframe_split": {"columns": [0, 1], "data": [[1, "x"]]}},
+            COLS_AB_STR_DIGITS,
+            id="split-integer-labels-for-names-0-1",
+        ),
+        # one column: MLflow reads the list as that column's values, so a row is a list
+        pytest.param(
+            {"inputs": [[0.1], [0.2]]}, Schema([ColSpec("double", "a")]), id="one-column-rows"
+        ),
+        pytest.param(
+            {"inputs": [[0.1], [0.2]]}, Schema([ColSpec("double", 0)]), id="one-int-column-rows"
+        ),
+        # one value: pd.DataFrame([value]), one column labelled 0
+        pytest.param({"inputs": 0.1}, Schema([ColSpec("double", "a")]), id="scalar-one-column"),
         pytest.param(
             {"dataframe_split": {"columns": ["a", "b"], "data": [["abc", "x"]]}},
             COLS_AB,

@@ -16,7 +16,7 @@ import pytest
 
 from mlserve.codecs import DecodeLimits, RequestDecoder
 from mlserve.codecs import _tabular as tabular
-from mlserve.errors import PayloadTooLarge
+from mlserve.errors import PayloadTooLarge, SchemaMismatch
 from mlserve.schema import ColSpec, Schema
 
 SIGNATURE = Schema([ColSpec("double", n) for n in "abcd"])
@@ -152,12 +152,14 @@ def test_no_limits() -> None:
     assert decoder.decode(*_csv(_frame(extra=12_000))).data.shape == (1, 12_004)
 
 
-def test_integer_names_are_kept_by_their_string_form() -> None:
-    # the seed's signature names columns 0..3; a CSV header can only say "0".."3"
-    ints = Schema([ColSpec("double", i) for i in range(4)])
+def test_undeclared_columns_are_dropped_by_value_and_type() -> None:
+    # a CSV header says "0".."3": the columns of a signature named so, not of one named 0..3
     frame = pd.DataFrame(np.ones((2, 6)), columns=["0", "1", "2", "3", "x", "y"])
-    data = RequestDecoder(ints).decode(*_csv(frame)).data
-    assert data.shape == (2, 4)
+    strings = Schema([ColSpec("double", c) for c in "0123"])
+    assert RequestDecoder(strings).decode(*_csv(frame)).data.shape == (2, 4)
+    ints = Schema([ColSpec("double", i) for i in range(4)])
+    with pytest.raises(SchemaMismatch, match="required columns '0', '1', '2', '3'"):
+        RequestDecoder(ints).decode(*_csv(frame))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -44,14 +44,22 @@ INT_BODIES = [
     ("split-no-columns", JSON, _j({"dataframe_split": {"data": ROWS}})),
     ("inputs-rows", JSON, _j({"inputs": ROWS})),
     ("instances-rows", JSON, _j({"instances": ROWS})),
-    # MLflow refuses these three ("missing inputs [0, 1, 2, 3]"): a CSV header and a JSON key
-    # cannot say 0 rather than "0"; we match them by string form (docs/signatures.md, section 5)
+    ("records-rows", JSON, _j({"dataframe_records": ROWS})),
+]
+# MLflow refuses these ("missing inputs [0, 1, 2, 3]"): a CSV header and a JSON key are strings,
+# and "0" is not 0 (names match by value and type, as pandas matches them)
+STRING_LABEL_BODIES = [
     (
         "records-string-keys",
         JSON,
         _j({"dataframe_records": [dict(zip("0123", r, strict=True)) for r in ROWS]}),
     ),
     ("inputs-object", JSON, _j({"inputs": {str(i): [r[i] for r in ROWS] for i in range(4)}})),
+    (
+        "split-string-columns",
+        JSON,
+        _j({"dataframe_split": {"columns": list("0123"), "data": ROWS}}),
+    ),
     ("csv-header", CSV, b"0,1,2,3\n0.1,-0.2,0.3,-0.4\n0.5,0.6,-0.7,0.8\n"),
 ]
 
@@ -68,10 +76,26 @@ def test_integer_named_signature_gets_the_frame_mlflow_builds(content_type, body
     np.testing.assert_array_equal(frame.to_numpy(), ROWS)
 
 
-def test_plan_keys_integer_names_by_their_string_form() -> None:
+@pytest.mark.usefixtures("json_backend")
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [b[1:] for b in STRING_LABEL_BODIES],
+    ids=[b[0] for b in STRING_LABEL_BODIES],
+)
+def test_string_labels_miss_an_integer_named_signature_as_in_mlflow(content_type, body) -> None:
+    with pytest.raises(SchemaMismatch) as info:
+        RequestDecoder(INT_NAMED).decode(body, content_type)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "'0', '1', '2', '3'" in info.value.message
+
+
+def test_plan_keys_integer_names_by_value_and_type() -> None:
     plan = build_plan(INT_NAMED, None)
-    assert plan.names == ("0", "1", "2", "3")
-    assert plan.rule(0, 0).kind == "float" and plan.rule("3", 3).kind == "float"
+    assert plan.names == ("0", "1", "2", "3")  # what messages say
+    assert plan.labels == (0, 1, 2, 3)
+    assert plan.rule(0, 0).kind == "float" and plan.rule(3, 3).kind == "float"
+    assert plan.rule("3", 3).kind == "any"  # "3" is not the column 3: not declared
+    assert plan.kept(["0", 1, "x"]) == [1]
 
 
 @pytest.mark.parametrize(
@@ -83,8 +107,10 @@ def test_plan_keys_integer_names_by_their_string_form() -> None:
     ids=["json", "csv"],
 )
 def test_a_string_for_a_double_is_bad_request_as_in_mlflow(content_type, body) -> None:
+    # the CSV header says "0".."3", so the same mistake needs a signature named so
+    schema = INT_NAMED if content_type == JSON else Schema([ColSpec("double", c) for c in "0123"])
     with pytest.raises(InvalidColumnValue) as info:
-        RequestDecoder(INT_NAMED).decode(body, content_type)
+        RequestDecoder(schema).decode(body, content_type)
     assert info.value.error_code == "BAD_REQUEST"
     assert info.value.column == "0"
 

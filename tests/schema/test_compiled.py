@@ -85,7 +85,9 @@ def test_column_schema_is_compiled_once_into_its_parts() -> None:
     assert compiled.kind == "columns" and compiled.named
     assert compiled.names == ("0", "b")
     assert [r.name for r in compiled.rules] == ["0", "b"]
-    assert dict(compiled.by_name) == dict(zip(("0", "b"), compiled.rules, strict=True))
+    # data labels match by value and type: the integer 0, not "0"
+    assert compiled.labels == (0, "b")
+    assert dict(compiled.by_name) == dict(zip((0, "b"), compiled.rules, strict=True))
     assert list(compiled.index) == [0, "b"]  # the labels the model sees, typed as declared
     assert compiled.required == frozenset({"0"})
     assert compiled.exact == (np.dtype("float64"), np.dtype("int64"))

@@ -263,14 +263,29 @@ def test_matching_numeric_frame_is_returned_untouched():
     assert SchemaEnforcer(schema)(frame) is frame
 
 
-def test_integer_labels_match_string_names_without_copying():
+def test_reordered_labels_are_selected_without_copying():
     schema = Schema([ColSpec("double", str(i)) for i in range(4)])
     data = np.random.default_rng(0).random((3, 4))
-    frame = pd.DataFrame(data)
+    frame = pd.DataFrame(data, columns=["3", "2", "1", "0"])
     out = SchemaEnforcer(schema)(frame)
     assert list(out.columns) == ["0", "1", "2", "3"]
-    assert np.shares_memory(out["2"].to_numpy(), frame[2].to_numpy())
-    assert list(frame.columns) == [0, 1, 2, 3]
+    assert np.shares_memory(out["2"].to_numpy(), frame["2"].to_numpy())
+    assert list(frame.columns) == ["3", "2", "1", "0"]
+
+
+@pytest.mark.parametrize(
+    ("names", "labels"),
+    [(list("0123"), [0, 1, 2, 3]), ([0, 1, 2, 3], list("0123"))],
+    ids=["integer-labels-for-string-names", "string-labels-for-integer-names"],
+)
+def test_labels_match_names_by_value_and_type(names, labels):
+    """As pandas' ``name in df.columns`` in MLflow's enforcement: 0 is not "0", so the
+    signature's inputs are missing (INVALID_PARAMETER_VALUE), whichever way round."""
+    frame = pd.DataFrame(np.zeros((1, 4)), columns=labels)
+    with pytest.raises(SchemaMismatch) as info:
+        SchemaEnforcer(Schema([ColSpec("double", n) for n in names]))(frame)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert "required columns '0', '1', '2', '3'" in info.value.message
 
 
 def test_int_to_double_is_one_astype_per_column():
@@ -288,8 +303,6 @@ def test_duplicate_column_is_an_error():
 
 
 INPUT_SHAPES = [
-    ("ndarray", np.array([[1.0, 2], [3.0, 4]])),
-    ("nested-list", [[1.0, 2], [3.0, 4]]),
     ("records", [{"a": 1.0, "b": 2}, {"a": 3.0, "b": 4}]),
     ("columns-dict", {"a": [1.0, 3.0], "b": [2, 4]}),
     ("reordered-frame", pd.DataFrame({"b": [2, 4], "a": [1.0, 3.0]})),
@@ -304,6 +317,22 @@ def test_input_shapes_become_a_frame(data):
     pd.testing.assert_frame_equal(out.reset_index(drop=True), expected)
 
 
+ROWS = [("ndarray", np.array([[1.0, 2], [3.0, 4]])), ("nested-list", [[1.0, 2], [3.0, 4]])]
+
+
+@pytest.mark.parametrize("data", [d for _, d in ROWS], ids=[i for i, _ in ROWS])
+def test_rows_are_labelled_by_position_as_in_mlflow(data):
+    """Rows without names are pd.DataFrame(rows) in MLflow's enforcement, labelled 0..n-1: they
+    fit a signature named 0, 1 (or an unnamed one) and lack the columns of one named a, b, as
+    the same rows sent over HTTP (``inputs``, ``instances``, ``dataframe_records``)."""
+    ints = enforce_schema(data, Schema([ColSpec("double", 0), ColSpec("long", 1)]))
+    pd.testing.assert_frame_equal(ints, pd.DataFrame({0: [1.0, 3.0], 1: [2, 4]}))
+    unnamed = enforce_schema(data, Schema([ColSpec("double"), ColSpec("long")]))
+    assert unnamed.to_numpy().tolist() == [[1.0, 2], [3.0, 4]]
+    with pytest.raises(SchemaMismatch, match="required columns 'a', 'b', found them missing"):
+        enforce_schema(data, Schema([ColSpec("double", "a"), ColSpec("long", "b")]))
+
+
 def test_one_row_dict_and_series():
     schema = Schema([ColSpec("double", "a"), ColSpec("long", "b")])
     out = enforce_schema({"a": 1, "b": 2}, schema)
@@ -314,7 +343,7 @@ def test_one_row_dict_and_series():
 
 
 BAD_INPUTS = [
-    ("wrong-width-array", np.zeros((2, 3)), "rows of 2 values (a, b)"),
+    ("array-for-named-columns", np.zeros((2, 2)), "required columns 'a', 'b'"),
     ("3-d-array", np.zeros((2, 2, 2)), "2 columns"),
     ("series-for-two-columns", pd.Series([1.0]), "2 columns"),
     ("scalar", 3, "a table of columns"),
@@ -463,7 +492,7 @@ def test_large_matching_frame_costs_no_per_cell_work():
 
 
 def test_integer_ndarray_for_double_schema_is_cast_once():
-    schema = Schema([ColSpec("double", str(i)) for i in range(4)])
+    schema = Schema([ColSpec("double", i) for i in range(4)])
     out = SchemaEnforcer(schema)(np.arange(8).reshape(2, 4))
     assert out.dtypes.tolist() == [np.dtype("float64")] * 4
     assert out.to_numpy().tolist() == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]]
@@ -526,7 +555,7 @@ def test_null_in_a_required_string_column(values):
 
 
 def test_frames_built_by_the_enforcer_do_not_share_its_column_index() -> None:
-    enforcer = SchemaEnforcer(Schema([ColSpec("double", "a"), ColSpec("double", "b")]))
+    enforcer = SchemaEnforcer(Schema([ColSpec("double", 0), ColSpec("double", 1)]))
     first = enforcer(np.array([[1.0, 2.0]]))
     first.columns.name = "set by a model"
     second = enforcer(np.array([[3.0, 4.0]]))
@@ -540,8 +569,8 @@ INT_NAMED = Schema([ColSpec("double", i) for i in range(4)])
 
 @pytest.mark.parametrize(
     "labels",
-    [[0, 1, 2, 3], ["0", "1", "2", "3"], np.arange(4), [3, 2, 1, 0]],
-    ids=["ints", "strings", "numpy-ints", "reordered"],
+    [[0, 1, 2, 3], np.arange(4), [3, 2, 1, 0]],
+    ids=["ints", "numpy-ints", "reordered"],
 )
 def test_integer_names_reach_the_model_as_integers(labels) -> None:
     frame = pd.DataFrame([[0.1, -0.2, 0.3, -0.4]], columns=labels)

@@ -26,12 +26,10 @@ ENFORCED: list[dict[str, Any]] = FIXTURE["enforced"]
 INFERRED: dict[str, dict[str, Any]] = FIXTURE["inferred"]
 
 # (schema, case) -> why mlserve answers otherwise on purpose (docs/signatures.md, section 5)
-DIFFERENT = {
-    ("int-names", "string-labels"): "labels match names by their string form (CSV, JSON keys)",
-}
+DIFFERENT: dict[tuple[str, str], str] = {}
 # cases MLflow refuses because a column is missing (INVALID_PARAMETER_VALUE); every other
 # refusal is a value that does not fit its column (BAD_REQUEST, as MLflow's server answers)
-MISSING = {("chat", "messages-missing")}
+MISSING = {("chat", "messages-missing"), ("int-names", "string-labels")}
 
 
 def test_fixture_is_mlflow_3() -> None:

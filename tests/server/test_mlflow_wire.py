@@ -127,7 +127,6 @@ class Chat:
         pass
 
     def predict(self, context, model_input, params=None):
-    "params-integral-float-for-long": _shape("params", k=3.0),
         return {
             "columns": [str(c) for c in model_input.columns],
             "messages": _plain(list(model_input["messages"])),
@@ -234,6 +233,16 @@ SAME = {
     "empty-csv": Case("rf", "", "text/csv"),
     "unsupported-content-type": Case("rf", "{}", "not_a_supported_content_type"),
     "charset-latin1": Case("rf", SPLIT, "application/json; charset=latin-1"),
+    # MLflow's header parsing: charset=utf-8 in any case and nothing else; the media type as
+    # written (415 with MLflow's plain-text body; ours is JSON)
+    "charset-utf8-alias": Case("rf", SPLIT, "application/json; charset=utf8"),
+    "charset-quoted": Case("rf", SPLIT, 'application/json; charset="utf-8"'),
+    "charset-no-space": Case("rf", SPLIT, "application/json;charset=utf-8"),
+    "unknown-content-type-param": Case("rf", SPLIT, "application/json; something=else"),
+    "format-param": Case("rf", SPLIT, "application/json; format=pandas-split"),
+    "csv-header-param": Case("rf", "0,1,2,3\n0.1,-0.2,0.3,-0.4\n", "text/csv; header=present"),
+    "csv-charset-latin1": Case("rf", "0,1,2,3\n0.1,-0.2,0.3,-0.4\n", "text/csv; charset=latin-1"),
+    "upper-case-media-type": Case("rf", SPLIT, "Application/JSON"),
     # params the model does not declare are ignored (MLflow logs a warning), whatever they are
     "params-undeclared": Case("rf", {**SPLIT, "params": {"a": 1}}),
     "params-undeclared-string": Case("rf", {**SPLIT, "params": "abc"}),
@@ -248,6 +257,7 @@ SAME = {
     # a declared param of the wrong type or shape: 400 INVALID_PARAMETER_VALUE in both
     "params-string-for-long": _shape("echo", k="x"),
     "params-fraction-for-long": _shape("echo", k=1.5),
+    "params-integral-float-for-long": _shape("params", k=3.0),
     "params-boolean-for-long": _shape("echo", k=True),
     "params-list-for-scalar": _shape("echo", k=[1]),
     "params-number-for-string": Case("shapes", {**V, "params": {"kind": 3}}),
@@ -295,6 +305,33 @@ SAME = {
         },
     ),
     "int-names-split-missing": Case("ints", {"dataframe_split": {"columns": [0], "data": [[1.0]]}}),
+    # names match labels by value and type, as pandas does in MLflow: "0" is not 0. JSON keys
+    # and CSV headers are strings, so they miss integer names (400 INVALID_PARAMETER_VALUE)
+    "int-names-string-split": Case(
+        "ints", {"dataframe_split": {"columns": ["0", "1"], "data": [[1.0, 2.0]]}}
+    ),
+    "int-names-records": Case("ints", {"dataframe_records": [{"0": 1.0, "1": 2.0}]}),
+    "int-names-instances-records": Case("ints", {"instances": [{"0": 1.0, "1": 2.0}]}),
+    "int-names-inputs-columns": Case("ints", {"inputs": {"0": [1.0], "1": [2.0]}}),
+    "int-names-csv": Case("ints", "0,1\n1.0,2.0\n", "text/csv"),
+    # ... and integer labels miss string names "0".."3"
+    "split-int-columns": Case("rf", {"dataframe_split": {"columns": [0, 1, 2, 3], "data": ROWS}}),
+    # rows are pd.DataFrame(rows) in MLflow, labelled 0..n-1: they meet integer names (extra
+    # columns dropped, a short row missing a column) and miss string ones
+    "int-names-inputs-rows": Case("ints", {"inputs": [[1.0, 2.0]]}),
+    "int-names-instances-rows": Case("ints", {"instances": [[1.0, 2.0]]}),
+    "int-names-records-rows": Case("ints", {"dataframe_records": [[1.0, 2.0]]}),
+    "int-names-rows-wider": Case("ints", {"inputs": [[1.0, 2.0, 3.0]]}),
+    "int-names-records-rows-wider": Case("ints", {"dataframe_records": [[1.0, 2.0, 3.0]]}),
+    "int-names-rows-narrower": Case("ints", {"inputs": [[1.0]]}),
+    "instances-rows": Case("rf", {"instances": ROWS}),
+    "inputs-rows": Case("rf", {"inputs": ROWS}),
+    "records-rows": Case("rf", {"dataframe_records": ROWS}),
+    "records-rows-and-objects": Case("rf", {"dataframe_records": [RECORDS[0], ROWS[0]]}),
+    # one column: MLflow reads the list as that column's values, so one-value rows are lists
+    "one-column-flat-list": Case("shapes", {"inputs": [1.0, 2.0], "params": {"kind": "echo"}}),
+    "one-column-rows": Case("shapes", {"inputs": [[1.0], [2.0]], "params": {"kind": "echo"}}),
+    "one-column-scalar": Case("shapes", {"inputs": 1.0, "params": {"kind": "echo"}}),
     # MLflow's unwrapped LLM bodies, for a signature declaring messages: the declared params are
     # split off, every other key is data (undeclared ones dropped), the answer is unwrapped
     "llm-chat": Case("chat", {"messages": MESSAGES, "temperature": 0.2, "max_tokens": 5}),
@@ -334,51 +371,10 @@ DIFFERENT = {
         Case("rf", SPLIT, None),
         "415 with a JSON body; MLflow answers a 500",
     ),
-    "unknown-content-type-param": (
-        Case("rf", SPLIT, "application/json; something=else"),
-        "parameters other than charset are ignored; MLflow answers 415",
-    ),
     "unknown-top-level-key": (
         Case("rf", {**SPLIT, "extra": 1}),
         "refused with the accepted keys (a misspelt 'params' would otherwise be dropped "
         "silently); MLflow ignores it",
-    ),
-    "split-int-columns": (
-        Case("rf", {"dataframe_split": {"columns": [0, 1, 2, 3], "data": ROWS}}),
-        "integer column labels match a signature's names by their string form, so the request of "
-        "DESIGN.md's seed scenario works on the model mlserve wrote; MLflow refuses them (400)",
-    ),
-    # the other direction: string labels meeting a signature's integer names ("name": 0)
-    "int-names-string-split": (
-        Case("ints", {"dataframe_split": {"columns": ["0", "1"], "data": [[1.0, 2.0]]}}),
-        "string labels match integer signature names by their string form, as integer labels "
-        "match string names: JSON object keys and CSV headers are always strings, so a model "
-        "MLflow wrote from an integer-labelled frame could not get a records, columnar inputs or "
-        "CSV request at all; MLflow: 400 INVALID_PARAMETER_VALUE (missing inputs [0, 1])",
-    ),
-    "int-names-records": (
-        Case("ints", {"dataframe_records": [{"0": 1.0, "1": 2.0}]}),
-        "as int-names-string-split: a records key cannot be an integer",
-    ),
-    "int-names-inputs-columns": (
-        Case("ints", {"inputs": {"0": [1.0], "1": [2.0]}}),
-        "as int-names-string-split: a columnar inputs key cannot be an integer",
-    ),
-    "int-names-csv": (
-        Case("ints", "0,1\n1.0,2.0\n", "text/csv"),
-        "as int-names-string-split: a CSV header cannot say integer",
-    ),
-    "instances-rows": (
-        Case("rf", {"instances": ROWS}),
-        "rows for a column signature become a frame with its names by position; MLflow: 400",
-    ),
-    "inputs-rows": (
-        Case("rf", {"inputs": ROWS}),
-        "rows for a column signature become a frame with its names by position; MLflow: 400",
-    ),
-    "params-integral-float-for-long": (
-        _shape("params", k=3.0),
-        "3.0 for a long param converts to 3, as for a long column; MLflow: 400",
     ),
     "llm-body-for-undeclared-signature": (
         Case("rf", {"messages": MESSAGES}),
