@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated tracking store per test and the seed model."""
+"""Shared fixtures: an isolated tracking store per test, the seed model, and MLflow's
+interpreters (the peer harness, tests/store/mlflow/_mlflow_peer.py)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,27 @@ def seed_model(seed_data):
 
     X, y = seed_data
     return RandomForestClassifier(random_state=42).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def mlflow3_python() -> Path:
+    """MLflow 3's interpreter (the peer harness, tests/store/mlflow/_mlflow_peer.py), checked to
+    have the test venv's scikit-learn: skipped without it, a failure where MLflow is required."""
+    from store.mlflow._mlflow_peer import check_peer, peer_python
+
+    python = peer_python(3)
+    check_peer(python, 3)
+    return python
+
+
+@pytest.fixture(scope="session")
+def mlflow2_python() -> Path:
+    """MLflow 2's interpreter, checked as :func:`mlflow3_python` is."""
+    from store.mlflow._mlflow_peer import check_peer, peer_python
+
+    python = peer_python(2)
+    check_peer(python, 2)
+    return python
 
 
 @pytest.fixture

@@ -9,13 +9,10 @@ this checkout on its ``sys.path``: the environment the model's requirements.txt 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +22,11 @@ import pytest
 import requests
 from store.mlflow._mlflow_peer import (
     REQUIRE_ENV,
-    check_peer,
+    free_port,
     peer_env,
-    peer_python,
     run_peer_script,
     stop_session,
+    wait_ping,
 )
 
 import mlserve
@@ -65,13 +62,6 @@ emit({
 """
 
 
-@pytest.fixture(scope="module")
-def mlflow3() -> Path:
-    python = peer_python(3)
-    check_peer(python, 3)
-    return python
-
-
 def _mlflow_reads(
     python: Path, model: Path, rows: pd.DataFrame | None = None, *, with_mlserve: bool = True
 ) -> dict[str, Any]:
@@ -101,12 +91,12 @@ def _custom_models() -> dict[str, mlserve.PythonModel]:
 
 
 def test_sklearn_model_with_an_ndarray_example(
-    mlflow3: Path, seed_model: Any, seed_data: Any, tmp_path: Path
+    mlflow3_python: Path, seed_model: Any, seed_data: Any, tmp_path: Path
 ) -> None:
     X, _ = seed_data
     mlserve.save_model(seed_model, tmp_path / "rf", input_example=X[:3])
     # without mlserve: its requirements.txt does not list it, and MLflow needs nothing from it
-    got = _mlflow_reads(mlflow3, tmp_path / "rf", with_mlserve=False)
+    got = _mlflow_reads(mlflow3_python, tmp_path / "rf", with_mlserve=False)
     assert got["mlserve_imported"] is False
     # MLflow reads the example mlserve wrote, and predicts on it what mlserve predicts
     np.testing.assert_array_equal(got["example"], X[:3])
@@ -115,22 +105,22 @@ def test_sklearn_model_with_an_ndarray_example(
 
 
 @pytest.mark.parametrize("kind", ["context", "no-context"])
-def test_custom_python_model(mlflow3: Path, kind: str, tmp_path: Path) -> None:
+def test_custom_python_model(mlflow3_python: Path, kind: str, tmp_path: Path) -> None:
     model = _custom_models()[kind]
     rows = pd.DataFrame({"a": [1.0, 2.5], "b": [-1.0, 0.0]})
     mlserve.save_model(model, tmp_path / "py", input_example=rows)
-    got = _mlflow_reads(mlflow3, tmp_path / "py", rows)
+    got = _mlflow_reads(mlflow3_python, tmp_path / "py", rows)
     expected = np.asarray(mlserve.load_model(tmp_path / "py").predict(rows)).tolist()
     assert got["predictions"] == expected
 
 
-def test_function_model_with_params_in_its_example(mlflow3: Path, tmp_path: Path) -> None:
+def test_function_model_with_params_in_its_example(mlflow3_python: Path, tmp_path: Path) -> None:
     def scale(model_input: Any, params: Any = None) -> Any:
         return model_input * (params or {}).get("k", 1.0)
 
     rows = pd.DataFrame({"a": [1.0, 2.0]})
     mlserve.save_model(scale, tmp_path / "fn", input_example=(rows, {"k": 3.0}))
-    got = _mlflow_reads(mlflow3, tmp_path / "fn", rows)
+    got = _mlflow_reads(mlflow3_python, tmp_path / "fn", rows)
     assert got["example_params"] == {"k": 3.0}
     assert got["example"] == rows.to_numpy().tolist()
     # without params MLflow fills the declared default, as mlserve does
@@ -159,15 +149,9 @@ def _mlflow_env_manager() -> tuple[str, str]:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_mlflow_serves_a_sklearn_model_in_the_environment_its_requirements_describe(
-    mlflow3: Path, seed_model: Any, seed_data: Any, tmp_path: Path
+    mlflow3_python: Path, seed_model: Any, seed_data: Any, tmp_path: Path
 ) -> None:
     """``mlflow models serve`` without ``--env-manager local``: MLflow builds a virtualenv from
     the model's python_env.yaml and requirements.txt with pip (uv), from the public index
@@ -178,32 +162,26 @@ def test_mlflow_serves_a_sklearn_model_in_the_environment_its_requirements_descr
     model = tmp_path / "rf"
     mlserve.save_model(seed_model, model, input_example=X[:3])
     manager, path = _mlflow_env_manager()
-    port = _free_port()
+    port = free_port()
     environ = peer_env(None, {
         "PATH": path,
-        "MLFLOW_ENV_ROOT": str(mlflow3.parent.parent.parent / "mlflow-envs"),
+        "MLFLOW_ENV_ROOT": str(mlflow3_python.parent.parent.parent / "mlflow-envs"),
         "PIP_CONFIG_FILE": os.devnull,
     })  # fmt: skip
     for key in [k for k in environ if k.startswith(("PIP_", "UV_")) and k != "PIP_CONFIG_FILE"]:
         del environ[key]
     log = tmp_path / "mlflow-serve.log"
     command = [
-        str(mlflow3), str(mlflow3.parent / "mlflow"), "models", "serve", "-m", str(model),
-        "--env-manager", manager, "--install-mlflow", "-p", str(port), "-h", "127.0.0.1",
+        str(mlflow3_python), str(mlflow3_python.parent / "mlflow"), "models", "serve",
+        "-m", str(model), "--env-manager", manager, "--install-mlflow",
+        "-p", str(port), "-h", "127.0.0.1",
     ]  # fmt: skip
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environ,
                                 start_new_session=True)  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + _MLFLOW_SERVE_TIMEOUT_S
-        while True:
-            assert proc.poll() is None, f"mlflow models serve exited:\n{log.read_text()[-6000:]}"
-            assert time.monotonic() < deadline, f"not serving in time:\n{log.read_text()[-6000:]}"
-            with contextlib.suppress(requests.ConnectionError):
-                if requests.get(url + "/ping", timeout=2).status_code == 200:
-                    break
-            time.sleep(0.5)
+        wait_ping(url, proc, log, timeout=_MLFLOW_SERVE_TIMEOUT_S)
         answer = requests.post(url + "/invocations", json={"inputs": X[:3].tolist()}, timeout=60)
         assert answer.status_code == 200, answer.text
         expected = mlserve.load_model(model).predict(X[:3]).tolist()

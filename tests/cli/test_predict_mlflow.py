@@ -14,12 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from server.test_mlflow_wire import (  # the chat model both servers are compared on
-    INSTALL_HINT,
-    MESSAGES,
-    MLFLOW_PYTHON,
-    _save_models,
-)
+from server._both_servers import CHAT_SOURCE, MESSAGES, save_custom
+from server.helpers import CHAT_SIGNATURE
 
 BODIES = {
     "unwrapped-with-a-param": {"messages": MESSAGES, "temperature": 0.25},
@@ -31,17 +27,15 @@ BODIES = {
 
 @pytest.fixture(scope="module")
 def chat_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not MLFLOW_PYTHON.exists():
-        if os.environ.get("MLSERVE_TEST_REQUIRE_MLFLOW") == "1":
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(INSTALL_HINT)
-    return _save_models(tmp_path_factory.mktemp("models"))["chat"]
+    # the chat model test_mlflow_wire compares both servers on
+    path = tmp_path_factory.mktemp("models") / "chat"
+    return save_custom(path, CHAT_SOURCE, "Chat", CHAT_SIGNATURE)
 
 
-def _mlflow_predict(model: Path, body: Path, out: Path) -> Any:
+def _mlflow_predict(python: Path, model: Path, body: Path, out: Path) -> Any:
     env = {**os.environ, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}
-    mlflow = MLFLOW_PYTHON.parent / "mlflow"
-    cmd = [MLFLOW_PYTHON, mlflow, "models", "predict", "-m", model, "-i", body, "-o", out,
+    mlflow = python.parent / "mlflow"
+    cmd = [python, mlflow, "models", "predict", "-m", model, "-i", body, "-o", out,
            "-t", "json", "--env-manager", "local"]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, env=env, timeout=300, cwd=out.parent)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -57,11 +51,13 @@ def _mlserve_predict(model: Path, body: Path, out: Path) -> Any:
 
 
 @pytest.mark.parametrize("case", list(BODIES))
-def test_same_output_as_mlflow_models_predict(chat_dir: Path, tmp_path: Path, case: str) -> None:
+def test_same_output_as_mlflow_models_predict(
+    mlflow3_python: Path, chat_dir: Path, tmp_path: Path, case: str
+) -> None:
     body = tmp_path / "body.json"
     body.write_text(json.dumps(BODIES[case]))
     ours = _mlserve_predict(chat_dir, body, tmp_path / "ours.json")
-    theirs = _mlflow_predict(chat_dir, body, tmp_path / "theirs.json")
+    theirs = _mlflow_predict(mlflow3_python, chat_dir, body, tmp_path / "theirs.json")
     assert ours == theirs
     # the chat model answers what it was given: unwrapped bodies are answered bare
     assert ("predictions" in ours) is case.startswith("wrapped")

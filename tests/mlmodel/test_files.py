@@ -207,19 +207,17 @@ emit({
 
 @pytest.mark.parametrize("serialization_format", ["cloudpickle", "skops"])
 def test_mlflow_loads_a_model_with_digests_and_keeps_them(
-    seed_model, tmp_path: Path, serialization_format: str
+    mlflow3_python: Path, seed_model, tmp_path: Path, serialization_format: str
 ) -> None:  # type: ignore[no-untyped-def]
     """The digests live under an MLmodel key of their own, which MLflow 3.17 ignores on load
     and keeps on a read/write (its Model takes unknown keys as attributes)."""
-    from store.mlflow._mlflow_peer import check_peer, peer_python, run_peer_script
+    from store.mlflow._mlflow_peer import run_peer_script
 
-    python = peer_python(3)
-    check_peer(python, 3)
     mlserve.save_model(seed_model, tmp_path / "m", serialization_format=serialization_format)
     recorded = Model.load(tmp_path / "m").mlserve_digests
     rows = [[0.1, -0.2, 0.3, -0.4], [0.5, 0.6, -0.7, 0.8]]
     got = run_peer_script(
-        python,
+        mlflow3_python,
         MLFLOW_READS_DIGESTS,
         cwd=tmp_path,
         args={"model": str(tmp_path / "m"), "rows": rows},

@@ -17,26 +17,20 @@ from __future__ import annotations
 import base64
 import json
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import cloudpickle
 import numpy as np
 import pandas as pd
 import pytest
 import requests
-from store.mlflow._mlflow_peer import check_peer, peer_python, run_peer_script, stop_session
+from store.mlflow._mlflow_peer import run_peer_script
 
 import mlserve
-from mlserve.mlmodel._files import compute_digests
 from mlserve.schema import ColSpec, ModelSignature, Schema
 
-from .helpers import Server
-from .test_mlflow_wire import _free_port, _wait_ping
+from ._both_servers import save_custom, serve_both
 
 pytestmark = pytest.mark.slow
 
@@ -110,27 +104,12 @@ def _all_types_frame() -> dict[str, list[Any]]:
     return columns
 
 
-def _custom(root: Path, name: str, cls: str, signature: ModelSignature | None) -> Path:
-    namespace: dict[str, Any] = {"__name__": "__main__"}  # pickled by value
-    exec(compile(DTYPES_SOURCE, "<replay models>", "exec"), namespace)
-
-    class Placeholder(mlserve.PythonModel):  # writes the MLmodel; its pickle is replaced below
-        pass
-
-    path = root / name
-    mlserve.save_model(Placeholder(), path, signature=signature)
-    (path / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace[cls]()))
-    model = mlserve.Model.load(path)
-    model.mlserve_digests = compute_digests(path)
-    model.save(path)
-    return path
-
-
 @pytest.fixture(scope="module")
-def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def replay(
+    mlflow3_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
     """``{"urls": {model: (mlflow_url, mlserve_url)}, "X": knn rows, "python": MLflow's}``."""
-    python = peer_python(3)
-    check_peer(python, 3)
+    python = mlflow3_python
     root = tmp_path_factory.mktemp("replay")
     X = run_peer_script(
         python, WRITE_KNN, cwd=root, args={"plain": str(root / "knn"), "dt": str(root / "knn_dt")}
@@ -139,43 +118,11 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     models = {
         "knn": root / "knn",
         "knn_dt": root / "knn_dt",
-        "dtypes": _custom(root, "dtypes", "Dtypes", types),
-        "one": _custom(root, "one", "One", None),
+        "dtypes": save_custom(root / "dtypes", DTYPES_SOURCE, "Dtypes", types),
+        "one": save_custom(root / "one", DTYPES_SOURCE, "One", None),
     }
-    bin_dir = python.parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}  # fmt: skip
-    env = {k: v for k, v in env.items() if not k.startswith("MLSERVE_")}
-    theirs: list[tuple[str, subprocess.Popen[bytes], str, Path]] = []
-    ours: dict[str, Server] = {}
-    try:
-        for name, path in models.items():
-            port = _free_port()
-            log = root / f"mlflow-{name}.log"
-            command = [str(python), str(bin_dir / "mlflow"), "models", "serve", "-m", str(path),
-                       "-p", str(port), "-h", "127.0.0.1", "--env-manager", "local"]  # fmt: skip
-            with open(log, "wb") as out:
-                proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                        start_new_session=True)  # fmt: skip
-            theirs.append((name, proc, f"http://127.0.0.1:{port}", log))
-            our_log = root / f"mlserve-{name}.log"
-            with open(our_log, "wb") as out:
-                our = subprocess.Popen(
-                    [sys.executable, "-m", "mlserve.server", "-m", str(path), "-p", "0"],
-                    stdout=out, stderr=subprocess.STDOUT, env=env,
-                )  # fmt: skip
-            ours[name] = Server(our, our_log)
-        urls = {}
-        for name, proc, url, log in theirs:
-            _wait_ping(url, proc, log)
-            ours[name].wait_ready(60)
-            urls[name] = (url, ours[name].url)
+    with serve_both(python, models, root) as urls:
         yield {"urls": urls, "X": X, "python": python, "root": root}
-    finally:
-        for _, proc, _, _ in theirs:
-            stop_session(proc)
-        for server in ours.values():
-            server.stop()
 
 
 def _both(replay: dict[str, Any], model: str, body: Any, content_type: str = JSON) -> list[Any]:

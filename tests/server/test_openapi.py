@@ -18,7 +18,7 @@ import pytest
 import requests
 import schemathesis
 
-from .helpers import start_server
+from .helpers import CHAT_SIGNATURE, by_value, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -31,12 +31,6 @@ def predict(model_input):
 """
 
 
-def _chat_function():  # type: ignore[no-untyped-def]
-    namespace: dict[str, object] = {"__name__": "__main__"}
-    exec(compile(CHAT_SOURCE, "<chat model>", "exec"), namespace)
-    return namespace["predict"]
-
-
 @pytest.fixture(scope="module")
 def model_dirs(  # type: ignore[no-untyped-def]
     tmp_path_factory: pytest.TempPathFactory,
@@ -46,28 +40,12 @@ def model_dirs(  # type: ignore[no-untyped-def]
     seed_data,
 ):
     import mlserve
-    from mlserve.schema import (
-        Array,
-        ColSpec,
-        ModelSignature,
-        Object,
-        ParamSchema,
-        ParamSpec,
-        Property,
-        Schema,
-    )
 
     X, _ = seed_data
     root = tmp_path_factory.mktemp("openapi-models")
     mlserve.save_model(seed_model, root / "tensor", input_example=X[:2])
-    messages = Array(Object([Property("role", "string"), Property("content", "string")]))
-    signature = ModelSignature(
-        Schema([ColSpec(messages, "messages")]),
-        params=ParamSchema([ParamSpec("temperature", "double", 0.5)]),
-    )
-    mlserve.save_model(
-        _chat_function(), root / "chat", flavor="python_function", signature=signature
-    )
+    chat = by_value(CHAT_SOURCE, "predict")
+    mlserve.save_model(chat, root / "chat", flavor="python_function", signature=CHAT_SIGNATURE)
     return {
         "typed": typed_model_dir,
         "tensor": root / "tensor",

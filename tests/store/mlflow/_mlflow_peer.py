@@ -9,11 +9,15 @@ as JSON through a result file, because MLflow prints to stdout and stderr as it 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
+import time
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import version as installed_version
@@ -421,3 +425,38 @@ def stop_session(proc: subprocess.Popen[bytes], grace: float = 15) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(5)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago, for a peer server that must be told
+    its port (``mlflow models serve -p``)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_ping(
+    url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120, path: str = "/ping"
+) -> None:
+    """Wait until the peer server ``proc`` answers ``GET {url}{path}`` with 200 (``/ping`` for
+    ``mlflow models serve``, ``/health`` for ``mlflow server``). Raises AssertionError, with
+    the tail of its ``log``, when it exits first or is not ready within ``timeout`` seconds.
+    The standard library's client: the plugins' suites import this module too."""
+    where = urllib.parse.urlsplit(url)  # no proxy in between, whatever the environment says
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-6000:]
+            raise AssertionError(f"the peer server exited ({proc.returncode}):\n{tail}")
+        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=2)
+        try:
+            with contextlib.suppress(OSError, http.client.HTTPException):  # not listening yet
+                connection.request("GET", path)
+                if connection.getresponse().status == 200:
+                    return
+        finally:
+            connection.close()
+        if time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-6000:]
+            raise AssertionError(f"the peer server did not answer {path} in {timeout} s:\n{tail}")
+        time.sleep(0.2)

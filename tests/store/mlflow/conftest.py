@@ -7,27 +7,20 @@ changes a store must copy its directory first.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ._mlflow_peer import (
-    MlflowPeerError,
     MlflowServer,
     MlflowStore,
-    check_peer,
+    free_port,
     peer_env,
-    peer_python,
     seed_store,
+    stop_session,
+    wait_ping,
 )
 
 # MLflow 3.17 refuses its file store ("maintenance mode") unless this is set.
@@ -37,22 +30,6 @@ ALLOW_FILE_STORE = {"MLFLOW_ALLOW_FILE_STORE": "true"}
 # in about 6 s instead of 25 and stops in 3 instead of 8.
 SERVER_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 SERVER_READY_SECONDS = 90
-
-
-@pytest.fixture(scope="session")
-def mlflow3_python() -> Path:
-    """The MLflow 3 interpreter, checked to have the test venv's scikit-learn."""
-    python = peer_python(3)
-    check_peer(python, 3)
-    return python
-
-
-@pytest.fixture(scope="session")
-def mlflow2_python() -> Path:
-    """The MLflow 2 interpreter, checked to have the test venv's scikit-learn."""
-    python = peer_python(2)
-    check_peer(python, 2)
-    return python
 
 
 @pytest.fixture(scope="session")
@@ -114,41 +91,6 @@ def mlflow2_file_store(
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server's process group (its uvicorn workers too): SIGTERM, then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(wait)
-            return
-
-
-def _wait_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Poll ``/health`` until it answers 200; fail with the server log if the process exits
-    or the deadline passes."""
-    deadline = time.monotonic() + SERVER_READY_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise MlflowPeerError(
-                f"mlflow server exited with {process.returncode}", log.read_text()
-            )
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.25)
-    raise MlflowPeerError(f"mlflow server not ready in {SERVER_READY_SECONDS} s", log.read_text())
-
-
 @pytest.fixture(scope="session")
 def mlflow3_server(
     mlflow3_python: Path, tmp_path_factory: pytest.TempPathFactory
@@ -162,7 +104,7 @@ def mlflow3_server(
     backend = f"sqlite:///{root / 'server.db'}"
     artifacts = root / "artifacts"
     log = root / "server.log"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
         *(str(mlflow3_python), "-I", "-m", "mlflow", "server"),
@@ -183,7 +125,7 @@ def mlflow3_server(
             start_new_session=True,
         )
     try:
-        _wait_ready(process, url, log)
+        wait_ping(url, process, log, timeout=SERVER_READY_SECONDS, path="/health")
         built = seed_store(
             mlflow3_python,
             kind="server",
@@ -201,4 +143,4 @@ def mlflow3_server(
             log=log,
         )
     finally:
-        _stop(process)
+        stop_session(process)
