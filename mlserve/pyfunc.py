@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlserve._flavor import LOADER_MODULES, PYFUNC_SECTION, Capabilities, Flavor, get_flavor
 from mlserve._flavor import list_flavors as _list_flavors
@@ -126,6 +126,42 @@ def _policy(trust: TrustPolicy | str | None) -> TrustPolicy:
         raise InvalidParameterValue(f"trust={trust!r}: {exc}") from exc
 
 
+class NativeModel(NamedTuple):
+    """What :func:`read_native` read: the native model and where it came from."""
+
+    metadata: Model
+    directory: Path
+    flavor: Flavor
+    section: dict[str, Any]
+    native: Any
+    verified: bool
+    policy: TrustPolicy
+
+
+def read_native(
+    path: str | os.PathLike[str],
+    pick: Callable[[Model], tuple[Flavor, dict[str, Any]]] = choose_flavor,
+    trust: TrustPolicy | str | None = None,
+) -> NativeModel:
+    """Read the model directory ``path`` up to its native model, with no predictor: ``MLmodel``,
+    every path it names confined to the directory, its digests checked, the flavor ``pick``
+    returns (with its section), then the native model loaded under the trust policy with the
+    model's ``code/`` on ``sys.path``. :meth:`PyFuncModel.from_directory` builds the predictor
+    on it; ``mlserve.<flavor>.load_model`` returns the native model as it is (building a
+    predictor there would choose and verify a scikit-learn accelerator for nothing)."""
+    policy = _policy(trust)
+    directory = Path(path).resolve()
+    metadata = Model.load(directory)
+    # both before any flavor runs: nothing named by the file is imported or read unchecked
+    check_paths(directory, metadata.flavors, metadata.saved_input_example_info)
+    verified = policy.check_digests(directory, metadata.mlserve_digests)
+    flavor, section = pick(metadata)
+    with trust_scope(policy):
+        _add_code_path(directory, metadata, section)
+        native = flavor.load(directory, section)
+    return NativeModel(metadata, directory, flavor, section, native, verified, policy)
+
+
 class PyFuncModel:
     """A model loaded for prediction.
 
@@ -186,31 +222,28 @@ class PyFuncModel:
         :class:`~mlserve.errors.FlavorNotFound`, a :class:`~mlserve.errors.FlavorError` or an
         :class:`~mlserve.errors.UntrustedModel` (:class:`~mlserve.errors.DigestMismatch`).
         """
-        policy = _policy(trust)
-        directory = Path(path).resolve()
-        metadata = Model.load(directory)
-        # both before any flavor runs: nothing named by the file is imported or read unchecked
-        check_paths(directory, metadata.flavors, metadata.saved_input_example_info)
-        verified = policy.check_digests(directory, metadata.mlserve_digests)
-        if flavor is None:
-            flavor, section = choose_flavor(metadata)
-        elif flavor.name in metadata.flavors:
-            section = flavor_section(metadata, flavor.name)
-        else:
+
+        def pick(metadata: Model) -> tuple[Flavor, dict[str, Any]]:
+            if flavor is None:
+                return choose_flavor(metadata)
+            if flavor.name in metadata.flavors:
+                return flavor, flavor_section(metadata, flavor.name)
             sections = ", ".join(metadata.flavors)
-            raise MalformedModel(str(directory), f"no {flavor.name!r} section (has: {sections})")
-        with trust_scope(policy):
-            _add_code_path(directory, metadata, section)
-            native = flavor.load(directory, section)
-            predictor = flavor.predictor(native, section)
+            raise MalformedModel(
+                str(Path(path).resolve()), f"no {flavor.name!r} section (has: {sections})"
+            )
+
+        read = read_native(path, pick, trust)
+        with trust_scope(read.policy):
+            predictor = read.flavor.predictor(read.native, read.section)
         return cls(
-            metadata,
+            read.metadata,
             predictor,
-            native,
-            path=directory,
-            flavor=flavor.name,
+            read.native,
+            path=read.directory,
+            flavor=read.flavor.name,
             model_uri=model_uri,
-            verified=verified,
+            verified=read.verified,
         )
 
     # -- prediction ------------------------------------------------------------------------

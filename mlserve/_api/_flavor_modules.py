@@ -15,19 +15,18 @@ name, when called), so the core never imports a flavor. ``mlserve._flavor_module
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mlserve._api._models import load_model as _load_pyfunc
 from mlserve._api._models import save_model as _save_model
 from mlserve._api._tracking import log_model as _log_model
-from mlserve._flavor import PYFUNC_SECTION, Capabilities, Flavor
+from mlserve._flavor import PYFUNC_SECTION, Flavor
 from mlserve._trust import TrustPolicy
-from mlserve.errors import FlavorNotFound, InvalidParameterValue, MlserveError
+from mlserve.errors import FlavorNotFound, InvalidParameterValue
 from mlserve.mlmodel import Model, ModelInfo
-from mlserve.pyfunc import PyFuncModel, choose_flavor
+from mlserve.pyfunc import PyFuncModel, choose_flavor, read_native
 from mlserve.store import resolve_model_uri
 
 __all__ = ["FlavorFunctions", "flavor_functions", "pyfunc_functions"]
@@ -99,62 +98,21 @@ def flavor_functions(flavor: str) -> FlavorFunctions:
 def _load_native(
     model_uri: str | os.PathLike[str], flavor: str, trust: TrustPolicy | str | None
 ) -> Any:
-    """The native model at ``model_uri``, which must load with ``flavor``: loaded as
-    :func:`mlserve.load_model` loads it (paths confined, digests, trust policy, ``code/``), but
-    with no predictor built, since only the native object is returned (the scikit-learn
-    predictor chooses and verifies its accelerator on probe inputs: load time for nothing)."""
-    directory = Path(resolve_model_uri(os.fspath(model_uri)))
-    metadata = Model.load(directory)
-    chosen, section = choose_flavor(metadata)  # the flavor mlserve.load_model would use
-    if chosen.name != flavor and flavor not in metadata.flavors:
-        raise FlavorNotFound(flavor, sorted(metadata.flavors))
-    if chosen.name != flavor:  # both sections present; pyfunc preferred the other one
-        raise InvalidParameterValue(
-            f"{model_uri} loads with the {chosen.name} flavor; use mlserve.load_model"
-        )
-    loaded = PyFuncModel.from_directory(
-        directory,
-        model_uri=os.fspath(model_uri),
-        flavor=_NativeOnly(chosen, section, metadata),
-        trust=trust,
-    )
-    return loaded.unwrap()
+    """The native model at ``model_uri``, which must load with ``flavor``: read as
+    :func:`mlserve.load_model` reads it (paths confined, digests, trust policy, ``code/``), with
+    no predictor built, since only the native object is returned."""
 
+    def pick(metadata: Model) -> tuple[Flavor, dict[str, Any]]:
+        chosen, section = choose_flavor(metadata)  # the flavor mlserve.load_model would use
+        if chosen.name != flavor and flavor not in metadata.flavors:
+            raise FlavorNotFound(flavor, sorted(metadata.flavors))
+        if chosen.name != flavor:  # both sections present; pyfunc preferred the other one
+            raise InvalidParameterValue(
+                f"{model_uri} loads with the {chosen.name} flavor; use mlserve.load_model"
+            )
+        return chosen, section
 
-class _NativeOnly:
-    """``flavor`` loading its native model with ``section`` (the one :func:`choose_flavor`
-    gave it), and building no predictor."""
-
-    def __init__(self, flavor: Flavor, section: Mapping[str, Any], metadata: Model) -> None:
-        self.flavor = flavor
-        self.section = section
-        # from_directory finds the section by this name: a model whose python_function
-        # section's loader_module names the flavor may have no section of the flavor's own
-        self.name = flavor.name if flavor.name in metadata.flavors else PYFUNC_SECTION
-
-    def can_save(self, obj: Any) -> bool:
-        return self.flavor.can_save(obj)
-
-    def save(self, obj: Any, path: Path, **options: Any) -> dict[str, Any]:
-        return self.flavor.save(obj, path, **options)
-
-    def load(self, path: Path, section: Mapping[str, Any]) -> Any:
-        return self.flavor.load(path, self.section)
-
-    def predictor(self, native: Any, section: Mapping[str, Any]) -> _Unused:
-        return _Unused()
-
-    def requirements(self, obj: Any | None = None) -> list[str]:
-        return self.flavor.requirements(obj)
-
-
-class _Unused:
-    """The predictor of a model loaded only to be unwrapped; never asked to predict."""
-
-    capabilities = Capabilities()
-
-    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        raise MlserveError("a model loaded by mlserve.<flavor>.load_model does not predict")
+    return read_native(resolve_model_uri(os.fspath(model_uri)), pick, trust).native
 
 
 def _python_model(python_model: Any, loader_module: Any, data_path: Any) -> Any:
