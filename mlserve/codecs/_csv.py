@@ -19,6 +19,7 @@ from mlserve.codecs._cost import check_memory
 from mlserve.codecs._plan import DecodePlan
 from mlserve.codecs._tabular import coerce_frame
 from mlserve.errors import PayloadError
+from mlserve.schema import TensorSpec
 
 __all__ = ["decode_csv"]
 
@@ -37,12 +38,26 @@ def _text_columns(plan: DecodePlan) -> dict[str | int, type] | None:
     return cols or None
 
 
+def _refuse_text_tensors(plan: DecodePlan) -> None:
+    """A CSV body for a str (or bytes) tensor: refused, as MLflow's CSV parsing refuses it
+    (BAD_REQUEST). CSV cannot say whether ``2`` is text, and a frame is not such a tensor."""
+    if plan.kind in ("tensor", "tensors") and plan.schema is not None:
+        text = [s for s in plan.schema.inputs if isinstance(s, TensorSpec) and s.dtype.kind in "US"]
+        if text:
+            raise PayloadError(
+                f"a CSV body cannot carry the {text[0].dtype.name} tensor this model takes; "
+                "send its rows as JSON ('inputs' or 'instances')"
+            )
+
+
 def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     """Parse a CSV body into a DataFrame typed by ``plan``.
 
     Raises :class:`PayloadError` for an empty body, invalid UTF-8, unbalanced quotes or rows
-    with more fields than the header (a shorter row is padded with nulls, as pandas does).
+    with more fields than the header (a shorter row is padded with nulls, as pandas does), and
+    for a model taking a str or bytes tensor.
     """
+    _refuse_text_tensors(plan)
     if body.isspace() or not body:  # stops at the first other byte; strip() copied the body
         raise PayloadError("the body is empty; expected CSV with a header row")
     if not body.isascii():  # ASCII is UTF-8; decoding only to check would copy a large body

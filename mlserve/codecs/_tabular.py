@@ -19,6 +19,7 @@ import pandas as pd
 from mlserve.codecs._plan import ANY, DecodePlan
 from mlserve.errors import PayloadError, SchemaMismatch
 from mlserve.schema._rules import ColumnRule
+from mlserve.schema._tensor_strings import string_tensor
 
 __all__ = [
     "check_column_names",
@@ -192,7 +193,8 @@ def to_array(
     """A numpy array from nested lists, typed ``dtype`` where that is lossless.
 
     Floating dtypes are applied directly; integer dtypes only to integer data (range-checked);
-    other data keeps numpy's inferred dtype for the enforcer to judge. Raises
+    a ``str`` dtype to each value as written (:func:`string_tensor`, null refused); other data
+    keeps numpy's inferred dtype for the enforcer to judge. Raises
     :class:`PayloadError` for ragged nesting, and with ``booleans`` :class:`SchemaMismatch`
     for a JSON boolean where ``dtype`` is numeric.
     """
@@ -202,10 +204,17 @@ def to_array(
         floats = ColumnRule("float", dtype).as_float(data)
         if floats is not None:
             return floats
+    reason = f"'{where}' is not a rectangular array (rows of unequal length)"
+    if dtype is not None and dtype.kind == "U":
+        # a str tensor: each value as written (2 -> "2"), as MLflow's np.array(data, dtype=str);
+        # through float64 first, 2 would become "2.0"
+        strings = string_tensor(data, None, f"{dtype.name} values")
+        if strings is None:
+            raise PayloadError(reason)
+        return strings
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError) as exc:
-        reason = f"'{where}' is not a rectangular array (rows of unequal length)"
         raise PayloadError(reason) from exc
     if dtype is not None and dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.ndim:
         return ColumnRule("int", dtype).narrow_int(arr.ravel()).reshape(arr.shape)

@@ -19,6 +19,7 @@ from mlserve.errors import InvalidColumnValue, SchemaMismatch
 from mlserve.schema._compiled import CompiledSchema, compile_schema
 from mlserve.schema._kinds import inferred_kind, value_kind
 from mlserve.schema._rules import ColumnRule
+from mlserve.schema._tensor_strings import string_array, string_tensor
 from mlserve.schema._types import Schema, TensorSpec
 
 __all__ = ["SchemaEnforcer", "enforce_schema"]
@@ -276,9 +277,16 @@ class SchemaEnforcer:
         spec = specs[0]
         if df.shape[1] == 1:
             return _column_tensor(spec, df.iloc[:, 0], self.compiled.rules[0])
+        expected = f"a {spec.dtype.name} tensor of shape {_shape_text(spec.shape)}"
         if tuple(spec.shape) != (-1, df.shape[1]):
-            expected = f"a {spec.dtype.name} tensor of shape {_shape_text(spec.shape)}"
             raise SchemaMismatch(spec.name, expected, f"a frame of {df.shape[1]} columns")
+        if spec.dtype.kind in "US":
+            # MLflow takes the frame's to_numpy() as it is and requires the tensor's dtype:
+            # a frame's text is objects, never str (or bytes), so it refuses every such frame
+            found = (
+                f"a frame of {df.shape[1]} columns (a {spec.dtype.name} tensor is taken as rows)"
+            )
+            raise SchemaMismatch(spec.name, expected, found)
         return _tensor(spec, df.to_numpy())
 
 
@@ -305,6 +313,9 @@ def _column_tensor(spec: TensorSpec, column: pd.Series, rule: ColumnRule) -> np.
         arr = values.reshape(shape)
     else:
         raise SchemaMismatch(spec.name, expected, "a column of single values")
+    if spec.dtype.kind == "U":
+        # MLflow casts the column to str as the frame holds it: 2.0 -> "2.0", True -> "True"
+        return string_array(arr, spec.name, expected)
     if arr.dtype.kind in "iuf" and spec.dtype.kind == "f":
         # MLflow casts a column to the tensor's type (np.array(column, dtype=...)): numbers
         # are typed as a float tensor's nested lists are, a number past float32's range refused
@@ -332,8 +343,13 @@ def _castable(src: np.dtype, dst: np.dtype) -> bool:
 def _tensor(spec: TensorSpec, data: Any) -> np.ndarray:
     expected = f"a {spec.dtype.name} tensor of shape {_shape_text(spec.shape)}"
     if not isinstance(data, np.ndarray):
+        # nested lists for a str tensor: each value as written, built (and refused, in the same
+        # words) as the JSON decoder builds it
+        strings = None
+        if spec.dtype.kind == "U":
+            strings = string_tensor(data, spec.name, f"{spec.dtype.name} values")
         try:
-            data = np.asarray(data)
+            data = strings if strings is not None else np.asarray(data)
         except (ValueError, TypeError) as exc:
             raise SchemaMismatch(spec.name, expected, "rows of unequal length") from exc
     if data.ndim != len(spec.shape) or any(

@@ -211,10 +211,27 @@ SAME = {
     "string-and-float/instances-named-numbers-for-s": instances(
         "string-and-float", [{"s": 1, "v": 1.5}]
     ),
-    # a string tensor signature: MLflow casts the JSON rows to str (np.array(rows, dtype=str))
+    # a string tensor signature: MLflow casts the JSON rows to str (np.array(rows, dtype=str)),
+    # each value as written (2 -> "2", true -> "True")
     "strings-tensorsig/inputs-rows": inputs("strings-tensorsig", [["a", "c"], ["b", "d"]]),
     "strings-tensorsig/inputs-integers": inputs("strings-tensorsig", [[1, 2]]),
     "strings-tensorsig/inputs-a-number-among-strings": inputs("strings-tensorsig", [["a", 2]]),
+    "strings-tensorsig/inputs-numbers": inputs("strings-tensorsig", [[1.5, 2]]),
+    "strings-tensorsig/instances-numbers": instances("strings-tensorsig", [[1.5, 2]]),
+    "strings-tensorsig/inputs-a-boolean-and-a-number": inputs("strings-tensorsig", [[True, 1.5]]),
+    "strings-tensorsig/inputs-ragged": inputs("strings-tensorsig", [["a", "c"], ["b"]]),
+    # a frame for it: MLflow refuses the whole frame (its to_numpy() is objects, not str) and a
+    # column of single values (shape [-1, 2]); a column of lists is stacked and cast to str as
+    # the frame holds it (2 -> "2.0"); CSV is refused while MLflow parses it (BAD_REQUEST)
+    "strings-tensorsig/split": split("strings-tensorsig", ["p", "q"], [["a", "c"], ["b", "d"]]),
+    "strings-tensorsig/split-numbers": split("strings-tensorsig", ["p", "q"], [[1.5, 2]]),
+    "strings-tensorsig/records": records("strings-tensorsig", ["p", "q"], [["a", "c"]]),
+    "strings-tensorsig/split-one-column": split("strings-tensorsig", ["p"], [["a"], ["b"]]),
+    "strings-tensorsig/split-lists-of-numbers": split(
+        "strings-tensorsig", ["x"], [[[1.5, 2]], [[3, 4]]]
+    ),
+    "strings-tensorsig/csv-numbers": csv("strings-tensorsig", "p,q\n1.5,2\n"),
+    "strings-tensorsig/csv-strings": csv("strings-tensorsig", "p,q\na,c\n"),
     # a string column signature: strings as they are; a CSV's numbers are read as strings
     "strings-colsig/split": split("strings-colsig", ["p", "q"], [["a", "c"], ["b", "d"]]),
     "strings-colsig/csv-numbers": csv("strings-colsig", "p,q\n1.5,2\n"),
@@ -320,32 +337,21 @@ DIFFERENT = {
         inputs("strings-colsig", {"p": [1.5], "q": [2]}),
         "as strings-colsig/split-numbers",
     ),
+    # a null or an object for a str tensor (docs/payloads.md, deliberate differences): MLflow
+    # gives the model the text "None" (an object: its Python repr)
+    "strings-tensorsig/inputs-null": (
+        inputs("strings-tensorsig", [["a", None]]),
+        "null for a str tensor: 400 BAD_REQUEST; MLflow answers 200 with 'None'",
+    ),
+    "strings-tensorsig/inputs-an-object": (
+        inputs("strings-tensorsig", [[{"a": 1}, "b"]]),
+        "an object for a str tensor: 400 BAD_REQUEST; MLflow answers 200 with \"{'a': 1}\"",
+    ),
 }
 
 # Differences made before the plugin sees the data: strict xfails, so they must move to SAME
 # when the core matches MLflow.
-PENDING: dict[str, tuple[Case, str]] = {
-    "strings-tensorsig/inputs-numbers": (
-        inputs("strings-tensorsig", [[1.5, 2]]),
-        "MLflow stringifies each JSON number as written (np.array(rows, dtype=str): 2 -> '2'); "
-        "the core decodes the rows as float64 and its tensor enforcement casts that (2 -> "
-        "'2.0')",
-    ),
-    "strings-tensorsig/split": (
-        split("strings-tensorsig", ["p", "q"], [["a", "c"], ["b", "d"]]),
-        "MLflow refuses a frame for a string tensor (its object array is not the spec's str "
-        "dtype: INVALID_PARAMETER_VALUE); the core's tensor enforcement passes the strings on",
-    ),
-    "strings-tensorsig/split-numbers": (
-        split("strings-tensorsig", ["p", "q"], [[1.5, 2]]),
-        "as strings-tensorsig/split; the core casts the float64 frame to strings",
-    ),
-    "strings-tensorsig/csv-numbers": (
-        csv("strings-tensorsig", "p,q\n1.5,2\n"),
-        "MLflow cannot parse a CSV for a string tensor signature (BAD_REQUEST); the core casts "
-        "its numbers to strings",
-    ),
-}
+PENDING: dict[str, tuple[Case, str]] = {}
 
 _MODELS = sorted(
     {case.model for case in SAME.values()}
