@@ -15,6 +15,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from mlserve.server._app import AppOptions as AppOptions
     from mlserve.server._app import ScoringApp as ScoringApp
     from mlserve.server._app import create_app as create_app
     from mlserve.server._config import ServerConfig as ServerConfig
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 # public name -> the private module that defines it
 _HOMES = {
+    "AppOptions": "mlserve.server._app",
     "ScoringApp": "mlserve.server._app",
     "ServerConfig": "mlserve.server._config",
     "create_app": "mlserve.server._app",
