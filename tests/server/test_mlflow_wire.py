@@ -16,151 +16,21 @@ shapes a custom model can return.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
-import pandas as pd
 import pytest
 import requests
-from store.mlflow._mlflow_peer import stop_session
 
 import mlserve
-from mlserve.mlmodel._files import compute_digests
-from mlserve.schema import (
-    Array,
-    ColSpec,
-    ModelSignature,
-    Object,
-    ParamSchema,
-    ParamSpec,
-    Property,
-    Schema,
-)
 
-from .helpers import Server
+from ._both_servers import COLUMNS, MESSAGES, save_wire_models, serve_both
 
 pytestmark = pytest.mark.slow
 
-MLFLOW_PYTHON = Path(
-    os.environ.get("MLSERVE_TEST_MLFLOW3_PYTHON")
-    or Path.home() / ".cache/mlserve-checks/mlflow-venv/bin/python"
-)
-INSTALL_HINT = (
-    "MLflow's virtualenv is missing: python3 -m venv ~/.cache/mlserve-checks/mlflow-venv && "
-    "~/.cache/mlserve-checks/mlflow-venv/bin/pip install mlflow==3.17.2 "
-    "scikit-learn==<the version in this venv>"
-)
-
-# A custom model whose output kind is chosen by the "kind" param. It subclasses neither
-# library's PythonModel (cloudpickle would store that base class by reference, and each server
-# lacks the other's), so both unpickle it from the same python_model.pkl. predict_type_hints is
-# what MLflow 3's wrapper reads from a PythonModel; mlserve needs nothing of the kind.
-SHAPES_SOURCE = """
-import types
-
-import numpy as np
-import pandas as pd
-
-
-class Shapes:
-    predict_type_hints = types.SimpleNamespace(input=None, output=None)
-
-    def load_context(self, context):
-        pass
-
-    def predict(self, context, model_input, params=None):
-        kind = params["kind"]
-        n = len(model_input)
-        if kind == "series":  # statsmodels' kind of prediction
-            return pd.Series(np.arange(n, dtype="float64") + 0.5)
-        if kind == "named-series":
-            return pd.Series(np.arange(n), name="y")
-        if kind == "frame":
-            return pd.DataFrame({"y": np.arange(n), "label": ["a"] * n})
-        if kind == "dict":
-            return {"a": np.arange(n), "b": np.arange(n) * 0.5}
-        if kind == "strings":
-            return ["x"] * n
-        if kind == "float32":
-            return np.full(n, 0.1, dtype=np.float32)
-        if kind == "float32-frame":
-            return pd.DataFrame({"y": np.full(n, 0.1, dtype=np.float32)})
-        if kind == "params":
-            return {k: v for k, v in params.items() if k != "kind"}
-        if kind == "describe":  # what the model was given: each column's dtype and null count
-            return {
-                "dtypes": [str(d) for d in model_input.dtypes],
-                "nulls": [int(model_input[c].isna().sum()) for c in model_input.columns],
-            }
-        return model_input
-"""
-
-# A chat model (MLflow's chat signature: messages as Array(Object(role, content)), with params)
-# that answers what it was given, to compare MLflow's unwrapped LLM bodies on both servers.
-CHAT_SOURCE = """
-import types
-
-import numpy as np
-
-
-def _plain(value):
-    if isinstance(value, (list, np.ndarray)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value.item() if isinstance(value, np.generic) else value
-
-
-class Chat:
-    predict_type_hints = types.SimpleNamespace(input=None, output=None)
-
-    def load_context(self, context):
-        pass
-
-    def predict(self, context, model_input, params=None):
-        return {
-            "columns": [str(c) for c in model_input.columns],
-            "messages": _plain(list(model_input["messages"])),
-            "params": params,
-        }
-"""
-
-CHAT_SIGNATURE = ModelSignature(
-    Schema(
-        [
-            ColSpec(
-                Array(Object([Property("role", "string"), Property("content", "string")])),
-                "messages",
-            )
-        ]
-    ),
-    params=ParamSchema(
-        [ParamSpec("temperature", "double", 0.5), ParamSpec("max_tokens", "long", 16)]
-    ),
-)
-MESSAGES = [{"role": "user", "content": "hi"}]
-
-SHAPES_PARAMS = ParamSchema(
-    [
-        ParamSpec("kind", "string", "echo"),
-        ParamSpec("k", "long", 1),
-        ParamSpec("scale", "double", 1.0),
-        ParamSpec("flag", "boolean", False),
-        ParamSpec("ids", "long", [1, 2], shape=(-1,)),
-    ]
-)
-
 ROWS = [[0.1, -0.2, 0.3, -0.4], [0.5, 0.6, -0.7, 0.8]]
-COLUMNS = ["0", "1", "2", "3"]
 SPLIT = {"dataframe_split": {"columns": COLUMNS, "data": ROWS}}
 RECORDS = [dict(zip(COLUMNS, row, strict=True)) for row in ROWS]
 V = {"dataframe_split": {"columns": ["v"], "data": [[1.0], [2.0]]}}
@@ -401,128 +271,14 @@ DIFFERENT = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_ping(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"MLflow's server exited ({proc.returncode}):\n{log.read_text()}")
-        with contextlib.suppress(requests.ConnectionError):
-            if requests.get(url + "/ping", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise AssertionError(f"MLflow's server not ready in {timeout}s:\n{log.read_text()}")
-
-
-def _save_models(root: Path) -> dict[str, Path]:
-    import cloudpickle
-    from sklearn.ensemble import RandomForestClassifier
-
-    rng = np.random.default_rng(42)
-    X = rng.normal(size=(60, 4))
-    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, X[:, 0] > 0)
-    mlserve.save_model(forest, root / "rf", input_example=pd.DataFrame(X[:2], columns=COLUMNS))
-
-    namespace: dict[str, Any] = {"__name__": "__main__"}  # pickled by value, not by module
-    exec(compile(SHAPES_SOURCE, "<shapes model>", "exec"), namespace)
-
-    class Placeholder(mlserve.PythonModel):  # writes the MLmodel; its pickle is replaced below
-        pass
-
-    signature = ModelSignature(Schema([ColSpec("double", "v")]), params=SHAPES_PARAMS)
-    mlserve.save_model(Placeholder(), root / "shapes", signature=signature)
-    (root / "shapes" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Shapes"]()))
-    # the swap is this test's own: record the digests of the model as it now is
-    shapes = mlserve.Model.load(root / "shapes")
-    shapes.mlserve_digests = compute_digests(root / "shapes")
-    shapes.save(root / "shapes")
-    typed = ModelSignature(
-        Schema([ColSpec("string", "s"), ColSpec("datetime", "t")]), params=SHAPES_PARAMS
-    )
-    mlserve.save_model(Placeholder(), root / "typed", signature=typed)
-    (root / "typed" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Shapes"]()))
-    # integer names: what MLflow writes for a frame with integer column labels ("name": 0)
-    ints = ModelSignature(
-        Schema([ColSpec("double", 0), ColSpec("double", 1)]), params=SHAPES_PARAMS
-    )
-    mlserve.save_model(Placeholder(), root / "ints", signature=ints)
-    (root / "ints" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Shapes"]()))
-    ints_model = mlserve.Model.load(root / "ints")
-    ints_model.mlserve_digests = compute_digests(root / "ints")
-    ints_model.save(root / "ints")
-    typed_model = mlserve.Model.load(root / "typed")
-    typed_model.mlserve_digests = compute_digests(root / "typed")
-    typed_model.save(root / "typed")
-    namespace = {"__name__": "__main__"}
-    exec(compile(CHAT_SOURCE, "<chat model>", "exec"), namespace)
-    mlserve.save_model(Placeholder(), root / "chat", signature=CHAT_SIGNATURE)
-    (root / "chat" / "python_model.pkl").write_bytes(cloudpickle.dumps(namespace["Chat"]()))
-    chat = mlserve.Model.load(root / "chat")
-    chat.mlserve_digests = compute_digests(root / "chat")
-    chat.save(root / "chat")
-    return {name: root / name for name in ("rf", "shapes", "typed", "ints", "chat")}
-
-
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, tuple[str, str]]]:
+def servers(
+    mlflow3_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, tuple[str, str]]]:
     """``{model: (mlflow_url, mlserve_url)}`` for each model directory."""
-    if not MLFLOW_PYTHON.exists():
-        if os.environ.get("MLSERVE_TEST_REQUIRE_MLFLOW") == "1":
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(INSTALL_HINT)
     root = tmp_path_factory.mktemp("wire")
-    models = _save_models(root)
-    bin_dir = MLFLOW_PYTHON.parent
-    # MLflow starts uvicorn by name; it refuses pickled custom models unless told they are trusted
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-           "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true"}  # fmt: skip
-    started: list[tuple[str, subprocess.Popen[bytes], str, Path]] = []
-    ours: dict[str, Server] = {}
-    urls: dict[str, tuple[str, str]] = {}
-    try:
-        for name, path in models.items():
-            port = _free_port()
-            log = root / f"mlflow-{name}.log"
-            cmd = [
-                str(MLFLOW_PYTHON),
-                str(bin_dir / "mlflow"),
-                "models",
-                "serve",
-                "-m",
-                str(path),
-                "-p",
-                str(port),
-                "-h",
-                "127.0.0.1",
-                "--env-manager",
-                "local",
-            ]
-            with open(log, "wb") as out:
-                proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                        start_new_session=True)  # fmt: skip
-            started.append((name, proc, f"http://127.0.0.1:{port}", log))
-            our_log = root / f"mlserve-{name}.log"
-            with open(our_log, "wb") as out:
-                our = subprocess.Popen(
-                    [sys.executable, "-m", "mlserve.server", "-m", str(path), "-p", "0"],
-                    stdout=out, stderr=subprocess.STDOUT,
-                )  # fmt: skip
-            ours[name] = Server(our, our_log)
-        for name, proc, url, log in started:
-            _wait_ping(url, proc, log)
-            ours[name].wait_ready(60)
-            urls[name] = (url, ours[name].url)
+    with serve_both(mlflow3_python, save_wire_models(root), root) as urls:
         yield urls
-    finally:
-        for _, proc, _, _ in started:
-            stop_session(proc)
-        for server in ours.values():
-            server.stop()
 
 
 def _send(base: str, case: Case) -> requests.Response:
