@@ -21,6 +21,7 @@ from mlserve.errors import (
     RegisteredModelNotFound,
     ResourceAlreadyExists,
 )
+from mlserve.store._artifacts import LocalArtifactStore
 from mlserve.store._files import now_ms
 from mlserve.store._registry import Registry
 from mlserve.store._runs import RunStore
@@ -152,6 +153,37 @@ def test_version_numbers_are_counted_per_model(registry: Registry, logged: str) 
     assert registry.create_model_version("A", logged).version == 1
     assert registry.create_model_version("B", logged).version == 1
     assert registry.create_model_version("A", logged).version == 2
+
+
+class _RivalFirst(LocalArtifactStore):
+    """A store where another writer registers a version just before this one's first claim.
+
+    Two real registries on one root, interleaved at the one point where a race is lost: after
+    this writer listed the claims and before its create-if-absent. Every claim tried is kept.
+    """
+
+    def __init__(self, root: Path, rival: Registry, source: str) -> None:
+        super().__init__(root)
+        self.rival, self.source = rival, source
+        self.tried: list[str] = []
+
+    def create_if_absent(self, key: str, data: bytes = b"") -> bool:
+        if key.endswith(".claim") and not self.tried:
+            self.rival.create_model_version("M", self.source)
+        self.tried.append(key.rsplit("/", 1)[1])
+        return super().create_if_absent(key, data)
+
+
+def test_a_writer_that_loses_a_claim_takes_the_next_free_number(
+    registry: Registry, logged: str, root: Path
+) -> None:
+    registry.create_registered_model("M")
+    registry.create_model_version("M", logged)
+    store = _RivalFirst(root, registry, logged)
+    mine = Registry(store).create_model_version("M", logged)
+    assert store.tried == ["2.claim", "3.claim"]  # the lost number, then straight to the next
+    assert mine.version == 3
+    assert registry.version_numbers("M") == [1, 2, 3]
 
 
 def test_the_files_are_where_the_module_docstring_says(
