@@ -286,6 +286,13 @@ SAME = {
     "two-wide-longsig/split": split("two-wide-longsig", ["c0", "c1"], [[1, 2], [4, 5]]),
     "two-wide-longsig/inputs-columns": inputs("two-wide-longsig", {"c0": [1, 4], "c1": [2, 5]}),
     "two-wide-longsig/inputs-three-wide": inputs("two-wide-longsig", [[1, 2, 3]]),
+    # rows for a column signature are MLflow's pd.DataFrame(rows), labelled 0..n-1: they miss a
+    # named signature's columns (400 INVALID_PARAMETER_VALUE), and for a one-column signature
+    # any list is that column ([[1.5], [2]] a column of lists, refused the same way)
+    "one-rank2-colsig/inputs-rows": inputs("one-rank2-colsig", R),
+    "one-rank1-colsig/inputs-a-column": inputs("one-rank1-colsig", [[1.5], [2]]),
+    "one-rank1-colsig/instances-a-column": instances("one-rank1-colsig", [[1.5], [2]]),
+    "two-wide-longsig/inputs-rows": inputs("two-wide-longsig", [[1, 2], [4, 5]]),
 }
 
 # Deliberate differences, with the reason: the table at the end of docs/rest-api.md (the
@@ -302,30 +309,6 @@ DIFFERENT = {
         "a string column for one of several inputs is fed as strings; MLflow under pandas 3 "
         "passes ONNX Runtime an Arrow string array it refuses (400), under pandas 2 it answers "
         "200 with these values",
-    ),
-    # rows for a column signature are read as a frame with the signature's names by position
-    # (the core's documented difference); MLflow refuses the rows (INVALID_PARAMETER_VALUE)
-    # and we answer the frame as MLflow answers it in dataframe_split: 200, or BAD_REQUEST where
-    # the graph cannot take it
-    "one-rank2-colsig/inputs-rows": (
-        inputs("one-rank2-colsig", R),
-        "rows for a column signature are a frame with its names by position: 200",
-    ),
-    "one-rank1-colsig/inputs-a-column": (
-        inputs("one-rank1-colsig", [[1.5], [2]]),
-        "rows of one value for a one-column signature are that column, a frame a rank-1 graph "
-        "cannot take: 400 BAD_REQUEST as for that frame in dataframe_split (MLflow reads the "
-        "rows as one column of lists: 400 INVALID_PARAMETER_VALUE)",
-    ),
-    "one-rank1-colsig/instances-a-column": (
-        instances("one-rank1-colsig", [[1.5], [2]]),
-        "as one-rank1-colsig/inputs-a-column",
-    ),
-    "two-wide-longsig/inputs-rows": (
-        inputs("two-wide-longsig", [[1, 2], [4, 5]]),
-        "rows for a two-column signature are its frame, long columns the float graph refuses: "
-        "400 BAD_REQUEST as for that frame in dataframe_split (MLflow: 400 "
-        "INVALID_PARAMETER_VALUE, missing columns)",
     ),
     # numbers for a string column are a schema error (docs/payloads.md, deliberate differences):
     # MLflow passes them on and its frame makes them strings
