@@ -337,10 +337,11 @@ class Registry:
         """``{alias: version}`` for a registered model."""
         result: dict[str, int] = {}
         for entry in self.store.list_dir(self._key(name, "aliases")):
-            alias = entry.removesuffix(".yaml")
+            if not entry.endswith(".yaml"):  # a stray file (a README, an editor's backup)
+                continue
             data = read_yaml(self.store, self._key(name, "aliases", entry))
-            if data is not None and entry.endswith(".yaml"):
-                result[alias] = int(data["version"])
+            if data is not None:
+                result[entry.removesuffix(".yaml")] = int(data["version"])
         return result
 
     def set_alias(self, name: str, alias: str, version: int | str) -> ModelVersion:
