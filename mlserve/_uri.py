@@ -158,8 +158,23 @@ def _parse_file(uri: str) -> LocalURI:
 
 
 def _body(uri: str, scheme: str) -> str:
-    """What follows ``scheme:``, with the leading slashes removed (``runs:/x`` == ``runs:///x``)."""
-    return uri[len(scheme) + 1 :].lstrip("/")
+    """What follows ``scheme:``, with the leading slashes removed (``runs:/x`` == ``runs:///x``).
+
+    As MLflow's parsers (``urlparse``, then a path that must start with ``/``): ``models:M/1``
+    is refused, and so is a host part (``models://M/1``), which MLflow drops without a word
+    and reads ``/1`` as a logged model's id: another model than the one the URI seems to name.
+    """
+    rest = uri[len(scheme) + 1 :]
+    if rest and not rest.startswith("/"):
+        raise InvalidURI(uri, f"expected {scheme}:/...: the path after '{scheme}:' starts with /")
+    host = rest[2:].partition("/")[0] if rest.startswith("//") else ""
+    if host:
+        raise InvalidURI(
+            uri,
+            f"{scheme}://{host}/... names a host, which MLflow ignores (it reads the rest as "
+            f"the path); write {scheme}:/{host}/...",
+        )
+    return rest.lstrip("/")
 
 
 def _parse_runs(uri: str) -> RunsURI:

@@ -199,3 +199,42 @@ def test_a_local_uri_prints_as_its_path() -> None:
 def test_a_drive_letter_in_a_file_uri_is_a_directory_on_posix() -> None:
     # only Windows reads file:///C:/m as the drive C:; on POSIX /C:/m is an ordinary path
     assert parse_model_uri("file:///C:/models") == LocalURI(Path("/C:/models"))
+
+
+# MLflow 3.17.2's parsers (urlparse, then a path that must start with "/"), checked in its venv:
+# "models:M/1" and "runs:abc/model" are "Not a proper ... URI"; "models://M/1" is read as the
+# logged model "1" and "runs://abc/model" as run "model": the host is dropped without a word.
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("models:M/1", "expected models:/...: the path after 'models:' starts with /"),
+        ("runs:abc/model", "expected runs:/...: the path after 'runs:' starts with /"),
+        (
+            "models://M/1",
+            "models://M/... names a host, which MLflow ignores (it reads the rest as the path); "
+            "write models:/M/...",
+        ),
+        (
+            "runs://abc/model",
+            "runs://abc/... names a host, which MLflow ignores (it reads the rest as the path); "
+            "write runs:/abc/...",
+        ),
+    ],
+    ids=["models-no-slash", "runs-no-slash", "models-host", "runs-host"],
+)
+def test_forms_mlflow_refuses_or_misreads_are_refused(uri: str, reason: str) -> None:
+    with pytest.raises(InvalidURI) as info:
+        parse_model_uri(uri)
+    assert (info.value.uri, info.value.reason) == (uri, reason)
+
+
+@pytest.mark.parametrize(
+    ("uri", "parsed"),
+    [
+        ("models:///M/1", RegistryURI("M", version=1)),
+        ("models:////M/1", RegistryURI("M", version=1)),
+        ("runs:///abc/model", RunsURI("abc", "model")),
+    ],
+)
+def test_an_empty_host_is_no_host(uri: str, parsed: object) -> None:
+    assert parse_model_uri(uri) == parsed
