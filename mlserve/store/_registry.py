@@ -29,6 +29,7 @@ from mlserve.errors import (
     ModelVersionNotFound,
     RegisteredModelNotFound,
     ResourceAlreadyExists,
+    StoreError,
 )
 from mlserve.store._artifacts import ArtifactStore, LocalArtifactStore
 from mlserve.store._files import now_ms, read_yaml, str_dict, write_yaml, yaml_bytes
@@ -214,8 +215,10 @@ class Registry:
             staging = self.store.staging_dir(self._key(name, "artifacts", "new"))
             try:
                 shutil.copytree(local, staging, dirs_exist_ok=True)
-            except BaseException:
+            except BaseException as exc:
                 self.store.discard(staging)
+                if isinstance(exc, OSError):  # shutil.Error too: an unreadable source file
+                    raise StoreError(source, f"copying it into the registry failed: {exc}") from exc
                 raise
         number = self._claim_version(name)
         if staging is not None:

@@ -20,6 +20,7 @@ from mlserve.errors import (
     ModelVersionNotFound,
     RegisteredModelNotFound,
     ResourceAlreadyExists,
+    StoreError,
 )
 from mlserve.store._artifacts import LocalArtifactStore
 from mlserve.store._files import now_ms
@@ -258,8 +259,9 @@ def test_a_failed_copy_burns_no_number_and_leaves_nothing_behind(
     source = make_model(tmp_path / "src")
     (source / "broken").symlink_to(source / "missing")  # copytree cannot follow a dangling link
     registry.create_registered_model("M")
-    with pytest.raises(OSError, match="broken"):
+    with pytest.raises(StoreError, match=r"copying it into the registry failed: .*broken") as info:
         registry.create_model_version("M", source)
+    assert info.value.store == str(source) and isinstance(info.value.__cause__, OSError)
     assert list((root / "models").rglob(".*")) == []  # no staging directory left
     (source / "broken").unlink()
     assert registry.create_model_version("M", source).version == 1
