@@ -257,40 +257,45 @@ def _column_shapes(specs: list[ColSpec]) -> dict[str, JsonSchema]:
             "inputs": {"type": "array", "items": rows},
         }
     names = [str(s.name) for s in named]
-    name_enum = sorted({*names, *(s.name for s in named if isinstance(s.name, int))}, key=str)
+    # a label matches a name by value and type, as in MLflow: 0 is not "0". JSON object keys
+    # are strings, so an object (a record, columnar inputs) holds only the string-named columns
+    keyed = [(s.name, v) for s, v in zip(named, values, strict=True) if isinstance(s.name, str)]
+    required = [s.name for s in named if s.required]
     record: JsonSchema = {
         "type": "object",
-        "properties": dict(zip(names, values, strict=True)),
+        "properties": dict(keyed),
         "description": "one row; keys the signature does not declare are ignored",
     }
-    required = [str(s.name) for s in named if s.required]
-    if required:
-        record["required"] = required
-    rows = {
-        "type": "array",
-        "prefixItems": values,
-        "items": False,
-        "description": f"one row, its values in the signature's order ({', '.join(names)})",
-    }
-    if len(values) == 1:
-        rows = {"anyOf": [rows, values[0]]}  # a single column takes a bare value per row
     columnar: JsonSchema = {
         "type": "object",
-        "properties": {
-            n: {"anyOf": [{"type": "array", "items": v}, v]}
-            for n, v in zip(names, values, strict=True)
-        },
+        "properties": {n: {"anyOf": [{"type": "array", "items": v}, v]} for n, v in keyed},
         "description": "one list of values per column, all of one length",
     }
     if required:
-        columnar["required"] = required
+        record["required"] = columnar["required"] = [str(n) for n in required]
+    if any(not isinstance(n, str) for n in required):
+        record = columnar = False  # type: ignore[assignment]  # no JSON object can hold them
+    # rows are labelled by position 0..n-1 (MLflow's pd.DataFrame(rows)): they fit a signature
+    # named 0..n-1 (extra values dropped) and no other named one
+    one_row: JsonSchema = {
+        "type": "array",
+        "prefixItems": values,
+        "minItems": len(required),
+        "description": f"one row, its values in the order of the names ({', '.join(names)})",
+    }
     # no rows means no columns, so a signature with required columns needs one row
     least = {"minItems": 1} if required else {}
+    records = {"type": "array", "items": record, **least}
+    fit = [s.name for s in named] == list(range(len(named)))
+    row_lists = [{"type": "array", "items": one_row, **least}] if fit else []
+    # MLflow reads any list for a one-column signature as that column's values
+    one_column = [{"type": "array", "items": values[0], **least}]
+    served_rows = one_column if len(values) == 1 else row_lists
     return {
-        "dataframe_split": _split(any_value, {"enum": name_enum}, len(required)),
-        "dataframe_records": {"type": "array", "items": record, **least},
-        "instances": {"type": "array", "items": {"anyOf": [record, rows]}, **least},
-        "inputs": {"anyOf": [columnar, {"type": "array", "items": rows}]},
+        "dataframe_split": _split(any_value, {"enum": [s.name for s in named]}, len(required)),
+        "dataframe_records": _union([records, *row_lists]),
+        "instances": _union([records, *served_rows]),
+        "inputs": _union([columnar, *served_rows]),
     }
 
 

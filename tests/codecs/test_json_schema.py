@@ -146,6 +146,47 @@ def test_the_body_forms_of_a_plan() -> None:
     assert "llm" in json_body_forms(RequestDecoder(chat).plan)
 
 
+NAMED_AB = Schema([ColSpec("double", "a"), ColSpec("double", "b")])
+INT_01 = Schema([ColSpec("double", 0), ColSpec("double", 1)])
+ONE_A = Schema([ColSpec("double", "a")])
+ROWS_AND_LABELS = [
+    # rows are MLflow's pd.DataFrame(rows), labelled 0..n-1
+    ("rows-named", NAMED_AB, {"inputs": [[1.0, 2.0]]}),
+    ("rows-int-named", INT_01, {"inputs": [[1.0, 2.0]]}),
+    ("rows-int-named-wider", INT_01, {"instances": [[1.0, 2.0, 3.0]]}),
+    ("records-rows-named", NAMED_AB, {"dataframe_records": [[1.0, 2.0]]}),
+    ("records-rows-int-named", INT_01, {"dataframe_records": [[1.0, 2.0]]}),
+    ("one-column-list", ONE_A, {"inputs": [1.0, 2.0]}),
+    ("one-column-rows", ONE_A, {"inputs": [[1.0], [2.0]]}),
+    # labels match names by value and type: JSON keys are strings
+    ("records-int-named", INT_01, {"dataframe_records": [{"0": 1.0, "1": 2.0}]}),
+    ("columnar-int-named", INT_01, {"inputs": {"0": [1.0], "1": [2.0]}}),
+    ("split-int-labels", INT_01, {"dataframe_split": {"columns": [0, 1], "data": [[1.0, 2.0]]}}),
+    (
+        "split-string-labels",
+        INT_01,
+        {"dataframe_split": {"columns": ["0", "1"], "data": [[1.0, 2.0]]}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("schema", "body"), [c[1:] for c in ROWS_AND_LABELS], ids=[c[0] for c in ROWS_AND_LABELS]
+)
+def test_rows_and_labels_the_schema_allows_are_what_the_decoder_accepts(
+    schema: Schema, body: dict[str, Any]
+) -> None:
+    decoder = RequestDecoder(schema)
+    forms = json_body_forms(decoder.plan)
+    try:
+        decoder.decode(json.dumps(body).encode(), "application/json")
+    except MlserveError:
+        accepted = False
+    else:
+        accepted = True
+    assert _valid(forms[next(iter(body))], body) is accepted
+
+
 FLOAT32_EDGE = [
     3.4028234663852886e38,  # float32's max
     3.4028235677973362e38,  # the last float64 that still rounds to it

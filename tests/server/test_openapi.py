@@ -140,10 +140,8 @@ ACCEPTED = {
     "split-other-order": {"dataframe_split": {"columns": list("dcba"), "data": TYPED_ROWS}},
     "records": {"dataframe_records": TYPED_RECORDS},
     "records-extra-key": {"dataframe_records": [{**r, "extra": "x"} for r in TYPED_RECORDS]},
-    "instances-rows": {"instances": TYPED_ROWS},
     "instances-objects": {"instances": TYPED_RECORDS},
     "inputs-columns": {"inputs": {c: [r[i] for r in TYPED_ROWS] for i, c in enumerate("abcd")}},
-    "inputs-rows": {"inputs": TYPED_ROWS},
     "null-is-nan": {"dataframe_split": {"columns": list("abcd"), "data": [[None, 1, 2, 3]]}},
     "with-params": {"dataframe_records": TYPED_RECORDS, "params": {"anything": 1}},
 }
@@ -153,6 +151,10 @@ REFUSED = {
     "two-input-keys": {"instances": TYPED_ROWS, "inputs": TYPED_ROWS},
     "unknown-key": {"instances": TYPED_ROWS, "extra": 1},
     "row-too-long": {"instances": [[1.0, 2.0, 3.0, 4.0, 5.0]]},
+    # rows are labelled 0..n-1, as MLflow's pd.DataFrame(rows): they miss the names a..d
+    "instances-rows": {"instances": TYPED_ROWS},
+    "inputs-rows": {"inputs": TYPED_ROWS},
+    "records-rows": {"dataframe_records": TYPED_ROWS},
     "split-unknown-key": {"dataframe_split": {"columns": ["a"], "data": [[1.0]], "dtype": 1}},
 }
 
