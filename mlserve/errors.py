@@ -172,11 +172,15 @@ def _mib(size: int) -> str:
 class UnsupportedContentType(BadRequest):
     """A request whose media type no codec handles (the server answers 415)."""
 
-    def __init__(self, content_type: str | None, supported: Iterable[str]) -> None:
+    def __init__(
+        self, content_type: str | None, supported: Iterable[str], reason: str | None = None
+    ) -> None:
         self.content_type = content_type
         self.supported = sorted(supported)
         got = repr(content_type) if content_type else "no Content-Type header"
-        super().__init__(f"Unsupported content type: {got}. Supported: {_listing(self.supported)}.")
+        # ``reason`` says what is wrong with a media type that is supported (its parameters)
+        why = reason if reason is not None else f"Supported: {_listing(self.supported)}"
+        super().__init__(f"Unsupported content type: {got}{':' if reason else '.'} {why}.")
 
 
 class ModelPredictError(BadRequest):

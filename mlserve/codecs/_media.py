@@ -18,15 +18,6 @@ __all__ = ["parse_content_type"]
 _UTF8 = "utf-8"
 
 
-def _refused(header: str, supported: Iterable[str], reason: str) -> UnsupportedContentType:
-    """The 415 for parameters MLflow refuses, saying which, where the plain message would say
-    only that ``application/json`` is supported (the error class is the one every 415 has)."""
-    exc = UnsupportedContentType(header, supported)
-    exc.message = f"Unsupported content type: {header!r}: {reason}."
-    exc.args = (exc.message,)
-    return exc
-
-
 def parse_content_type(header: str | None, supported: Iterable[str]) -> tuple[str, dict[str, str]]:
     """Split a Content-Type header into its media type and its parameters, as MLflow does.
 
@@ -44,10 +35,10 @@ def parse_content_type(header: str | None, supported: Iterable[str]) -> tuple[st
         params[key] = value
     if params.get("charset", _UTF8).lower() != _UTF8:
         reason = "the only charset accepted is utf-8"
-        raise _refused(header, supported, reason)
+        raise UnsupportedContentType(header, supported, reason)
     unknown = [k for k in params if k != "charset"]
     if unknown:
         names = ", ".join(repr(k) if k else "'' (an empty part)" for k in unknown[:10])
         reason = f"unknown parameter(s) {names}; the only parameter accepted is charset=utf-8"
-        raise _refused(header, supported, reason)
+        raise UnsupportedContentType(header, supported, reason)
     return media, params
