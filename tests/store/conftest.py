@@ -1,4 +1,5 @@
-"""Store fixtures: a tracking root per test and hand-made model directories."""
+"""Store fixtures: a tracking root per test, hand-made model directories, the registry on that
+root and a model logged in a run there."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from mlserve.store import set_tracking_uri
+from mlserve.store._registry import Registry
+from mlserve.store._runs import RunStore
 
 
 @pytest.fixture
@@ -37,3 +40,18 @@ def make_model() -> Callable[..., Path]:
 def model_dir(tmp_path: Path) -> Path:
     """A model directory outside the tracking root."""
     return make_model_dir(tmp_path / "outside-model")
+
+
+@pytest.fixture
+def registry(root: Path) -> Registry:
+    """The registry of this test's tracking root."""
+    return Registry.at()
+
+
+@pytest.fixture
+def logged(root: Path, make_model: Callable[..., Path]) -> str:
+    """A ``runs:/`` URI of a hand-made model logged in a fresh run."""
+    runs = RunStore.at()
+    run_id = runs.create_run().info.run_id
+    make_model(runs.store.local_path(runs.artifact_key(run_id, "model")), marker="run")
+    return f"runs:/{run_id}/model"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,21 +18,6 @@ from mlserve.errors import (
     ResourceAlreadyExists,
 )
 from mlserve.store._registry import Registry
-from mlserve.store._runs import RunStore
-
-
-@pytest.fixture
-def registry(root: Path) -> Registry:
-    return Registry.at()
-
-
-@pytest.fixture
-def logged(root: Path, make_model: Callable[..., Path]) -> str:
-    """A ``runs:/`` URI of a hand-made model logged in a fresh run."""
-    runs = RunStore.at()
-    run_id = runs.create_run().info.run_id
-    make_model(runs.store.local_path(runs.artifact_key(run_id, "model")), marker="run")
-    return f"runs:/{run_id}/model"
 
 
 def test_create_get_list_delete(registry: Registry) -> None:

@@ -25,21 +25,6 @@ from mlserve.errors import (
 from mlserve.store._artifacts import LocalArtifactStore
 from mlserve.store._files import now_ms
 from mlserve.store._registry import Registry
-from mlserve.store._runs import RunStore
-
-
-@pytest.fixture
-def registry(root: Path) -> Registry:
-    return Registry.at()
-
-
-@pytest.fixture
-def logged(root: Path, make_model: Callable[..., Path]) -> str:
-    """A ``runs:/`` URI of a hand-made model logged in a fresh run."""
-    runs = RunStore.at()
-    run_id = runs.create_run().info.run_id
-    make_model(runs.store.local_path(runs.artifact_key(run_id, "model")), marker="run")
-    return f"runs:/{run_id}/model"
 
 
 @pytest.fixture
