@@ -2,7 +2,8 @@
 
 ``{"predictions": ...}``: numpy arrays become (nested) lists, DataFrames lists of records, a
 Series returned by the model a list of one-key records (as MLflow writes it), dicts objects; numpy
-scalars become numbers, datetimes ISO 8601 strings, bytes base64 strings, NaN and infinities
+scalars become numbers, datetimes ISO 8601 strings, bytes base64 strings (MLflow's
+``base64.encodebytes``: a newline every 76 characters and at the end), NaN and infinities
 ``null``. The body is always strict JSON.
 
 Floats narrower than float64 (float32, float16) are written as the float64 of their exact value
@@ -197,7 +198,8 @@ def _default(value: Any) -> Any:
     if isinstance(value, dt.timedelta):
         return pd.Timedelta(value).isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
+        # MLflow's encoder: base64 with a newline after every 76 characters and at the end
+        return base64.encodebytes(bytes(value)).decode("ascii")
     if isinstance(value, decimal.Decimal):
         return float(value)
     if isinstance(value, uuid.UUID):

@@ -8,6 +8,7 @@ request asked for in binary follow the JSON as raw bytes (:mod:`mlserve.codecs._
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,12 @@ def _tensor(name: str, arr: np.ndarray) -> dict[str, Any]:
     if datatype == "BYTES":
         if arr.dtype.kind == "S" or any(isinstance(v, bytes) for v in flat):
             content = "base64"
+            # one line each, as MLServer's base64 codec writes them (to_jsonable wraps them
+            # every 76 characters, as MLflow's /invocations does)
+            data = [
+                base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else d
+                for v, d in zip(flat, data, strict=True)
+            ]
         elif arr.dtype.kind == "M":
             content = "datetime"
         elif any(isinstance(v, (list, dict)) for v in data):

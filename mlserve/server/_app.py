@@ -236,8 +236,9 @@ class ScoringApp:
             max_body_size=max_body_size,
         )
         self._documents = {
-            "ping": (b'{"status": "ok"}', JSON),
-            "health": (b'{"status": "ok"}', JSON),
+            # MLflow's bare newline; labelled text/plain as /version is, since it is not JSON
+            "ping": (b"\n", _TEXT),
+            "health": (b"\n", _TEXT),
             "version": (version_document(), _TEXT),
             "metadata": (metadata_document(default.model), JSON),
         }

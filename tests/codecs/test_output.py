@@ -36,8 +36,14 @@ OUTPUTS = [
     pytest.param(np.array([[1, 2], [3, 4]])[:, 0], [1, 3], id="non-contiguous"),
     pytest.param(np.array([True, False]), [True, False], id="bool-array"),
     pytest.param(np.array(["a", "b"]), ["a", "b"], id="str-array"),
-    pytest.param(np.array([b"hi"], dtype=object), ["aGk="], id="bytes-object-array"),
-    pytest.param(np.array([b"hi"]), ["aGk="], id="bytes-array"),
+    # MLflow's base64.encodebytes: a newline at the end and after every 76 characters
+    pytest.param(np.array([b"hi"], dtype=object), ["aGk=\n"], id="bytes-object-array"),
+    pytest.param(np.array([b"hi"]), ["aGk=\n"], id="bytes-array"),
+    pytest.param(
+        [b"x" * 60],
+        ["eHh4" * 19 + "\n" + "eHh4" * 1 + "\n"],
+        id="bytes-past-76-characters",
+    ),
     pytest.param(
         np.array(["2024-01-02T03:04:05", "NaT"], dtype="datetime64[s]"),
         ["2024-01-02T03:04:05", None],
@@ -99,7 +105,7 @@ OUTPUTS = [
     pytest.param(TS, "2024-01-02T03:04:05", id="timestamp"),
     pytest.param(np.datetime64("2024-01-02"), "2024-01-02", id="datetime64-scalar"),
     pytest.param(dt.timedelta(seconds=90), "P0DT0H1M30S", id="timedelta"),
-    pytest.param(b"\x00\xff", "AP8=", id="bytes"),
+    pytest.param(b"\x00\xff", "AP8=\n", id="bytes"),
     pytest.param(decimal.Decimal("1.25"), 1.25, id="decimal"),
     pytest.param(uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001", id="uuid"),
     pytest.param("lone \ud800 surrogate", "lone \ud800 surrogate", id="lone-surrogate"),
