@@ -2,15 +2,17 @@
 
 Parsed by pandas' C reader. The header row is read first, so a body with more columns than the
 plan's limit is refused before any column is parsed, and columns the signature does not declare
-are never converted (``usecols``). Columns the signature declares as strings (or binary, or
-datetime) are read as text so ``"007"`` stays a string; numeric columns are inferred, then typed
-by the decoding plan, then checked by the schema enforcer.
+are never converted (``usecols``). Columns the signature declares as strings (or binary) are
+read as text so ``"007"`` stays a string; numeric columns are inferred, then typed by the
+decoding plan, then checked by the schema enforcer. The signatures MLflow's CSV parsing fails
+on (tensors, complex columns, datetime columns) are refused as MLflow refuses them.
 """
 
 from __future__ import annotations
 
 import csv as _csv
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -19,9 +21,9 @@ from mlserve.codecs._cost import check_memory
 from mlserve.codecs._plan import DecodePlan
 from mlserve.codecs._tabular import coerce_frame
 from mlserve.errors import PayloadError
-from mlserve.schema import TensorSpec
+from mlserve.schema import ColSpec, DataType, Schema
 
-__all__ = ["decode_csv"]
+__all__ = ["csv_refusal", "decode_csv"]
 
 _TEXT_KINDS = ("string", "binary", "datetime")
 
@@ -38,16 +40,28 @@ def _text_columns(plan: DecodePlan) -> dict[str | int, type] | None:
     return cols or None
 
 
-def _refuse_text_tensors(plan: DecodePlan) -> None:
-    """A CSV body for a str (or bytes) tensor: refused, as MLflow's CSV parsing refuses it
-    (BAD_REQUEST). CSV cannot say whether ``2`` is text, and a frame is not such a tensor."""
-    if plan.kind in ("tensor", "tensors") and plan.schema is not None:
-        text = [s for s in plan.schema.inputs if isinstance(s, TensorSpec) and s.dtype.kind in "US"]
-        if text:
-            raise PayloadError(
-                f"a CSV body cannot carry the {text[0].dtype.name} tensor this model takes; "
-                "send its rows as JSON ('inputs' or 'instances')"
-            )
+def csv_refusal(schema: Schema | None, header: Sequence[str] | None = None) -> str | None:
+    """Why a CSV body cannot reach a model of ``schema`` (``None`` when it can), as MLflow's CSV
+    parsing fails (BAD_REQUEST, "Failed to parse input as a Pandas DataFrame"): for every
+    tensor signature; for a column of a complex type (array, object, map, any), which CSV cannot
+    write; and for a datetime column the ``header`` names (MLflow passes pandas a datetime
+    dtype, which ``read_csv`` refuses), any datetime column when ``header`` is ``None``."""
+    if schema is None:
+        return None
+    if schema.inputs and schema.is_tensor_spec():
+        return "the tensor this model takes; send it as JSON ('inputs' or 'instances')"
+    specs = [s for s in schema.inputs if isinstance(s, ColSpec)]
+    if any(not isinstance(s.type, DataType) for s in specs):
+        return "this model's array, object, map or any columns; send JSON"
+    for position, spec in enumerate(specs):
+        if spec.type is not DataType.datetime:
+            continue
+        if header is None or (
+            spec.name in header if spec.name is not None else position < len(header)
+        ):
+            label = spec.name if spec.name is not None else position
+            return f"the datetime column {label!r}, as in MLflow; send it as JSON"
+    return None
 
 
 def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
@@ -55,9 +69,9 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
 
     Raises :class:`PayloadError` for an empty body, invalid UTF-8, unbalanced quotes or rows
     with more fields than the header (a shorter row is padded with nulls, as pandas does), and
-    for a model taking a str or bytes tensor.
+    for the signatures MLflow cannot read CSV for (a tensor, a complex column, a datetime
+    column in the header).
     """
-    _refuse_text_tensors(plan)
     if body.isspace() or not body:  # stops at the first other byte; strip() copied the body
         raise PayloadError("the body is empty; expected CSV with a header row")
     if not body.isascii():  # ASCII is UTF-8; decoding only to check would copy a large body
@@ -71,6 +85,9 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     # the header alone first: its width is checked and the undeclared columns are left out
     # before pandas converts a single value (pandas' own nrows=0 costs ~40 us a column)
     header = _header(body)
+    refusal = csv_refusal(plan.schema, header if header is not None else ())
+    if refusal is not None:
+        raise PayloadError(f"a CSV body cannot carry {refusal}")
     keep = None if header is None else plan.kept(header)
     if keep is not None and text_cols is not None:
         names = {header[i] for i in keep} if header is not None else set()

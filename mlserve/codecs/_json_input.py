@@ -7,14 +7,16 @@ What each shape becomes (MLflow's behaviour unless ``docs/payloads.md`` says oth
   ``"columns": [0, 1, 2, 3]`` gives integer names).
 - ``inputs`` / ``instances``: with a column signature, a DataFrame; with a tensor signature or
   none, a numpy array (nested lists) or a dict of arrays (an object of named tensors, or rows of
-  objects for ``instances``).
+  objects for ``instances``); without a signature, ``inputs`` as a list of objects stays one,
+  each value an ``np.array`` (MLflow's ``_cast_schema_type``).
 - MLflow's unwrapped LLM bodies (``{"messages": [...], "temperature": 0.2}``, ``{"prompt": ...}``,
-  ``{"input": ...}``), for a column signature that declares ``messages``, ``prompt`` or
-  ``input`` (``DecodePlan.llm``): MLflow's rule from its scoring server, when the body has any
-  of those keys, the top-level keys the params schema declares are the params and every other
-  key is data (one row, as ``inputs`` gives; keys the signature does not declare are dropped, a
-  ``params`` key among them). The answer is then the bare predictions, without
-  ``{"predictions": ...}``.
+  ``{"input": ...}``): MLflow's rule from its scoring server, for every model, when the body has
+  any of those keys: the top-level keys the params schema declares are the params and every
+  other key is data. For a column signature that is one row, as ``inputs`` gives (keys the
+  signature does not declare are dropped, a ``params`` key among them, so a signature declaring
+  none of them lacks its columns: ``INVALID_PARAMETER_VALUE``); a model without a signature is
+  given the data keys as the dict they are; a tensor signature refuses it, as MLflow's
+  enforcement does. The answer is then the bare predictions, without ``{"predictions": ...}``.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ LLM_INPUT = "llm"
 _ACCEPTED = (*INPUT_KEYS, PARAMS_KEY)
 _SPLIT_KEYS = frozenset({"columns", "data", "index"})
 
-Decoded: TypeAlias = "pd.DataFrame | np.ndarray | dict[str, np.ndarray]"
+Decoded: TypeAlias = (
+    "pd.DataFrame | np.ndarray | dict[str, np.ndarray] | list[dict[str, np.ndarray]]"
+)
 
 
 def _kind(value: object) -> str:
@@ -88,7 +92,7 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         raise PayloadError(
             f"expected a JSON object with one of {', '.join(INPUT_KEYS)}; found {_kind(doc)}"
         )
-    if plan.llm and any(k in doc for k in LLM_KEYS):
+    if any(k in doc for k in LLM_KEYS):
         return _llm(doc, plan)
     unknown = [k for k in doc if k not in _ACCEPTED]
     if unknown:
@@ -119,6 +123,16 @@ def _llm(doc: dict[str, Any], plan: DecodePlan) -> tuple[Decoded, Any, str]:
     declared = {p.name for p in plan.params_schema.params} if plan.params_schema else set()
     params = {k: v for k, v in doc.items() if k in declared}
     plan.check_columns(len(doc) - len(params))
+    if plan.kind == "none":
+        # MLflow hands a model without a signature the body's data keys as they are
+        return {k: v for k, v in doc.items() if k not in declared}, params, LLM_INPUT
+    if plan.kind != "columns":
+        # MLflow's enforcement refuses a dict of lists for any tensor signature
+        raise SchemaMismatch(
+            None,
+            "a tensor under 'inputs' or 'instances'",
+            "an unwrapped LLM body (messages, prompt or input)",
+        )
     data = {k: v for k, v in doc.items() if k not in declared and k in plan.by_name}
     with llm_errors():
         return _columnar(data, plan, "the request body"), params, LLM_INPUT
@@ -203,7 +217,10 @@ def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     if where == "dataframe_records" and isinstance(value[0], list):
         # rows without names: pd.DataFrame(rows) in MLflow, labelled by position 0..n-1
         if not all(isinstance(r, list) for r in value):
-            raise PayloadError(f"'{where}' must be a list of objects or of rows, not a mix")
+            # MLflow's pd.DataFrame(rows) makes an object's keys a row's values, which its
+            # enforcement then refuses (INVALID_PARAMETER_VALUE), or, for integer-named
+            # columns, hands the model: refused here either way
+            raise SchemaMismatch(None, "rows (lists of values)", "rows mixed with objects")
         return frame_from_rows(value, None, plan, where)
     plan.check_rows(len(value))
     names, values = _columns_of_records(value, where, plan)
@@ -253,6 +270,11 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
         raise PayloadError(f"'{where}' is null; expected a list of rows or an object of columns")
     if plan.kind == "columns":
         return _columnar(value, plan, where)
+    if plan.kind == "none" and isinstance(value, list) and value and _all_objects(value):
+        # MLflow's _cast_schema_type without a signature: each object's values as np.array
+        plan.check_rows(len(value))
+        plan.check_columns(max(map(len, value)))
+        return [{k: np.array(v) for k, v in row.items()} for row in value]
     if isinstance(value, dict):
         if plan.kind == "tensor":
             # MLflow refuses it while parsing the body: BAD_REQUEST
@@ -267,6 +289,10 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
             )
         return {plan.single_column: _tensor(value, plan, plan.single_column, where)}
     return _tensor(value, plan, None, where)
+
+
+def _all_objects(values: list[Any]) -> bool:
+    return all(isinstance(v, dict) for v in values)
 
 
 def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlserve.codecs import SUPPORTED_CONTENT_TYPES
 from mlserve.codecs import _columnar as columnar
+from mlserve.codecs._csv import csv_refusal
 from mlserve.codecs._json_schema import json_body_forms
 from mlserve.errors import MlserveError
 from mlserve.server._errors import HTTP_ERROR_CODES
@@ -61,8 +62,8 @@ def openapi_document(
     paths: dict[str, Any] = {
         "/": get("The model page (HTML): the served models, their signatures, a form.", _html()),
         "/openapi.json": get("This document.", json_ok({"type": "object"})),
-        "/ping": get("Liveness and readiness.", json_ok(_STATUS)),
-        "/health": get("Liveness and readiness (same as /ping).", json_ok(_STATUS)),
+        "/ping": get("Liveness and readiness: a bare newline, as MLflow's /ping.", _NEWLINE),
+        "/health": get("Liveness and readiness (same as /ping).", _NEWLINE),
         "/version": get(
             "The serving mlserve's version, bare (text/plain, as MLflow's /version).",
             {"description": "the version", "content": {"text/plain": {"schema": STRING}}},
@@ -125,10 +126,9 @@ def _error_body() -> dict[str, Any]:
     return {**_ERROR, "properties": {**_ERROR["properties"], "error_code": codes}}
 
 
-_STATUS = {
-    "type": "object",
-    "properties": {"status": {"const": "ok"}},
-    "required": ["status"],
+_NEWLINE = {
+    "description": "a bare newline (text/plain)",
+    "content": {"text/plain": {"schema": {"const": "\n"}}},
 }
 _ERROR: dict[str, Any] = {
     "type": "object",
@@ -173,15 +173,16 @@ def _invocations(served: ServedModel, *, unloadable: bool) -> dict[str, Any]:
     content: dict[str, Any] = {JSON: json_media}
     if example is not None:
         json_media["example"] = example
-    csv_schema = {"type": "string", "minLength": 1, "description": "UTF-8, a header row"}
-    csv: dict[str, Any] = {"schema": csv_schema}
-    csv_text = csv_example(example)
-    if csv_text is not None:
-        csv["example"] = csv_text
-    content["text/csv"] = csv
+    if csv_refusal(served.decoder.plan.schema) is None:  # else refused, as MLflow refuses it
+        csv_schema = {"type": "string", "minLength": 1, "description": "UTF-8, a header row"}
+        csv: dict[str, Any] = {"schema": csv_schema}
+        csv_text = csv_example(example)
+        if csv_text is not None:
+            csv["example"] = csv_text
+        content["text/csv"] = csv
     if columnar.available():  # without pyarrow these media types cannot be read
         for media in SUPPORTED_CONTENT_TYPES:
-            if media not in content:
+            if media not in content and media != "text/csv":
                 content[media] = {"schema": {"type": "string", "contentMediaType": media}}
     statuses = [400, 408, 413, 415, 500, 503, 504] + ([404] if unloadable else [])
     predictions = {

@@ -138,12 +138,13 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         "unknown top-level key(s) 'columns', 'data'",
     ),
     (
+        # MLflow's unwrapped LLM body, for a model whose signature declares none of its keys
         "llm-unwrapped-body",
         JSON,
         _j({"messages": [{"role": "user"}]}),
-        None,
-        PayloadError,
-        "unknown top-level key(s) 'messages'",
+        COLS_AB,
+        SchemaMismatch,
+        "Schema mismatch",
     ),
     (
         "split-not-object",
@@ -247,8 +248,8 @@ CASES: list[tuple[str, str | None, bytes, Schema | None, type[MlserveError], str
         JSON,
         _j({"dataframe_records": [[1, 2], {"a": 1}]}),
         None,
-        PayloadError,
-        "must be a list of objects or of rows",
+        SchemaMismatch,
+        "rows mixed with objects",
     ),
     (
         "instances-ragged",

@@ -11,7 +11,7 @@ import pytest
 from _codec_support import json_backend  # noqa: F401 (a fixture)
 
 from mlserve.codecs import RequestDecoder, decode_request
-from mlserve.errors import InvalidParams, PayloadError, SchemaMismatch
+from mlserve.errors import InvalidParams, SchemaMismatch
 from mlserve.schema import (
     Array,
     ColSpec,
@@ -450,10 +450,28 @@ def test_unwrapped_body_value_errors_are_invalid_parameter_value() -> None:
         )
 
 
-@pytest.mark.parametrize("schema", [None, COLS_AB, TENSOR_4], ids=["none", "columns", "tensor"])
+@pytest.mark.parametrize("schema", [COLS_AB, TENSOR_4], ids=["columns", "tensor"])
 def test_unwrapped_body_for_a_signature_without_llm_columns_is_refused(schema: Any) -> None:
-    with pytest.raises(PayloadError, match="unknown top-level key"):
-        decode_request(_body({"messages": MESSAGES}), JSON, schema)
+    # MLflow reads it as an LLM body for every model; its enforcement then finds the columns
+    # missing, or a dict where a tensor is expected: INVALID_PARAMETER_VALUE
+    with pytest.raises(SchemaMismatch) as info:
+        RequestDecoder(schema, None).decode(_body({"messages": MESSAGES}), JSON)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_unwrapped_body_fills_the_columns_a_signature_declares() -> None:
+    # as MLflow: the keys that name declared columns are one row, the others are dropped
+    decoded = RequestDecoder(COLS_AB, None).decode(_body({"input": "x", "a": 1, "b": "y"}), JSON)
+    assert decoded.unwrapped
+    assert decoded.data.to_dict("list") == {"a": [1.0], "b": ["y"]}
+
+
+def test_unwrapped_body_reaches_a_model_without_signature_as_it_is() -> None:
+    # MLflow hands such a model the body's dict (its declared params split off, none here)
+    doc = {"prompt": "hi", "temperature": 0.1, "stop": ["\n"]}
+    decoded = RequestDecoder(None, None).decode(_body(doc), JSON)
+    assert decoded.unwrapped and decoded.data == doc
+    assert decoded.params == {}
 
 
 def test_wrapped_chat_body_is_answered_wrapped() -> None:

@@ -60,6 +60,8 @@ class Shapes:
             return pd.DataFrame({"y": np.full(n, 0.1, dtype=np.float32)})
         if kind == "params":
             return {k: v for k, v in params.items() if k != "kind"}
+        if kind == "bytes":  # long enough for MLflow's base64 to break its line
+            return [b"x" * 100] * n
         if kind == "describe":  # what the model was given: each column's dtype and null count
             return {
                 "dtypes": [str(d) for d in model_input.dtypes],
@@ -98,6 +100,36 @@ class Chat:
         }
 """
 
+# A model saved without a signature that answers what it was given, as JSON
+ECHO_SOURCE = """
+import types
+
+import numpy as np
+import pandas as pd
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):  # 0-d included: {"ndarray": ...} says which it was
+        return {"ndarray": _plain(value.tolist())}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value.item() if isinstance(value, np.generic) else value
+
+
+class Echo:
+    predict_type_hints = types.SimpleNamespace(input=None, output=None)
+
+    def load_context(self, context):
+        pass
+
+    def predict(self, context, model_input, params=None):
+        if isinstance(model_input, pd.DataFrame):
+            return {"frame": model_input.to_dict("list")}
+        return {type(model_input).__name__: _plain(model_input)}
+"""
+
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 SHAPES_PARAMS = ParamSchema(
@@ -133,8 +165,11 @@ def save_custom(path: Path, source: str, cls: str, signature: ModelSignature | N
 def save_wire_models(root: Path) -> dict[str, Path]:
     """The models test_mlflow_wire sends its cases to, under ``root``: "rf" (a RandomForest, no
     params schema), "shapes" (double v), "typed" (string s, datetime t), "ints" (doubles named
-    0 and 1), all three Shapes with SHAPES_PARAMS, and "chat" (CHAT_SIGNATURE)."""
+    0 and 1), all three Shapes with SHAPES_PARAMS, "chat" (CHAT_SIGNATURE), "tensor" (a
+    LogisticRegression logged with an ndarray example: a float64 [-1, 4] tensor signature) and
+    "nosig" (Echo, no signature)."""
     from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
 
     rng = np.random.default_rng(42)
     X = rng.normal(size=(60, 4))
@@ -150,7 +185,11 @@ def save_wire_models(root: Path) -> dict[str, Path]:
         signature = ModelSignature(inputs, params=SHAPES_PARAMS)
         save_custom(root / name, SHAPES_SOURCE, "Shapes", signature)
     save_custom(root / "chat", CHAT_SOURCE, "Chat", CHAT_SIGNATURE)
-    return {name: root / name for name in ("rf", "shapes", "typed", "ints", "chat")}
+    linear = LogisticRegression().fit(X, X[:, 0] > 0)
+    mlserve.save_model(linear, root / "tensor", input_example=X[:2])
+    save_custom(root / "nosig", ECHO_SOURCE, "Echo", None)
+    names = ("rf", "shapes", "typed", "ints", "chat", "tensor", "nosig")
+    return {name: root / name for name in names}
 
 
 @contextlib.contextmanager

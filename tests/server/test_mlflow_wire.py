@@ -16,11 +16,13 @@ shapes a custom model can return.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import pandas as pd
 import pytest
 import requests
 
@@ -35,6 +37,13 @@ SPLIT = {"dataframe_split": {"columns": COLUMNS, "data": ROWS}}
 RECORDS = [dict(zip(COLUMNS, row, strict=True)) for row in ROWS]
 V = {"dataframe_split": {"columns": ["v"], "data": [[1.0], [2.0]]}}
 JSON = "application/json"
+PARQUET = "application/vnd.apache.parquet"
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    out = io.BytesIO()
+    frame.to_parquet(out)
+    return out.getvalue()
 
 
 class Case(NamedTuple):
@@ -222,10 +231,45 @@ SAME = {
     "llm-chat-wrapped": Case(
         "chat", {"inputs": {"messages": MESSAGES}, "params": {"max_tokens": 3}}
     ),
+    # MLflow reads an unwrapped LLM body for every model: a signature declaring none of its keys
+    # lacks its columns, a tensor signature refuses the dict, a model without a signature gets
+    # it as it is (the declared params split off) and answers unwrapped
+    "llm-chat-for-undeclared-signature": Case("rf", {"messages": MESSAGES}),
+    "llm-prompt-for-undeclared-signature": Case("rf", {"prompt": "hi", "temperature": 0.1}),
+    "llm-input-for-tensor": Case("tensor", {"input": ROWS}),
+    "llm-prompt-without-signature": Case("nosig", {"prompt": "hi", "temperature": 0.1}),
+    "llm-chat-without-signature": Case("nosig", {"messages": MESSAGES, "params": {"k": 1}}),
+    "llm-input-fills-declared-columns": Case("shapes", {"input": "x", "v": 1.5, "kind": "echo"}),
+    # a row, then an object: MLflow's pd.DataFrame makes the object's keys a row's values
+    "records-row-then-object": Case("rf", {"dataframe_records": [ROWS[0], RECORDS[0]]}),
+    # MLflow's CSV parsing fails for every tensor signature and for a datetime column
+    "csv-for-tensor": Case("tensor", "0,1,2,3\n0.1,0.2,0.3,0.4\n", "text/csv"),
+    "csv-for-tensor-no-header": Case("tensor", "0.1,0.2,0.3,0.4\n", "text/csv"),
+    "csv-with-datetime-column": Case("typed", "s,t\nx,2024-01-02T03:04:05\n", "text/csv"),
+    "csv-without-the-datetime-column": Case("typed", "s\nx\n", "text/csv"),
+    "json-for-tensor": Case("tensor", {"inputs": ROWS}),
+    # without a signature: what the model is given, as Echo describes it
+    "inputs-rows-without-signature": Case("nosig", {"inputs": [[1, 2], [3, 4]]}),
+    "inputs-objects-without-signature": Case("nosig", {"inputs": [{"a": 1}, {"a": [2, 3]}]}),
+    "inputs-object-without-signature": Case("nosig", {"inputs": {"a": [1, 2], "b": ["x", "y"]}}),
+    "instances-objects-without-signature": Case("nosig", {"instances": [{"a": 1}, {"a": 2}]}),
+    "split-without-signature": Case(
+        "nosig", {"dataframe_split": {"columns": ["a"], "data": [[1]]}}
+    ),
+    # Parquet, which MLflow 3 reads too (pd.read_parquet)
+    "parquet": Case("rf", _parquet(pd.DataFrame(ROWS, columns=COLUMNS)), PARQUET),
+    "parquet-for-tensor": Case(
+        "tensor", _parquet(pd.DataFrame(ROWS, columns=list("abcd"))), PARQUET
+    ),
+    "parquet-without-signature": Case("nosig", _parquet(pd.DataFrame({"x": [1, 2]})), PARQUET),
+    "parquet-not-parquet": Case("rf", b"garbage", PARQUET),
+    # bytes in predictions: base64 with a newline every 76 characters and at the end
+    "bytes-predictions": _shape("bytes"),
     # routes
     "get-invocations": Case("rf", None, None, "GET"),
     "no-such-route": Case("rf", None, None, "GET", "/nope"),
     "ping": Case("rf", None, None, "GET", "/ping"),
+    "health": Case("rf", None, None, "GET", "/health"),
 }
 
 # Cases another part of issue 13 (one schema engine, owned elsewhere) is still changing; strict,
@@ -233,10 +277,6 @@ SAME = {
 PENDING: dict[str, str] = {}
 # Deliberate differences, with the reason: the table at the end of docs/rest-api.md.
 DIFFERENT = {
-    "ping-body": (
-        Case("rf", None, None, "GET", "/ping"),
-        '/ping answers {"status": "ok"}, MLflow a bare newline: every body is JSON',
-    ),
     "missing-content-type": (
         Case("rf", SPLIT, None),
         "415 with a JSON body; MLflow answers a 500",
@@ -246,11 +286,15 @@ DIFFERENT = {
         "refused with the accepted keys (a misspelt 'params' would otherwise be dropped "
         "silently); MLflow ignores it",
     ),
-    "llm-body-for-undeclared-signature": (
-        Case("rf", {"messages": MESSAGES}),
-        "an unwrapped LLM body is read as one only when the signature declares messages, prompt "
-        "or input; for any other model it is refused as an unknown key, BAD_REQUEST (MLflow "
-        "passes it to the model and answers INVALID_PARAMETER_VALUE for the missing columns)",
+    "split-short-row": (
+        Case("rf", {"dataframe_split": {"columns": COLUMNS, "data": [ROWS[0], [0.1]]}}),
+        "a dataframe_split row shorter than its columns is refused; MLflow's pandas fills the "
+        "missing values with nulls and the model predicts from values the client never sent",
+    ),
+    "records-row-then-object-integer-names": (
+        Case("ints", {"dataframe_records": [[0.1, 0.2], {"0": 0.5, "1": 0.6}], "params": {}}),
+        "refused (INVALID_PARAMETER_VALUE); MLflow's pd.DataFrame makes the object's keys, 0 and "
+        "1, the second row's values, and a model with integer-named columns predicts from them",
     ),
     "csv-past-the-column-limit": (
         Case(
@@ -317,6 +361,8 @@ def test_same_answer_as_mlflow(servers: dict[str, tuple[str, str]], case: Case) 
     if theirs.status_code < 300:
         if case.path == "/invocations":
             assert ours.json() == theirs.json()
+        else:  # /ping and /health: MLflow's bare newline
+            assert ours.content == theirs.content
         return
     # MLflow's own errors carry an error_code; its web framework's (404, 405, 415) do not
     if (code := _error_code(theirs)) is not None:

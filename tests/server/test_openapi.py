@@ -188,6 +188,23 @@ def test_a_tensor_signature_is_nested_arrays_of_its_shape(url: str, doc: dict[st
     assert requests.post(f"{url}{path}", json=example, timeout=10).status_code == 200
 
 
+@pytest.mark.parametrize("name", ["tensor", "chat"])
+def test_csv_is_not_offered_where_it_is_refused(url: str, doc: dict[str, Any], name: str) -> None:
+    # MLflow's CSV parsing fails for a tensor signature and for array/object columns; so does ours
+    path = f"/models/{name}/invocations"
+    assert "text/csv" not in doc["paths"][path]["post"]["requestBody"]["content"]
+    answer = requests.post(
+        f"{url}{path}", data=b"a,b,c,d\n1,2,3,4\n", headers={"Content-Type": "text/csv"}, timeout=10
+    )
+    assert answer.status_code == 400 and answer.json()["error_code"] == "BAD_REQUEST"
+    assert "a CSV body cannot carry" in answer.json()["message"]
+    page = requests.get(f"{url}/", timeout=10).text
+    section = page[page.index(f'id="model-{name}"') :]
+    section = section[: section.index("</section>")]
+    assert 'value="text/csv"' not in section
+    assert 'value="text/csv"' in page  # the typed model's section offers it
+
+
 def test_params_are_documented_with_their_types_and_defaults(url: str, doc: dict[str, Any]) -> None:
     path = "/models/shapes/invocations"
     forms = doc["paths"][path]["post"]["requestBody"]["content"][JSON]["schema"]["oneOf"]
