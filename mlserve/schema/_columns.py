@@ -190,11 +190,14 @@ class _Rules:
         dtype = s.dtype
         # a null, even in a required column, is NaT (the datetime's own missing value), as
         # MLflow 3.17.2 gives it to the model
-        if getattr(dtype, "kind", "O") == "M":  # any unit, with or without a time zone
+        if getattr(dtype, "kind", "O") == "M":  # any unit
+            self.rule.check_naive(dtype)
             return None if getattr(s.array, "unit", "ns") == "ns" else self.rule.ns(s.array)
         textual = dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype)
         if textual and infer_dtype(s, skipna=True) in _DATETIME_INFERRED:
-            return self.rule.parse_datetimes(s)
+            parsed = self.rule.parse_datetimes(s)
+            self.rule.check_naive(parsed.dtype)  # aware datetime objects, offset strings
+            return parsed
         raise self.fail(column_kind(s))
 
 

@@ -71,7 +71,6 @@ class SchemaEnforcer:
         self._names: tuple[str, ...] = compiled.names
         self._dict_is_row = compiled.dict_is_row
         self._converters = compiled.converters
-        self._required = compiled.required
         self._exact = compiled.exact
         self._uniform = compiled.uniform
         self._labels = compiled.labels
@@ -190,8 +189,12 @@ class SchemaEnforcer:
             present = [(i, i) for i in range(len(dtypes))]
             out = df
         else:
-            missing = [n for n, pos in zip(self._names, located, strict=True) if pos is None]
-            missing_required = [n for n in missing if n in self._required]
+            # by position: 0 and "0" may both be declared, and both be named '0' in messages
+            missing_required = [
+                n
+                for n, pos, rule in zip(self._names, located, self.compiled.rules, strict=True)
+                if pos is None and rule.required
+            ]
             if missing_required:
                 raise _missing("column", missing_required)
             present = [(i, pos) for i, pos in enumerate(located) if pos is not None]

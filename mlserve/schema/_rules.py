@@ -131,6 +131,14 @@ class ColumnRule:
             raise self.fail("datetimes written in more than one format")
         return self.ns(parsed.array)
 
+    def check_naive(self, dtype: Any) -> None:
+        """Refuse a time-zone-aware datetime dtype, as MLflow's enforcement does ("only contains
+        timezone-naive datetime objects", ``INVALID_PARAMETER_VALUE``): a plain
+        :class:`SchemaMismatch`, not a value error, since MLflow's server parses such a column
+        and fails only when it enforces the signature. One dtype look, whatever the rows."""
+        if getattr(dtype, "tz", None) is not None:
+            raise SchemaMismatch(self.name, self.expected, "a time-zone-aware datetime")
+
     def ns(self, values: Any) -> Any:
         """``values`` (a pandas datetime array) in nanoseconds, or raise :meth:`fail`."""
         if getattr(values, "unit", NS) == NS:

@@ -204,12 +204,12 @@ class Schema:
         named = [x.name is not None for x in items]
         if any(named) and not all(named):
             raise InvalidSignature("either every input of a schema has a name or none has")
-        # Data matches names by their string form too (a CSV header or a JSON object key cannot
-        # say 0 rather than "0"), so 0 and "0" in one schema would be one input.
-        names = [str(x.name) for x in items if x.name is not None]
+        # Labels match names by value and type (0 is not "0"), as in MLflow, which lets a
+        # column schema declare both (a tensor's name is always a string)
+        names = [(type(x.name), x.name) for x in items if x.name is not None]
         if len(set(names)) != len(names):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            raise InvalidSignature(f"duplicate input names: {', '.join(map(repr, dupes))}")
+            dupes = sorted({repr(n) for t, n in names if names.count((t, n)) > 1})
+            raise InvalidSignature(f"duplicate input names: {', '.join(dupes)}")
         object.__setattr__(self, "inputs", items)
 
     def is_tensor_spec(self) -> bool:

@@ -471,11 +471,36 @@ def test_input_dtypes_for_decoders():
     assert SchemaEnforcer(NAMED).input_dtypes == {"x": np.dtype("float64"), "y": np.dtype("int64")}
 
 
-def test_tz_aware_datetimes_keep_their_zone_in_nanoseconds():
-    stamps = pd.Series(pd.to_datetime(["2024-01-01T00:00:00+01:00"]).tz_convert("UTC"))
+AWARE = {
+    "utc-us": pd.Series(pd.to_datetime(["2024-01-01T00:00:00+01:00"]).tz_convert("UTC")),
+    "offset-ns": pd.Series(pd.to_datetime(["2024-01-01T00:00:00+01:00"]).as_unit("ns")),
+    "with-nat": pd.Series(pd.to_datetime(["2024-01-01T00:00:00Z", None])),
+    "empty": pd.Series([], dtype="datetime64[ns, UTC]"),
+    "datetime-objects": pd.Series([dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)], dtype=object),
+    "timestamp-objects": pd.Series([pd.Timestamp("2024-01-02T03:04:05+01:00")], dtype=object),
+    "offset-strings": pd.Series(["2024-01-02T03:04:05+01:00"], dtype=object),
+    "zulu-strings": pd.Series(["2024-01-02T03:04:05Z"], dtype=object),
+}
+
+
+@pytest.mark.parametrize("column", list(AWARE.values()), ids=list(AWARE))
+def test_tz_aware_datetimes_are_refused_as_mlflow_refuses_them(column: pd.Series) -> None:
+    # MLflow 3.17.2: "only contains timezone-naive datetime objects", INVALID_PARAMETER_VALUE
+    # (held against MLflow itself in test_mlflow_values.py and over HTTP in
+    # tests/server/test_mlflow_schema_wire.py)
+    enforcer = SchemaEnforcer(Schema([ColSpec("datetime", "c", required=False)]))
+    with pytest.raises(SchemaMismatch) as info:
+        enforcer(pd.DataFrame({"c": column}))
+    assert type(info.value) is SchemaMismatch  # INVALID_PARAMETER_VALUE, not BAD_REQUEST
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert (info.value.column, info.value.found) == ("c", "a time-zone-aware datetime")
+
+
+def test_naive_datetimes_reach_the_model_in_nanoseconds():
+    stamps = pd.Series(pd.to_datetime(["2024-01-01T00:00:00"]))  # pandas 3 parses to us
     enforcer = SchemaEnforcer(Schema([ColSpec("datetime", "c")]))
     out = enforcer(pd.DataFrame({"c": stamps}))
-    assert str(out["c"].dtype) == "datetime64[ns, UTC]"
+    assert str(out["c"].dtype) == "datetime64[ns]"
     assert out["c"][0] == stamps[0]
     ns = pd.DataFrame({"c": stamps.dt.as_unit("ns")})
     assert enforcer(ns) is ns  # already nanoseconds: nothing to do
@@ -489,6 +514,21 @@ def test_large_matching_frame_costs_no_per_cell_work():
         {"a": np.zeros(rows), "b": np.zeros(rows, dtype=np.int64), "c": np.zeros(rows, bool)}
     )
     assert SchemaEnforcer(schema)(frame) is frame
+
+
+def test_names_0_and_string_0_each_take_their_own_column() -> None:
+    schema = Schema([ColSpec("double", 0), ColSpec("long", "0", required=False)])
+    enforcer = SchemaEnforcer(schema)
+    out = enforcer(pd.DataFrame([[2, 1.0]], columns=["0", 0]))
+    assert out.columns.tolist() == [0, "0"]
+    assert [type(c) for c in out.columns] == [int, str]
+    assert out.dtypes.tolist() == [np.dtype("float64"), np.dtype("int64")]
+    assert out.iloc[0].tolist() == [1.0, 2]
+    # the optional "0" may be missing; the required 0 may not, even with "0" present
+    assert enforcer(pd.DataFrame({0: [1.5]})).columns.tolist() == [0]
+    with pytest.raises(SchemaMismatch) as info:
+        enforcer(pd.DataFrame({"0": [1]}))
+    assert info.value.expected == "required column '0'"
 
 
 def test_integer_ndarray_for_double_schema_is_cast_once():

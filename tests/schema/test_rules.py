@@ -81,12 +81,26 @@ def test_rule_of_a_column_and_of_a_tensor() -> None:
 
 def test_datetimes_reach_the_model_in_nanoseconds_on_both_paths() -> None:
     rule = rule_for(ColSpec("datetime", "t"))
-    decoded = rule.type_values(["2024-01-02T03:04:05Z", None])
+    decoded = rule.type_values(["2024-01-02T03:04:05", None])
     in_process = SchemaEnforcer(Schema([ColSpec("datetime", "t", required=False)]))(
-        pd.DataFrame({"t": ["2024-01-02T03:04:05Z", None]})
+        pd.DataFrame({"t": ["2024-01-02T03:04:05", None]})
     )
     assert decoded.unit == in_process["t"].array.unit == "ns"
     assert list(decoded) == list(in_process["t"])
+
+
+def test_offset_datetimes_get_one_refusal_on_both_paths() -> None:
+    # the decoding step parses them (one instant each, as MLflow's server does); the
+    # enforcer refuses the time-zone-aware column, as MLflow's enforcement does
+    enforcer = SchemaEnforcer(Schema([ColSpec("datetime", "t", required=False)]))
+    values = ["2024-01-02T03:04:05Z", None]
+    decoded = rule_for(ColSpec("datetime", "t")).type_values(values)
+    with pytest.raises(SchemaMismatch) as wire:
+        enforcer(pd.DataFrame({"t": decoded}))
+    with pytest.raises(SchemaMismatch) as local:
+        enforcer(pd.DataFrame({"t": values}))
+    assert wire.value.message == local.value.message
+    assert wire.value.error_code == local.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
 def test_type_values_keeps_what_it_cannot_judge_for_the_enforcer() -> None:

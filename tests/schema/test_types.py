@@ -184,7 +184,6 @@ BAD_SIGNATURES = [
         "tensor-name-int",
         '[{"type": "tensor", "tensor-spec": {"dtype": "int8", "shape": [1]}, "name": 3}]',
     ),
-    ("names-0-and-string-0", '[{"type": "double", "name": 0}, {"type": "double", "name": "0"}]'),
     ("entry-not-object", "[1]"),
 ]
 
@@ -193,6 +192,16 @@ BAD_SIGNATURES = [
 def test_bad_schema_json(text):
     with pytest.raises(InvalidSignature):
         Schema.from_json(text)
+
+
+def test_names_0_and_string_0_are_two_columns() -> None:
+    # as in MLflow: labels match names by value and type, so 0 and "0" are two inputs
+    specs = [{"type": "double", "name": 0}, {"type": "long", "name": "0"}]
+    schema = Schema.from_json(json.dumps(specs))
+    assert schema.input_names() == [0, "0"]
+    assert Schema.from_json(schema.to_json()) == schema
+    with pytest.raises(InvalidSignature, match="duplicate input names: 0"):
+        Schema([ColSpec("double", 0), ColSpec("long", 0)])
 
 
 BAD_PARAMS = [
