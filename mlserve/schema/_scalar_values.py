@@ -1,16 +1,17 @@
-"""One scalar value under a column's rule: how params and nested fields convert their values.
+"""One scalar value under a column's rule: how params convert their values.
 
 A column's values are converted a whole array at a time (:mod:`mlserve.schema._rules`,
-:mod:`mlserve.schema._columns`); a param's value and a nested field of an array, object or map
-column come one at a time. :func:`value_converter` gives the one-value form of the same rules
-(booleans are not numbers, whole floats are integers except in a param, integers are
-range-checked against the declared type, a float must fit ``float32`` to be a ``float``,
-datetimes are ISO 8601 and never "now"/"today"), with the same words in its errors.
+:mod:`mlserve.schema._columns`); a param's value comes one at a time. :func:`value_converter`
+gives the one-value form of the same rules (booleans are not numbers, whole floats are
+integers, integers are range-checked against the declared type, a float must fit ``float32`` to
+be a ``float``, datetimes are ISO 8601 and never "now"/"today"), with the same words in its
+errors.
 
-Where a param or a nested field converts otherwise than a column, it is because MLflow does so
-(MLflow 3.17.2: ``mlflow.models.utils._enforce_param_datatype`` for params,
-``_enforce_datatype`` for nested fields); :data:`DIFFERENCES` is the one place that says which,
-and ``tests/schema/test_mlflow_values.py`` holds each against real MLflow's answer.
+Where a param or a nested field (a scalar inside an array, object or map column) converts
+otherwise than a column, it is because MLflow does so (MLflow 3.17.2:
+``mlflow.models.utils._enforce_param_datatype`` for params, its column dtype rule for nested
+fields, :mod:`mlserve.schema._nested_values`); :data:`DIFFERENCES` is the one place that says
+which, and ``tests/schema/test_mlflow_values.py`` holds each against real MLflow's answer.
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ _CLOCK_WORDS = frozenset({"now", "today"})
 
 def names_the_clock(values: Iterable[Any]) -> bool:
     """True if a value is a string pandas' datetime parser reads as the current time ("now",
-    "today"): not a date a client sent, so the datetime rules refuse it (in columns, in nested
-    fields, in params, and in the codecs, which parse datetime columns before enforcement)."""
+    "today"): not a date a client sent, so the datetime rules refuse it (in columns, in
+    params, and in the codecs, which parse datetime columns before enforcement)."""
     return any(isinstance(v, str) and v.strip().lower() in _CLOCK_WORDS for v in values)
 
 
@@ -55,11 +56,11 @@ class ValueMismatch(Exception):
 DIFFERENCES: dict[tuple[str, DataType], str] = {
     ("param", DataType.float): (
         "no float32 range check: MLflow's _enforce_param_datatype returns float(value), so "
-        "1e300 reaches the model as 1e300 (a float column, and a nested float, refuse it)"
+        "1e300 reaches the model as 1e300 (a float column refuses it)"
     ),
     ("param", DataType.long): (
         "an integral float (3.0) is refused, not made 3: MLflow's _enforce_param_datatype "
-        "takes only an integer for a long param (a long column, and a nested long, convert it)"
+        "takes only an integer for a long param (a long column converts it)"
     ),
     ("param", DataType.integer): (
         "an integral float (3.0) is refused, as for a long param (MLflow's rule)"
@@ -67,16 +68,38 @@ DIFFERENCES: dict[tuple[str, DataType], str] = {
     ("param", DataType.datetime): (
         "a Python date or datetime, as MLflow's np.datetime64(value).item(): a date-only "
         "string is a datetime.date, a time zone is converted to UTC and dropped (a column is "
-        "datetime64[ns], a nested field a pd.Timestamp)"
+        "datetime64[ns])"
     ),
     ("param", DataType.binary): (
         "bytes only, a string is refused (not base64-decoded as in a column): MLflow cannot "
         "declare a binary param at all (ParamSpec refuses the type)"
     ),
+    # nested fields: MLflow builds a pandas Series of them and requires its dtype to be the
+    # declared one or a widening of it (_nested_values); a column converts the values instead
+    ("nested", DataType.double): (
+        "an integer fits only as 0 or 1 (MLflow takes int64 for float64 only so), unless "
+        "floats beside it in an array make the Series float64 (a double column converts any)"
+    ),
+    ("nested", DataType.float): (
+        "a JSON number is float64 or int64, wider than float32: refused, except the integers "
+        "0 and 1 (a float column converts any number within float32's range)"
+    ),
+    ("nested", DataType.long): (
+        "a float is refused, 2.0 too, and so is a null among an array's integers (pandas "
+        "makes that Series float64); a long column converts whole floats"
+    ),
+    ("nested", DataType.integer): (
+        "a JSON integer (int64) is wider than int32: refused; only numpy values of 32 bits or "
+        "fewer fit (an integer column range-checks and converts)"
+    ),
+    ("nested", DataType.datetime): (
+        "a string is refused, and in an object or a map anything but np.datetime64 (MLflow "
+        "requires a numpy scalar there); an array's datetimes reach the model as integer "
+        "nanoseconds (MLflow's datetime64[ns].tolist())"
+    ),
     ("nested", DataType.binary): (
-        "a string is kept as text, not base64-decoded as in a column: MLflow keeps it so in an "
-        "object's property and a map's value (in an array it encodes ASCII text to bytes and "
-        "fails on other text, which we do not follow)"
+        "a string is not base64-decoded as in a column: MLflow keeps it as text in an "
+        "object's property and a map's value, and encodes it to bytes (ASCII only) in an array"
     ),
 }
 
@@ -131,12 +154,10 @@ def _to_str(value: Any) -> Any:
 
 
 def _to_bytes(value: Any, strings: str) -> Any:
-    """Bytes as bytes; a string base64-decoded (``strings="base64"``, a column's rule), kept
-    (``"keep"``) or refused (``"refuse"``)."""
+    """Bytes as bytes; a string base64-decoded (``strings="base64"``, a column's rule) or
+    refused (``"refuse"``, a param's)."""
     if isinstance(value, (bytes, bytearray, np.bytes_)):
         return bytes(value)
-    if isinstance(value, str) and strings == "keep":
-        return value
     if isinstance(value, str) and strings == "base64":
         try:
             # MLflow's client wraps base64 at 76 columns (encodebytes): newlines dropped
@@ -201,10 +222,11 @@ def _to_param_datetime(value: Any) -> Any:
 @functools.cache
 def value_converter(t: DataType, where: str = "column") -> Callable[[Any], Any]:
     """The converter of one value of type ``t`` (not null: the caller decides about nulls) for
-    a ``column`` value, a ``nested`` field or a ``param``; it returns the value converted or
-    raises :class:`ValueMismatch`. Differences from the column's rule: :data:`DIFFERENCES`."""
-    if where not in ("column", "nested", "param"):
-        raise ValueError(f"where is column, nested or param, not {where!r}")
+    a ``column`` value or a ``param``; it returns the value converted or raises
+    :class:`ValueMismatch`. Differences from the column's rule: :data:`DIFFERENCES` (nested
+    fields have their own converters, :mod:`mlserve.schema._nested_values`)."""
+    if where not in ("column", "param"):
+        raise ValueError(f"where is column or param, not {where!r}")
     if t is DataType.boolean:
         return _to_bool
     if t in _INT_RANGES:
@@ -214,6 +236,5 @@ def value_converter(t: DataType, where: str = "column") -> Callable[[Any], Any]:
     if t is DataType.string:
         return _to_str
     if t is DataType.binary:
-        strings = {"column": "base64", "nested": "keep", "param": "refuse"}[where]
-        return functools.partial(_to_bytes, strings=strings)
+        return functools.partial(_to_bytes, strings="base64" if where == "column" else "refuse")
     return _to_param_datetime if where == "param" else _to_ns_timestamp

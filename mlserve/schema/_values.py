@@ -4,15 +4,17 @@
 A type is compiled once into a checker (a closure per node of the type tree), so a request only
 runs the checks. A checker takes one value and returns it converted: lists for arrays (a tuple
 or 1-D ndarray becomes a list), new dicts for objects and maps (the caller's are never changed),
-Python ``bool``/``int``/``float``/``str`` for the scalar leaves, ``pd.Timestamp`` for
-datetimes. It raises :class:`_Bad` with the path to the value, what was expected there and the
-kind of value found; the column converter turns that into an
+and the scalar leaves as MLflow gives them to a model (:mod:`mlserve.schema._nested_values`:
+an array's items as Python values, an object's or a map's numbers as numpy scalars). It raises
+:class:`_Bad` with the path to the value, what was expected there and the kind of value found;
+the column converter turns that into an
 :class:`~mlserve.errors.InvalidColumnValue` naming the column.
 
-The nullability rules are MLflow's: an optional column may be null, and so may the items of its
-arrays and the values of its maps (MLflow passes the column's ``required`` down to them); an
-optional property may be missing or null; an empty list or map always fits; anything fits
-:class:`~mlserve.schema._complex.AnyType`.
+The nullability rules are MLflow's: an optional column may be null, and so may the values of
+its maps (MLflow passes the column's ``required`` down to them); an optional property may be
+missing or null; an empty list or map always fits; anything fits
+:class:`~mlserve.schema._complex.AnyType`. The items of an array of scalars follow their dtype
+(:mod:`mlserve.schema._nested_values`): a null is NaN among floats, refused among integers.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import pandas as pd
 from mlserve.schema._complex import AnyType, Array, ColumnType, Map, Object, type_text
 from mlserve.schema._datatype import DataType
 from mlserve.schema._kinds import value_kind
-from mlserve.schema._scalar_values import ValueMismatch, names_the_clock, value_converter
+from mlserve.schema._nested_values import field_converter, items_converter
+from mlserve.schema._scalar_values import ValueMismatch, names_the_clock
 
 __all__ = ["Checker", "compile_checker", "is_null", "names_the_clock"]
 
@@ -69,10 +72,29 @@ def _any(value: Any, path: str) -> Any:
 
 
 def _array(t: Array, required: bool) -> Checker:
-    item = compile_checker(t.dtype, required)
     # MLflow: an optional array, or an array of Any, may be null
     nullable = not required or isinstance(t.dtype, AnyType)
     expected = type_text(t)
+    if isinstance(t.dtype, DataType):
+        # scalars: the items as one Series, as MLflow's _enforce_array reads them
+        items = items_converter(t.dtype, required)
+
+        def check_items(value: Any, path: str) -> Any:
+            if value is None and nullable:
+                return None
+            if isinstance(value, np.ndarray) and value.ndim == 1:
+                value = value.tolist()
+            if not isinstance(value, (list, tuple)):
+                raise _Bad(path, expected, value_kind(value))
+            if not value:
+                return []
+            try:
+                return items(list(value))
+            except ValueMismatch as bad:
+                raise _Bad(path, expected, bad.found) from None
+
+        return check_items
+    item = compile_checker(t.dtype, required)
 
     def check(value: Any, path: str) -> Any:
         if value is None and nullable:
@@ -129,17 +151,14 @@ def _map(t: Map, required: bool) -> Checker:
 
 
 def _scalar(t: DataType, required: bool) -> Checker:
-    # the column's rule for one value, with the nested differences it names (DIFFERENCES)
-    convert = value_converter(t, "nested")
+    # an object's property or a map's value: MLflow's one-value Series (_nested_values)
+    convert = field_converter(t)
 
     def check(value: Any, path: str) -> Any:
-        if is_null(value):
-            # NaN is a valid float, as in a double column
-            if isinstance(value, float) and t in (DataType.float, DataType.double):
-                return value
-            if required:
-                raise _Bad(path, t.name, "null")
-            return None
+        if not required and is_null(value):
+            return None  # MLflow's _enforce_datatype: None, NaN included
+        if value is None or value is pd.NA or value is pd.NaT:
+            raise _Bad(path, t.name, "null")
         try:
             return convert(value)
         except ValueMismatch as bad:

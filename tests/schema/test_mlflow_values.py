@@ -1,13 +1,14 @@
 """One value under a param's and a nested field's rule, held against real MLflow's answer.
 
-Params and nested fields convert their values with the columns' rule
-(``mlserve/schema/_scalar_values.py``); where they convert otherwise, ``DIFFERENCES`` there
-says why, citing MLflow. Each case below is put to MLflow 3.17.2 itself (its
-``_enforce_params_schema`` and ``_enforce_schema``, the functions ``PyFuncModel.predict`` and
-``mlflow models serve`` call) in its own virtualenv, and to us: ``SAME`` cases must get MLflow's
-answer (accepted with the same Python value, or refused), ``DIFFERENT`` cases the answer we give
-on purpose (each with its reason; the wire ones are also in docs/rest-api.md's table, the
-nested ones in docs/signatures.md section 5).
+Params convert their values with the columns' rule (``mlserve/schema/_scalar_values.py``),
+nested fields with MLflow's dtype rule (``mlserve/schema/_nested_values.py``); where either
+converts otherwise than a column, ``DIFFERENCES`` says why, citing MLflow. Each case below is
+put to MLflow 3.17.2 itself (its ``_enforce_params_schema`` and ``_enforce_schema``, the
+functions ``PyFuncModel.predict`` and ``mlflow models serve`` call) in its own virtualenv, and
+to us: ``SAME`` cases must get MLflow's answer (accepted with the same Python type and value,
+a list's items' types too, or refused), ``DIFFERENT`` cases the answer we give on purpose (each
+with its reason; the wire ones are also in docs/rest-api.md's table, the nested ones in
+docs/signatures.md section 5).
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ import pytest
 from store.mlflow._mlflow_peer import peer_python
 
 from mlserve.errors import MlserveError
-from mlserve.schema import Array, ColSpec, DataType, Object, Property, Schema, SchemaEnforcer
+from mlserve.schema import (
+    Array,
+    ColSpec,
+    DataType,
+    Map,
+    Object,
+    Property,
+    Schema,
+    SchemaEnforcer,
+)
 from mlserve.schema._params import convert_param_value
 from mlserve.schema._scalar_values import DIFFERENCES
 
@@ -32,7 +42,9 @@ pytestmark = pytest.mark.slow
 
 
 class Case(NamedTuple):
-    where: str  # "param", "array" (an Array(type) column's item) or "object" (a property)
+    # "param", "array" (an Array(type) column's one item), "items" (the value is the items
+    # list), "object" (an Object's property) or "map" (a Map's value)
+    where: str
     type: str
     value: str  # Python source, evaluated alike on both sides (datetime as dt, numpy as np)
 
@@ -71,13 +83,57 @@ SAME: dict[str, Case] = {
     "nested-string-for-long": Case("array", "long", "'3'"),
     "nested-long-out-of-range": Case("array", "long", "2**63"),
     "nested-integer-out-of-range": Case("array", "integer", "2**40"),
-    # a float column's rule: past float32's range is refused (unlike a param)
     "nested-float-past-float32": Case("array", "float", "1e300"),
     "nested-int-for-datetime": Case("array", "datetime", "5"),
     # a datetime column's nanosecond range (MLflow: "Can not safely convert ... datetime64[ns]")
     "nested-date-before-1677": Case("array", "datetime", "dt.datetime(1500, 1, 2)"),
-    # DIFFERENCES[nested, binary]: a string is kept, not base64-decoded, as MLflow keeps it
+    # DIFFERENCES[nested, *]: MLflow's dtype rule, a Series of the nested values
+    # ... double: an integer only as 0 or 1, unless floats make the array float64
+    "nested-two-for-double": Case("array", "double", "2"),
+    "nested-minus-three-for-double": Case("array", "double", "-3"),
+    "nested-zeros-and-ones-for-double": Case("items", "double", "[0, 1]"),
+    "nested-one-and-two-for-double": Case("items", "double", "[1, 2]"),
+    "nested-int-among-floats-for-double": Case("items", "double", "[2, 2.5]"),
+    "nested-null-among-ints-for-double": Case("items", "double", "[2, None]"),
+    "nested-one-for-double-property": Case("object", "double", "1"),
+    "nested-two-for-double-property": Case("object", "double", "2"),
+    "nested-minus-three-for-double-value": Case("map", "double", "-3"),
+    "nested-fraction-for-double-value": Case("map", "double", "1.5"),
+    # ... float: float64 and int64 are wider than float32 (0 and 1 excepted)
+    "nested-fraction-for-float": Case("array", "float", "1.5"),
+    "nested-one-for-float": Case("array", "float", "1"),
+    "nested-two-for-float": Case("array", "float", "2"),
+    "nested-float32-for-float": Case("array", "float", "np.float32(1.5)"),
+    "nested-fraction-for-float-property": Case("object", "float", "1.5"),
+    "nested-one-for-float-value": Case("map", "float", "1"),
+    # ... long: a float is refused, 2.0 too, and a null among integers (a float64 Series)
+    "nested-whole-float-for-long": Case("array", "long", "2.0"),
+    "nested-null-among-ints-for-long": Case("items", "long", "[1, None]"),
+    "nested-whole-float-for-long-property": Case("object", "long", "2.0"),
+    "nested-long-property": Case("object", "long", "2"),
+    "nested-whole-float-for-long-value": Case("map", "long", "2.0"),
+    "nested-long-value": Case("map", "long", "3"),
+    # ... integer: a Python int is int64, wider than int32
+    "nested-two-for-integer": Case("array", "integer", "2"),
+    "nested-int32-for-integer": Case("array", "integer", "np.int32(2)"),
+    "nested-two-for-integer-property": Case("object", "integer", "2"),
+    # ... datetime: no string, and in an object or a map no datetime or date either; an
+    # array's datetimes are integer nanoseconds
+    "nested-date-string": Case("array", "datetime", "'2024-01-02'"),
+    "nested-datetime-object": Case("array", "datetime", "dt.datetime(2024, 1, 2, 3)"),
+    "nested-date-object": Case("array", "datetime", "dt.date(2024, 1, 2)"),
+    "nested-aware-datetime": Case("array", "datetime", "pd.Timestamp('2024-01-02', tz='UTC')"),
+    "nested-date-string-property": Case("object", "datetime", "'2024-01-02'"),
+    "nested-datetime-property": Case("object", "datetime", "dt.datetime(2024, 1, 2)"),
+    "nested-numpy-datetime-value": Case("map", "datetime", "np.datetime64('2024-01-02')"),
+    "nested-null-among-datetimes": Case("items", "datetime", "[dt.datetime(2024, 1, 2), None]"),
+    # ... binary: a string kept as text in an object or a map, ASCII-encoded in an array
     "nested-string-for-binary-property": Case("object", "binary", "'YWI='"),
+    "nested-string-for-binary-value": Case("map", "binary", "'YWI='"),
+    "nested-string-in-binary-array": Case("items", "binary", "['YWI=']"),
+    # and what is the same as a column: booleans, strings
+    "nested-boolean-property": Case("object", "boolean", "True"),
+    "nested-string-value": Case("map", "string", "'a'"),
 }
 
 # case -> (our answer: True accepted / False refused, why we differ from MLflow on purpose)
@@ -98,28 +154,24 @@ DIFFERENT: dict[str, tuple[Case, bool, str]] = {
         "'now'/'today' are refused for every datetime (the clock is not a date a client "
         "sent); MLflow's numpy parse gives the current time",
     ),
-    "nested-whole-float-for-long": (
-        Case("array", "long", "2.0"),
-        True,
-        "2.0 for a nested long converts, as for a long column (docs/signatures.md section 5)",
+    "nested-null-among-booleans": (
+        Case("items", "boolean", "[True, None]"),
+        False,
+        "a null in a required column's array of booleans is refused (kept as None in an "
+        "optional one); MLflow makes it False",
     ),
-    "nested-date-string": (
-        Case("array", "datetime", "'2024-01-02'"),
-        True,
-        "an ISO 8601 string for a nested datetime is parsed, as for a datetime column; MLflow "
-        "refuses every string there (docs/signatures.md section 5)",
+    "nested-null-among-strings": (
+        Case("items", "string", "['a', None]"),
+        False,
+        "a null in a required column's array of strings is refused (kept as None in an "
+        "optional one); MLflow cuts every string of the array to one character, the null "
+        "becoming 'n'",
     ),
-    "nested-fraction-for-float": (
-        Case("array", "float", "1.5"),
-        True,
-        "a JSON number for a nested float converts, as for a float column; MLflow refuses "
-        "any float64 there ('Can not safely convert float64 to float32')",
-    ),
-    "nested-string-in-binary-array": (
-        Case("array", "binary", "'YWI='"),
-        True,
-        "kept as text as in an object or a map (DIFFERENCES[nested, binary]); MLflow encodes "
-        "it to bytes in an array only, and fails on non-ASCII text there",
+    "nested-null-among-binary": (
+        Case("items", "binary", "[b'ab', None]"),
+        False,
+        "a null in a required column's array of bytes is refused (kept as None in an optional "
+        "one); MLflow makes it b'None'",
     ),
 }
 
@@ -130,8 +182,12 @@ MLFLOW_SIDE = textwrap.dedent(
     warnings.simplefilter("ignore")
     from mlflow.models.utils import _enforce_params_schema, _enforce_schema
     from mlflow.types.schema import (
-        Array, ColSpec, DataType, Object, ParamSchema, ParamSpec, Property, Schema,
+        Array, ColSpec, DataType, Map, Object, ParamSchema, ParamSpec, Property, Schema,
     )
+    def _type(got):  # a list's item types too: MLflow's tolist() gives Python values
+        if isinstance(got, list):
+            return "list[" + ",".join(type(v).__name__ for v in got) + "]"
+        return type(got).__name__
     out = {}
     for key, (where, type_, source) in json.loads(sys.stdin.read()).items():
         value = eval(source)
@@ -139,13 +195,18 @@ MLFLOW_SIDE = textwrap.dedent(
             if where == "param":
                 spec = ParamSpec("x", type_, None)
                 got = _enforce_params_schema({"x": value}, ParamSchema([spec]))["x"]
-            elif where == "array":
+            elif where in ("array", "items"):
                 schema = Schema([ColSpec(Array(DataType[type_]), "a")])
-                got = _enforce_schema(pd.DataFrame({"a": [[value]]}), schema)["a"][0][0]
-            else:
+                items = [value] if where == "array" else value
+                got = _enforce_schema(pd.DataFrame({"a": [items]}), schema)["a"][0]
+                got = got[0] if where == "array" else got
+            elif where == "object":
                 schema = Schema([ColSpec(Object([Property("p", DataType[type_])]), "a")])
                 got = _enforce_schema(pd.DataFrame({"a": [{"p": value}]}), schema)["a"][0]["p"]
-            out[key] = {"ok": True, "type": type(got).__name__, "value": repr(got)}
+            else:
+                schema = Schema([ColSpec(Map(DataType[type_]), "a")])
+                got = _enforce_schema(pd.DataFrame({"a": [{"k": value}]}), schema)["a"][0]["k"]
+            out[key] = {"ok": True, "type": _type(got), "value": repr(got)}
         except Exception as exc:
             out[key] = {"ok": False, "error": str(exc)[:200]}
     print(json.dumps(out))
@@ -153,20 +214,32 @@ MLFLOW_SIDE = textwrap.dedent(
 )
 
 
+def _type(got: Any) -> str:
+    """The type's name, and for a list its items' (MLflow's side writes them alike)."""
+    if isinstance(got, list):
+        return "list[" + ",".join(type(v).__name__ for v in got) + "]"
+    return type(got).__name__
+
+
 def _ours(case: Case) -> dict[str, Any]:
-    value = eval(case.value, {"dt": dt, "np": np})  # the same source MLflow's side evaluates
+    value = eval(case.value, {"dt": dt, "np": np, "pd": pd})  # the source MLflow's side evaluates
     try:
         if case.where == "param":
             got = convert_param_value("x", value, DataType.parse(case.type), None)
-        elif case.where == "array":
+        elif case.where in ("array", "items"):
             schema = Schema([ColSpec(Array(case.type), "a")])
-            got = SchemaEnforcer(schema)(pd.DataFrame({"a": [[value]]}))["a"][0][0]
-        else:
+            items = [value] if case.where == "array" else value
+            got = SchemaEnforcer(schema)(pd.DataFrame({"a": [items]}))["a"][0]
+            got = got[0] if case.where == "array" else got
+        elif case.where == "object":
             schema = Schema([ColSpec(Object([Property("p", case.type)]), "a")])
             got = SchemaEnforcer(schema)(pd.DataFrame({"a": [{"p": value}]}))["a"][0]["p"]
+        else:
+            schema = Schema([ColSpec(Map(case.type), "a")])
+            got = SchemaEnforcer(schema)(pd.DataFrame({"a": [{"k": value}]}))["a"][0]["k"]
     except MlserveError as exc:
         return {"ok": False, "error": str(exc)}
-    return {"ok": True, "type": type(got).__name__, "value": repr(got)}
+    return {"ok": True, "type": _type(got), "value": repr(got)}
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +287,12 @@ def test_every_difference_of_the_rule_is_pinned() -> None:
         ("param", DataType.long): "param-whole-float-for-long",
         ("param", DataType.integer): "param-whole-float-for-integer",
         ("param", DataType.datetime): "param-date-string",
-        ("nested", DataType.binary): "nested-string-for-binary-property",
+        ("nested", DataType.double): "nested-two-for-double",
+        ("nested", DataType.float): "nested-fraction-for-float",
+        ("nested", DataType.long): "nested-whole-float-for-long",
+        ("nested", DataType.integer): "nested-two-for-integer",
+        ("nested", DataType.datetime): "nested-date-string",
+        ("nested", DataType.binary): "nested-string-in-binary-array",
     }
     # a binary param cannot be declared in MLflow at all: there is no answer of its to hold
     # ours against, so the refusal of a string is pinned by tests/schema/test_params.py

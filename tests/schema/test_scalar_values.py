@@ -1,6 +1,7 @@
 """One value under a column's rule (mlserve/schema/_scalar_values.py), for each place it is
-used: a column (a binary column's base64), a nested field, a param. What MLflow answers for the
-same values is held in test_mlflow_values.py; this table pins every branch and every word."""
+used: a column (a binary column's base64), a param (nested fields have their own rule,
+test_values.py). What MLflow answers for the same values is held in test_mlflow_values.py;
+this table pins every branch and every word."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ B, INT, L, F, D, S, BIN, T = (
     DataType.binary,
     DataType.datetime,
 )
-ALL = ("column", "nested", "param")
+ALL = ("column", "param")
 
 # (id, type, where (None: all three), value, what comes out, its type)
 CONVERTED: list[tuple[str, DataType, tuple[str, ...], Any, Any, type]] = [
@@ -37,8 +38,8 @@ CONVERTED: list[tuple[str, DataType, tuple[str, ...], Any, Any, type]] = [
     ("numpy-bool", B, ALL, np.bool_(False), False, bool),
     ("int", L, ALL, 3, 3, int),
     ("numpy-int", INT, ALL, np.int64(3), 3, int),
-    ("whole-float-for-long", L, ("column", "nested"), 2.0, 2, int),
-    ("numpy-whole-float", L, ("column", "nested"), np.float64(-3.0), -3, int),
+    ("whole-float-for-long", L, ("column",), 2.0, 2, int),
+    ("numpy-whole-float", L, ("column",), np.float64(-3.0), -3, int),
     ("integer-low-edge", INT, ALL, -(2**31), -(2**31), int),
     ("integer-high-edge", INT, ALL, 2**31 - 1, 2**31 - 1, int),
     ("long-low-edge", L, ALL, -(2**63), -(2**63), int),
@@ -56,12 +57,11 @@ CONVERTED: list[tuple[str, DataType, tuple[str, ...], Any, Any, type]] = [
     ("numpy-bytes", BIN, ALL, np.bytes_(b"ab"), b"ab", bytes),
     ("base64-column", BIN, ("column",), "YWI=", b"ab", bytes),
     ("wrapped-base64-column", BIN, ("column",), "YW\nI=\n", b"ab", bytes),
-    ("string-kept-nested", BIN, ("nested",), "YWI=", "YWI=", str),
-    ("iso-date", T, ("column", "nested"), "2024-01-02", pd.Timestamp("2024-01-02"), pd.Timestamp),
+    ("iso-date", T, ("column",), "2024-01-02", pd.Timestamp("2024-01-02"), pd.Timestamp),
     (
         "date-object",
         T,
-        ("column", "nested"),
+        ("column",),
         dt.date(2024, 1, 2),
         pd.Timestamp("2024-01-02"),
         pd.Timestamp,
@@ -69,7 +69,7 @@ CONVERTED: list[tuple[str, DataType, tuple[str, ...], Any, Any, type]] = [
     (
         "numpy-datetime",
         T,
-        ("column", "nested"),
+        ("column",),
         np.datetime64("2024-01-02T03:04"),
         pd.Timestamp("2024-01-02T03:04"),
         pd.Timestamp,
@@ -142,11 +142,11 @@ REFUSED: list[tuple[str, DataType, tuple[str, ...], Any, str]] = [
     ("string-for-double", D, ALL, "1.0", "a string"),
     ("list-for-double", D, ALL, [1.0], "a list"),
     ("int-past-float64", D, ALL, 10**400, "a number out of range for double"),
-    ("float-past-float32", F, ("column", "nested"), 1e300, "a number out of range for float"),
+    ("float-past-float32", F, ("column",), 1e300, "a number out of range for float"),
     (
         "float-rounds-past-float32",
         F,
-        ("column", "nested"),
+        ("column",),
         -3.4028235677973366e38,
         "a number out of range for float",
     ),
@@ -164,11 +164,11 @@ REFUSED: list[tuple[str, DataType, tuple[str, ...], Any, str]] = [
     (
         "before-the-ns-range",
         T,
-        ("column", "nested"),
+        ("column",),
         dt.datetime(1500, 1, 1),
         "a datetime outside the nanosecond range (years 1677-2262)",
     ),
-    ("numpy-nat", T, ("column", "nested"), np.datetime64("NaT"), "null"),
+    ("numpy-nat", T, ("column",), np.datetime64("NaT"), "null"),
     (
         "param-nanoseconds",
         T,
@@ -210,8 +210,8 @@ def test_param_datetime_objects_are_passed_on_as_they_are() -> None:
 def test_converters_are_built_once_and_where_is_checked() -> None:
     assert value_converter(L, "param") is value_converter(L, "param")
     assert value_converter(L, "column") is value_converter(L, "column")
-    with pytest.raises(ValueError, match="column, nested or param"):
-        value_converter(L, "cell")
+    with pytest.raises(ValueError, match="column or param"):
+        value_converter(L, "nested")  # nested fields: _nested_values
 
 
 def test_differences_name_only_real_places_and_types() -> None:
