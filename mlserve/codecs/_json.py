@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -52,21 +53,27 @@ def set_backend(name: str) -> str:
 # -- parsing -----------------------------------------------------------------------------------
 
 
+# 19 digits in a row: the shortest integer orjson may read as a float (below -2**63)
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
 def _stdlib_loads(text: str) -> Any:
     # NaN / Infinity / -Infinity are accepted because MLflow's own client (json.dumps with the
     # default allow_nan=True) sends them for missing values.
     return json.loads(text)
 
 
-def loads(body: bytes) -> Any:
+def loads(body: bytes, exact_integers: bool = False) -> Any:
     """Parse a UTF-8 JSON document.
 
     A leading UTF-8 byte-order mark is ignored. Raises :class:`DecodeFailure` with a reason
     ("not valid UTF-8", "malformed JSON at line L column C", "nested too deeply").
+    ``exact_integers``: an integer past 64 bits stays an int (orjson would make it a float),
+    at the cost of the standard library's parse for a body that may hold one.
     """
     if body.startswith(_BOM):
         body = body[len(_BOM) :]
-    if _backend == "orjson":
+    if _backend == "orjson" and not (exact_integers and _LONG_DIGITS.search(body)):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -85,7 +85,7 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         # numpy silently makes true 1.0; look for booleans only when the bytes allow them
         plan = replace(plan, json_booleans=True)
     try:
-        doc = _json.loads(body)
+        doc = _json.loads(body, plan.exact_integers)
     except _json.DecodeFailure as exc:
         raise PayloadError(exc.reason) from exc
     if not isinstance(doc, dict):

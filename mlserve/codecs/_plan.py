@@ -81,6 +81,10 @@ class DecodePlan:
     #: set per request when a JSON body may hold booleans: numeric columns and tensors then
     #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
     json_booleans: bool = False
+    #: integers past 64 bits must keep every digit (orjson reads them as floats): without a
+    #: signature, for a str or object tensor and for an array, object, map or any column, where
+    #: MLflow hands the model the integer; elsewhere they are refused or are floats either way
+    exact_integers: bool = False
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     #: the signature's compiled rules (the same object the model's enforcer holds)
     compiled: CompiledSchema | None = None
@@ -156,8 +160,10 @@ def _build_plan(compiled: CompiledSchema, enforce: Callable[[Any], Any] | None) 
     schema, params_schema = compiled.schema, compiled.params_schema
     common: dict[str, Any] = {"enforce": enforce, "compiled": compiled}
     if schema is None:
-        return DecodePlan(None, params_schema, "none", **common)
+        return DecodePlan(None, params_schema, "none", exact_integers=True, **common)
     named = compiled.names if compiled.named else ()
+    exact = ("string", "object", "any") if compiled.kind != "columns" else ("object", "any")
+    common["exact_integers"] = any(r.kind in exact for r in compiled.rules)
     if compiled.kind != "columns":
         # MLflow types every column of a frame sent to a single-tensor model as that tensor
         if compiled.kind == "tensor" or len(compiled.rules) == 1:

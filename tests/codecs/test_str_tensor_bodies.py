@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _codec_support import json_backend  # noqa: F401 (a fixture)
 
 from mlserve.codecs import RequestDecoder
 from mlserve.errors import MlserveError, PayloadError
@@ -121,3 +122,12 @@ def test_csv_is_refused_for_a_numeric_tensor_too() -> None:
     floats = Schema([TensorSpec(np.dtype("float64"), (-1, 2))])
     with pytest.raises(PayloadError, match="a CSV body cannot carry the tensor"):
         RequestDecoder(floats).decode(b"p,q\n1.5,2\n", CSV)
+
+
+@pytest.mark.usefixtures("json_backend")
+def test_integers_past_64_bits_keep_every_digit() -> None:
+    # MLflow's json.loads keeps them as ints, np.array(rows, dtype=str) writes every digit;
+    # orjson alone would read 10**30 as 1e+30
+    body = json.dumps({"inputs": [[10**30, -(2**63) - 1]]}).encode()
+    got = RequestDecoder(Schema([TensorSpec(np.dtype(str), (-1, 2))])).decode(body, JSON)
+    assert got.data.tolist() == [[str(10**30), str(-(2**63) - 1)]]

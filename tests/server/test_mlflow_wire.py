@@ -253,6 +253,8 @@ SAME = {
     "inputs-objects-without-signature": Case("nosig", {"inputs": [{"a": 1}, {"a": [2, 3]}]}),
     "inputs-object-without-signature": Case("nosig", {"inputs": {"a": [1, 2], "b": ["x", "y"]}}),
     "instances-objects-without-signature": Case("nosig", {"instances": [{"a": 1}, {"a": 2}]}),
+    # integers past 64 bits keep every digit where they reach the model as integers or text
+    "huge-integers-without-signature": Case("nosig", {"inputs": [2**64, -(2**63) - 1, 10**30]}),
     "split-without-signature": Case(
         "nosig", {"dataframe_split": {"columns": ["a"], "data": [[1]]}}
     ),
