@@ -216,4 +216,28 @@ def _field(t: DataType, value: Any) -> Any:
 def field_converter(t: DataType) -> Callable[[Any], Any]:
     """The converter of one object property's or map value's value (the caller has let an
     optional field's null through): the value converted, or :class:`ValueMismatch`."""
-    return functools.partial(_field, t)
+    general = functools.partial(_field, t)
+    # the JSON cases first, decided once per type: a string, a Python float or int
+    if t in (DataType.string, DataType.binary):
+
+        def text(value: Any) -> Any:
+            return value if type(value) is str else general(value)
+
+        return text
+    if t not in _NUMBERS:
+        return general
+    want = t.to_numpy()
+    make = want.type
+    floats = _widens(_FLOAT64, want)
+    ints = _widens(_INT64, want)
+    zero_one = want.kind == "f"
+
+    def number(value: Any) -> Any:
+        kind = type(value)
+        if kind is float and floats:
+            return make(value)
+        if kind is int and -(2**63) <= value < 2**63 and (ints or (zero_one and value in (0, 1))):
+            return make(value)
+        return general(value)  # the refusal's words, and numpy values
+
+    return number
