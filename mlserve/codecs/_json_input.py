@@ -40,6 +40,7 @@ from mlserve.codecs._tabular import (
     to_array,
 )
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema import Array, Object
 
 __all__ = ["INPUT_KEYS", "LLM_INPUT", "LLM_KEYS", "PARAMS_KEY", "decode_json", "llm_errors"]
 
@@ -111,7 +112,12 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
     elif key == "dataframe_records":
         data = _records(value, plan, key)
     elif key == "instances" and isinstance(value, list) and value and isinstance(value[0], dict):
-        data = _records(value, plan, key) if plan.kind == "columns" else _row_objects(value, plan)
+        if plan.kind != "columns":
+            data = _row_objects(value, plan)
+        else:
+            if plan.dict_is_row:
+                _refuse_complex_instances(value, plan)
+            data = _records(value, plan, key)
     else:
         data = _tensor_or_columns(value, plan, key)
     return data, doc.get(PARAMS_KEY), key
@@ -295,6 +301,34 @@ def _all_objects(values: list[Any]) -> bool:
     return all(isinstance(v, dict) for v in values)
 
 
+def _refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
+    """``instances`` as rows of objects holding an array or object column: MLflow turns the rows
+    into one numpy array per key, which fails for arrays of unequal lengths (BAD_REQUEST) and
+    otherwise gives its enforcement a 2-D array or an array of dicts, which it refuses
+    (INVALID_PARAMETER_VALUE). ``inputs`` takes the same rows."""
+    if plan.schema is None:
+        return
+    complex_names = [
+        s.name for s in plan.schema.inputs if isinstance(getattr(s, "type", None), (Array, Object))
+    ]
+    sent = [n for n in complex_names if any(isinstance(r, dict) and n in r for r in rows)]
+    if not sent:
+        return
+    for name in sent:
+        try:
+            np.array([r.get(name) if isinstance(r, dict) else None for r in rows])
+        except ValueError as exc:
+            raise PayloadError(
+                f"the values of {name!r} in 'instances' have unequal lengths; send the rows "
+                "under 'inputs' or 'dataframe_records'"
+            ) from exc
+    raise SchemaMismatch(
+        str(sent[0]),
+        "one value per row ('instances' makes an array or object column one array of them)",
+        "rows of objects; send them under 'inputs' or 'dataframe_records'",
+    )
+
+
 def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     """``inputs``/``instances`` for a column signature: always a DataFrame."""
     if plan.dict_is_row:
@@ -316,6 +350,10 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
             keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
         _refuse_lists(keys, cols, plan)
         return frame_from_columns(keys, cols, plan, nrows=nrows)
+    if isinstance(value, list) and value and _all_objects(value):
+        # MLflow's _cast_schema_type: a list of objects is rows of named values, also for a
+        # signature of one column (a map column's values are objects too)
+        return _records(value, plan, where)
     if not isinstance(value, list):
         # one value: MLflow makes it pd.DataFrame([value]), one column labelled 0 (so a model
         # whose one column is named "a" lacks it)

@@ -11,10 +11,11 @@ import pytest
 from _codec_support import json_backend  # noqa: F401 (a fixture)
 
 from mlserve.codecs import RequestDecoder, decode_request
-from mlserve.errors import InvalidParams, SchemaMismatch
+from mlserve.errors import InvalidParams, MlserveError, SchemaMismatch
 from mlserve.schema import (
     Array,
     ColSpec,
+    Map,
     Object,
     ParamSchema,
     ParamSpec,
@@ -496,3 +497,35 @@ def test_lists_for_a_column_of_numbers(payload: Any, error_code: str) -> None:
     with pytest.raises(SchemaMismatch) as info:
         decode_request(_body(payload), JSON, COLS_AB)
     assert info.value.error_code == error_code and info.value.column == "a"
+
+
+def test_inputs_as_a_list_of_objects_is_rows_of_named_values() -> None:
+    # MLflow's _cast_schema_type reads a list of objects as records, for one column too
+    rows = [{"a": 1.0, "b": "x"}, {"b": "y", "a": 2.0}]
+    got = RequestDecoder(COLS_AB, None).decode(_body({"inputs": rows}), JSON).data
+    assert got.to_dict("list") == {"a": [1.0, 2.0], "b": ["x", "y"]}
+    maps = Schema([ColSpec(Map("double"), "m")])
+    got = RequestDecoder(maps, None).decode(_body({"inputs": [{"m": {"k": 1.5}}]}), JSON).data
+    assert got["m"].tolist() == [{"k": 1.5}]
+
+
+COMPLEX = Schema([ColSpec(Array("double"), "a"), ColSpec("double", "x")])
+
+
+@pytest.mark.parametrize(
+    ("rows", "error_code"),
+    [
+        pytest.param([{"a": [1.5, 2.5], "x": 1.0}], "INVALID_PARAMETER_VALUE", id="rectangular"),
+        pytest.param(
+            [{"a": [1.5, 2.5], "x": 1.0}, {"a": [1.5], "x": 2.0}], "BAD_REQUEST", id="ragged"
+        ),
+    ],
+)
+def test_instances_rows_with_an_array_column_are_refused(rows: Any, error_code: str) -> None:
+    # MLflow makes each key one numpy array: 2-D (refused by its enforcement) or ragged
+    with pytest.raises(MlserveError) as info:
+        RequestDecoder(COMPLEX, None).decode(_body({"instances": rows}), JSON)
+    assert info.value.error_code == error_code
+    # the same rows under inputs are read
+    data = RequestDecoder(COMPLEX, None).decode(_body({"inputs": rows}), JSON).data
+    assert len(data) == len(rows)

@@ -129,8 +129,15 @@ CHAT_BODIES = [
     ("split", _j({"dataframe_split": {"columns": ["messages"], "data": [[HI]]}})),
     ("inputs-object", _j({"inputs": {"messages": HI}})),
     ("inputs-records", _j({"inputs": [{"messages": HI}]})),
-    ("instances-records", _j({"instances": [{"messages": HI}]})),
 ]
+
+
+def test_chat_rows_under_instances_are_refused_as_in_mlflow() -> None:
+    # instances makes the messages column one 2-D numpy array, which MLflow's enforcement
+    # refuses (tests/server/test_mlflow_wire.py, chat-instances-records)
+    with pytest.raises(SchemaMismatch) as info:
+        RequestDecoder(CHAT).decode(_j({"instances": [{"messages": HI}]}), JSON)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
 @pytest.mark.usefixtures("json_backend")

@@ -23,7 +23,17 @@ from store.mlflow._mlflow_peer import free_port, peer_env, stop_session, wait_pi
 
 import mlserve
 from mlserve.mlmodel._files import compute_digests
-from mlserve.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
+from mlserve.schema import (
+    Array,
+    ColSpec,
+    Map,
+    ModelSignature,
+    Object,
+    ParamSchema,
+    ParamSpec,
+    Property,
+    Schema,
+)
 
 from .helpers import CHAT_SIGNATURE, Server, by_value
 
@@ -125,8 +135,8 @@ class Echo:
         pass
 
     def predict(self, context, model_input, params=None):
-        if isinstance(model_input, pd.DataFrame):
-            return {"frame": model_input.to_dict("list")}
+        if isinstance(model_input, pd.DataFrame):  # each cell as _plain says it
+            return {"frame": {str(c): _plain(list(model_input[c])) for c in model_input.columns}}
         return {type(model_input).__name__: _plain(model_input)}
 """
 
@@ -167,7 +177,8 @@ def save_wire_models(root: Path) -> dict[str, Path]:
     params schema), "shapes" (double v), "typed" (string s, datetime t), "ints" (doubles named
     0 and 1), all three Shapes with SHAPES_PARAMS, "chat" (CHAT_SIGNATURE), "tensor" (a
     LogisticRegression logged with an ndarray example: a float64 [-1, 4] tensor signature) and
-    "nosig" (Echo, no signature)."""
+    "nosig" (Echo, no signature), "complex" (Echo; a: Array(double), o: Object(p: long), x: double)
+    and "map" (Echo; m: Map(double))."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
 
@@ -188,7 +199,15 @@ def save_wire_models(root: Path) -> dict[str, Path]:
     linear = LogisticRegression().fit(X, X[:, 0] > 0)
     mlserve.save_model(linear, root / "tensor", input_example=X[:2])
     save_custom(root / "nosig", ECHO_SOURCE, "Echo", None)
-    names = ("rf", "shapes", "typed", "ints", "chat", "tensor", "nosig")
+    complex_columns = [
+        ColSpec(Array("double"), "a"),
+        ColSpec(Object([Property("p", "long")]), "o"),
+        ColSpec("double", "x"),
+    ]
+    save_custom(root / "complex", ECHO_SOURCE, "Echo", ModelSignature(Schema(complex_columns)))
+    maps = ModelSignature(Schema([ColSpec(Map("double"), "m")]))
+    save_custom(root / "map", ECHO_SOURCE, "Echo", maps)
+    names = ("rf", "shapes", "typed", "ints", "chat", "tensor", "nosig", "complex", "map")
     return {name: root / name for name in names}
 
 
