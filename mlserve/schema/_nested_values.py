@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -100,6 +101,11 @@ def _numbers(t: DataType, items: list[Any]) -> list[Any]:
         series = pd.Series(items)
         if series.dtype == object:
             series = series.infer_objects()
+        if t is DataType.double and series.dtype == object and series.isna().all():
+            # MLflow reads an object Series for a double with pd.to_numeric (its Decimal
+            # branch): nulls alone become NaN. Numbers mixed with strings or booleans, which
+            # that branch also converts, stay refused, as in a double column
+            return [math.nan] * len(items)
         if not isinstance(series.dtype, np.dtype) or series.dtype.kind not in "biuf":
             found = inferred_kind(series)
             if found == "an integer":  # an object Series of ints: one was past uint64
