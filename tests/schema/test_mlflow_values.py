@@ -135,6 +135,7 @@ SAME: dict[str, Case] = {
     "nested-string-for-binary-property": Case("object", "binary", "'YWI='"),
     "nested-string-for-binary-value": Case("map", "binary", "'YWI='"),
     "nested-string-in-binary-array": Case("items", "binary", "['YWI=']"),
+    "nested-string-among-bytes": Case("items", "binary", "[b'a', 'b']"),
     # and what is the same as a column: booleans, strings
     "nested-boolean-property": Case("object", "boolean", "True"),
     "nested-string-value": Case("map", "string", "'a'"),
@@ -170,6 +171,34 @@ DIFFERENT: dict[str, tuple[Case, bool, str]] = {
         "a null in a required column's array of strings is refused (kept as None in an "
         "optional one); MLflow cuts every string of the array to one character, the null "
         "becoming 'n'",
+    ),
+    # mixed kinds in one array: MLflow's object Series is converted whole (pd.to_numeric for a
+    # double, numpy's dtype cast otherwise); refused as in a column, where a boolean is not a
+    # number (docs/signatures.md section 5) and a column mixing kinds is refused
+    "nested-boolean-among-doubles": (
+        Case("items", "double", "[True, 2.5]"),
+        False,
+        "a boolean is not a number, as in a double column; MLflow makes True 1.0",
+    ),
+    "nested-numeric-string-among-doubles": (
+        Case("items", "double", "[1, '2']"),
+        False,
+        "a string is not a number, as in a double column; MLflow parses '2' as 2.0",
+    ),
+    "nested-int-among-booleans": (
+        Case("items", "boolean", "[True, 1]"),
+        False,
+        "an integer is not a boolean, as in a boolean column; MLflow makes 1 True",
+    ),
+    "nested-bytes-for-string": (
+        Case("items", "string", "[b'xy']"),
+        False,
+        "bytes are not text, as in a string column; MLflow decodes them in an array",
+    ),
+    "nested-bytes-for-string-property": (
+        Case("object", "string", "b'xy'"),
+        False,
+        "bytes are not text, as in a string column; MLflow passes them on in an object or map",
     ),
     "nested-null-among-binary": (
         Case("items", "binary", "[b'ab', None]"),
