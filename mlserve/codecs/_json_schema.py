@@ -184,6 +184,8 @@ def json_body_forms(plan: DecodePlan) -> dict[str, JsonSchema]:
     shapes = _input_shapes(plan)
     forms: dict[str, JsonSchema] = {}
     for key in INPUT_KEYS:
+        if key not in shapes:  # a shape this signature cannot be sent as
+            continue
         forms[key] = {
             "type": "object",
             "required": [key],
@@ -291,12 +293,20 @@ def _column_shapes(specs: list[ColSpec]) -> dict[str, JsonSchema]:
     # MLflow reads any list for a one-column signature as that column's values
     one_column = [{"type": "array", "items": values[0], **least}]
     served_rows = one_column if len(values) == 1 else row_lists
-    return {
+    shapes = {
         "dataframe_split": _split(any_value, {"enum": [s.name for s in named]}, len(required)),
         "dataframe_records": _union([records, *row_lists]),
         "instances": _union([records, *served_rows]),
-        "inputs": _union([columnar, *served_rows]),
+        # MLflow's _cast_schema_type reads a list of objects as rows of named values
+        "inputs": _union([columnar, records, *served_rows]),
     }
+    if any(isinstance(s.type, (Array, Object)) for s in specs):
+        # instances makes each key one numpy array, which MLflow refuses for these columns
+        if served_rows:
+            shapes["instances"] = _union(served_rows)
+        else:
+            del shapes["instances"]
+    return shapes
 
 
 def _tensor_shapes(specs: list[TensorSpec]) -> dict[str, JsonSchema]:
