@@ -44,7 +44,7 @@ _INT_RANGES = {
     DataType.long: (-(2**63), 2**63 - 1),
 }
 # the first magnitude a float64 rounds past float32's range at (float32's max plus half its last
-# step): a float column, and a nested float, refuse it and beyond (_scalar_values, _rules)
+# step): a float column refuses it and beyond (_scalar_values, _rules)
 _FLOAT32_LIMIT = (2 - 2**-24) * 2.0**127
 _FLOAT32: JsonSchema = {"exclusiveMinimum": -_FLOAT32_LIMIT, "exclusiveMaximum": _FLOAT32_LIMIT}
 _SCALARS: dict[DataType, JsonSchema] = {
@@ -70,20 +70,39 @@ def value_schema(column_type: Any, *, nullable: bool = False) -> JsonSchema:
     return _or_null(schema) if nullable else schema
 
 
+# Scalars inside an array, object or map follow MLflow's dtype rule (the schema layer's
+# _nested_values): JSON numbers are int64/float64, so a nested integer, and a nested datetime
+# (never a string), take no JSON value at all, a nested float only 0 and 1. JSON Schema cannot
+# tell 2 from 2.0, so a nested double (ints only 0 and 1) and long (no 2.0) stay looser than
+# the decoder.
+_NOTHING: JsonSchema = {"not": {}}
+_NESTED: dict[DataType, JsonSchema] = {
+    DataType.integer: _NOTHING,
+    DataType.datetime: _NOTHING,
+    DataType.float: {"enum": [0, 1]},
+    DataType.double: {"type": "number"},
+    DataType.binary: {"type": "string"},  # kept as text, or ASCII-encoded: never base64
+}
+
+
 def _value(t: Any, top: bool = False) -> JsonSchema:
     if isinstance(t, DataType):
+        if not top and t in _NESTED:
+            return dict(_NESTED[t])
         if t in _INT_RANGES:
             low, high = _INT_RANGES[t]
             return {"type": "integer", "minimum": low, "maximum": high}
-        if not top and t in (DataType.float, DataType.double):
-            # null is NaN in a float column, not inside a value
-            return {"type": "number", **(_FLOAT32 if t is DataType.float else {})}
         if top and t in (DataType.string, DataType.datetime):
             # a null reaches the model even in a required column, as MLflow passes it
             return _or_null(dict(_SCALARS[t]))
         return dict(_SCALARS[t])
     if isinstance(t, Array):
-        return {"type": "array", "items": _value(t.dtype)}
+        items = _value(t.dtype)
+        if t.dtype in (DataType.double, DataType.datetime):
+            # among an array's doubles a null is NaN, among its datetimes None (MLflow's
+            # Series of the items); in an object or a map it is refused
+            items = {"type": "null"} if items == _NOTHING else _or_null(items)
+        return {"type": "array", "items": items}
     if isinstance(t, Object):
         props = {p.name: _property(p) for p in t.properties}
         required = [p.name for p in t.properties if p.required]
