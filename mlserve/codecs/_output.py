@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -111,13 +112,29 @@ def _key(key: Any) -> str:
 def _frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A DataFrame as a list of ``{column: value}`` objects, column names as strings."""
     columns = [_key(c) for c in frame.columns]
-    if len(set(columns)) != len(columns):
-        raise ValueError("duplicate column names in the prediction frame")
+    if len(set(columns)) != len(columns) and not _warned_duplicates:
+        _warn_duplicates()
+    # names that collide as strings (0 and "0", or a repeated name): the last column is the one
+    # written, as a client parsing MLflow's answer (pandas' records) reads it
     cols = [_column(frame.iloc[:, i]) for i in range(frame.shape[1])]
     return (
         [dict(zip(columns, row, strict=True)) for row in zip(*cols, strict=True)]
         if cols
         else [{}] * len(frame)
+    )
+
+
+_log = logging.getLogger(__name__)
+_warned_duplicates = False
+
+
+def _warn_duplicates() -> None:
+    global _warned_duplicates
+    _warned_duplicates = True
+    _log.warning(
+        "a prediction frame has columns whose names are the same as text (0 and '0', or a "
+        "repeated name); each row is written with the last of them, as MLflow writes it "
+        "(logged once)"
     )
 
 

@@ -148,3 +148,10 @@ def test_unwrapped_predictions_are_the_bare_value() -> None:
     # MLflow's answer to an unwrapped LLM body: no {"predictions": ...} around it
     assert json.loads(encode_predictions({"a": np.arange(2)}, unwrapped=True)) == {"a": [0, 1]}
     assert json.loads(encode_predictions(pd.Series([1.5]), unwrapped=True)) == [{"0": 1.5}]
+
+
+@pytest.mark.usefixtures("json_backend")
+def test_columns_named_alike_as_text_keep_the_last() -> None:
+    # MLflow writes pandas' records with both keys; a client's JSON parser keeps the last one
+    frame = pd.DataFrame([[1, 2], [3, 4]], columns=[0, "0"])
+    assert json.loads(encode_predictions(frame)) == {"predictions": [{"0": 2}, {"0": 4}]}

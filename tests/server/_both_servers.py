@@ -70,6 +70,8 @@ class Shapes:
             return pd.DataFrame({"y": np.full(n, 0.1, dtype=np.float32)})
         if kind == "params":
             return {k: v for k, v in params.items() if k != "kind"}
+        if kind == "colliding-frame":  # column names alike as text: 0 and "0"
+            return pd.DataFrame([[1, 2]] * n, columns=[0, "0"])
         if kind == "bytes":  # long enough for MLflow's base64 to break its line
             return [b"x" * 100] * n
         if kind == "describe":  # what the model was given: each column's dtype and null count

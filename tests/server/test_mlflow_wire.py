@@ -289,6 +289,8 @@ SAME = {
     "parquet-not-parquet": Case("rf", b"garbage", PARQUET),
     # bytes in predictions: base64 with a newline every 76 characters and at the end
     "bytes-predictions": _shape("bytes"),
+    # a frame whose column names are alike as text: the last one, as a JSON parser reads MLflow's
+    "colliding-column-names": _shape("colliding-frame"),
     # routes
     "get-invocations": Case("rf", None, None, "GET"),
     "no-such-route": Case("rf", None, None, "GET", "/nope"),
