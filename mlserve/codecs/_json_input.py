@@ -120,6 +120,8 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
             data = _records(value, plan, key)
     else:
         data = _tensor_or_columns(value, plan, key)
+        if key == "inputs" and plan.dict_is_row and isinstance(data, pd.DataFrame):
+            data = _arrays_as_ndarrays(data, plan)
     return data, doc.get(PARAMS_KEY), key
 
 
@@ -299,6 +301,24 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
 
 def _all_objects(values: list[Any]) -> bool:
     return all(isinstance(v, dict) for v in values)
+
+
+def _arrays_as_ndarrays(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
+    """An array column's values as ndarrays, as MLflow's ``inputs`` path gives them to the
+    model (``_cast_schema_type``: ``np.array(...)`` of each array value; ``dataframe_records``
+    and ``dataframe_split`` give lists). The enforcer keeps the container it is given."""
+    if plan.schema is None:
+        return frame
+    names = [
+        s.name
+        for s in plan.schema.inputs
+        if isinstance(getattr(s, "type", None), Array) and s.name in frame.columns
+    ]
+    for name in names:
+        cells = np.empty(len(frame), dtype=object)  # one array per row, whatever its shape
+        cells[:] = [np.array(v) if isinstance(v, list) else v for v in frame[name]]
+        frame[name] = cells
+    return frame
 
 
 def _refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:

@@ -78,20 +78,29 @@ def _array(t: Array, required: bool) -> Checker:
     if isinstance(t.dtype, DataType):
         # scalars: the items as one Series, as MLflow's _enforce_array reads them
         items = items_converter(t.dtype, required)
+        numpy_dtype = t.dtype.to_numpy()
 
         def check_items(value: Any, path: str) -> Any:
             if value is None and nullable:
                 return None
+            given = value
             if isinstance(value, np.ndarray) and value.ndim == 1:
                 value = value.tolist()
             if not isinstance(value, (list, tuple)):
                 raise _Bad(path, expected, value_kind(value))
             if not value:
-                return []
+                return given if isinstance(given, np.ndarray) else []
             try:
-                return items(list(value))
+                out = items(list(value))
             except ValueMismatch as bad:
                 raise _Bad(path, expected, bad.found) from None
+            # MLflow's _enforce_array gives back the container it was given: an ndarray (what
+            # its `inputs` path makes of an array value) as one of the declared dtype
+            if not isinstance(given, np.ndarray):
+                return out
+            if numpy_dtype.kind in "bSU" and any(v is None for v in out):
+                return np.array(out, dtype=object)  # a kept null, never the text "None"
+            return np.array(out, dtype=numpy_dtype)
 
         return check_items
     item = compile_checker(t.dtype, required)
@@ -99,13 +108,27 @@ def _array(t: Array, required: bool) -> Checker:
     def check(value: Any, path: str) -> Any:
         if value is None and nullable:
             return None
-        if isinstance(value, np.ndarray) and value.ndim == 1:
-            value = value.tolist()
+        given = value
+        if isinstance(value, np.ndarray) and value.ndim >= 1:
+            value = list(value)  # rows of a 2-D array stay arrays, as MLflow iterates them
         if not isinstance(value, (list, tuple)):
             raise _Bad(path, expected, value_kind(value))
-        return [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        out = [item(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return _as_given(out, given)
 
     return check
+
+
+def _as_given(out: list[Any], given: Any) -> Any:
+    """``out`` as an ndarray when the value was one, as MLflow's ``np.array(data_enforced)``."""
+    if not isinstance(given, np.ndarray):
+        return out
+    try:
+        return np.array(out)
+    except ValueError:  # ragged items, which numpy cannot stack: one object per item
+        array = np.empty(len(out), dtype=object)
+        array[:] = out
+        return array
 
 
 def _object(t: Object, required: bool) -> Checker:

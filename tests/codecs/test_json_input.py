@@ -529,3 +529,16 @@ def test_instances_rows_with_an_array_column_are_refused(rows: Any, error_code: 
     # the same rows under inputs are read
     data = RequestDecoder(COMPLEX, None).decode(_body({"inputs": rows}), JSON).data
     assert len(data) == len(rows)
+
+
+def test_array_values_under_inputs_are_ndarrays() -> None:
+    # MLflow's inputs path gives np.array(value) for an array column (its _cast_schema_type);
+    # dataframe_records and dataframe_split give lists
+    row = {"a": [1.5, 2.5], "x": 1.0}
+    decoder = RequestDecoder(COMPLEX, None)
+    for body in ({"inputs": [row]}, {"inputs": row}):
+        cell = decoder.decode(_body(body), JSON).data["a"][0]
+        assert isinstance(cell, np.ndarray) and cell.dtype == np.float64
+        assert cell.tolist() == [1.5, 2.5]
+    cell = decoder.decode(_body({"dataframe_records": [row]}), JSON).data["a"][0]
+    assert cell == [1.5, 2.5] and isinstance(cell, list)
