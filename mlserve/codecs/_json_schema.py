@@ -67,7 +67,22 @@ def value_schema(column_type: Any, *, nullable: bool = False) -> JsonSchema:
     value type, :class:`~mlserve.schema.AnyType` anything.
     """
     schema = _value(column_type, top=True)
+    if column_type in _NUMERIC_TEXT:
+        # a column (not a nested value) also takes its numbers written as text, as MLflow's
+        # server casts a JSON column ("0.1", " 2 ", "1e5"): Python's float()/int() decide
+        schema = {"anyOf": [schema, _NUMERIC_TEXT[column_type]]}
     return _or_null(schema) if nullable else schema
+
+
+_NUMERIC_TEXT: dict[Any, JsonSchema] = {
+    t: {"type": "string", "description": f"a number as text, read as Python's {f}() reads it"}
+    for t, f in (
+        (DataType.float, "float"),
+        (DataType.double, "float"),
+        (DataType.integer, "int"),
+        (DataType.long, "int"),
+    )
+}
 
 
 # Scalars inside an array, object or map follow MLflow's dtype rule (the schema layer's

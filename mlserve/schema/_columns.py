@@ -22,7 +22,7 @@ from pandas.api.types import infer_dtype
 from mlserve.errors import InvalidColumnValue
 from mlserve.schema._complex import type_text
 from mlserve.schema._kinds import column_kind
-from mlserve.schema._rules import ColumnRule
+from mlserve.schema._rules import ColumnRule, numeric_strings
 from mlserve.schema._types import ColSpec, DataType
 from mlserve.schema._values import _Bad, compile_checker
 
@@ -94,7 +94,21 @@ class _Rules:
             except OverflowError:  # a Python int past float64's range
                 raise self.rule.number_out_of_range() from None
             return values.astype(self.target, copy=False)
+        if (parsed := self._numeric_strings(s, float)) is not None:
+            converted = self.to_float(parsed)  # None: already the target dtype
+            return parsed.to_numpy() if converted is None else converted
         raise self.fail(column_kind(s))
+
+    def _numeric_strings(self, s: pd.Series, parse: type[float] | type[int]) -> pd.Series | None:
+        """A text column's numbers read as MLflow's server reads a JSON column's strings for
+        a numeric type (``numeric_strings``), so a frame given to ``predict`` and the same values
+        sent over HTTP get one answer; ``None`` when it holds no string or a non-number."""
+        if not (s.dtype == np.dtype(object) or isinstance(s.dtype, pd.StringDtype)):
+            return None
+        parsed = numeric_strings(s.to_numpy(dtype=object, na_value=None), parse)
+        if parsed is None:
+            return None
+        return pd.Series(parsed, index=s.index, dtype=object).infer_objects()
 
     def to_int(self, s: pd.Series) -> Any:
         dtype = s.dtype
@@ -125,6 +139,9 @@ class _Rules:
                 return self._narrow(values, values)
             if inferred in _NUMERIC_INFERRED:
                 return self._from_float(s.astype(np.float64).to_numpy())
+        if (parsed := self._numeric_strings(s, int)) is not None:
+            converted = self.to_int(parsed)  # None: already the target dtype
+            return parsed.to_numpy() if converted is None else converted
         raise self.fail(column_kind(s))
 
     def _from_float(self, values: np.ndarray) -> Any:

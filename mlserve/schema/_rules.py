@@ -172,6 +172,8 @@ class ColumnRule:
         if kind == "float":
             assert self.dtype is not None
             floats = self.as_float(values)
+            if floats is None and (parsed := numeric_strings(values, float)) is not None:
+                floats = self.as_float(parsed)
             # a column of equal-length lists converts to a 2-D array: not a column of numbers
             if floats is not None and floats.ndim == 1:
                 return floats
@@ -191,6 +193,12 @@ class ColumnRule:
         ):
             return self.parse_datetimes(list(values))
         arr = values if isinstance(values, np.ndarray) else infer_values(values)
+        if (
+            kind == "int"
+            and not (isinstance(arr, np.ndarray) and arr.dtype.kind in "biuf")
+            and (parsed := numeric_strings(values, int)) is not None
+        ):
+            arr = infer_values(parsed)
         if kind == "int" and isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
             return self.narrow_int(arr)
         return arr
@@ -199,9 +207,7 @@ class ColumnRule:
         """``values`` as a float array of the rule's dtype; None when they are not all numbers
         (or nulls).
 
-        Strings are not numbers here even where numpy would parse them (``"1.0"``, ``" 1e5 "``,
-        ``"1_000"``): the enforcer refuses a string for a double in process, and the decoding
-        path must agree with it.
+        Strings are not numbers here: :func:`numeric_strings` reads them first where MLflow does.
         """
         assert self.dtype is not None
         if isinstance(values, np.ndarray) and values.dtype == self.dtype:
@@ -282,6 +288,23 @@ def _one_format(values: pd.Series) -> bool:
     except (ValueError, TypeError, OverflowError):
         return False
     return True
+
+
+def numeric_strings(values: Any, parse: type[float] | type[int]) -> list[Any] | None:
+    """``values`` with each string read by ``parse`` (``float`` or ``int``), as MLflow's cast of
+    a JSON column to a numeric signature type reads them (numpy's ``astype`` from Python
+    strings: ``"0.1"``, ``" 2 "``, ``"1e5"``, ``"1_000"``, ``"nan"``); ``None`` when there is no
+    string or one is not such a number (the caller then reports a string). Booleans stay
+    refused: MLflow's cast would make ``"false"`` and ``True`` both 1."""
+    seq = values.tolist() if isinstance(values, np.ndarray) else values
+    if isinstance(values, np.ndarray) and values.dtype.kind not in "OUS":
+        return None
+    if not any(isinstance(v, str) for v in seq):
+        return None
+    try:
+        return [parse(v) if isinstance(v, str) else v for v in seq]
+    except (ValueError, OverflowError):
+        return None
 
 
 def infer_values(values: Sequence[Any]) -> Any:

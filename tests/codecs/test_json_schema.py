@@ -51,10 +51,6 @@ JSON_VALUES = st.recursive(
 # types whose schema says exactly what the decoder takes (no format or encoding left unchecked)
 EXACT = [
     DataType.boolean,
-    DataType.integer,
-    DataType.long,
-    DataType.float,
-    DataType.double,
     DataType.string,
     Array(DataType.string),
     # MLflow's nested dtype rule: no JSON number is int32, no JSON string a nested datetime
@@ -64,12 +60,18 @@ EXACT = [
     Map(DataType.string),
     AnyType(),
 ]
-# types whose schema is looser than the decoder: a string of the right format or encoding;
+# types whose schema is looser than the decoder: a string of the right format, encoding or
+# number syntax;
 # nested numbers, where JSON Schema cannot tell 2 from 2.0 (a nested double takes no integer
 # but 0 and 1, a nested long no float, a nested float only the integers 0 and 1)
 LOOSE = [
     DataType.binary,
     DataType.datetime,
+    # numbers written as text: Python's float()/int() decide which strings (MLflow's cast)
+    DataType.integer,
+    DataType.long,
+    DataType.float,
+    DataType.double,
     Array(DataType.long),
     Array(DataType.double),
     Array(DataType.float),

@@ -138,7 +138,7 @@ ERRORS = [
     ("long<-null", "long", [1.0, None], "float64", True, "null"),
     ("long<-infinity", "long", [np.inf], "float64", True, "an infinite float"),
     ("long<-string", "long", ["abc"], object, True, "a string"),
-    ("long<-str-dtype", "long", ["1"], "str", True, "a string"),
+    ("long<-str-dtype", "long", ["1x"], "str", True, "a string"),
     ("long<-bool", "long", [True], "bool", True, "a boolean"),
     ("long<-object-non-integer", "long", [1, 2.5], object, True, "a non-integer float"),
     ("long<-object-null", "long", [1, None], object, True, "null"),

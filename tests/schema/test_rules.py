@@ -13,7 +13,7 @@ import pytest
 
 from mlserve.codecs import RequestDecoder
 from mlserve.errors import InvalidColumnValue, MlserveError, PayloadError, SchemaMismatch
-from mlserve.schema import ColSpec, Schema, SchemaEnforcer, TensorSpec
+from mlserve.schema import ColSpec, DataType, Schema, SchemaEnforcer, TensorSpec
 from mlserve.schema._rules import ColumnRule, infer_values, rule_for
 
 # (id, declared type, one column's values, what the message says was found)
@@ -25,7 +25,9 @@ SAME_MISTAKE = [
     ("boolean-for-long", "long", [False], "a boolean"),
     ("datetime-now", "datetime", ["2024-01-01", " Now"], "'now' or 'today'"),
     ("datetime-not-iso", "datetime", ["yesterday at 5"], "a string that is not an ISO 8601"),
-    ("string-for-double", "double", ["1.5"], "a string"),
+    # a number written as text is read on both paths (MLflow's server casts it); other text not
+    ("string-for-double", "double", ["1,5"], "a string"),
+    ("string-for-long", "long", ["1.5"], "a string"),
     ("null-for-long", "long", [None], "null"),
 ]
 
@@ -55,6 +57,28 @@ def test_one_mistake_gets_one_answer_on_both_paths(type_: str, values: list, fou
     assert type(wire) is type(local) is InvalidColumnValue
     assert str(wire) == str(local)
     assert f"column 'c': expected {type_}, found {found}" in str(wire)
+
+
+@pytest.mark.parametrize(
+    ("type_", "values", "expected"),
+    [
+        ("double", ["1.5", 2, " 1e5 ", "1_000"], [1.5, 2.0, 1e5, 1000.0]),
+        ("float", ["0.5"], [0.5]),
+        ("long", ["3", 4, " -5 "], [3, 4, -5]),
+        ("integer", ["7"], [7]),
+    ],
+)
+def test_numbers_written_as_text_are_read_on_both_paths(
+    type_: str, values: list, expected: list
+) -> None:
+    # MLflow's server casts a JSON column with numpy, which reads text as float()/int() do
+    schema = Schema([ColSpec(type_, "c")])
+    body = json.dumps({"dataframe_split": {"columns": ["c"], "data": [[v] for v in values]}})
+    wire = RequestDecoder(schema).decode(body.encode(), "application/json").data["c"]
+    frame = pd.DataFrame({"c": pd.Series(values, dtype=object)})
+    local = SchemaEnforcer(schema)(frame)["c"]
+    assert wire.tolist() == local.tolist() == expected
+    assert wire.dtype == local.dtype == DataType.parse(type_).to_numpy()
 
 
 def test_rule_of_a_column_and_of_a_tensor() -> None:

@@ -146,7 +146,8 @@ ACCEPTED = {
     "with-params": {"dataframe_records": TYPED_RECORDS, "params": {"anything": 1}},
 }
 REFUSED = {
-    "string-for-double": {"dataframe_records": [{**TYPED_RECORDS[0], "a": "x"}]},
+    # a boolean is not a number (a numeric string is, as MLflow's server reads it)
+    "boolean-for-double": {"dataframe_records": [{**TYPED_RECORDS[0], "a": True}]},
     "missing-column": {"dataframe_records": [{"a": 1.0, "b": 2.0, "c": 3.0}]},
     "two-input-keys": {"instances": TYPED_ROWS, "inputs": TYPED_ROWS},
     "unknown-key": {"instances": TYPED_ROWS, "extra": 1},
