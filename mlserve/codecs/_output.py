@@ -59,10 +59,10 @@ def _datetime_unit(arr: np.ndarray, nat: np.ndarray) -> _Unit:
     return "ns" if unit == "ns" else "auto"
 
 
-def _datetimes(arr: np.ndarray) -> np.ndarray:
+def _datetimes(arr: np.ndarray, nat_as: str | None = None) -> np.ndarray:
     nat = np.isnat(arr)
     out = np.datetime_as_string(arr, unit=_datetime_unit(arr, nat)).astype(object)
-    out[nat] = None
+    out[nat] = nat_as
     return out
 
 
@@ -151,9 +151,10 @@ def _column(series: pd.Series) -> list[Any]:
                 return obj.tolist()
         return values.tolist()
     if isinstance(dtype, np.dtype) and dtype.kind == "M":
-        return _datetimes(series.to_numpy()).tolist()
+        # MLflow writes a frame's records, where a missing datetime is pd.NaT: "NaT"
+        return _datetimes(series.to_numpy(), "NaT").tolist()
     values = series.astype(object).tolist()
-    return [None if _is_null(v) else _default_or_self(v) for v in values]
+    return ["NaT" if v is pd.NaT else None if _is_null(v) else _default_or_self(v) for v in values]
 
 
 def _is_null(value: Any) -> bool:

@@ -85,6 +85,11 @@ class DecodePlan:
     #: signature, for a str or object tensor and for an array, object, map or any column, where
     #: MLflow hands the model the integer; elsewhere they are refused or are floats either way
     exact_integers: bool = False
+    #: a datetime column is declared (``numpy_datetimes`` may then be set per request)
+    datetimes: bool = False
+    #: set per request for ``inputs``/``instances``, which MLflow casts with numpy: each
+    #: datetime string on its own, an offset read as the instant in UTC without the zone
+    numpy_datetimes: bool = False
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     #: the signature's compiled rules (the same object the model's enforcer holds)
     compiled: CompiledSchema | None = None
@@ -164,6 +169,7 @@ def _build_plan(compiled: CompiledSchema, enforce: Callable[[Any], Any] | None) 
     named = compiled.names if compiled.named else ()
     exact = ("string", "object", "any") if compiled.kind != "columns" else ("object", "any")
     common["exact_integers"] = any(r.kind in exact for r in compiled.rules)
+    common["datetimes"] = any(r.kind == "datetime" for r in compiled.rules)
     if compiled.kind != "columns":
         # MLflow types every column of a frame sent to a single-tensor model as that tensor
         if compiled.kind == "tensor" or len(compiled.rules) == 1:

@@ -53,11 +53,15 @@ def check_column_names(columns: object, where: str) -> list[Hashable]:
 
 
 def coerce_column(
-    values: Sequence[Any] | np.ndarray, rule: ColumnRule, booleans: bool = False
+    values: Sequence[Any] | np.ndarray,
+    rule: ColumnRule,
+    booleans: bool = False,
+    numpy_datetimes: bool = False,
 ) -> Any:
     """Type one column (a sequence of JSON values or an array) by its rule:
-    ``rule.type_values(values, booleans)`` (see :meth:`ColumnRule.type_values`)."""
-    return rule.type_values(values, booleans)
+    ``rule.type_values(values, booleans, numpy_datetimes)`` (see
+    :meth:`ColumnRule.type_values`)."""
+    return rule.type_values(values, booleans, numpy_datetimes)
 
 
 def frame_from_columns(
@@ -69,7 +73,7 @@ def frame_from_columns(
 ) -> pd.DataFrame:
     """Build a DataFrame from column-major values, typing each column by the plan's rules."""
     data = {
-        name: coerce_column(col, plan.rule(name, i), plan.json_booleans)
+        name: coerce_column(col, plan.rule(name, i), plan.json_booleans, plan.numpy_datetimes)
         for i, (name, col) in enumerate(zip(columns, values, strict=True))
     }
     try:

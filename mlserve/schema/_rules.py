@@ -110,23 +110,27 @@ class ColumnRule:
         self.check_range(arr, target)
         return arr.astype(target)
 
-    def parse_datetimes(self, values: Any) -> Any:
+    def parse_datetimes(self, values: Any, numpy_datetimes: bool = False) -> Any:
         """ISO 8601 strings (and nulls) as a nanosecond datetime array, or raise :meth:`fail`.
 
         "now" and "today" are refused (pandas reads them as the clock's time, which no client
         meant), and so are mixed time zones (pandas 2 gives objects for them, pandas 3 raises).
+        ``numpy_datetimes`` reads them as MLflow's numpy cast does: each string on its own (in
+        any ISO 8601 form, offsets mixed), an offset as the instant in UTC without the zone.
         """
         if names_the_clock(values):
             raise self.fail("'now' or 'today'")
         if not isinstance(values, pd.Series):
             values = pd.Series(values, dtype=object)
         try:
-            parsed = pd.to_datetime(values, format="ISO8601")
+            parsed = pd.to_datetime(values, format="ISO8601", utc=numpy_datetimes)
         except (ValueError, TypeError, OverflowError):
             parsed = None
         # checked here, not by turning warnings into errors: the filters are the process's
         if parsed is None or getattr(parsed.dtype, "kind", "O") != "M":
             raise self.fail("a string that is not an ISO 8601 datetime")
+        if numpy_datetimes:
+            return self.ns(parsed.dt.tz_localize(None).array)
         if not _one_format(values):
             raise self.fail("datetimes written in more than one format")
         return self.ns(parsed.array)
@@ -150,14 +154,21 @@ class ColumnRule:
 
     # -- the decoding path: a column of decoded values --------------------------------------
 
-    def type_values(self, values: Sequence[Any] | np.ndarray, booleans: bool = False) -> Any:
+    def type_values(
+        self,
+        values: Sequence[Any] | np.ndarray,
+        booleans: bool = False,
+        numpy_datetimes: bool = False,
+    ) -> Any:
         """Type one decoded column (a sequence of JSON values, or an array read by a codec).
 
         Values this rule cannot settle alone are returned as typed by inference, for the
         enforcer to refuse with a precise message; an out-of-range number, a string that is not
         base64 for a binary column, a string that is not a datetime for a datetime column and,
         with ``booleans`` (the body may hold JSON booleans), a boolean in a numeric column raise
-        here.
+        here. ``numpy_datetimes``: datetime strings are read each on its own, an offset as the
+        instant in UTC without the zone, as MLflow's ``inputs``/``instances`` path (numpy) reads
+        them; otherwise as pandas reads a frame's column.
         """
         kind = self.kind
         if kind == "object":
@@ -191,7 +202,7 @@ class ColumnRule:
                 isinstance(v, str) or v is None or (type(v) is float and v != v) for v in values
             )
         ):
-            return self.parse_datetimes(list(values))
+            return self.parse_datetimes(list(values), numpy_datetimes)
         arr = values if isinstance(values, np.ndarray) else infer_values(values)
         if (
             kind == "int"
