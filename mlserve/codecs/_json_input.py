@@ -40,7 +40,7 @@ from mlserve.codecs._tabular import (
     to_array,
 )
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
-from mlserve.schema import Array, Object
+from mlserve.schema import Array, DataType, Object
 
 __all__ = ["INPUT_KEYS", "LLM_INPUT", "LLM_KEYS", "PARAMS_KEY", "decode_json", "llm_errors"]
 
@@ -124,6 +124,8 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         data = _tensor_or_columns(value, plan, key)
         if key == "inputs" and plan.dict_is_row and isinstance(data, pd.DataFrame):
             data = _arrays_as_ndarrays(data, plan)
+    if plan.dict_is_row and isinstance(data, pd.DataFrame):
+        _refuse_float_arrays(data, plan)
     return data, doc.get(PARAMS_KEY), key
 
 
@@ -303,6 +305,27 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
 
 def _all_objects(values: list[Any]) -> bool:
     return all(isinstance(v, dict) for v in values)
+
+
+def _refuse_float_arrays(frame: pd.DataFrame, plan: DecodePlan) -> None:
+    """An ``Array(float)`` column sent as JSON: MLflow's server checks the array while parsing
+    the body, which turns integer 0s and 1s into float64 values, and again in ``predict``, where
+    float64 does not fit ``float`` (400 ``INVALID_PARAMETER_VALUE``); other numbers fail the
+    first check (``BAD_REQUEST``, the enforcer's answer here). So no JSON array but ``[]``
+    reaches such a column through MLflow's server, and none does through ours."""
+    if plan.schema is None:
+        return
+    for spec in plan.schema.inputs:
+        t = getattr(spec, "type", None)
+        if not (isinstance(t, Array) and t.dtype is DataType.float and spec.name in frame):
+            continue
+        cells = [v for v in frame[spec.name] if isinstance(v, (list, np.ndarray)) and len(v)]
+        if cells and all(all(type(x) is int and x in (0, 1) for x in v) for v in cells):
+            raise SchemaMismatch(
+                str(spec.name),
+                "Array(float)",
+                "JSON numbers, which MLflow's server reads as float64, wider than float",
+            )
 
 
 def _arrays_as_ndarrays(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:

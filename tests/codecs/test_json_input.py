@@ -542,3 +542,17 @@ def test_array_values_under_inputs_are_ndarrays() -> None:
         assert cell.tolist() == [1.5, 2.5]
     cell = decoder.decode(_body({"dataframe_records": [row]}), JSON).data["a"][0]
     assert cell == [1.5, 2.5] and isinstance(cell, list)
+
+
+def test_an_array_of_float_column_takes_no_json_numbers() -> None:
+    # MLflow's server: [0, 1] passes its parse-time check as float64 values, which its predict
+    # then refuses (INVALID_PARAMETER_VALUE); other numbers fail the first check (BAD_REQUEST)
+    floats = Schema([ColSpec(Array("float"), "a")])
+    decoder = RequestDecoder(floats, None)
+    for cells, code in (([[0, 1]], "INVALID_PARAMETER_VALUE"), ([[0.5]], "BAD_REQUEST")):
+        body = {"dataframe_split": {"columns": ["a"], "data": [[c] for c in cells]}}
+        with pytest.raises(MlserveError) as info:
+            decoder.decode(_body(body), JSON)
+        assert info.value.error_code == code
+    empty = decoder.decode(_body({"dataframe_records": [{"a": []}]}), JSON).data
+    assert empty["a"].tolist() == [[]]

@@ -80,6 +80,12 @@ CASES: dict[str, tuple[str, Any]] = {
     ),
     # nested values: MLflow's dtype rule (mlserve/schema/_nested_values.py)
     "array-double-zeros-and-ones": _nested("a_double", [0, 1]),
+    # MLflow's server enforces an array while parsing ([0, 1] -> [0.0, 1.0]) and again in its
+    # predict, where float64 is too wide for float (400 INVALID_PARAMETER_VALUE); in process
+    # it accepts [0, 1] (test_mlflow_values), and so do we
+    "array-float-zeros-and-ones": _nested("a_float", [0, 1]),
+    "array-float-half": _nested("a_float", [0.5]),
+    "array-float-empty": _nested("a_float", []),
     "array-double-two": _nested("a_double", [2]),
     "array-double-minus-three": _nested("a_double", [-3]),
     "array-double-ints-and-floats": _nested("a_double", [2, 2.5]),
@@ -111,16 +117,6 @@ CASES: dict[str, tuple[str, Any]] = {
     "zero-and-string-zero-swapped": _zeros(["0", 0], [[2, 1.5]]),
     "zero-missing": _zeros(["0"], [[2]]),
     "string-zero-missing": _zeros([0], [[1.5]]),
-}
-
-
-# Not deliberate, still open (docs/signatures.md, end of section 5): each must still differ, so
-# that a fix moves it to CASES. MLflow's answer first, then ours.
-OPEN: dict[str, tuple[tuple[str, Any], str]] = {
-    # MLflow's server enforces an array once while parsing ([0, 1] -> [0.0, 1.0]) and its
-    # predict again: float64 is then too wide for float (400 INVALID_PARAMETER_VALUE); we
-    # enforce once, as in process, where MLflow accepts [0, 1] (test_mlflow_values)
-    "array-float-zeros-and-ones": (_nested("a_float", [0, 1]), "ours 200, MLflow 400"),
 }
 
 
@@ -177,10 +173,3 @@ def test_an_offset_is_refused_with_mlflows_code(servers: dict[str, tuple[str, st
     # servers drifting together, e.g. a peer that stops refusing)
     _, ours_url = servers["typed"]
     assert _answer(ours_url, CASES["datetime-offset"][1]) == (400, "INVALID_PARAMETER_VALUE")
-
-
-@pytest.mark.parametrize("key", list(OPEN))
-def test_open_differences_still_differ(key: str, servers: dict[str, tuple[str, str]]) -> None:
-    (model, body), _what = OPEN[key]
-    theirs_url, ours_url = servers[model]
-    assert _answer(ours_url, body)[0] != _answer(theirs_url, body)[0]
