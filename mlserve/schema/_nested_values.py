@@ -103,9 +103,13 @@ def _numbers(t: DataType, items: list[Any]) -> list[Any]:
             series = series.infer_objects()
         if t is DataType.double and series.dtype == object and series.isna().all():
             # MLflow reads an object Series for a double with pd.to_numeric (its Decimal
-            # branch): nulls alone become NaN. Numbers mixed with strings or booleans, which
-            # that branch also converts, stay refused, as in a double column
+            # branch): nulls alone become NaN
             return [math.nan] * len(items)
+        if t is DataType.double and series.dtype == object and (read := _numeric_text(series)):
+            # text among numbers: an object Series, which MLflow's pd.to_numeric branch reads
+            # (text alone is a pandas 3 str Series, which MLflow refuses, and so do we)
+            return read
+
         if not isinstance(series.dtype, np.dtype) or series.dtype.kind not in "biuf":
             found = inferred_kind(series)
             if found == "an integer":  # an object Series of ints: one was past uint64
@@ -116,6 +120,20 @@ def _numbers(t: DataType, items: list[Any]) -> list[Any]:
         out: list[Any] = np.asarray(items if values is None else values, dtype=want).tolist()
         return out
     raise _dtype_mismatch(src, t, any(v is None for v in items))
+
+
+def _numeric_text(series: pd.Series) -> list[Any] | None:
+    """An object Series for a double holding numbers written as text, read by MLflow's
+    ``pd.to_numeric`` branch; ``None`` without a string, with a boolean (not a number here,
+    as in a column) or with text that is not a number."""
+    values = series.tolist()
+    if not any(isinstance(v, str) for v in values) or any(isinstance(v, bool) for v in values):
+        return None
+    try:
+        read: list[Any] = pd.to_numeric(series, errors="raise").to_numpy(_FLOAT64).tolist()
+    except (ValueError, TypeError):
+        return None
+    return read
 
 
 def _datetimes(items: list[Any]) -> list[Any]:
@@ -204,7 +222,7 @@ def _field(t: DataType, value: Any) -> Any:
     if isinstance(value, (str, np.str_)):
         if t in (DataType.string, DataType.binary):
             return str(value)  # kept as text for a binary field too, as MLflow keeps it
-        raise ValueMismatch("a string")
+        raise ValueMismatch("a string")  # a one-value Series of text: MLflow refuses it too
     if isinstance(value, (bytes, np.bytes_)) and t is DataType.binary:
         return bytes(value)
     if isinstance(value, np.datetime64) and t is DataType.datetime:
