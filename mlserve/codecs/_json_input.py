@@ -107,8 +107,8 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         raise PayloadError(f"expected exactly one of {', '.join(INPUT_KEYS)}; found {found}")
     key = present[0]
     value = doc[key]
-    if plan.datetimes and key in ("inputs", "instances"):
-        plan = replace(plan, numpy_datetimes=True)
+    if plan.cast_by_shape and key in ("inputs", "instances"):
+        plan = replace(plan, numpy_cast=True)
     if key == "dataframe_split":
         data: Decoded = _split(value, plan)
     elif key == "dataframe_records":

@@ -67,6 +67,15 @@ def value_schema(column_type: Any, *, nullable: bool = False) -> JsonSchema:
     value type, :class:`~mlserve.schema.AnyType` anything.
     """
     schema = _value(column_type, top=True)
+    if column_type is DataType.string:
+        # text is what the column declares; MLflow's server hands any other JSON value on as
+        # sent (or as its text under inputs/instances), and so does the decoder
+        schema = {
+            "anyOf": [
+                schema,
+                {"description": "another JSON value, handed to the model as sent, as MLflow does"},
+            ]
+        }
     if column_type in _NUMERIC_TEXT:
         # a column (not a nested value) also takes its numbers written as text, as MLflow's
         # server casts a JSON column ("0.1", " 2 ", "1e5"): Python's float()/int() decide

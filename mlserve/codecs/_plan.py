@@ -82,14 +82,17 @@ class DecodePlan:
     #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
     json_booleans: bool = False
     #: integers past 64 bits must keep every digit (orjson reads them as floats): without a
-    #: signature, for a str or object tensor and for an array, object, map or any column, where
-    #: MLflow hands the model the integer; elsewhere they are refused or are floats either way
+    #: signature, for a str or object tensor and for a string, array, object, map or any
+    #: column, where MLflow hands the model the integer or its text; elsewhere they are refused
+    #: or are floats either way
     exact_integers: bool = False
-    #: a datetime column is declared (``numpy_datetimes`` may then be set per request)
-    datetimes: bool = False
+    #: a string or datetime column is declared, whose values MLflow casts otherwise under
+    #: ``inputs``/``instances``: ``numpy_cast`` is then set per request for those
+    cast_by_shape: bool = False
     #: set per request for ``inputs``/``instances``, which MLflow casts with numpy: each
-    #: datetime string on its own, an offset read as the instant in UTC without the zone
-    numpy_datetimes: bool = False
+    #: datetime string on its own, an offset read as the instant in UTC without the zone; a
+    #: number or boolean for a string column written as text
+    numpy_cast: bool = False
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     #: the signature's compiled rules (the same object the model's enforcer holds)
     compiled: CompiledSchema | None = None
@@ -167,9 +170,10 @@ def _build_plan(compiled: CompiledSchema, enforce: Callable[[Any], Any] | None) 
     if schema is None:
         return DecodePlan(None, params_schema, "none", exact_integers=True, **common)
     named = compiled.names if compiled.named else ()
-    exact = ("string", "object", "any") if compiled.kind != "columns" else ("object", "any")
+    # a string column too: a number sent for it reaches the model as sent, or as its text
+    exact = ("string", "object", "any")
     common["exact_integers"] = any(r.kind in exact for r in compiled.rules)
-    common["datetimes"] = any(r.kind == "datetime" for r in compiled.rules)
+    common["cast_by_shape"] = any(r.kind in ("datetime", "string") for r in compiled.rules)
     if compiled.kind != "columns":
         # MLflow types every column of a frame sent to a single-tensor model as that tensor
         if compiled.kind == "tensor" or len(compiled.rules) == 1:

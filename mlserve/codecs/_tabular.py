@@ -56,12 +56,12 @@ def coerce_column(
     values: Sequence[Any] | np.ndarray,
     rule: ColumnRule,
     booleans: bool = False,
-    numpy_datetimes: bool = False,
+    numpy_cast: bool = False,
 ) -> Any:
     """Type one column (a sequence of JSON values or an array) by its rule:
-    ``rule.type_values(values, booleans, numpy_datetimes)`` (see
+    ``rule.type_values(values, booleans, numpy_cast)`` (see
     :meth:`ColumnRule.type_values`)."""
-    return rule.type_values(values, booleans, numpy_datetimes)
+    return rule.type_values(values, booleans, numpy_cast)
 
 
 def frame_from_columns(
@@ -73,7 +73,7 @@ def frame_from_columns(
 ) -> pd.DataFrame:
     """Build a DataFrame from column-major values, typing each column by the plan's rules."""
     data = {
-        name: coerce_column(col, plan.rule(name, i), plan.json_booleans, plan.numpy_datetimes)
+        name: coerce_column(col, plan.rule(name, i), plan.json_booleans, plan.numpy_cast)
         for i, (name, col) in enumerate(zip(columns, values, strict=True))
     }
     try:

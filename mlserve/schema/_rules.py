@@ -110,12 +110,12 @@ class ColumnRule:
         self.check_range(arr, target)
         return arr.astype(target)
 
-    def parse_datetimes(self, values: Any, numpy_datetimes: bool = False) -> Any:
+    def parse_datetimes(self, values: Any, numpy_cast: bool = False) -> Any:
         """ISO 8601 strings (and nulls) as a nanosecond datetime array, or raise :meth:`fail`.
 
         "now" and "today" are refused (pandas reads them as the clock's time, which no client
         meant), and so are mixed time zones (pandas 2 gives objects for them, pandas 3 raises).
-        ``numpy_datetimes`` reads them as MLflow's numpy cast does: each string on its own (in
+        ``numpy_cast`` reads them as MLflow's numpy cast does: each string on its own (in
         any ISO 8601 form, offsets mixed), an offset as the instant in UTC without the zone.
         """
         if names_the_clock(values):
@@ -123,13 +123,13 @@ class ColumnRule:
         if not isinstance(values, pd.Series):
             values = pd.Series(values, dtype=object)
         try:
-            parsed = pd.to_datetime(values, format="ISO8601", utc=numpy_datetimes)
+            parsed = pd.to_datetime(values, format="ISO8601", utc=numpy_cast)
         except (ValueError, TypeError, OverflowError):
             parsed = None
         # checked here, not by turning warnings into errors: the filters are the process's
         if parsed is None or getattr(parsed.dtype, "kind", "O") != "M":
             raise self.fail("a string that is not an ISO 8601 datetime")
-        if numpy_datetimes:
+        if numpy_cast:
             return self.ns(parsed.dt.tz_localize(None).array)
         if not _one_format(values):
             raise self.fail("datetimes written in more than one format")
@@ -158,7 +158,7 @@ class ColumnRule:
         self,
         values: Sequence[Any] | np.ndarray,
         booleans: bool = False,
-        numpy_datetimes: bool = False,
+        numpy_cast: bool = False,
     ) -> Any:
         """Type one decoded column (a sequence of JSON values, or an array read by a codec).
 
@@ -166,9 +166,10 @@ class ColumnRule:
         enforcer to refuse with a precise message; an out-of-range number, a string that is not
         base64 for a binary column, a string that is not a datetime for a datetime column and,
         with ``booleans`` (the body may hold JSON booleans), a boolean in a numeric column raise
-        here. ``numpy_datetimes``: datetime strings are read each on its own, an offset as the
-        instant in UTC without the zone, as MLflow's ``inputs``/``instances`` path (numpy) reads
-        them; otherwise as pandas reads a frame's column.
+        here. ``numpy_cast``: values are cast as MLflow's ``inputs``/``instances`` path (numpy)
+        casts them: datetime strings each on its own, an offset as the instant in UTC without
+        the zone; a number or boolean for a string column written as text. Otherwise as pandas
+        reads a frame's column.
         """
         kind = self.kind
         if kind == "object":
@@ -202,8 +203,10 @@ class ColumnRule:
                 isinstance(v, str) or v is None or (type(v) is float and v != v) for v in values
             )
         ):
-            return self.parse_datetimes(list(values), numpy_datetimes)
+            return self.parse_datetimes(list(values), numpy_cast)
         arr = values if isinstance(values, np.ndarray) else infer_values(values)
+        if kind == "string" and not isinstance(values, np.ndarray):
+            return _as_text_column(values, arr, numpy_cast)
         if (
             kind == "int"
             and not (isinstance(arr, np.ndarray) and arr.dtype.kind in "biuf")
@@ -351,6 +354,22 @@ def _string_dtype() -> Any:
 def _holds_str(arr: np.ndarray) -> bool:
     # only for object arrays (nulls or huge integers among the numbers): rare, so a loop
     return any(isinstance(v, (str, bytes)) for v in arr.flat)
+
+
+def _as_text_column(values: Sequence[Any], arr: Any, numpy_cast: bool) -> Any:
+    """A JSON column for a ``string`` signature column, as MLflow's server hands it on: text as
+    it is; another scalar (a number, a boolean) kept as sent in a frame's column
+    (``dataframe_split``/``records``: pandas' ``astype(object)``), written as text under
+    ``inputs``/``instances`` (``numpy_cast``: numpy's ``astype(str)``, ``2`` -> ``"2"``). A null
+    stays a null (numpy would write ``"None"``, text the client never sent)."""
+    dtype = getattr(arr, "dtype", None)
+    if isinstance(dtype, pd.StringDtype) or getattr(dtype, "kind", "") in ("U", "S"):
+        return arr  # text (and nulls): the common case, as inferred
+    if dtype == np.dtype(object) and all(v is None or type(v) is str for v in values):
+        return arr
+    if numpy_cast:
+        values = [v if v is None or isinstance(v, (str, list, dict)) else str(v) for v in values]
+    return _objects(values)
 
 
 def _objects(values: Sequence[Any] | np.ndarray) -> np.ndarray:

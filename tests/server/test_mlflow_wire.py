@@ -36,6 +36,8 @@ ROWS = [[0.1, -0.2, 0.3, -0.4], [0.5, 0.6, -0.7, 0.8]]
 SPLIT = {"dataframe_split": {"columns": COLUMNS, "data": ROWS}}
 RECORDS = [dict(zip(COLUMNS, row, strict=True)) for row in ROWS]
 V = {"dataframe_split": {"columns": ["v"], "data": [[1.0], [2.0]]}}
+T0 = "2024-01-02T03:04:05"
+ECHO = {"params": {"kind": "echo"}}
 COMPLEX_ROW = {"a": [1.5, 2.5], "o": {"p": 1}, "x": 1.0}
 JSON = "application/json"
 PARQUET = "application/vnd.apache.parquet"
@@ -259,6 +261,18 @@ SAME = {
     "numeric-strings-inputs": Case("rf", {"inputs": {**{c: [0.5] for c in COLUMNS}, "2": ["nan"]}}),
     "numeric-strings-instances": Case("rf", {"instances": [{**RECORDS[0], "3": "-0.4"}]}),
     "not-a-number-string": Case("rf", {"dataframe_records": [{**RECORDS[0], "0": "1,5"}]}),
+    # a number or boolean for a string column: handed on as sent in a frame's shapes, as its
+    # text under inputs/instances (numpy's astype(str)); echoed back by the model
+    "number-for-string-split": Case(
+        "typed", {"dataframe_split": {"columns": ["s", "t"], "data": [[5, T0], [1.5, T0]]}, **ECHO}
+    ),
+    "number-for-string-records": Case(
+        "typed", {"dataframe_records": [{"s": 12345, "t": T0}, {"s": "a", "t": T0}], **ECHO}
+    ),
+    "number-for-string-inputs": Case(
+        "typed", {"inputs": {"s": [5, True, 1.5, 10**20], "t": [T0] * 4}, **ECHO}
+    ),
+    "number-for-string-instances": Case("typed", {"instances": [{"s": 7, "t": T0}], **ECHO}),
     # a list of objects under inputs is rows of named values, as under instances
     "inputs-records": Case("rf", {"inputs": RECORDS}),
     "map-inputs-records": Case("map", {"inputs": [{"m": {"k": 1.5}}, {"m": {}}]}),
