@@ -334,6 +334,11 @@ DIFFERENT = {
         "refused with the accepted keys (a misspelt 'params' would otherwise be dropped "
         "silently); MLflow ignores it",
     ),
+    "null-for-string-inputs": (
+        Case("typed", {"inputs": {"s": ["x", None], "t": [T0, T0]}, **ECHO}),
+        "a null for a string column stays a null; MLflow's numpy cast under inputs makes it the "
+        "text 'None', which the client never sent",
+    ),
     "split-short-row": (
         Case("rf", {"dataframe_split": {"columns": COLUMNS, "data": [ROWS[0], [0.1]]}}),
         "a dataframe_split row shorter than its columns is refused; MLflow's pandas fills the "
