@@ -122,10 +122,10 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
             data = _records(value, plan, key)
     else:
         data = _tensor_or_columns(value, plan, key)
-        if key == "inputs" and plan.dict_is_row and isinstance(data, pd.DataFrame):
-            data = _arrays_as_ndarrays(data, plan)
     if plan.dict_is_row and isinstance(data, pd.DataFrame):
-        _refuse_float_arrays(data, plan)
+        _refuse_float_arrays(data, plan)  # on the values as sent, before any becomes an array
+        if key == "inputs":
+            data = _arrays_as_ndarrays(data, plan)
     return data, doc.get(PARAMS_KEY), key
 
 
@@ -286,7 +286,7 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
         # MLflow's _cast_schema_type without a signature: each object's values as np.array
         plan.check_rows(len(value))
         plan.check_columns(max(map(len, value)))
-        return [{k: np.array(v) for k, v in row.items()} for row in value]
+        return [{k: _np_array(v, where) for k, v in row.items()} for row in value]
     if isinstance(value, dict):
         if plan.kind == "tensor":
             # MLflow refuses it while parsing the body: BAD_REQUEST
@@ -305,6 +305,15 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
 
 def _all_objects(values: list[Any]) -> bool:
     return all(isinstance(v, dict) for v in values)
+
+
+def _np_array(value: Any, where: str) -> np.ndarray:
+    """``np.array(value)``, as MLflow's ``inputs`` path makes each value; nested lists of unequal
+    lengths, which numpy cannot stack, are the client's mistake (BAD_REQUEST, as MLflow)."""
+    try:
+        return np.array(value)
+    except ValueError as exc:
+        raise PayloadError(f"'{where}' holds nested lists of unequal lengths") from exc
 
 
 def _refuse_float_arrays(frame: pd.DataFrame, plan: DecodePlan) -> None:
@@ -341,7 +350,7 @@ def _arrays_as_ndarrays(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
     ]
     for name in names:
         cells = np.empty(len(frame), dtype=object)  # one array per row, whatever its shape
-        cells[:] = [np.array(v) if isinstance(v, list) else v for v in frame[name]]
+        cells[:] = [_np_array(v, "inputs") if isinstance(v, list) else v for v in frame[name]]
         frame[name] = cells
     return frame
 

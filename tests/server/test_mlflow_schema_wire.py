@@ -86,6 +86,11 @@ CASES: dict[str, tuple[str, Any]] = {
     "array-float-zeros-and-ones": _nested("a_float", [0, 1]),
     "array-float-half": _nested("a_float", [0.5]),
     "array-float-empty": _nested("a_float", []),
+    # the same under inputs, where MLflow makes each array an ndarray first
+    "array-float-inputs-rows": ("nested", {"inputs": [{"a_float": [0, 1]}], **ECHO}),
+    "array-float-inputs-row": ("nested", {"inputs": {"a_float": [0, 1]}, **ECHO}),
+    "array-double-inputs-rows": ("nested", {"inputs": [{"a_double": [0.5, 2]}], **ECHO}),
+    "array-long-inputs-ragged": ("nested", {"inputs": [{"a_long": [[1, 2], [3]]}], **ECHO}),
     "array-double-two": _nested("a_double", [2]),
     "array-double-minus-three": _nested("a_double", [-3]),
     "array-double-ints-and-floats": _nested("a_double", [2, 2.5]),

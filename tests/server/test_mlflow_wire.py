@@ -298,6 +298,10 @@ SAME = {
     "inputs-object-without-signature": Case("nosig", {"inputs": {"a": [1, 2], "b": ["x", "y"]}}),
     "instances-objects-without-signature": Case("nosig", {"instances": [{"a": 1}, {"a": 2}]}),
     # integers past 64 bits keep every digit where they reach the model as integers or text
+    "ragged-lists-without-signature": Case("nosig", {"inputs": [{"a": [1, [2]]}]}),
+    "complex-inputs-ragged": Case(
+        "complex", {"inputs": [{**COMPLEX_ROW, "a": [[1.5, 2.5], [3.5]]}]}
+    ),
     "huge-integers-without-signature": Case("nosig", {"inputs": [2**64, -(2**63) - 1, 10**30]}),
     "split-without-signature": Case(
         "nosig", {"dataframe_split": {"columns": ["a"], "data": [[1]]}}
