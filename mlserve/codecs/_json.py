@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -53,8 +52,19 @@ def set_backend(name: str) -> str:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-# 19 digits in a row: the shortest integer orjson may read as a float (below -2**63)
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# an integer literal of 19 digits or more (the shortest orjson may read as a float, below
+# -2**63): a run of 19 digits right after what can start a JSON value. Digits are mapped to "1"
+# first, so plain bytes.find (memchr speed) does the search; a fraction's digits follow a "."
+# or other digits and never match, so a body of small floats is not taken for one
+_ONES = bytes.maketrans(b"0123456789", b"1" * 10)
+_LONG_INTEGER_STARTS = tuple(
+    start + b"1" * 19 for start in (b"[", b",", b":", b" ", b"-", b"\n", b"\t", b"\r")
+)
+
+
+def _may_hold_a_long_integer(body: bytes) -> bool:
+    ones = body.translate(_ONES)
+    return any(ones.find(start) != -1 for start in _LONG_INTEGER_STARTS)
 
 
 def _stdlib_loads(text: str) -> Any:
@@ -63,17 +73,23 @@ def _stdlib_loads(text: str) -> Any:
     return json.loads(text)
 
 
-def loads(body: bytes, exact_integers: bool = False) -> Any:
+def loads(body: bytes, exact_integers: bool = False, stdlib: bool = False) -> Any:
     """Parse a UTF-8 JSON document.
 
     A leading UTF-8 byte-order mark is ignored. Raises :class:`DecodeFailure` with a reason
     ("not valid UTF-8", "malformed JSON at line L column C", "nested too deeply").
     ``exact_integers``: an integer past 64 bits stays an int (orjson would make it a float),
-    at the cost of the standard library's parse for a body that may hold one.
+    at the cost of a scan of the body and the standard library's parse for a body that may
+    hold one (text-sized bodies: the scan is slow on long runs of digits). ``stdlib``: the
+    standard library's parse whatever the backend, for a caller that found such a float.
     """
     if body.startswith(_BOM):
         body = body[len(_BOM) :]
-    if _backend == "orjson" and not (exact_integers and _LONG_DIGITS.search(body)):
+    if (
+        _backend == "orjson"
+        and not stdlib
+        and not (exact_integers and _may_hold_a_long_integer(body))
+    ):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -86,7 +86,7 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         # numpy silently makes true 1.0; look for booleans only when the bytes allow them
         plan = replace(plan, json_booleans=True)
     try:
-        doc = _json.loads(body, plan.exact_integers)
+        doc = _json.loads(body, plan.exact_integers, plan.stdlib_json)
     except _json.DecodeFailure as exc:
         raise PayloadError(exc.reason) from exc
     if not isinstance(doc, dict):
@@ -122,6 +122,10 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
             data = _records(value, plan, key)
     else:
         data = _tensor_or_columns(value, plan, key)
+    if plan.kind == "none" and not plan.stdlib_json and _refloat(data):
+        # orjson made an integer past 64 bits a float: the standard library keeps it an int,
+        # which MLflow's json.loads hands the model (checked on the arrays, not the text)
+        return decode_json(body, replace(plan, stdlib_json=True))
     if plan.dict_is_row and isinstance(data, pd.DataFrame):
         _refuse_float_arrays(data, plan)  # on the values as sent, before any becomes an array
         if key == "inputs":
@@ -305,6 +309,23 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
 
 def _all_objects(values: list[Any]) -> bool:
     return all(isinstance(v, dict) for v in values)
+
+
+def _refloat(data: Any) -> bool:
+    """True if ``data`` (decoded without a signature, with orjson) holds a float of an
+    integer's size past int64, which orjson may have made of an integer literal."""
+    if _json.backend() != "orjson":
+        return False
+    if isinstance(data, dict):
+        return any(_refloat(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_refloat(v) for v in data)
+    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+        # NaN compares False; an infinity re-parses to the same infinity, only slower
+        return bool((np.abs(data) >= 2.0**63).any())
+    if isinstance(data, np.ndarray) and data.dtype == object:
+        return any(isinstance(v, float) and abs(v) >= 2.0**63 for v in data.flat)
+    return isinstance(data, float) and abs(data) >= 2.0**63
 
 
 def _np_array(value: Any, where: str) -> np.ndarray:

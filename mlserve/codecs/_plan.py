@@ -81,11 +81,12 @@ class DecodePlan:
     #: set per request when a JSON body may hold booleans: numeric columns and tensors then
     #: refuse them, as the enforcer does, instead of numpy turning them into 1 and 0
     json_booleans: bool = False
-    #: integers past 64 bits must keep every digit (orjson reads them as floats): without a
-    #: signature, for a str or object tensor and for a string, array, object, map or any
-    #: column, where MLflow hands the model the integer or its text; elsewhere they are refused
-    #: or are floats either way
+    #: integers past 64 bits must keep every digit (orjson reads them as floats) for a str or
+    #: object tensor, whose values are their text: the body is scanned for one. Without a
+    #: signature the parsed arrays are looked at instead (``stdlib_json`` then set); a
+    #: complex or string column gets orjson's float (a documented limit of the fast extra)
     exact_integers: bool = False
+    stdlib_json: bool = False
     #: a string or datetime column is declared, whose values MLflow casts otherwise under
     #: ``inputs``/``instances``: ``numpy_cast`` is then set per request for those
     cast_by_shape: bool = False
@@ -168,11 +169,15 @@ def _build_plan(compiled: CompiledSchema, enforce: Callable[[Any], Any] | None) 
     schema, params_schema = compiled.schema, compiled.params_schema
     common: dict[str, Any] = {"enforce": enforce, "compiled": compiled}
     if schema is None:
-        return DecodePlan(None, params_schema, "none", exact_integers=True, **common)
+        # no scan: the decoder looks at the parsed arrays instead (json_input._refloat)
+        return DecodePlan(None, params_schema, "none", **common)
     named = compiled.names if compiled.named else ()
-    # a string column too: a number sent for it reaches the model as sent, or as its text
+    # a str or object tensor, whose values are text-sized: the body is scanned (the scan is
+    # slow on a body of numbers, which other signatures refuse past 64 bits anyway)
     exact = ("string", "object", "any")
-    common["exact_integers"] = any(r.kind in exact for r in compiled.rules)
+    common["exact_integers"] = compiled.kind != "columns" and any(
+        r.kind in exact for r in compiled.rules
+    )
     common["cast_by_shape"] = any(r.kind in ("datetime", "string") for r in compiled.rules)
     if compiled.kind != "columns":
         # MLflow types every column of a frame sent to a single-tensor model as that tensor
