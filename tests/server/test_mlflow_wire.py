@@ -418,8 +418,9 @@ def test_same_answer_as_mlflow(servers: dict[str, tuple[str, str]], case: Case) 
     if theirs.status_code < 300:
         if case.path == "/invocations":
             assert ours.json() == theirs.json()
-        else:  # /ping and /health: MLflow's bare newline
+        else:  # /ping and /health: MLflow's bare newline, and its label
             assert ours.content == theirs.content
+            assert ours.headers["Content-Type"] == theirs.headers["Content-Type"]
         return
     # MLflow's own errors carry an error_code; its web framework's (404, 405, 415) do not
     if (code := _error_code(theirs)) is not None:
@@ -447,3 +448,4 @@ def test_version_is_a_bare_version_string(servers: dict[str, tuple[str, str]]) -
     assert theirs.status_code == ours.status_code == 200
     assert theirs.text.count(".") == 2 and "{" not in theirs.text
     assert ours.text == mlserve.__version__
+    assert ours.headers["Content-Type"] == theirs.headers["Content-Type"]
