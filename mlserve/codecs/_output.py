@@ -27,7 +27,7 @@ import pandas as pd
 
 from mlserve.codecs import _json
 
-__all__ = ["encode_error", "encode_predictions", "to_jsonable"]
+__all__ = ["datetime_strings", "encode_error", "encode_predictions", "to_jsonable"]
 
 
 # ticks per second of the datetime64 units finer than a day
@@ -59,9 +59,35 @@ def _datetime_unit(arr: np.ndarray, nat: np.ndarray) -> _Unit:
     return "ns" if unit == "ns" else "auto"
 
 
-def _datetimes(arr: np.ndarray, nat_as: str | None = None) -> np.ndarray:
+def datetime_strings(arr: np.ndarray) -> np.ndarray:
+    """A datetime array as ISO 8601 strings of one unit for all its values (NaT as None): the
+    V2 answer's form (``/invocations`` writes MLflow's, :func:`_isoformats`)."""
     nat = np.isnat(arr)
     out = np.datetime_as_string(arr, unit=_datetime_unit(arr, nat)).astype(object)
+    out[nat] = None
+    return out
+
+
+def _isoformats(arr: np.ndarray, nat_as: str | None = None) -> np.ndarray:
+    """Each datetime as MLflow's encoder writes it, ``isoformat()`` value by value
+    (``Timestamp`` in a frame, ``datetime``/``date`` from ``ndarray.tolist()``): whole seconds
+    without a fraction, else microseconds, else (a frame's nanoseconds) nanoseconds; a date unit
+    as the date. Vectorised: one ``datetime_as_string`` per precision, chosen per value."""
+    nat = np.isnat(arr)
+    unit = np.datetime_data(arr.dtype)[0]
+    if unit in ("Y", "M", "W", "D"):
+        out = np.datetime_as_string(arr, unit="D").astype(object)
+    else:
+        fine = "ns" if unit in ("ns", "ps", "fs", "as") else "us"
+        values = arr.astype(f"datetime64[{fine}]")
+        per_second = 10**9 if fine == "ns" else 10**6
+        part = values.view(np.int64) % per_second
+        out = np.datetime_as_string(values, unit="s").astype(object)
+        micro = part != 0
+        if micro.any():
+            out[micro] = np.datetime_as_string(values[micro], unit="us")
+            if fine == "ns" and (nano := part % 1000 != 0).any():
+                out[nano] = np.datetime_as_string(values[nano], unit="ns")
     out[nat] = nat_as
     return out
 
@@ -77,7 +103,13 @@ def _array(arr: np.ndarray) -> Any:
         # orjson would write float32's shortest repr; MLflow (tolist) writes the float64 value
         return arr.astype(np.float64)
     if kind == "M":
-        return _datetimes(arr).tolist()
+        if np.datetime_data(arr.dtype)[0] == "ns":
+            # MLflow writes ndarray.tolist(), which gives nanosecond datetimes as integers
+            # (nanoseconds since the epoch); coarser units as datetimes, written ISO 8601
+            ints = arr.view(np.int64).astype(object)
+            ints[np.isnat(arr)] = None
+            return ints.tolist()
+        return _isoformats(arr).tolist()
     if kind == "m":
         arr = arr.astype("timedelta64[us]").astype(object)  # datetime.timedelta, NaT -> None
     if kind in "mOSV":
@@ -152,7 +184,7 @@ def _column(series: pd.Series) -> list[Any]:
         return values.tolist()
     if isinstance(dtype, np.dtype) and dtype.kind == "M":
         # MLflow writes a frame's records, where a missing datetime is pd.NaT: "NaT"
-        return _datetimes(series.to_numpy(), "NaT").tolist()
+        return _isoformats(series.to_numpy(), "NaT").tolist()
     values = series.astype(object).tolist()
     return ["NaT" if v is pd.NaT else None if _is_null(v) else _default_or_self(v) for v in values]
 
@@ -203,7 +235,9 @@ def _default(value: Any) -> Any:
         return out.tolist() if isinstance(out, np.ndarray) else out
     if isinstance(value, (pd.DataFrame, pd.Series, pd.Index)):
         return _jsonable(value)
-    if value is pd.NaT or value is pd.NA:
+    if value is pd.NaT:
+        return "NaT"  # MLflow's encoder writes pd.NaT.isoformat(), wherever it is
+    if value is pd.NA:
         return None
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else str(np.datetime_as_string(value, unit="auto"))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from mlserve.codecs import _json
-from mlserve.codecs._output import to_jsonable
+from mlserve.codecs._output import datetime_strings, to_jsonable
 from mlserve.codecs._v2_binary import to_binary
 from mlserve.codecs._v2_types import datatype_of
 from mlserve.errors import PayloadError
@@ -41,7 +41,9 @@ def _outputs_of(predictions: Any, names: tuple[str, ...]) -> list[tuple[str, np.
 def _tensor(name: str, arr: np.ndarray) -> dict[str, Any]:
     datatype = datatype_of(arr.dtype)
     flat = arr.reshape(-1)
-    data = to_jsonable(flat)  # bytes as base64, datetimes as ISO 8601, NaN as null
+    # bytes as base64, datetimes as ISO 8601 (every unit: V2 has no nanosecond integers), NaN as
+    # null
+    data = datetime_strings(flat).tolist() if flat.dtype.kind == "M" else to_jsonable(flat)
     entry: dict[str, Any] = {"name": name, "shape": list(arr.shape), "datatype": datatype}
     if datatype == "BYTES":
         if arr.dtype.kind == "S" or any(isinstance(v, bytes) for v in flat):

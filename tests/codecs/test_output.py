@@ -56,9 +56,33 @@ OUTPUTS = [
         id="datetime-column-one-format",
     ),
     pytest.param(
-        np.array(["2024-01-01T00:00:00", "2024-01-01T00:00:00.5"], dtype="datetime64[ns]"),
-        ["2024-01-01T00:00:00.000", "2024-01-01T00:00:00.500"],
-        id="datetime-subsecond-one-unit",
+        # MLflow's ndarray.tolist(): datetimes, each written by isoformat()
+        np.array(["2024-01-01T00:00:00", "2024-01-01T00:00:00.5", "NaT"], dtype="datetime64[ms]"),
+        ["2024-01-01T00:00:00", "2024-01-01T00:00:00.500000", None],
+        id="datetime-isoformat-per-value",
+    ),
+    pytest.param(
+        # ... which gives nanosecond datetimes as integers (nanoseconds since the epoch)
+        np.array(["2024-01-01T00:00:00.5", "NaT"], dtype="datetime64[ns]"),
+        [1704067200500000000, None],
+        id="datetime-ns-array-as-integers",
+    ),
+    pytest.param(
+        # a frame's Timestamps: isoformat() each, nanoseconds when they are there; NaT "NaT"
+        pd.DataFrame(
+            {
+                "t": pd.to_datetime(
+                    ["2024-01-01", "2024-01-01T00:00:00.000000001", None], format="ISO8601"
+                )
+            }
+        ),
+        [{"t": "2024-01-01T00:00:00"}, {"t": "2024-01-01T00:00:00.000000001"}, {"t": "NaT"}],
+        id="datetime-frame-isoformat-per-value",
+    ),
+    pytest.param(
+        {"t": [pd.Timestamp("2024-01-01T00:00:00.5"), pd.NaT]},
+        {"t": ["2024-01-01T00:00:00.500000", "NaT"]},
+        id="timestamps-and-nat-in-a-dict",
     ),
     pytest.param(
         np.array(["2024-01-01", "NaT"], dtype="datetime64[D]"),
