@@ -150,8 +150,19 @@ def _llm(doc: dict[str, Any], plan: DecodePlan) -> tuple[Decoded, Any, str]:
             "an unwrapped LLM body (messages, prompt or input)",
         )
     data = {k: v for k, v in doc.items() if k not in declared and k in plan.by_name}
+    for key, value in data.items():
+        # no cast before MLflow's enforcement: text is not a number or a datetime there
+        rule = plan.by_name[key]
+        values = value if isinstance(value, list) else [value]
+        if rule.kind in ("float", "int", "datetime") and any(isinstance(v, str) for v in values):
+            raise SchemaMismatch(rule.name, rule.expected, "a string")
     with llm_errors():
-        return _columnar(data, plan, "the request body"), params, LLM_INPUT
+        try:
+            return _columnar(data, plan, "the request body"), params, LLM_INPUT
+        except PayloadError as exc:  # lists of unequal lengths: pandas refuses the frame
+            raise SchemaMismatch(
+                None, "one value per key, or lists of one length", "neither"
+            ) from exc
 
 
 @contextmanager

@@ -245,6 +245,13 @@ SAME = {
     "llm-prompt-without-signature": Case("nosig", {"prompt": "hi", "temperature": 0.1}),
     "llm-chat-without-signature": Case("nosig", {"messages": MESSAGES, "params": {"k": 1}}),
     "llm-input-fills-declared-columns": Case("shapes", {"input": "x", "v": 1.5, "kind": "echo"}),
+    # MLflow enforces such a body without its server's cast: text is no number or datetime
+    "llm-text-for-a-double": Case("shapes", {"input": "x", "v": "1.5", "kind": "echo"}),
+    "llm-lists-are-rows": Case("shapes", {"input": "x", "v": [1.5, 2.5], "kind": "echo"}),
+    "llm-text-for-a-datetime": Case("typed", {"input": "x", "s": "a", "t": T0, "kind": "echo"}),
+    "llm-lists-of-two-lengths": Case(
+        "typed", {"input": "x", "s": ["a", "b"], "t": [T0], "kind": "echo"}
+    ),
     # a row, then an object: MLflow's pd.DataFrame makes the object's keys a row's values
     "records-row-then-object": Case("rf", {"dataframe_records": [ROWS[0], RECORDS[0]]}),
     # MLflow's CSV parsing fails for every tensor signature and for a datetime column
