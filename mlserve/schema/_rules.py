@@ -23,6 +23,7 @@ own are typed as inferred and left to the enforcer, which names what it found.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,6 +121,10 @@ class ColumnRule:
         """
         if names_the_clock(values):
             raise self.fail("'now' or 'today'")
+        if numpy_cast and not all(
+            _NUMPY_DATETIME.match(v) for v in values if isinstance(v, str)
+        ):  # numpy's forms only ("2024-1-2" and "20240102T030405" are pandas' alone)
+            raise self.fail("a string that is not an ISO 8601 datetime")
         if not isinstance(values, pd.Series):
             values = pd.Series(values, dtype=object)
         try:
@@ -254,6 +259,14 @@ class ColumnRule:
         arr[:] = out
         return arr
 
+
+#: the datetime strings numpy's datetime64 parser reads (MLflow's inputs/instances cast):
+#: a year, month, day, hour, minute, second and fraction, each part optional from the right,
+#: a "T" or a space before the time, an optional zone, leading spaces; "" and "NaT" are NaT
+_NUMPY_DATETIME = re.compile(
+    r"\s*(?:\d{4}(?:-\d{2}(?:-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?|NaT)?\Z"
+)
 
 #: the rule of an undeclared column: typed as pandas would type it
 ANY = ColumnRule("any")

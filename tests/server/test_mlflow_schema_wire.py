@@ -74,6 +74,25 @@ CASES: dict[str, tuple[str, Any]] = {
     ),
     "datetime-offset-inputs-records": ("typed", {"inputs": [{"s": "a", "t": OFFSET}], **ECHO}),
     "datetime-offset-instances": ("typed", {"instances": [{"s": "a", "t": OFFSET}], **ECHO}),
+    # numpy's datetime forms, not pandas' wider ISO 8601 ones
+    "datetime-numpy-forms-inputs": (
+        "typed",
+        {
+            "inputs": {
+                "s": list("abcdef"),
+                "t": ["2024", "2024-01", "2024-01-02 03:04", " 2024-01-02", "NaT", ""],
+            },
+            **ECHO,
+        },
+    ),
+    "datetime-pandas-only-form-inputs": (
+        "typed",
+        {"inputs": {"s": ["a"], "t": ["2024-1-2"]}, **ECHO},
+    ),
+    "datetime-basic-form-inputs": (
+        "typed",
+        {"inputs": {"s": ["a"], "t": ["20240102T030405"]}, **ECHO},
+    ),
     "datetime-mixed-offsets-inputs": (
         "typed",
         {"inputs": {"s": ["a", "b"], "t": [OFFSET, "2024-01-02T03:04:05"]}, **ECHO},
@@ -115,9 +134,8 @@ CASES: dict[str, tuple[str, Any]] = {
     "map-binary-string": _nested("m_binary", {"k": "YWI="}),
     "array-binary-string": _nested("a_binary", ["YWI="]),
     # a signature naming columns 0 and "0": two columns, told apart by type (JSON keeps it);
-    # the model answers the dtypes it was given, not the frame: a frame with columns 0 and "0"
-    # as the answer is a 500 from our output encoder (two JSON keys "0"), where MLflow's
-    # records keep the last column
+    # the model answers the dtypes it was given (a frame with columns 0 and "0" as the answer
+    # keeps the last, as a client reads MLflow's records: test_mlflow_wire, colliding-column-names)
     "zero-and-string-zero": _zeros([0, "0"], [[1, 2]]),
     "zero-and-string-zero-swapped": _zeros(["0", 0], [[2, 1.5]]),
     "zero-missing": _zeros(["0"], [[2]]),
