@@ -297,10 +297,11 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
         raise PayloadError(f"'{where}' is null; expected a list of rows or an object of columns")
     if plan.kind == "columns":
         return _columnar(value, plan, where)
-    if plan.kind == "none" and isinstance(value, list) and value and _all_objects(value):
+    if plan.kind == "none" and isinstance(value, list) and _all_objects(value):
         # MLflow's _cast_schema_type without a signature: each object's values as np.array
+        # (an empty list is such a list too, and stays one)
         plan.check_rows(len(value))
-        plan.check_columns(max(map(len, value)))
+        plan.check_columns(max(map(len, value), default=0))
         return [{k: _np_array(v, where) for k, v in row.items()} for row in value]
     if isinstance(value, dict):
         if plan.kind == "tensor":

@@ -305,6 +305,7 @@ SAME = {
     "inputs-object-without-signature": Case("nosig", {"inputs": {"a": [1, 2], "b": ["x", "y"]}}),
     "instances-objects-without-signature": Case("nosig", {"instances": [{"a": 1}, {"a": 2}]}),
     # integers past 64 bits keep every digit where they reach the model as integers or text
+    "empty-inputs-without-signature": Case("nosig", {"inputs": []}),
     "ragged-lists-without-signature": Case("nosig", {"inputs": [{"a": [1, [2]]}]}),
     "complex-inputs-ragged": Case(
         "complex", {"inputs": [{**COMPLEX_ROW, "a": [[1.5, 2.5], [3.5]]}]}
