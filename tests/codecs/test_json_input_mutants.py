@@ -262,3 +262,10 @@ def test_one_named_tensor_sent_as_an_object_takes_its_dtype() -> None:
     one = Schema([TensorSpec(np.dtype("float32"), (-1, 2), "x")])
     data = _decode({"inputs": {"x": [[1, 2]]}}, one).data
     assert data["x"].dtype == np.float32 and data["x"].tolist() == [[1.0, 2.0]]
+
+
+def test_one_value_under_inputs_is_the_column_named_0() -> None:
+    # MLflow 3.17.2: pd.DataFrame([1.5]), one column labelled 0, which a signature naming its
+    # column 0 takes (_enforce_schema gives the frame {0: [1.5]})
+    data = _decode({"inputs": 1.5}, Schema([ColSpec("double", 0)])).data
+    assert data.to_dict("list") == {0: [1.5]}
