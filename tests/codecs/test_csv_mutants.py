@@ -95,6 +95,15 @@ def test_rows_longer_than_the_header_from_a_later_first_field_are_refused() -> N
         decode_request(b"a,b\n1,x,2\n2,y,4\n", CSV)
 
 
+def test_a_column_that_changes_type_deep_in_a_large_body_is_read_whole() -> None:
+    # pandas' chunked reading (low_memory) would type the first ~500,000 rows alone and warn
+    # (DtypeWarning, an error under this suite's filterwarnings); read whole, the column is one
+    # column of text, which the enforcer can then refuse as a whole for a numeric signature
+    body = b"a\n" + b"1\n" * 600_000 + b"x\n"
+    column = decode_request(body, CSV).data["a"]
+    assert len(column) == 600_001 and {type(column.iloc[0]), type(column.iloc[-1])} == {str}
+
+
 @pytest.mark.parametrize(
     ("body", "schema", "message"),
     [
