@@ -235,6 +235,10 @@ SAME = {
     # a string column signature: strings as they are; a CSV's numbers are read as strings
     "strings-colsig/split": split("strings-colsig", ["p", "q"], [["a", "c"], ["b", "d"]]),
     "strings-colsig/csv-numbers": csv("strings-colsig", "p,q\n1.5,2\n"),
+    # numbers for a string column reach the model as sent (as their text under inputs), as in
+    # MLflow; the ONNX flavor feeds a string input their text
+    "strings-colsig/split-numbers": split("strings-colsig", ["p", "q"], [[1.5, 2]]),
+    "strings-colsig/inputs-columns-numbers": inputs("strings-colsig", {"p": [1.5], "q": [2]}),
     "string-and-float/inputs-named": inputs("string-and-float", {"s": ["a", "b"], "v": [1.5, 2]}),
     "string-and-float/split-numbers-for-s": split(
         "string-and-float", ["s", "v"], [[1, 1.5], [2, 2]]
@@ -309,16 +313,6 @@ DIFFERENT = {
         "a string column for one of several inputs is fed as strings; MLflow under pandas 3 "
         "passes ONNX Runtime an Arrow string array it refuses (400), under pandas 2 it answers "
         "200 with these values",
-    ),
-    # numbers for a string column are a schema error (docs/payloads.md, deliberate differences):
-    # MLflow passes them on and its frame makes them strings
-    "strings-colsig/split-numbers": (
-        split("strings-colsig", ["p", "q"], [[1.5, 2]]),
-        "numbers for a string column: 400 BAD_REQUEST; MLflow answers 200 with '1.5', '2'",
-    ),
-    "strings-colsig/inputs-columns-numbers": (
-        inputs("strings-colsig", {"p": [1.5], "q": [2]}),
-        "as strings-colsig/split-numbers",
     ),
     # a null or an object for a str tensor (docs/payloads.md, deliberate differences): MLflow
     # gives the model the text "None" (an object: its Python repr)
