@@ -269,3 +269,17 @@ def test_one_value_under_inputs_is_the_column_named_0() -> None:
     # column 0 takes (_enforce_schema gives the frame {0: [1.5]})
     data = _decode({"inputs": 1.5}, Schema([ColSpec("double", 0)])).data
     assert data.to_dict("list") == {0: [1.5]}
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"inputs": {"t": ["2024-01-02T03:04:05+01:00"]}},
+        {"instances": [{"t": "2024-01-02T03:04:05+01:00"}]},
+    ],
+    ids=["inputs", "instances"],
+)
+def test_an_offset_under_inputs_or_instances_is_the_instant_in_utc(doc: Any) -> None:
+    # MLflow casts these shapes with numpy: the instant in UTC, without the zone
+    data = _decode(doc, Schema([ColSpec("datetime", "t")])).data
+    assert str(data["t"].iloc[0]) == "2024-01-02 02:04:05"
