@@ -84,7 +84,14 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     text_cols = _text_columns(plan)
     # the header alone first: its width is checked and the undeclared columns are left out
     # before pandas converts a single value (pandas' own nrows=0 costs ~40 us a column)
-    header = _header(body)
+    header, first_row = _first_rows(body)
+    if header is not None and len(set(header)) != len(header):
+        # pandas would rename the second "a" to "a.1" and go on
+        raise PayloadError("the CSV header row has duplicate column names")
+    if header is not None and first_row is not None and len(first_row) > len(header):
+        # pandas would take the first field for an index when every row is this long, and
+        # shift the others under the wrong names
+        raise PayloadError("malformed CSV: the rows have more fields than the header row")
     refusal = csv_refusal(plan.schema, header if header is not None else ())
     if refusal is not None:
         raise PayloadError(f"a CSV body cannot carry {refusal}")
@@ -93,8 +100,6 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
         names = {header[i] for i in keep} if header is not None else set()
         text_cols = {c: t for c, t in text_cols.items() if c in names} or None
     frame = _parse(body, dtype=text_cols, low_memory=False, usecols=keep)
-    if frame.columns.has_duplicates:
-        raise PayloadError("the CSV header row has duplicate column names")
     index = frame.index
     if not (type(index) is pd.RangeIndex and index.start == 0 and index.step == 1):
         # every row had more fields than the header: pandas took the first field for an index
@@ -104,14 +109,21 @@ def decode_csv(body: bytes, plan: DecodePlan) -> pd.DataFrame:
     return coerce_frame(frame, plan)
 
 
-def _header(body: bytes) -> list[str] | None:
-    """The header row's fields (quotes as pandas reads them), or ``None`` when the standard
-    library cannot read it (pandas then parses the body whole and says what is wrong)."""
+def _first_rows(body: bytes) -> tuple[list[str] | None, list[str] | None]:
+    """The header row's fields (quotes as pandas reads them) and the first data row's (blank
+    lines skipped, as pandas skips them); ``None`` for what the standard library cannot read
+    (pandas then parses the body whole and says what is wrong)."""
     text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8", newline="")
+    reader = _csv.reader(text)
     try:
-        return next(_csv.reader(text))
+        header = next(reader)
     except (_csv.Error, StopIteration, UnicodeDecodeError):
-        return None
+        return None, None
+    try:
+        first = next((row for row in reader if row), None)
+    except (_csv.Error, UnicodeDecodeError):
+        first = None
+    return header, first
 
 
 def _parse(body: bytes, **options: Any) -> pd.DataFrame:

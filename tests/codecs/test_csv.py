@@ -155,3 +155,24 @@ def test_decoding_from_many_threads_leaves_the_warning_filters_alone() -> None:
         thread.join()
     assert failures == []
     assert warnings.filters == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # every row one field longer: pandas takes the first field for an index whether it
+        # reads 0, 1, ... (which looked like no index at all) or anything else
+        b"a,b\n0,x,2\n1,y,4\n",
+        b"a,b\n1,x,2\n2,y,4\n",
+        b"a,b\n\n0,x,2\n",  # after a blank line, which pandas skips
+    ],
+)
+def test_rows_longer_than_the_header_are_refused_not_shifted(body: bytes) -> None:
+    with pytest.raises(PayloadError, match="the rows have more fields than the header row"):
+        decode_request(body, CSV)
+
+
+def test_a_repeated_header_name_is_refused_not_renamed() -> None:
+    # pandas would read the second "a" as "a.1"
+    with pytest.raises(PayloadError, match="duplicate column names"):
+        decode_request(b"a,a\n1,2\n", CSV)
