@@ -104,7 +104,9 @@ _NESTED: dict[DataType, JsonSchema] = {
     DataType.integer: _NOTHING,
     DataType.datetime: _NOTHING,
     DataType.float: {"enum": [0, 1]},
-    DataType.double: {"type": "number"},
+    # numbers; text among numbers too (MLflow's pd.to_numeric branch), which JSON Schema cannot
+    # tell from text alone (refused)
+    DataType.double: {"type": ["number", "string"]},
     DataType.binary: {"type": "string"},  # kept as text, or ASCII-encoded: never base64
 }
 

@@ -127,8 +127,10 @@ def _numeric_text(series: pd.Series) -> list[Any] | None:
     ``pd.to_numeric`` branch; ``None`` without a string, with a boolean (not a number here,
     as in a column) or with text that is not a number."""
     values = series.tolist()
-    if not any(isinstance(v, str) for v in values) or any(isinstance(v, bool) for v in values):
-        return None
+    if not any(isinstance(v, str) for v in values) or not all(
+        v is None or type(v) in (str, int, float) for v in values
+    ):
+        return None  # a boolean is not a number here, and a list or an object is no scalar
     try:
         read: list[Any] = pd.to_numeric(series, errors="raise").to_numpy(_FLOAT64).tolist()
     except (ValueError, TypeError):
