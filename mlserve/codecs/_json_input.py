@@ -441,6 +441,16 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         # MLflow's _cast_schema_type: a list of objects is rows of named values, also for a
         # signature of one column (a map column's values are objects too)
         return _records(value, plan, where)
+    if plan.dict_is_row and isinstance(value, list) and where == "inputs":
+        if plan.single_column is not None:
+            # MLflow: the list is the one named column's value, and an array or object column's
+            # value is one row: [1.5, 2.5] is one array
+            return _records([{plan.labels[0]: value}], plan, where)
+        # MLflow casts the list as one value of several columns, which it cannot be
+        raise PayloadError(
+            f"'{where}' must be an object of columns or a list of objects (rows) for this "
+            "model's array or object columns"
+        )
     if not isinstance(value, list):
         # one value: MLflow makes it pd.DataFrame([value]), one column labelled 0 (so a model
         # whose one column is named "a" lacks it)

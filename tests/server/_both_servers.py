@@ -180,7 +180,7 @@ def save_wire_models(root: Path) -> dict[str, Path]:
     0 and 1), all three Shapes with SHAPES_PARAMS, "chat" (CHAT_SIGNATURE), "tensor" (a
     LogisticRegression logged with an ndarray example: a float64 [-1, 4] tensor signature) and
     "nosig" (Echo, no signature), "complex" (Echo; a: Array(double), o: Object(p: long), x: double)
-    and "map" (Echo; m: Map(double))."""
+    "map" (Echo; m: Map(double)) and "array" (Echo; a: Array(double))."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
 
@@ -209,7 +209,9 @@ def save_wire_models(root: Path) -> dict[str, Path]:
     save_custom(root / "complex", ECHO_SOURCE, "Echo", ModelSignature(Schema(complex_columns)))
     maps = ModelSignature(Schema([ColSpec(Map("double"), "m")]))
     save_custom(root / "map", ECHO_SOURCE, "Echo", maps)
-    names = ("rf", "shapes", "typed", "ints", "chat", "tensor", "nosig", "complex", "map")
+    arrays = ModelSignature(Schema([ColSpec(Array("double"), "a")]))
+    save_custom(root / "array", ECHO_SOURCE, "Echo", arrays)
+    names = ("rf", "shapes", "typed", "ints", "chat", "tensor", "nosig", "complex", "map", "array")
     return {name: root / name for name in names}
 
 

@@ -307,6 +307,10 @@ SAME = {
     # integers past 64 bits keep every digit where they reach the model as integers or text
     "empty-inputs-without-signature": Case("nosig", {"inputs": []}),
     "ragged-lists-without-signature": Case("nosig", {"inputs": [{"a": [1, [2]]}]}),
+    # a list under inputs: the one array column's value (one row), else not a frame at all
+    "one-array-column-inputs-list": Case("array", {"inputs": [1.5, 2.5]}),
+    "one-array-column-inputs-rows": Case("array", {"inputs": [[1.5, 2.5]]}),
+    "complex-inputs-list-of-rows": Case("complex", {"inputs": [[[1.5], {"p": 1}, 1.0]]}),
     "complex-inputs-ragged": Case(
         "complex", {"inputs": [{**COMPLEX_ROW, "a": [[1.5, 2.5], [3.5]]}]}
     ),
