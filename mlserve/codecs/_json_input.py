@@ -441,7 +441,7 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         # MLflow's _cast_schema_type: a list of objects is rows of named values, also for a
         # signature of one column (a map column's values are objects too)
         return _records(value, plan, where)
-    if plan.dict_is_row and isinstance(value, list) and where == "inputs":
+    if plan.dict_is_row and isinstance(value, list) and value and where == "inputs":
         if plan.single_column is not None:
             # MLflow: the list is the one named column's value, and an array or object column's
             # value is one row: [1.5, 2.5] is one array
