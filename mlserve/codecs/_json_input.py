@@ -32,6 +32,14 @@ import pandas as pd
 
 from mlserve.codecs import _json
 from mlserve.codecs._cost import check_memory
+from mlserve.codecs._json_casts import (
+    all_objects,
+    arrays_as_ndarrays,
+    np_array,
+    refloat,
+    refuse_complex_instances,
+    refuse_float_arrays,
+)
 from mlserve.codecs._plan import DecodePlan
 from mlserve.codecs._tabular import (
     check_column_names,
@@ -40,7 +48,6 @@ from mlserve.codecs._tabular import (
     to_array,
 )
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
-from mlserve.schema import Array, DataType, Object
 
 __all__ = ["INPUT_KEYS", "LLM_INPUT", "LLM_KEYS", "PARAMS_KEY", "decode_json", "llm_errors"]
 
@@ -118,18 +125,18 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
             data = _row_objects(value, plan)
         else:
             if plan.dict_is_row:
-                _refuse_complex_instances(value, plan)
+                refuse_complex_instances(value, plan)
             data = _records(value, plan, key)
     else:
         data = _tensor_or_columns(value, plan, key)
-    if plan.kind == "none" and not plan.stdlib_json and _refloat(data):
+    if plan.kind == "none" and not plan.stdlib_json and refloat(data):
         # orjson made an integer past 64 bits a float: the standard library keeps it an int,
         # which MLflow's json.loads hands the model (checked on the arrays, not the text)
         return decode_json(body, replace(plan, stdlib_json=True))
     if plan.dict_is_row and isinstance(data, pd.DataFrame):
-        _refuse_float_arrays(data, plan)  # on the values as sent, before any becomes an array
+        refuse_float_arrays(data, plan)  # on the values as sent, before any becomes an array
         if key == "inputs":
-            data = _arrays_as_ndarrays(data, plan)
+            data = arrays_as_ndarrays(data, plan)
     return data, doc.get(PARAMS_KEY), key
 
 
@@ -297,12 +304,12 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
         raise PayloadError(f"'{where}' is null; expected a list of rows or an object of columns")
     if plan.kind == "columns":
         return _columnar(value, plan, where)
-    if plan.kind == "none" and isinstance(value, list) and _all_objects(value):
+    if plan.kind == "none" and isinstance(value, list) and all_objects(value):
         # MLflow's _cast_schema_type without a signature: each object's values as np.array
         # (an empty list is such a list too, and stays one)
         plan.check_rows(len(value))
         plan.check_columns(max(map(len, value), default=0))
-        return [{k: _np_array(v, where) for k, v in row.items()} for row in value]
+        return [{k: np_array(v, where) for k, v in row.items()} for row in value]
     if isinstance(value, dict):
         if plan.kind == "tensor":
             # MLflow refuses it while parsing the body: BAD_REQUEST
@@ -317,103 +324,6 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
             )
         return {plan.single_column: _tensor(value, plan, plan.single_column, where)}
     return _tensor(value, plan, None, where)
-
-
-def _all_objects(values: list[Any]) -> bool:
-    return all(isinstance(v, dict) for v in values)
-
-
-def _refloat(data: Any) -> bool:
-    """True if ``data`` (decoded without a signature, with orjson) holds a float of an
-    integer's size past int64, which orjson may have made of an integer literal."""
-    if _json.backend() != "orjson":
-        return False
-    if isinstance(data, dict):
-        return any(_refloat(v) for v in data.values())
-    if isinstance(data, list):
-        return any(_refloat(v) for v in data)
-    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
-        # NaN compares False; an infinity re-parses to the same infinity, only slower
-        return bool((np.abs(data) >= 2.0**63).any())
-    if isinstance(data, np.ndarray) and data.dtype == object:
-        return any(isinstance(v, float) and abs(v) >= 2.0**63 for v in data.flat)
-    return isinstance(data, float) and abs(data) >= 2.0**63
-
-
-def _np_array(value: Any, where: str) -> np.ndarray:
-    """``np.array(value)``, as MLflow's ``inputs`` path makes each value; nested lists of unequal
-    lengths, which numpy cannot stack, are the client's mistake (BAD_REQUEST, as MLflow)."""
-    try:
-        return np.array(value)
-    except ValueError as exc:
-        raise PayloadError(f"'{where}' holds nested lists of unequal lengths") from exc
-
-
-def _refuse_float_arrays(frame: pd.DataFrame, plan: DecodePlan) -> None:
-    """An ``Array(float)`` column sent as JSON: MLflow's server checks the array while parsing
-    the body, which turns integer 0s and 1s into float64 values, and again in ``predict``, where
-    float64 does not fit ``float`` (400 ``INVALID_PARAMETER_VALUE``); other numbers fail the
-    first check (``BAD_REQUEST``, the enforcer's answer here). So no JSON array but ``[]``
-    reaches such a column through MLflow's server, and none does through ours."""
-    if plan.schema is None:
-        return
-    for spec in plan.schema.inputs:
-        t = getattr(spec, "type", None)
-        if not (isinstance(t, Array) and t.dtype is DataType.float and spec.name in frame):
-            continue
-        cells = [v for v in frame[spec.name] if isinstance(v, (list, np.ndarray)) and len(v)]
-        if cells and all(all(type(x) is int and x in (0, 1) for x in v) for v in cells):
-            raise SchemaMismatch(
-                str(spec.name),
-                "Array(float)",
-                "JSON numbers, which MLflow's server reads as float64, wider than float",
-            )
-
-
-def _arrays_as_ndarrays(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
-    """An array column's values as ndarrays, as MLflow's ``inputs`` path gives them to the
-    model (``_cast_schema_type``: ``np.array(...)`` of each array value; ``dataframe_records``
-    and ``dataframe_split`` give lists). The enforcer keeps the container it is given."""
-    if plan.schema is None:
-        return frame
-    names = [
-        s.name
-        for s in plan.schema.inputs
-        if isinstance(getattr(s, "type", None), Array) and s.name in frame.columns
-    ]
-    for name in names:
-        cells = np.empty(len(frame), dtype=object)  # one array per row, whatever its shape
-        cells[:] = [_np_array(v, "inputs") if isinstance(v, list) else v for v in frame[name]]
-        frame[name] = cells
-    return frame
-
-
-def _refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
-    """``instances`` as rows of objects holding an array or object column: MLflow turns the rows
-    into one numpy array per key, which fails for arrays of unequal lengths (BAD_REQUEST) and
-    otherwise gives its enforcement a 2-D array or an array of dicts, which it refuses
-    (INVALID_PARAMETER_VALUE). ``inputs`` takes the same rows."""
-    if plan.schema is None:
-        return
-    complex_names = [
-        s.name for s in plan.schema.inputs if isinstance(getattr(s, "type", None), (Array, Object))
-    ]
-    sent = [n for n in complex_names if any(isinstance(r, dict) and n in r for r in rows)]
-    if not sent:
-        return
-    for name in sent:
-        try:
-            np.array([r.get(name) if isinstance(r, dict) else None for r in rows])
-        except ValueError as exc:
-            raise PayloadError(
-                f"the values of {name!r} in 'instances' have unequal lengths; send the rows "
-                "under 'inputs' or 'dataframe_records'"
-            ) from exc
-    raise SchemaMismatch(
-        str(sent[0]),
-        "one value per row ('instances' makes an array or object column one array of them)",
-        "rows of objects; send them under 'inputs' or 'dataframe_records'",
-    )
 
 
 def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
@@ -437,7 +347,7 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
             keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
         _refuse_lists(keys, cols, plan)
         return frame_from_columns(keys, cols, plan, nrows=nrows)
-    if isinstance(value, list) and value and _all_objects(value):
+    if isinstance(value, list) and value and all_objects(value):
         # MLflow's _cast_schema_type: a list of objects is rows of named values, also for a
         # signature of one column (a map column's values are objects too)
         return _records(value, plan, where)
