@@ -61,6 +61,11 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_THREADS = 4
 
 
+# /version's body is the bare version string, as MLflow's (which its ScoringServerClient returns
+# as is); it is not JSON, so it is not labelled as JSON
+_TEXT = "text/plain; charset=utf-8"
+
+
 class AppOptions(TypedDict, total=False):
     """The options of :func:`create_app` (and :class:`ScoringApp`), each optional, by keyword.
 
@@ -231,11 +236,10 @@ class ScoringApp:
             max_body_size=max_body_size,
         )
         self._documents = {
-            # MLflow's bodies and labels: a bare newline, the bare version, both labelled
-            # application/json as MLflow labels them (clients read the status, or the text)
-            "ping": (b"\n", JSON),
-            "health": (b"\n", JSON),
-            "version": (version_document(), JSON),
+            # MLflow's bare newline; labelled text/plain as /version is, since it is not JSON
+            "ping": (b"\n", _TEXT),
+            "health": (b"\n", _TEXT),
+            "version": (version_document(), _TEXT),
             "metadata": (metadata_document(default.model), JSON),
         }
         #: /openapi.json and the model page, rebuilt when the served models change

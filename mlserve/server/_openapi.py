@@ -65,8 +65,8 @@ def openapi_document(
         "/ping": get("Liveness and readiness: a bare newline, as MLflow's /ping.", _NEWLINE),
         "/health": get("Liveness and readiness (same as /ping).", _NEWLINE),
         "/version": get(
-            "The serving mlserve's version, bare, labelled application/json as MLflow's /version.",
-            {"description": "the version", "content": {"application/json": {"schema": STRING}}},
+            "The serving mlserve's version, bare (text/plain, as MLflow's /version).",
+            {"description": "the version", "content": {"text/plain": {"schema": STRING}}},
         ),
         "/metadata": get(
             f"Model {default.name!r}: its origin, flavors, signature and an input example.",
@@ -127,8 +127,8 @@ def _error_body() -> dict[str, Any]:
 
 
 _NEWLINE = {
-    "description": "a bare newline, labelled application/json as MLflow labels it",
-    "content": {"application/json": {"schema": {"const": "\n"}}},
+    "description": "a bare newline (text/plain)",
+    "content": {"text/plain": {"schema": {"const": "\n"}}},
 }
 _ERROR: dict[str, Any] = {
     "type": "object",

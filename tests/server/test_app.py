@@ -69,17 +69,17 @@ def test_csv_request(seed_client: Client, seed_model) -> None:  # type: ignore[n
 @pytest.mark.parametrize("path", ["/ping", "/health"], ids=["ping", "health"])
 def test_liveness(seed_client: Client, path: str) -> None:
     response = seed_client.get(path)
-    # MLflow's body, a bare newline, with MLflow's label (tests/server/test_mlflow_wire)
+    # MLflow's body, a bare newline; labelled as what it is, as /version is
     assert response.status_code == 200
     assert response.get_data() == b"\n"
-    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
 def test_version_is_the_bare_version_string(seed_client: Client) -> None:
     # as MLflow's /version: ScoringServerClient.get_version returns the body as it is
     response = seed_client.get("/version")
     assert response.get_data(as_text=True) == mlserve.__version__
-    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
 
 
 def test_metadata_of_a_typed_model(typed_client: Client, typed_model_dir: Path) -> None:
