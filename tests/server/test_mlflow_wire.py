@@ -256,6 +256,8 @@ SAME = {
     "records-row-then-object": Case("rf", {"dataframe_records": [ROWS[0], RECORDS[0]]}),
     # MLflow's CSV parsing fails for every tensor signature and for a datetime column
     "csv-for-tensor": Case("tensor", "0,1,2,3\n0.1,0.2,0.3,0.4\n", "text/csv"),
+    "csv-for-array-and-object-columns": Case("complex", "x\n1.0\n", "text/csv"),
+    "csv-for-a-map-column": Case("map", "m\n1.0\n", "text/csv"),
     "csv-for-tensor-no-header": Case("tensor", "0.1,0.2,0.3,0.4\n", "text/csv"),
     "csv-with-datetime-column": Case("typed", "s,t\nx,2024-01-02T03:04:05\n", "text/csv"),
     "csv-without-the-datetime-column": Case("typed", "s\nx\n", "text/csv"),
