@@ -1,7 +1,8 @@
 """What MLflow's ``inputs``/``instances`` path (its ``_cast_schema_type`` and numpy) does to
-a JSON body's values beyond building a frame, for :mod:`mlserve.codecs._json_input`: array
-values as ndarrays, the refusals its double check and its per-key arrays give, and orjson's
-floats for integers past 64 bits."""
+a JSON body's values beyond building a frame, for :mod:`mlserve.codecs._json_input`: an object
+of columns as its ``pd.DataFrame(dict)`` reads it, array values as ndarrays, the refusals its
+casts (each cell of ``instances`` rows, a flat list as the first column's type), its double
+check and its per-key arrays give, and orjson's floats for integers past 64 bits."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import pandas as pd
 
 from mlserve.codecs import _json
 from mlserve.codecs._plan import DecodePlan
-from mlserve.errors import PayloadError, SchemaMismatch
-from mlserve.schema import Array, DataType, Object
+from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema import AnyType, Array, DataType, Map, Object
 
 __all__ = [
     "all_objects",
     "arrays_as_ndarrays",
+    "cast_as_first_column",
+    "dict_columns",
     "np_array",
     "refloat",
     "refuse_complex_instances",
@@ -27,6 +30,70 @@ __all__ = [
 
 def all_objects(values: list[Any]) -> bool:
     return all(isinstance(v, dict) for v in values)
+
+
+def cast_as_first_column(value: list[Any], plan: DecodePlan, where: str) -> None:
+    """A flat list under ``inputs``/``instances`` for several columns: MLflow's
+    ``_cast_schema_type`` casts the whole list as the first column's type before its enforcement
+    refuses the one column it makes of it (INVALID_PARAMETER_VALUE); a value that cast fails on
+    (an object or text among numbers) is the body's mistake there, BAD_REQUEST."""
+    first = plan.schema.inputs[0].type if plan.schema is not None else None
+    if isinstance(first, DataType):
+        try:
+            np.array(value, dtype=first.to_numpy())
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise PayloadError(
+                f"'{where}' is one list of values, which does not cast to the first column's "
+                f"type ({first.name}); send rows under 'dataframe_split' or 'dataframe_records'"
+            ) from exc
+    elif first is not None and plan.compiled is not None:
+        # an array, object or map column: the list is checked as one value of it
+        _check_cells(plan.compiled.labels[0], [value], plan.compiled.converters[0])
+
+
+def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[list[Any]]:
+    """An object of columns as MLflow's enforcement makes a frame of it: one row when every
+    value is a single value (or an ``any`` column's list of strings), else
+    ``pd.DataFrame(dict)``, which repeats a single value down the lists' rows."""
+    values = list(value.values())
+    if not any(isinstance(v, (list, dict)) for v in values):
+        return [[v] for v in values]
+    kinds = _complex_kinds(value, plan)
+    for (key, v), kind in zip(value.items(), kinds, strict=True):
+        if isinstance(v, list) and kind is Map:
+            # MLflow casts the whole list as one map, which fails (BAD_REQUEST)
+            raise PayloadError(
+                f"'{where}.{key}' is a list, where a map column takes one map; send rows "
+                "as a list of objects"
+            )
+        if isinstance(v, dict) and kind in (Map, AnyType):
+            # pd.DataFrame(dict) reads an object's keys as row labels and its values as the
+            # column's: a map's keys would be dropped (MLflow then refuses a map's numbers)
+            raise SchemaMismatch(
+                str(key), "one value per row; send rows as a list of objects", "an object"
+            )
+    if all(
+        not isinstance(v, (list, dict))
+        or (kind is AnyType and isinstance(v, list) and all(isinstance(x, str) for x in v))
+        for v, kind in zip(values, kinds, strict=True)
+    ):
+        return [[v] for v in values]
+    lengths = sorted({len(v) for v in values if isinstance(v, list)})
+    if len(lengths) > 1:
+        if where == "instances":
+            # MLflow's parse_instances_data checks the lengths first (BAD_REQUEST)
+            raise PayloadError(f"the lists in '{where}' have unequal lengths {lengths[:5]}")
+        raise SchemaMismatch(
+            None, "lists of one length (one per column)", f"lists of lengths {lengths[:5]}"
+        )
+    nrows = lengths[0] if lengths else 1
+    return [v if isinstance(v, list) else [v] * nrows for v in values]
+
+
+def _complex_kinds(value: dict[Any, Any], plan: DecodePlan) -> list[type | None]:
+    """The complex type class (``Map``, ``AnyType``, ...) of each key's column, or None."""
+    types = {str(s.name): type(s.type) for s in plan.schema.inputs} if plan.schema else {}
+    return [types.get(str(k)) for k in value]
 
 
 def refloat(data: Any) -> bool:
@@ -95,11 +162,14 @@ def arrays_as_ndarrays(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
 
 
 def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
-    """``instances`` as rows of objects holding an array or object column: MLflow turns the rows
-    into one numpy array per key, which fails for arrays of unequal lengths (BAD_REQUEST) and
-    otherwise gives its enforcement a 2-D array or an array of dicts, which it refuses
-    (INVALID_PARAMETER_VALUE). ``inputs`` takes the same rows."""
-    if plan.schema is None:
+    """``instances`` as rows of objects holding an array or object column, refused as MLflow's
+    ``parse_instances_data`` refuses them. It casts every cell against its column's type (a cell
+    that does not fit: BAD_REQUEST), stacks each key's cells into one numpy array (arrays of
+    unequal lengths: BAD_REQUEST), checks that the required columns other than arrays got as
+    many values as each other (BAD_REQUEST), and then gives its enforcement a 2-D array or an
+    array of dicts, which it refuses (INVALID_PARAMETER_VALUE). ``inputs`` takes the same rows."""
+    compiled = plan.compiled
+    if plan.schema is None or compiled is None:
         return
     complex_names = [
         s.name for s in plan.schema.inputs if isinstance(getattr(s, "type", None), (Array, Object))
@@ -107,16 +177,67 @@ def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
     sent = [n for n in complex_names if any(isinstance(r, dict) and n in r for r in rows)]
     if not sent:
         return
+    if not all_objects(rows):
+        raise PayloadError("'instances' must be a list of objects (one per row)")
+    cells = {label: [r[label] for r in rows if label in r] for label in compiled.labels}
+    for i, spec in enumerate(plan.schema.inputs):
+        sent_cells = cells[compiled.labels[i]]
+        if not sent_cells:
+            continue
+        if isinstance(spec.type, DataType):
+            _cast_cells(spec.name, sent_cells, spec.type.to_numpy())
+        else:
+            _check_cells(compiled.labels[i], sent_cells, compiled.converters[i])
     for name in sent:
         try:
-            np.array([r.get(name) if isinstance(r, dict) else None for r in rows])
+            np.array(cells[name])
         except ValueError as exc:
             raise PayloadError(
                 f"the values of {name!r} in 'instances' have unequal lengths; send the rows "
                 "under 'inputs' or 'dataframe_records'"
             ) from exc
+    counted = {
+        len(cells[s.name])
+        for s in plan.schema.inputs
+        if s.required and cells[s.name] and not isinstance(getattr(s, "type", None), Array)
+    }
+    if len(counted) > 1:
+        raise PayloadError(
+            "the rows of 'instances' give the columns different numbers of values; send the "
+            "rows under 'inputs' or 'dataframe_records'"
+        )
     raise SchemaMismatch(
         str(sent[0]),
         "one value per row ('instances' makes an array or object column one array of them)",
         "rows of objects; send them under 'inputs' or 'dataframe_records'",
     )
+
+
+def _cast_cells(name: Any, cells: list[Any], dtype: np.dtype) -> None:
+    """A plain column's sent values cast one by one as MLflow's ``convert_data_type`` casts
+    them (``np.array([value], dtype)``): what that cast fails on (``"x"`` for a double) is
+    BAD_REQUEST; what it takes (``true`` for a double) reaches its enforcement, which refuses
+    the stacked arrays anyway."""
+    for value in cells:
+        try:
+            np.array([value], dtype)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise PayloadError(
+                f"a value of {name!r} in 'instances' does not cast to {dtype.name}"
+            ) from exc
+
+
+def _check_cells(label: Any, cells: list[Any], convert: Any) -> None:
+    """A column's sent values against its type, as MLflow casts each cell of ``instances`` rows
+    before it stacks them: a value that does not fit (``[0.5]`` for ``Array(float)``, a null for
+    a required array) is the compiled converter's :class:`~mlserve.errors.InvalidColumnValue`
+    (BAD_REQUEST). Its other refusals come from MLflow's enforcement, which only sees the
+    stacked arrays, and give way to the caller's refusal."""
+    column = np.empty(len(cells), dtype=object)  # one value per row, whatever its shape
+    column[:] = cells
+    try:
+        convert(pd.Series(column, dtype=object))
+    except InvalidColumnValue:
+        raise
+    except SchemaMismatch:
+        pass

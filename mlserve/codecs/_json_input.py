@@ -35,6 +35,8 @@ from mlserve.codecs._cost import check_memory
 from mlserve.codecs._json_casts import (
     all_objects,
     arrays_as_ndarrays,
+    cast_as_first_column,
+    dict_columns,
     np_array,
     refloat,
     refuse_complex_instances,
@@ -125,6 +127,8 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
             data = _row_objects(value, plan)
         else:
             if plan.dict_is_row:
+                # MLflow casts every cell and stacks each key's (a failure: BAD_REQUEST) before
+                # its enforcement refuses an array or object column's stack
                 refuse_complex_instances(value, plan)
             data = _records(value, plan, key)
     else:
@@ -277,6 +281,9 @@ def _refuse_lists(keys: Sequence[Any], cols: Sequence[Sequence[Any]], plan: Deco
 
 def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
     """``instances`` as rows of objects, for a tensor signature or none: a dict of arrays."""
+    if not all_objects(value):
+        # MLflow reads each row's items: a row that is not an object fails there (BAD_REQUEST)
+        raise PayloadError("'instances' must be a list of objects (one per row)")
     if plan.kind == "tensor":
         # MLflow: rows of named values for an unnamed tensor are refused by its enforcement
         raise SchemaMismatch(None, "a single tensor (nested lists)", "rows of named values")
@@ -337,11 +344,8 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     if isinstance(value, dict):
         keys = list(value)
         keep = plan.kept(keys)
-        cols = [v if isinstance(v, list) else [v] for v in value.values()]
-        lengths = set(map(len, cols))
-        if len(lengths) > 1:
-            raise PayloadError(f"the lists in '{where}' have unequal lengths {sorted(lengths)[:5]}")
-        nrows = lengths.pop() if lengths else 0
+        cols = dict_columns(value, plan, where)
+        nrows = len(cols[0]) if cols else 0
         plan.check_rows(nrows)
         if keep is not None:
             keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
@@ -374,6 +378,7 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         return frame_from_columns([label], [value], plan, nrows=len(value))
     if value and not isinstance(value[0], list):
         if len(plan.by_position) != 1:
+            cast_as_first_column(value, plan, where)
             raise SchemaMismatch(
                 None, f"rows of {len(plan.names or plan.by_position)} values", "a flat list"
             )

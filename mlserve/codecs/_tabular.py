@@ -204,11 +204,25 @@ def to_array(
     """
     if booleans and dtype is not None and dtype.kind in "fiu" and _has_bool(data):
         raise SchemaMismatch(None, f"{dtype.name} values", "a boolean")
+    reason = f"'{where}' is not a rectangular array (rows of unequal length)"
     if dtype is not None and dtype.kind == "f":
         floats = ColumnRule("float", dtype).as_float(data)
         if floats is not None:
             return floats
-    reason = f"'{where}' is not a rectangular array (rows of unequal length)"
+        if not (isinstance(data, list) and data and all(isinstance(v, dict) for v in data)):
+            # text or objects among the numbers: MLflow casts with np.array(data, dtype), which
+            # reads numbers written as text ("0.5") and fails on anything else (BAD_REQUEST);
+            # a list of objects is rows to it, which its enforcement refuses (the enforcer's)
+            try:
+                return np.array(data, dtype=dtype)
+            except (ValueError, TypeError) as exc:
+                try:
+                    np.asarray(data)
+                except (ValueError, TypeError):
+                    raise PayloadError(reason) from exc
+                raise PayloadError(
+                    f"'{where}' holds values that are not {dtype.name} numbers"
+                ) from exc
     if dtype is not None and dtype.kind == "U":
         # a str tensor: each value as written (2 -> "2"), as MLflow's np.array(data, dtype=str);
         # through float64 first, 2 would become "2.0"

@@ -33,6 +33,7 @@ import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema._complex import AnyType
 from mlserve.schema._scalar_values import ValueMismatch, names_the_clock, value_converter
 from mlserve.schema._types import ColSpec, DataType, TensorSpec
 
@@ -281,6 +282,9 @@ def rule_for(spec: ColSpec | TensorSpec, name: str | None = None) -> ColumnRule:
         dtype = spec.dtype
         kind = _KIND_OF_DTYPE.get(dtype.kind, "datetime" if dtype.kind == "M" else "any")
         return ColumnRule(kind, dtype if kind in ("float", "int") else None, name)
+    if isinstance(spec.type, AnyType):
+        # MLflow keeps the dtype pandas infers for an any column (int64 for numbers)
+        return ColumnRule("any", None, name, None, spec.required)
     if not isinstance(spec.type, DataType):
         return ColumnRule("object", None, name, None, spec.required)
     kind = _KIND_OF_TYPE[spec.type]
@@ -342,7 +346,9 @@ def infer_values(values: Sequence[Any]) -> Any:
         except (ValueError, TypeError):  # ragged nested lists: an object column
             arr = None
         if arr is not None and arr.ndim == 1 and arr.dtype.kind in "biuf":
-            return arr
+            # numpy makes [1, True] the integers [1, 1]; pandas keeps both as they are
+            if arr.dtype.kind == "b" or bool not in set(map(type, values)):
+                return arr
     try:
         if values and all(type(v) is str for v in values):
             # what pandas infers for strings alone, built directly (a third of the time)

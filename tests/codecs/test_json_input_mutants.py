@@ -130,12 +130,12 @@ def test_instances_rows_without_the_array_column_are_read() -> None:
             "the rows under 'inputs' or 'dataframe_records'",
             id="ragged",
         ),
-        # a row that is not an object: a null for it, which numpy cannot stack with a list
+        # a row that is not an object: refused before any cell is cast (MLflow's
+        # parse_instances_data fails on 5.items(): BAD_REQUEST)
         pytest.param(
             [{"a": [1.5, 2.5], "x": 1.0}, 5],
             PayloadError,
-            "Invalid request body: the values of 'a' in 'instances' have unequal lengths; send "
-            "the rows under 'inputs' or 'dataframe_records'",
+            "Invalid request body: 'instances' must be a list of objects (one per row)",
             id="not-an-object",
         ),
     ],
@@ -165,11 +165,20 @@ def test_one_named_tensor_sent_as_a_list_is_that_tensor() -> None:
             "found a list.",
             id="list-for-named-tensors",
         ),
+        # MLflow: pd.DataFrame(dict) refuses them in its enforcement under 'inputs'
+        # (INVALID_PARAMETER_VALUE); parse_instances_data checks the lengths first (BAD_REQUEST)
         pytest.param(
             {"inputs": {"a": [1, 2], "b": ["x"]}},
             Schema([ColSpec("double", "a"), ColSpec("string", "b")]),
-            "Invalid request body: the lists in 'inputs' have unequal lengths [1, 2]",
+            "Schema mismatch for input: expected lists of one length (one per column), found "
+            "lists of lengths [1, 2].",
             id="unequal-columns",
+        ),
+        pytest.param(
+            {"instances": {"a": [1, 2], "b": ["x"]}},
+            Schema([ColSpec("double", "a"), ColSpec("string", "b")]),
+            "Invalid request body: the lists in 'instances' have unequal lengths [1, 2]",
+            id="unequal-columns-instances",
         ),
         pytest.param(
             {},

@@ -24,6 +24,7 @@ from store.mlflow._mlflow_peer import free_port, peer_env, stop_session, wait_pi
 import mlserve
 from mlserve.mlmodel._files import compute_digests
 from mlserve.schema import (
+    AnyType,
     Array,
     ColSpec,
     Map,
@@ -142,6 +143,20 @@ class Echo:
         return {type(model_input).__name__: _plain(model_input)}
 """
 
+# Echo that also names the frame's dtypes, which _plain hides (np.int64 and int alike)
+DTYPES_SOURCE = (
+    ECHO_SOURCE
+    + """
+
+class Dtypes(Echo):
+    def predict(self, context, model_input, params=None):
+        out = Echo.predict(self, context, model_input, params)
+        if isinstance(model_input, pd.DataFrame):
+            out["dtypes"] = {str(c): str(t) for c, t in model_input.dtypes.items()}
+        return out
+"""
+)
+
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 SHAPES_PARAMS = ParamSchema(
@@ -211,7 +226,12 @@ def save_wire_models(root: Path) -> dict[str, Path]:
     save_custom(root / "map", ECHO_SOURCE, "Echo", maps)
     arrays = ModelSignature(Schema([ColSpec(Array("double"), "a")]))
     save_custom(root / "array", ECHO_SOURCE, "Echo", arrays)
+    anything = ModelSignature(
+        Schema([ColSpec(AnyType(), "z"), ColSpec("double", "x", required=False)])
+    )
+    save_custom(root / "any", DTYPES_SOURCE, "Dtypes", anything)
     names = ("rf", "shapes", "typed", "ints", "chat", "tensor", "nosig", "complex", "map", "array")
+    names += ("any",)
     return {name: root / name for name in names}
 
 

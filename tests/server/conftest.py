@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ._both_servers import save_wire_models, serve_both
 from .helpers import heavy_function, shapes_model, sleepy_function
 
 
@@ -133,3 +135,14 @@ def lr_dir(tmp_path_factory: pytest.TempPathFactory, seed_data) -> Path:  # type
     model = LogisticRegression().fit(X, y)
     mlserve.save_model(model, path, input_example=pd.DataFrame(X[:2], columns=list("abcd")))
     return path
+
+
+@pytest.fixture(scope="session")
+def wire_servers(
+    mlflow3_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, tuple[str, str]]]:
+    """``{model: (mlflow_url, mlserve_url)}``: MLflow's scoring server and ours, each on every
+    model of :func:`save_wire_models`, shared by the wire-parity modules."""
+    root = tmp_path_factory.mktemp("wire")
+    with serve_both(mlflow3_python, save_wire_models(root), root) as urls:
+        yield urls

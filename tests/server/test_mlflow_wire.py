@@ -17,10 +17,7 @@ shapes a custom model can return.
 from __future__ import annotations
 
 import io
-import json
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,7 +25,8 @@ import requests
 
 import mlserve
 
-from ._both_servers import COLUMNS, MESSAGES, save_wire_models, serve_both
+from ._both_servers import COLUMNS, MESSAGES
+from ._wire import Case, assert_differs, assert_same
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +37,6 @@ V = {"dataframe_split": {"columns": ["v"], "data": [[1.0], [2.0]]}}
 T0 = "2024-01-02T03:04:05"
 ECHO = {"params": {"kind": "echo"}}
 COMPLEX_ROW = {"a": [1.5, 2.5], "o": {"p": 1}, "x": 1.0}
-JSON = "application/json"
 PARQUET = "application/vnd.apache.parquet"
 
 
@@ -47,16 +44,6 @@ def _parquet(frame: pd.DataFrame) -> bytes:
     out = io.BytesIO()
     frame.to_parquet(out)
     return out.getvalue()
-
-
-class Case(NamedTuple):
-    # "rf" (a RandomForest, no params schema), "shapes", "typed" (string s, datetime t), "ints"
-    # (doubles named 0 and 1, integers) or "chat" (custom models)
-    model: str
-    body: Any  # JSON-encoded unless it is bytes or str
-    content_type: str | None = JSON
-    method: str = "POST"
-    path: str = "/invocations"
 
 
 def _shape(kind: str, **params: Any) -> Case:
@@ -388,36 +375,6 @@ DIFFERENT = {
 }
 
 
-@pytest.fixture(scope="session")
-def servers(
-    mlflow3_python: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, tuple[str, str]]]:
-    """``{model: (mlflow_url, mlserve_url)}`` for each model directory."""
-    root = tmp_path_factory.mktemp("wire")
-    with serve_both(mlflow3_python, save_wire_models(root), root) as urls:
-        yield urls
-
-
-def _send(base: str, case: Case) -> requests.Response:
-    body = case.body
-    if body is not None and not isinstance(body, (bytes, str)):
-        body = json.dumps(body)
-    headers = {} if case.content_type is None else {"Content-Type": case.content_type}
-    return requests.request(case.method, base + case.path, data=body, headers=headers, timeout=60)
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _error_code(response: requests.Response) -> str | None:
-    body = _json_or_none(response)
-    return body.get("error_code") if isinstance(body, dict) else None
-
-
 def _cases() -> list[Any]:
     return [
         pytest.param(case, id=name, marks=pytest.mark.xfail(strict=True, reason=PENDING[name]))
@@ -428,38 +385,22 @@ def _cases() -> list[Any]:
 
 
 @pytest.mark.parametrize("case", _cases())
-def test_same_answer_as_mlflow(servers: dict[str, tuple[str, str]], case: Case) -> None:
-    theirs, ours = (_send(url, case) for url in servers[case.model])
-    assert ours.status_code == theirs.status_code, (theirs.text[:500], ours.text[:500])
-    if theirs.status_code < 300:
-        if case.path == "/invocations":
-            assert ours.json() == theirs.json()
-        else:  # /ping and /health: MLflow's bare newline
-            assert ours.content == theirs.content
-        return
-    # MLflow's own errors carry an error_code; its web framework's (404, 405, 415) do not
-    if (code := _error_code(theirs)) is not None:
-        assert _error_code(ours) == code, (theirs.text[:500], ours.text[:500])
-    assert isinstance(_json_or_none(ours), dict), "every mlserve error body is JSON"
+def test_same_answer_as_mlflow(wire_servers: dict[str, tuple[str, str]], case: Case) -> None:
+    assert_same(wire_servers, case)
 
 
 @pytest.mark.parametrize(
     "case", [pytest.param(case, id=name) for name, (case, _) in DIFFERENT.items()]
 )
 def test_documented_differences_still_differ(
-    servers: dict[str, tuple[str, str]], case: Case
+    wire_servers: dict[str, tuple[str, str]], case: Case
 ) -> None:
-    theirs, ours = (_send(url, case) for url in servers[case.model])
-    same_status = ours.status_code == theirs.status_code
-    assert not (same_status and _json_or_none(ours) == _json_or_none(theirs)), (
-        "no longer a difference: move the case to SAME"
-    )
-    assert isinstance(_json_or_none(ours), dict), "our body is JSON"
+    assert_differs(wire_servers, case)
 
 
-def test_version_is_a_bare_version_string(servers: dict[str, tuple[str, str]]) -> None:
+def test_version_is_a_bare_version_string(wire_servers: dict[str, tuple[str, str]]) -> None:
     # MLflow's ScoringServerClient.get_version returns the body as it is
-    theirs, ours = (requests.get(url + "/version", timeout=10) for url in servers["rf"])
+    theirs, ours = (requests.get(url + "/version", timeout=10) for url in wire_servers["rf"])
     assert theirs.status_code == ours.status_code == 200
     assert theirs.text.count(".") == 2 and "{" not in theirs.text
     assert ours.text == mlserve.__version__

@@ -1,0 +1,125 @@
+"""Wire parity with MLflow's scoring server for what its ``inputs``/``instances`` casts make of
+a body: the code of each refusal (BAD_REQUEST where MLflow's cast of the body fails,
+INVALID_PARAMETER_VALUE where its enforcement refuses what the cast made), and the frames an
+object of columns gives (a single value repeated down the lists' rows, an ``Any`` column's
+dtype as pandas infers it). The same servers and checks as test_mlflow_wire (``_wire.py``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ._both_servers import COLUMNS
+from ._wire import Case, assert_differs, assert_same
+
+pytestmark = pytest.mark.slow
+
+ROW = {"a": [1.5, 2.5], "o": {"p": 1}, "x": 1.0}  # the "complex" model's columns
+RECORD = dict(zip(COLUMNS, [0.1, -0.2, 0.3, -0.4], strict=True))  # the forest's
+
+
+def _instances(*rows: object) -> Case:
+    return Case("complex", {"instances": list(rows)})
+
+
+SAME = {
+    # instances rows with array/object columns: MLflow casts each cell (a failure: BAD_REQUEST),
+    # stacks each key's cells, checks the counts, and its enforcement refuses the stacks
+    "instances-array-item-not-a-number": _instances({**ROW, "a": ["x"]}),
+    "instances-array-item-a-fraction-for-long": _instances({**ROW, "a": [1.5], "x": "1"}),
+    "instances-array-null": _instances({**ROW, "a": None}),
+    "instances-object-null": _instances({**ROW, "o": None}),
+    "instances-object-property-not-a-number": _instances({**ROW, "o": {"p": "z"}}),
+    "instances-object-unknown-property": _instances({**ROW, "o": {"p": 1, "q": 2}}),
+    "instances-plain-not-a-number": _instances({**ROW, "x": "zz"}),
+    "instances-plain-boolean": _instances({**ROW, "x": True}),
+    "instances-plain-number-as-text": _instances({**ROW, "x": "0.5"}),
+    "instances-rows-that-fit": _instances(ROW, ROW),
+    "instances-array-lengths-differ": _instances(ROW, {**ROW, "a": [1.5]}),
+    "instances-object-missing-from-a-row": _instances(ROW, {"a": [1.5, 2.5], "x": 2.0}),
+    "instances-array-missing-from-a-row": _instances(ROW, {"o": {"p": 1}, "x": 2.0}),
+    "instances-row-not-an-object": _instances(ROW, 5),
+    "instances-tensor-row-not-an-object": Case("tensor", {"instances": [RECORD, 5]}),
+    "instances-tensor-objects": Case("tensor", {"instances": [RECORD]}),
+    # a flat list for several columns: cast whole as the first column's type, then one column
+    "inputs-object-then-number": Case("rf", {"inputs": [RECORD, 5]}),
+    "inputs-number-then-object": Case("rf", {"inputs": [5, RECORD]}),
+    "inputs-object-then-row": Case("rf", {"inputs": [RECORD, [0.1, 0.2, 0.3, 0.4]]}),
+    "inputs-object-then-null": Case("rf", {"inputs": [RECORD, None]}),
+    "inputs-object-then-number-integer-names": Case(
+        "ints", {"inputs": [{"0": 1.0, "1": 2.0}, 5], "params": {}}
+    ),
+    "inputs-flat-text": Case("rf", {"inputs": ["x", 1, 2, 3]}),
+    "inputs-flat-numbers": Case("rf", {"inputs": [1, 2, 3, 4]}),
+    "inputs-flat-number-as-text": Case("rf", {"inputs": ["0.5", 2, 3, 4]}),
+    "instances-flat-text": Case("rf", {"instances": ["x", 1, 2, 3]}),
+    "inputs-object-then-number-string-first": Case(
+        "typed", {"inputs": [{"s": "a", "t": "2024-01-02"}, 5]}
+    ),
+    "inputs-flat-for-array-first": Case("complex", {"instances": [1.5, 2.5]}),
+    "inputs-flat-text-for-array-first": Case("complex", {"instances": ["x", 2.5]}),
+    # a float tensor: MLflow's np.array(data, dtype) reads numbers written as text
+    "tensor-number-as-text": Case("tensor", {"inputs": [["0.5", 1, 2, 3]]}),
+    "tensor-numbers-as-text-instances": Case("tensor", {"instances": [[" 0.5", "1e1", 2, 3]]}),
+    "tensor-text": Case("tensor", {"inputs": [["x", 1, 2, 3]]}),
+    "tensor-object-then-number": Case("tensor", {"inputs": [RECORD, 5]}),
+    "tensor-objects": Case("tensor", {"inputs": [RECORD]}),
+    # an object of columns: pd.DataFrame(dict) repeats a single value down the lists' rows
+    "inputs-columns-one-repeated": Case(
+        "rf", {"inputs": {"0": [0.1, 0.5], "1": -0.2, "2": 0.3, "3": -0.4}}
+    ),
+    "instances-columns-one-repeated": Case(
+        "rf", {"instances": {"0": [0.1, 0.5], "1": -0.2, "2": 0.3, "3": -0.4}}
+    ),
+    "inputs-columns-text-repeated": Case("typed", {"inputs": {"s": ["a", "b"], "t": "2024-01-02"}}),
+    "inputs-columns-lengths-differ": Case(
+        "rf", {"inputs": {"0": [0.1, 0.5], "1": [-0.2], "2": 0.3, "3": -0.4}}
+    ),
+    "instances-columns-lengths-differ": Case(
+        "rf", {"instances": {"0": [0.1, 0.5], "1": [-0.2], "2": 0.3, "3": -0.4}}
+    ),
+    # a map column in an object of columns: a list is no map; an object's keys become rows
+    "inputs-columns-map-list": Case("map", {"inputs": {"m": [{"k": 1.5}]}}),
+    "inputs-columns-map-object": Case("map", {"inputs": {"m": {"k": 1.5, "j": 2.5}}}),
+    "instances-columns-map-list": Case("map", {"instances": {"m": [{"k": 1.5}]}}),
+    "inputs-map-rows": Case("map", {"inputs": [{"m": {"k": 1.5}}]}),
+    # an Any column keeps the dtype pandas infers (int64 for integers)
+    "any-records": Case("any", {"dataframe_records": [{"z": 1, "x": 1.0}, {"z": 2, "x": 2.0}]}),
+    "any-split": Case("any", {"dataframe_split": {"columns": ["z"], "data": [[1], [2]]}}),
+    "any-records-text": Case("any", {"dataframe_records": [{"z": "a"}, {"z": "b"}]}),
+    "any-records-lists": Case("any", {"dataframe_records": [{"z": [1, 2], "x": 1.0}]}),
+    "any-inputs-columns": Case("any", {"inputs": {"z": [1, 2], "x": [1.0, 2.0]}}),
+    "any-inputs-rows": Case("any", {"inputs": [{"z": 1}, {"z": True}]}),
+    "any-inputs-repeated": Case("any", {"inputs": {"z": [1, 2], "x": 1.0}}),
+    # ... and one row when its list holds only text, as MLflow's one-row rule reads it
+    "any-inputs-texts-one-row": Case("any", {"inputs": {"z": ["a", "b"], "x": 1.0}}),
+    "any-csv": Case("any", "z,x\n1,1.0\n2,2.0\n", "text/csv"),
+}
+
+# Deliberate differences, with the reason: the table in docs/payloads.md.
+DIFFERENT = {
+    "any-object-in-columns": (
+        Case("any", {"inputs": {"z": {"k": 1.5}}}),
+        "refused (INVALID_PARAMETER_VALUE); MLflow's pd.DataFrame(dict) makes the object's keys "
+        "row labels, and the model gets its values with the keys dropped",
+    ),
+    "map-empty-in-columns": (
+        Case("map", {"inputs": {"m": {}}}),
+        "refused (INVALID_PARAMETER_VALUE); MLflow's pd.DataFrame(dict) makes an empty map no "
+        "rows at all",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=name) for name, c in SAME.items()])
+def test_same_answer_as_mlflow(wire_servers: dict[str, tuple[str, str]], case: Case) -> None:
+    assert_same(wire_servers, case)
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(case, id=name) for name, (case, _) in DIFFERENT.items()]
+)
+def test_documented_differences_still_differ(
+    wire_servers: dict[str, tuple[str, str]], case: Case
+) -> None:
+    assert_differs(wire_servers, case)
