@@ -345,10 +345,14 @@ def infer_values(values: Sequence[Any]) -> Any:
             arr = np.asarray(values)
         except (ValueError, TypeError):  # ragged nested lists: an object column
             arr = None
-        if arr is not None and arr.ndim == 1 and arr.dtype.kind in "biuf":
-            # numpy makes [1, True] the integers [1, 1]; pandas keeps both as they are
-            if arr.dtype.kind == "b" or bool not in set(map(type, values)):
-                return arr
+        # numpy makes [1, True] the integers [1, 1]; pandas keeps both as they are
+        if (
+            arr is not None
+            and arr.ndim == 1
+            and arr.dtype.kind in "biuf"
+            and (arr.dtype.kind == "b" or bool not in set(map(type, values)))
+        ):
+            return arr
     try:
         if values and all(type(v) is str for v in values):
             # what pandas infers for strings alone, built directly (a third of the time)
