@@ -96,14 +96,21 @@ def _complex_kinds(value: dict[Any, Any], plan: DecodePlan) -> list[type | None]
     return [types.get(str(k)) for k in value]
 
 
+_NO_FLOATS = frozenset((str, int, bool, type(None)))
+
+
 def refloat(data: Any) -> bool:
-    """True if ``data`` (decoded without a signature, with orjson) holds a float of an
-    integer's size past int64, which orjson may have made of an integer literal."""
+    """True if ``data`` (decoded with orjson: without a signature, or a column's values) holds
+    a float of an integer's size past int64, which orjson may have made of an integer
+    literal."""
     if _json.backend() != "orjson":
         return False
     if isinstance(data, dict):
         return any(refloat(v) for v in data.values())
-    if isinstance(data, list):
+    if isinstance(data, (list, tuple)):
+        kinds = set(map(type, data))
+        if kinds <= _NO_FLOATS:  # text, as a string column's values are: nothing to look at
+            return False
         return any(refloat(v) for v in data)
     if isinstance(data, np.ndarray) and data.dtype.kind == "f":
         # NaN compares False; an infinity re-parses to the same infinity, only slower

@@ -44,6 +44,7 @@ from mlserve.codecs._json_casts import (
 )
 from mlserve.codecs._plan import DecodePlan
 from mlserve.codecs._tabular import (
+    Refloat,
     check_column_names,
     frame_from_columns,
     frame_from_rows,
@@ -94,6 +95,18 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
     if b"true" in body or b"false" in body:
         # numpy silently makes true 1.0; look for booleans only when the bytes allow them
         plan = replace(plan, json_booleans=True)
+    if plan.exact_columns and not plan.stdlib_json and _json.backend() == "orjson":
+        plan = replace(plan, refloat_columns=True)
+        try:
+            return _decode_doc(body, plan)
+        except Refloat:
+            # orjson made an integer past 64 bits a float, where MLflow's json.loads keeps
+            # the int for the model (a string column's value, an array's item)
+            return decode_json(body, replace(plan, stdlib_json=True, refloat_columns=False))
+    return _decode_doc(body, plan)
+
+
+def _decode_doc(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
     try:
         doc = _json.loads(body, plan.exact_integers, plan.stdlib_json)
     except _json.DecodeFailure as exc:

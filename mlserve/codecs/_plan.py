@@ -83,10 +83,13 @@ class DecodePlan:
     json_booleans: bool = False
     #: integers past 64 bits must keep every digit (orjson reads them as floats) for a str or
     #: object tensor, whose values are their text: the body is scanned for one. Without a
-    #: signature the parsed arrays are looked at instead (``stdlib_json`` then set); a
-    #: complex or string column gets orjson's float (a documented limit of the fast extra)
+    #: signature the parsed arrays are looked at instead (``stdlib_json`` then set), and so
+    #: are the values of a string or any column (``exact_columns``: one is declared;
+    #: ``refloat_columns``: set per request when orjson parsed the body)
     exact_integers: bool = False
     stdlib_json: bool = False
+    exact_columns: bool = False
+    refloat_columns: bool = False
     #: a string or datetime column is declared, whose values MLflow casts otherwise under
     #: ``inputs``/``instances``: ``numpy_cast`` is then set per request for those
     cast_by_shape: bool = False
@@ -177,6 +180,9 @@ def _build_plan(compiled: CompiledSchema, enforce: Callable[[Any], Any] | None) 
     exact = ("string", "object", "any")
     common["exact_integers"] = compiled.kind != "columns" and any(
         r.kind in exact for r in compiled.rules
+    )
+    common["exact_columns"] = compiled.kind == "columns" and any(
+        r.kind in ("string", "any") for r in compiled.rules
     )
     common["cast_by_shape"] = any(r.kind in ("datetime", "string") for r in compiled.rules)
     if compiled.kind != "columns":

@@ -16,12 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlserve.codecs._json_casts import refloat
 from mlserve.codecs._plan import ANY, DecodePlan
 from mlserve.errors import PayloadError, SchemaMismatch
 from mlserve.schema._rules import ColumnRule
 from mlserve.schema._tensor_strings import string_tensor
 
 __all__ = [
+    "Refloat",
     "check_column_names",
     "coerce_column",
     "coerce_frame",
@@ -64,6 +66,15 @@ def coerce_column(
     return rule.type_values(values, booleans, numpy_cast)
 
 
+# the columns whose values MLflow hands the model as sent, or as their text: an array's or
+# object's numbers go through its numeric checks, where 10**20 and orjson's 1e20 fare alike
+_EXACT_KINDS = frozenset(("string", "any"))
+
+
+class Refloat(Exception):
+    """orjson's float for an integer literal reached a column that keeps its digits."""
+
+
 def frame_from_columns(
     columns: Sequence[Hashable],
     values: Sequence[Sequence[Any]],
@@ -71,11 +82,17 @@ def frame_from_columns(
     index: Sequence[Any] | None = None,
     nrows: int | None = None,
 ) -> pd.DataFrame:
-    """Build a DataFrame from column-major values, typing each column by the plan's rules."""
-    data = {
-        name: coerce_column(col, plan.rule(name, i), plan.json_booleans, plan.numpy_cast)
-        for i, (name, col) in enumerate(zip(columns, values, strict=True))
-    }
+    """Build a DataFrame from column-major values, typing each column by the plan's rules.
+
+    Raises :class:`Refloat` when ``plan.refloat_columns`` and a string or any column
+    holds a float of an integer's size past int64, which orjson may have made of an integer
+    literal that MLflow hands on as an int: the caller parses the body again."""
+    data = {}
+    for i, (name, col) in enumerate(zip(columns, values, strict=True)):
+        rule = plan.rule(name, i)
+        if plan.refloat_columns and rule.kind in _EXACT_KINDS and refloat(col):
+            raise Refloat
+        data[name] = coerce_column(col, rule, plan.json_booleans, plan.numpy_cast)
     try:
         frame = _uniform_frame(data, index)
         if frame is None:

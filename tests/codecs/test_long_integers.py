@@ -13,7 +13,7 @@ from _codec_support import json_backend  # noqa: F401 (a fixture)
 
 from mlserve.codecs import RequestDecoder
 from mlserve.codecs import _json as json_codec
-from mlserve.schema import Schema, TensorSpec
+from mlserve.schema import AnyType, ColSpec, Schema, TensorSpec
 
 JSON = "application/json"
 BIG = [2**64, -(2**63) - 1, 10**30]
@@ -61,3 +61,38 @@ def test_the_text_scan_looks_at_integer_literals_only() -> None:
 def test_small_floats_and_infinities_stay_what_they_are() -> None:
     got = _decode(None, {"inputs": [0.0072113596587564995, 1e300, float("inf")]})
     assert got.dtype == np.float64 and got.tolist() == [0.0072113596587564995, 1e300, float("inf")]
+
+
+TEXT_AND_ANY = Schema([ColSpec("string", "s"), ColSpec(AnyType(), "z", required=False)])
+
+
+@pytest.mark.usefixtures("json_backend")
+@pytest.mark.parametrize(
+    ("doc", "want"),
+    [
+        # a string column's value as sent (a frame's shapes), or its text (inputs/instances)
+        pytest.param({"dataframe_records": [{"s": v} for v in BIG]}, BIG, id="records"),
+        pytest.param(
+            {"dataframe_split": {"columns": ["s"], "data": [[v] for v in BIG]}}, BIG, id="split"
+        ),
+        pytest.param({"inputs": {"s": BIG}}, [str(v) for v in BIG], id="inputs-text"),
+        pytest.param({"instances": [{"s": v} for v in BIG]}, [str(v) for v in BIG], id="rows"),
+    ],
+)
+def test_a_string_column_gets_every_digit(doc: Any, want: list[Any]) -> None:
+    got = list(_decode(TEXT_AND_ANY, doc)["s"])
+    assert got == want and [type(v) for v in got] == [type(v) for v in want]
+
+
+@pytest.mark.usefixtures("json_backend")
+def test_an_any_column_gets_every_digit() -> None:
+    got = list(_decode(TEXT_AND_ANY, {"dataframe_records": [{"s": "a", "z": v} for v in BIG]})["z"])
+    assert got == BIG and all(type(v) is int for v in got)
+
+
+@pytest.mark.usefixtures("json_backend")
+def test_floats_sent_as_floats_stay_floats_in_a_string_column() -> None:
+    # 1e20 written as a float is a float for MLflow too; the second parse must not change it
+    doc = {"dataframe_records": [{"s": 1e20}, {"s": "x"}, {"s": 1.5}]}
+    got = list(_decode(TEXT_AND_ANY, doc)["s"])
+    assert got == [1e20, "x", 1.5] and type(got[0]) is float

@@ -266,7 +266,7 @@ SAME = {
         "typed", {"dataframe_records": [{"s": 12345, "t": T0}, {"s": "a", "t": T0}], **ECHO}
     ),
     "number-for-string-inputs": Case(
-        # (an integer past 64 bits here arrives as orjson's float: payloads.md, a fast-extra limit)
+        # (integers past 64 bits: test_mlflow_wire_casts)
         "typed",
         {"inputs": {"s": [5, True, 1.5, -7], "t": [T0] * 4}, **ECHO},
     ),
