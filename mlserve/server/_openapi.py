@@ -1,7 +1,7 @@
 """The server's OpenAPI 3.1 document (``GET /openapi.json``), written from the served models.
 
 Every route the server answers is in it, with what it answers: the ``/invocations`` bodies of
-each model from its signature (:mod:`mlserve.codecs._json_schema`: the four JSON forms with
+each model from its signature (:mod:`mlserve.codecs._json_body_schema`: the four JSON forms with
 ``params``, MLflow's unwrapped LLM body where the model reads one, CSV, Parquet and Arrow when
 pyarrow is installed) with the model's input example; ``{"predictions": ...}``; the error
 bodies with the statuses :mod:`mlserve.server._errors` gives; the V2 routes of each model
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mlserve.codecs import SUPPORTED_CONTENT_TYPES
 from mlserve.codecs import _columnar as columnar
 from mlserve.codecs._csv import csv_refusal
-from mlserve.codecs._json_schema import json_body_forms
+from mlserve.codecs._json_body_schema import json_body_forms
 from mlserve.errors import MlserveError
 from mlserve.server._errors import HTTP_ERROR_CODES
 from mlserve.server._metadata import input_example_body

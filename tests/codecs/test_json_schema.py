@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlserve.codecs import RequestDecoder
-from mlserve.codecs._json_schema import json_body_forms, param_schema, tensor_schema, value_schema
+from mlserve.codecs._json_body_schema import json_body_forms
+from mlserve.codecs._json_schema import param_schema, tensor_schema, value_schema
 from mlserve.errors import MlserveError
 from mlserve.schema import (
     AnyType,
@@ -165,6 +166,7 @@ INT_01 = Schema([ColSpec("double", 0), ColSpec("double", 1)])
 ONE_A = Schema([ColSpec("double", "a")])
 MAP_M = Schema([ColSpec(Map(DataType.double), "m")])
 ARRAY_X = Schema([ColSpec(Array(DataType.double), "a"), ColSpec("double", "x")])
+ANY_Z = Schema([ColSpec(AnyType(), "z")])
 ROWS_AND_LABELS = [
     # a list of objects under inputs is rows of named values (MLflow's _cast_schema_type)
     ("inputs-records", NAMED_AB, {"inputs": [{"a": 1.0, "b": 2.0}]}),
@@ -184,6 +186,14 @@ ROWS_AND_LABELS = [
     # labels match names by value and type: JSON keys are strings
     ("records-int-named", INT_01, {"dataframe_records": [{"0": 1.0, "1": 2.0}]}),
     ("columnar-int-named", INT_01, {"inputs": {"0": [1.0], "1": [2.0]}}),
+    # an object of columns: a single value repeated down the lists' rows (pd.DataFrame(dict))
+    ("columnar-repeated", NAMED_AB, {"inputs": {"a": [1.0, 2.0], "b": 3.0}}),
+    ("columnar-single-values", NAMED_AB, {"inputs": {"a": 1.0, "b": 3.0}}),
+    # ... where a map column takes neither a list nor an object
+    ("columnar-map-list", MAP_M, {"inputs": {"m": [{"k": 1.5}]}}),
+    ("columnar-map-object", MAP_M, {"inputs": {"m": {"k": 1.5}}}),
+    ("columnar-any-object", ANY_Z, {"inputs": {"z": {"k": 1.5}}}),
+    ("columnar-any-list", ANY_Z, {"inputs": {"z": [1, 2]}}),
     ("split-int-labels", INT_01, {"dataframe_split": {"columns": [0, 1], "data": [[1.0, 2.0]]}}),
     (
         "split-string-labels",
