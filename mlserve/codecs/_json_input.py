@@ -101,7 +101,7 @@ def decode_json(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
             return _decode_doc(body, plan)
         except Refloat:
             # orjson made an integer past 64 bits a float, where MLflow's json.loads keeps
-            # the int for the model (a string column's value, an array's item)
+            # the int for the model (a string or Any column's value)
             return decode_json(body, replace(plan, stdlib_json=True, refloat_columns=False))
     return _decode_doc(body, plan)
 
