@@ -48,7 +48,7 @@ def cast_as_first_column(value: list[Any], plan: DecodePlan, where: str) -> None
             ) from exc
     elif first is not None and plan.compiled is not None:
         # an array, object or map column: the list is checked as one value of it
-        _check_cells(plan.compiled.labels[0], [value], plan.compiled.converters[0])
+        _check_cells([value], plan.compiled.converters[0])
 
 
 def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[list[Any]]:
@@ -59,7 +59,7 @@ def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[li
     if not any(isinstance(v, (list, dict)) for v in values):
         return [[v] for v in values]
     kinds = _complex_kinds(value, plan)
-    for (key, v), kind in zip(value.items(), kinds, strict=True):
+    for (key, v), (kind, convert) in zip(value.items(), kinds, strict=True):
         if isinstance(v, list) and kind is Map:
             # MLflow casts the whole list as one map, which fails (BAD_REQUEST)
             raise PayloadError(
@@ -67,15 +67,19 @@ def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[li
                 "as a list of objects"
             )
         if isinstance(v, dict) and kind in (Map, AnyType):
-            # pd.DataFrame(dict) reads an object's keys as row labels and its values as the
-            # column's: a map's keys would be dropped (MLflow then refuses a map's numbers)
+            # MLflow casts the object as one value of the column first: a map whose values
+            # do not fit is BAD_REQUEST there
+            if convert is not None:
+                _check_cells([v], convert)
+            # then pd.DataFrame(dict) reads an object's keys as row labels and its values as
+            # the column's: a map's keys would be dropped (MLflow then refuses the numbers)
             raise SchemaMismatch(
                 str(key), "one value per row; send rows as a list of objects", "an object"
             )
     if all(
         not isinstance(v, (list, dict))
         or (kind is AnyType and isinstance(v, list) and all(isinstance(x, str) for x in v))
-        for v, kind in zip(values, kinds, strict=True)
+        for v, (kind, _) in zip(values, kinds, strict=True)
     ):
         return [[v] for v in values]
     lengths = sorted({len(v) for v in values if isinstance(v, list)})
@@ -90,13 +94,22 @@ def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[li
     return [v if isinstance(v, list) else [v] * nrows for v in values]
 
 
-def _complex_kinds(value: dict[Any, Any], plan: DecodePlan) -> list[type | None]:
-    """The complex type class (``Map``, ``AnyType``, ...) of each key's column, or None."""
-    types = {str(s.name): type(s.type) for s in plan.schema.inputs} if plan.schema else {}
-    return [types.get(str(k)) for k in value]
+def _complex_kinds(value: dict[Any, Any], plan: DecodePlan) -> list[tuple[type | None, Any]]:
+    """The type class (``Map``, ``AnyType``, ...) and compiled converter of each key's column,
+    or ``(None, None)`` for a key the signature does not declare. JSON keys are text, so a
+    column named ``0`` is the key ``"0"``."""
+    if plan.schema is None or plan.compiled is None:
+        return [(None, None)] * len(value)
+    columns = {
+        str(s.name): (type(s.type), convert)
+        for s, convert in zip(plan.schema.inputs, plan.compiled.converters, strict=True)
+    }
+    return [columns.get(str(k), (None, None)) for k in value]
 
 
 _NO_FLOATS = frozenset((str, int, bool, type(None)))
+_NUMBERS = frozenset((float, int, bool))
+_LISTS = frozenset((list,))
 
 
 def refloat(data: Any) -> bool:
@@ -111,6 +124,16 @@ def refloat(data: Any) -> bool:
         kinds = set(map(type, data))
         if kinds <= _NO_FLOATS:  # text, as a string column's values are: nothing to look at
             return False
+        if kinds <= _NUMBERS or kinds == _LISTS:
+            # numbers, or lists of them (an Any column of vectors): one array, not a Python
+            # loop per value. What numpy also reads as a number (text in nested lists) can only
+            # make the body parsed again, which is slower and as exact
+            try:
+                floats = np.array(data, dtype=np.float64)
+            except (TypeError, ValueError, OverflowError):
+                pass  # ragged, or holding objects: look inside each value
+            else:
+                return bool((np.abs(floats) >= 2.0**63).any())
         return any(refloat(v) for v in data)
     if isinstance(data, np.ndarray) and data.dtype.kind == "f":
         # NaN compares False; an infinity re-parses to the same infinity, only slower
@@ -194,7 +217,7 @@ def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
         if isinstance(spec.type, DataType):
             _cast_cells(spec.name, sent_cells, spec.type.to_numpy())
         else:
-            _check_cells(compiled.labels[i], sent_cells, compiled.converters[i])
+            _check_cells(sent_cells, compiled.converters[i])
     for name in sent:
         try:
             np.array(cells[name])
@@ -234,7 +257,7 @@ def _cast_cells(name: Any, cells: list[Any], dtype: np.dtype) -> None:
             ) from exc
 
 
-def _check_cells(label: Any, cells: list[Any], convert: Any) -> None:
+def _check_cells(cells: list[Any], convert: Any) -> None:
     """A column's sent values against its type, as MLflow casts each cell of ``instances`` rows
     before it stacks them: a value that does not fit (``[0.5]`` for ``Array(float)``, a null for
     a required array) is the compiled converter's :class:`~mlserve.errors.InvalidColumnValue`

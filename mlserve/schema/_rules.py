@@ -210,7 +210,7 @@ class ColumnRule:
             )
         ):
             return self.parse_datetimes(list(values), numpy_cast)
-        arr = values if isinstance(values, np.ndarray) else infer_values(values)
+        arr = values if isinstance(values, np.ndarray) else infer_values(values, booleans)
         if kind == "string" and not isinstance(values, np.ndarray):
             return _as_text_column(values, arr, numpy_cast)
         if (
@@ -218,7 +218,7 @@ class ColumnRule:
             and not (isinstance(arr, np.ndarray) and arr.dtype.kind in "biuf")
             and (parsed := numeric_strings(values, int)) is not None
         ):
-            arr = infer_values(parsed)
+            arr = infer_values(parsed, booleans)
         if kind == "int" and isinstance(arr, np.ndarray) and arr.dtype.kind in "iu":
             return self.narrow_int(arr)
         return arr
@@ -338,8 +338,11 @@ def numeric_strings(values: Any, parse: type[float] | type[int]) -> list[Any] | 
         return None
 
 
-def infer_values(values: Sequence[Any]) -> Any:
-    """Type a column exactly as pandas types a column of a frame built from Python rows."""
+def infer_values(values: Sequence[Any], booleans: bool = True) -> Any:
+    """Type a column exactly as pandas types a column of a frame built from Python rows.
+
+    ``booleans=False`` says the values hold no boolean (a JSON body without ``true`` or
+    ``false``), which spares a pass over every value."""
     if values and not isinstance(values[0], str):
         try:
             arr = np.asarray(values)
@@ -350,7 +353,7 @@ def infer_values(values: Sequence[Any]) -> Any:
             arr is not None
             and arr.ndim == 1
             and arr.dtype.kind in "biuf"
-            and (arr.dtype.kind == "b" or bool not in set(map(type, values)))
+            and (arr.dtype.kind == "b" or not booleans or bool not in set(map(type, values)))
         ):
             return arr
     try:

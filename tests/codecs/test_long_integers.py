@@ -13,6 +13,7 @@ from _codec_support import json_backend  # noqa: F401 (a fixture)
 
 from mlserve.codecs import RequestDecoder
 from mlserve.codecs import _json as json_codec
+from mlserve.codecs._json_casts import refloat
 from mlserve.schema import AnyType, ColSpec, Schema, TensorSpec
 
 JSON = "application/json"
@@ -96,3 +97,33 @@ def test_floats_sent_as_floats_stay_floats_in_a_string_column() -> None:
     doc = {"dataframe_records": [{"s": 1e20}, {"s": "x"}, {"s": 1.5}]}
     got = list(_decode(TEXT_AND_ANY, doc)["s"])
     assert got == [1e20, "x", 1.5] and type(got[0]) is float
+
+
+@pytest.mark.parametrize(
+    ("values", "want"),
+    [
+        pytest.param([1.5, 2.0**63 - 1024], False, id="floats-below"),
+        pytest.param([1, 2.0**63], True, id="float-at-the-bound"),
+        pytest.param([1.5, -(2.0**63)], True, id="negative-bound"),
+        pytest.param([float("nan"), 1e30], True, id="after-a-nan"),
+        pytest.param([[1.0, 2.0], [3.0, 4.0]], False, id="vectors"),
+        pytest.param([[1.0, 2.0], [3.0, 1e19]], True, id="vector-holding-one"),
+        pytest.param([[1.0], [2.0, 1e19]], True, id="ragged-vectors"),
+        pytest.param([[{"a": 1e19}]], True, id="object-in-a-vector"),
+        pytest.param([[{"a": 1.5}], [None]], False, id="objects-and-nulls"),
+        pytest.param(["a", 2**64, None, True], False, id="no-float-at-all"),
+        pytest.param({"k": [1.5, 1e20]}, True, id="object-of-lists"),
+    ],
+)
+def test_refloat_finds_every_float_an_integer_past_64_bits_may_have_become(
+    values: Any, want: bool
+) -> None:
+    # a column's values as orjson gives them: the scan runs on numbers and nested lists at
+    # numpy's speed, and must still look inside ragged lists and objects
+    previous = json_codec.set_backend("orjson")
+    try:
+        assert refloat(values) is want
+        json_codec.set_backend("stdlib")  # the standard library keeps integers: nothing to find
+        assert refloat(values) is False
+    finally:
+        json_codec.set_backend(previous)

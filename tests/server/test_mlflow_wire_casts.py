@@ -85,6 +85,12 @@ SAME = {
     "inputs-columns-map-object": Case("map", {"inputs": {"m": {"k": 1.5, "j": 2.5}}}),
     "instances-columns-map-list": Case("map", {"instances": {"m": [{"k": 1.5}]}}),
     "inputs-map-rows": Case("map", {"inputs": [{"m": {"k": 1.5}}]}),
+    # ... but MLflow casts the object as one map first: values that do not fit are BAD_REQUEST
+    "inputs-columns-map-value-text": Case("map", {"inputs": {"m": {"k": "x"}}}),
+    "inputs-columns-map-value-null": Case("map", {"inputs": {"m": {"k": None}}}),
+    "inputs-columns-map-value-list": Case("map", {"inputs": {"m": {"k": [1]}}}),
+    "inputs-columns-map-value-boolean": Case("map", {"inputs": {"m": {"k": True}}}),
+    "instances-columns-map-value-text": Case("map", {"instances": {"m": {"k": "x"}}}),
     # an Any column keeps the dtype pandas infers (int64 for integers)
     "any-records": Case("any", {"dataframe_records": [{"z": 1, "x": 1.0}, {"z": 2, "x": 2.0}]}),
     "any-split": Case("any", {"dataframe_split": {"columns": ["z"], "data": [[1], [2]]}}),
