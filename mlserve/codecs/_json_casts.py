@@ -6,6 +6,7 @@ check and its per-key arrays give, and orjson's floats for integers past 64 bits
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -20,46 +21,79 @@ __all__ = [
     "all_objects",
     "arrays_as_ndarrays",
     "cast_as_first_column",
+    "check_instance_lengths",
+    "check_instance_rows",
     "dict_columns",
     "np_array",
+    "present_cells",
     "refloat",
     "refuse_complex_instances",
     "refuse_float_arrays",
+    "refuse_floats_for_other_types",
 ]
 
 
 def all_objects(values: list[Any]) -> bool:
-    return all(isinstance(v, dict) for v in values)
+    return set(map(type, values)) <= {dict}  # JSON's objects are dicts: C speed, no genexpr
 
 
 def cast_as_first_column(value: list[Any], plan: DecodePlan, where: str) -> None:
-    """A flat list under ``inputs``/``instances`` for several columns: MLflow's
+    """A list (flat, or rows) under ``inputs``/``instances`` for several columns: MLflow's
     ``_cast_schema_type`` casts the whole list as the first column's type before its enforcement
-    refuses the one column it makes of it (INVALID_PARAMETER_VALUE); a value that cast fails on
-    (an object or text among numbers) is the body's mistake there, BAD_REQUEST."""
+    meets the frame it makes of it; a value that cast fails on (an object, or text among
+    numbers, even for a later column of text) is the body's mistake there, BAD_REQUEST."""
     first = plan.schema.inputs[0].type if plan.schema is not None else None
     if isinstance(first, DataType):
         try:
-            np.array(value, dtype=first.to_numpy())
+            with np.errstate(over="ignore", invalid="ignore"):  # 1e300 for a float: inf here
+                np.array(value, dtype=first.to_numpy())
         except (TypeError, ValueError, OverflowError) as exc:
             raise PayloadError(
-                f"'{where}' is one list of values, which does not cast to the first column's "
-                f"type ({first.name}); send rows under 'dataframe_split' or 'dataframe_records'"
+                f"'{where}' is a list, which MLflow casts whole as the first column's type "
+                f"({first.name}), and some of its values do not cast; send rows of several "
+                "types under 'dataframe_split' or 'dataframe_records'"
             ) from exc
     elif first is not None and plan.compiled is not None:
         # an array, object or map column: the list is checked as one value of it
         _check_cells([value], plan.compiled.converters[0])
 
 
+def refuse_floats_for_other_types(plan: DecodePlan) -> None:
+    """Rows under ``inputs``/``instances`` cast whole as a first column of floats: MLflow's
+    enforcement then meets a float column where a later column declares text, an integer, a
+    boolean, a datetime or bytes, which it refuses (INVALID_PARAMETER_VALUE). Where the first
+    column holds another type our column rules judge each value instead."""
+    if plan.schema is None:
+        return
+    first, *rest = plan.schema.inputs
+    if first.type not in (DataType.double, DataType.float):
+        return
+    fits = (
+        (DataType.double,) if first.type is DataType.double else (DataType.double, DataType.float)
+    )
+    for spec in rest:
+        if isinstance(spec.type, DataType) and spec.type not in fits:
+            raise SchemaMismatch(
+                str(spec.name),
+                spec.type.name,
+                f"{first.type.name} values (MLflow casts rows whole as the first column's type)",
+            )
+
+
 def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[list[Any]]:
-    """An object of columns as MLflow's enforcement makes a frame of it: one row when every
-    value is a single value (or an ``any`` column's list of strings), else
-    ``pd.DataFrame(dict)``, which repeats a single value down the lists' rows."""
+    """An object of columns as MLflow makes a frame of it. Its cast keeps a declared column's
+    single value single, and makes an undeclared key's value an array (``np.array(v)``). Then
+    its enforcement makes one row when every value is single (or an ``any`` column's list of
+    strings), else ``pd.DataFrame(dict)``: lists of one length, a single value repeated down
+    their rows; only single values and arrays of none (an undeclared ``{"e": 5}``) are
+    refused there, as pandas finds no index (INVALID_PARAMETER_VALUE)."""
     values = list(value.values())
-    if not any(isinstance(v, (list, dict)) for v in values):
+    specs = _declared(value, plan)
+    kinds = [type(spec.type) if spec is not None else None for spec, _ in specs]
+    loose = [spec is None for spec, _ in specs]  # undeclared: an array in MLflow, never single
+    if not any(loose) and not any(isinstance(v, (list, dict)) for v in values):
         return [[v] for v in values]
-    kinds = _complex_kinds(value, plan)
-    for (key, v), (kind, convert) in zip(value.items(), kinds, strict=True):
+    for (key, v), kind, (_, convert) in zip(value.items(), kinds, specs, strict=True):
         if isinstance(v, list) and kind is Map:
             # MLflow casts the whole list as one map, which fails (BAD_REQUEST)
             raise PayloadError(
@@ -76,35 +110,51 @@ def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[li
             raise SchemaMismatch(
                 str(key), "one value per row; send rows as a list of objects", "an object"
             )
-    if all(
+    if not any(loose) and all(
         not isinstance(v, (list, dict))
         or (kind is AnyType and isinstance(v, list) and all(isinstance(x, str) for x in v))
-        for v, (kind, _) in zip(values, kinds, strict=True)
+        for v, kind in zip(values, kinds, strict=True)
     ):
         return [[v] for v in values]
+    if where == "instances":
+        # MLflow's parse_instances_data counts the required declared columns other than
+        # arrays first (BAD_REQUEST); the other keys' lengths meet pandas below
+        counted = {
+            len(v)
+            for v, kind, (spec, _) in zip(values, kinds, specs, strict=True)
+            if isinstance(v, list) and spec is not None and spec.required and kind is not Array
+        }
+        if len(counted) > 1:
+            raise PayloadError(f"the lists in '{where}' have unequal lengths {sorted(counted)[:5]}")
     lengths = sorted({len(v) for v in values if isinstance(v, list)})
+    if not lengths and any(loose):
+        raise SchemaMismatch(
+            None,
+            "lists of values (one per row) beside the keys the signature does not declare",
+            "single values only",
+        )
     if len(lengths) > 1:
-        if where == "instances":
-            # MLflow's parse_instances_data checks the lengths first (BAD_REQUEST)
-            raise PayloadError(f"the lists in '{where}' have unequal lengths {lengths[:5]}")
         raise SchemaMismatch(
             None, "lists of one length (one per column)", f"lists of lengths {lengths[:5]}"
         )
-    nrows = lengths[0] if lengths else 1
+    nrows = lengths[0] if lengths else 1  # an object for a plain column: its cast refuses it
     return [v if isinstance(v, list) else [v] * nrows for v in values]
 
 
-def _complex_kinds(value: dict[Any, Any], plan: DecodePlan) -> list[tuple[type | None, Any]]:
-    """The type class (``Map``, ``AnyType``, ...) and compiled converter of each key's column,
-    or ``(None, None)`` for a key the signature does not declare. JSON keys are text, so a
-    column named ``0`` is the key ``"0"``."""
-    if plan.schema is None or plan.compiled is None:
+def _declared(value: dict[Any, Any], plan: DecodePlan) -> list[tuple[Any, Any]]:
+    """The column spec and compiled converter of each key, or ``(None, None)`` for a key the
+    signature does not declare, as MLflow's ``types_dict.get(key)`` finds it: a column named
+    ``0`` is not the JSON key ``"0"``, and an unnamed signature declares no key."""
+    compiled = plan.compiled
+    if plan.schema is None or compiled is None or not compiled.named:
         return [(None, None)] * len(value)
     columns = {
-        str(s.name): (type(s.type), convert)
-        for s, convert in zip(plan.schema.inputs, plan.compiled.converters, strict=True)
+        label: (spec, convert)
+        for spec, label, convert in zip(
+            plan.schema.inputs, compiled.labels, compiled.converters, strict=True
+        )
     }
-    return [columns.get(str(k), (None, None)) for k in value]
+    return [columns.get(k, (None, None)) for k in value]
 
 
 _NO_FLOATS = frozenset((str, int, bool, type(None)))
@@ -191,13 +241,85 @@ def arrays_as_ndarrays(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
     return frame
 
 
+def check_instance_rows(rows: list[Any], plan: DecodePlan) -> None:
+    """``instances`` as rows of objects for a column signature, refused as MLflow's
+    ``parse_instances_data`` refuses them before its enforcement. It gathers each key's values
+    from the rows that have it, casts a plain column's values with numpy and stacks each key's
+    into one array (a list among them that does not stack: BAD_REQUEST), counts the required
+    declared columns other than arrays (unequal counts: BAD_REQUEST), and makes a frame of the
+    arrays, which pandas refuses when any two keys' counts differ (INVALID_PARAMETER_VALUE).
+    The array and object columns' own refusals come between (:func:`refuse_complex_instances`).
+    Rows of the same keys holding no list, the common body, cost two passes at C speed."""
+    if not all_objects(rows):
+        refuse_complex_instances(rows, plan)
+        return
+    keys = dict.fromkeys(chain.from_iterable(rows))
+    gaps = set(map(len, rows)) != {len(keys)}
+    nested = list in set(map(type, chain.from_iterable(map(dict.values, rows))))
+    if gaps or nested:
+        plan.check_columns(len(keys))
+        specs = dict(zip(keys, _declared(keys, plan), strict=True))
+        cells = {k: [r[k] for r in rows if k in r] for k in keys}
+        if nested:
+            for key, values in cells.items():
+                spec = specs[key][0]
+                if spec is not None and isinstance(spec.type, DataType):
+                    _cast_cells(key, values, spec.type.to_numpy())
+                if any(isinstance(v, list) for v in values):
+                    try:
+                        np.array(values)
+                    except ValueError as exc:
+                        raise PayloadError(
+                            f"the values of {key!r} in 'instances' have unequal lengths (or "
+                            "are lists among single values); send the rows under 'inputs' or "
+                            "'dataframe_records'"
+                        ) from exc
+        counted = {
+            len(cells[k])
+            for k, (spec, _) in specs.items()
+            if spec is not None and spec.required and not isinstance(spec.type, Array)
+        }
+        if len(counted) > 1:
+            raise PayloadError(
+                "the rows of 'instances' give the columns different numbers of values; send "
+                "the rows under 'inputs' or 'dataframe_records'"
+            )
+    refuse_complex_instances(rows, plan)
+    if gaps:
+        raise SchemaMismatch(
+            None,
+            "every key in every row of 'instances' (MLflow makes one array of each key's values)",
+            "rows with different keys",
+        )
+
+
+def present_cells(rows: list[dict[Any, Any]]) -> dict[Any, list[Any]]:
+    """Each key's values from the rows that have it (no null for a row that lacks it), as
+    MLflow's ``parse_instances_data`` gathers ``instances`` rows."""
+    keys = dict.fromkeys(chain.from_iterable(rows))
+    return {k: [r[k] for r in rows if k in r] for k in keys}
+
+
+def check_instance_lengths(arrays: dict[str, np.ndarray], counted: Any) -> None:
+    """MLflow's check of ``instances`` made arrays (by key) for a tensor signature or none:
+    the arrays of the ``counted`` keys (all keys without a signature, the declared tensors
+    otherwise) hold as many values each (BAD_REQUEST); a single value has no length."""
+    lengths = {
+        len(a) if a.ndim else None for k, a in arrays.items() if counted is None or k in counted
+    }
+    if None in lengths or len(lengths) > 1:
+        raise PayloadError(
+            "the values in 'instances' have different lengths (or a single value beside lists); "
+            "send one list per input, each as long as the others"
+        )
+
+
 def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
     """``instances`` as rows of objects holding an array or object column, refused as MLflow's
-    ``parse_instances_data`` refuses them. It casts every cell against its column's type (a cell
-    that does not fit: BAD_REQUEST), stacks each key's cells into one numpy array (arrays of
-    unequal lengths: BAD_REQUEST), checks that the required columns other than arrays got as
-    many values as each other (BAD_REQUEST), and then gives its enforcement a 2-D array or an
-    array of dicts, which it refuses (INVALID_PARAMETER_VALUE). ``inputs`` takes the same rows."""
+    ``parse_instances_data`` refuses them, after :func:`check_instance_rows`' stacks and counts.
+    It casts every cell against its column's type (a cell that does not fit: BAD_REQUEST), and
+    then gives its enforcement a 2-D array or an array of dicts, which it refuses
+    (INVALID_PARAMETER_VALUE). ``inputs`` takes the same rows."""
     compiled = plan.compiled
     if plan.schema is None or compiled is None:
         return
@@ -218,24 +340,6 @@ def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
             _cast_cells(spec.name, sent_cells, spec.type.to_numpy())
         else:
             _check_cells(sent_cells, compiled.converters[i])
-    for name in sent:
-        try:
-            np.array(cells[name])
-        except ValueError as exc:
-            raise PayloadError(
-                f"the values of {name!r} in 'instances' have unequal lengths; send the rows "
-                "under 'inputs' or 'dataframe_records'"
-            ) from exc
-    counted = {
-        len(cells[s.name])
-        for s in plan.schema.inputs
-        if s.required and cells[s.name] and not isinstance(getattr(s, "type", None), Array)
-    }
-    if len(counted) > 1:
-        raise PayloadError(
-            "the rows of 'instances' give the columns different numbers of values; send the "
-            "rows under 'inputs' or 'dataframe_records'"
-        )
     raise SchemaMismatch(
         str(sent[0]),
         "one value per row ('instances' makes an array or object column one array of them)",
@@ -243,7 +347,7 @@ def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
     )
 
 
-def _cast_cells(name: Any, cells: list[Any], dtype: np.dtype) -> None:
+def _cast_cells(name: Any, cells: list[Any], dtype: np.dtype, where: str = "instances") -> None:
     """A plain column's sent values cast one by one as MLflow's ``convert_data_type`` casts
     them (``np.array([value], dtype)``): what that cast fails on (``"x"`` for a double) is
     BAD_REQUEST; what it takes (``true`` for a double) reaches its enforcement, which refuses
@@ -253,7 +357,7 @@ def _cast_cells(name: Any, cells: list[Any], dtype: np.dtype) -> None:
             np.array([value], dtype)
         except (TypeError, ValueError, OverflowError) as exc:
             raise PayloadError(
-                f"a value of {name!r} in 'instances' does not cast to {dtype.name}"
+                f"a value of {name!r} in '{where}' does not cast to {dtype.name}"
             ) from exc
 
 

@@ -21,9 +21,9 @@ What each shape becomes (MLflow's behaviour unless ``docs/payloads.md`` says oth
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Sequence
 from dataclasses import replace
+from itertools import chain
 from operator import itemgetter
 from typing import Any, TypeAlias
 
@@ -36,12 +36,16 @@ from mlserve.codecs._json_casts import (
     all_objects,
     arrays_as_ndarrays,
     cast_as_first_column,
+    check_instance_lengths,
+    check_instance_rows,
     dict_columns,
     np_array,
+    present_cells,
     refloat,
-    refuse_complex_instances,
     refuse_float_arrays,
+    refuse_floats_for_other_types,
 )
+from mlserve.codecs._json_llm import LLM_INPUT, LLM_KEYS, llm_errors, read_llm
 from mlserve.codecs._plan import DecodePlan
 from mlserve.codecs._tabular import (
     Refloat,
@@ -50,16 +54,12 @@ from mlserve.codecs._tabular import (
     frame_from_rows,
     to_array,
 )
-from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.errors import PayloadError, SchemaMismatch
 
 __all__ = ["INPUT_KEYS", "LLM_INPUT", "LLM_KEYS", "PARAMS_KEY", "decode_json", "llm_errors"]
 
 INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 PARAMS_KEY = "params"
-#: MLflow's unwrapped LLM keys: chat, completions, embeddings
-LLM_KEYS = ("messages", "prompt", "input")
-#: the input format of an unwrapped LLM body; its predictions are answered unwrapped
-LLM_INPUT = "llm"
 _ACCEPTED = (*INPUT_KEYS, PARAMS_KEY)
 _SPLIT_KEYS = frozenset({"columns", "data", "index"})
 
@@ -116,7 +116,9 @@ def _decode_doc(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
             f"expected a JSON object with one of {', '.join(INPUT_KEYS)}; found {_kind(doc)}"
         )
     if any(k in doc for k in LLM_KEYS):
-        return _llm(doc, plan)
+        # the LLM reader builds its frame as inputs would: handed _columnar, not importing it
+        llm_data, llm_params = read_llm(doc, plan, _columnar)
+        return llm_data, llm_params, LLM_INPUT
     unknown = [k for k in doc if k not in _ACCEPTED]
     if unknown:
         raise PayloadError(
@@ -139,10 +141,9 @@ def _decode_doc(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         if plan.kind != "columns":
             data = _row_objects(value, plan)
         else:
-            if plan.dict_is_row:
-                # MLflow casts every cell and stacks each key's (a failure: BAD_REQUEST) before
-                # its enforcement refuses an array or object column's stack
-                refuse_complex_instances(value, plan)
+            # MLflow casts every cell and stacks each key's (a failure: BAD_REQUEST) before its
+            # enforcement refuses an array or object column's stack, or uneven keys
+            check_instance_rows(value, plan)
             data = _records(value, plan, key)
     else:
         data = _tensor_or_columns(value, plan, key)
@@ -155,48 +156,6 @@ def _decode_doc(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         if key == "inputs":
             data = arrays_as_ndarrays(data, plan)
     return data, doc.get(PARAMS_KEY), key
-
-
-def _llm(doc: dict[str, Any], plan: DecodePlan) -> tuple[Decoded, Any, str]:
-    """An unwrapped LLM body, split as MLflow's ``_split_data_and_params_for_llm_input``: the
-    keys the params schema declares are params, the others data (the undeclared dropped)."""
-    declared = {p.name for p in plan.params_schema.params} if plan.params_schema else set()
-    params = {k: v for k, v in doc.items() if k in declared}
-    plan.check_columns(len(doc) - len(params))
-    if plan.kind == "none":
-        # MLflow hands a model without a signature the body's data keys as they are
-        return {k: v for k, v in doc.items() if k not in declared}, params, LLM_INPUT
-    if plan.kind != "columns":
-        # MLflow's enforcement refuses a dict of lists for any tensor signature
-        raise SchemaMismatch(
-            None,
-            "a tensor under 'inputs' or 'instances'",
-            "an unwrapped LLM body (messages, prompt or input)",
-        )
-    data = {k: v for k, v in doc.items() if k not in declared and k in plan.by_name}
-    for key, value in data.items():
-        # no cast before MLflow's enforcement: text is not a number or a datetime there
-        rule = plan.by_name[key]
-        values = value if isinstance(value, list) else [value]
-        if rule.kind in ("float", "int", "datetime") and any(isinstance(v, str) for v in values):
-            raise SchemaMismatch(rule.name, rule.expected, "a string")
-    with llm_errors():
-        try:
-            return _columnar(data, plan, "the request body"), params, LLM_INPUT
-        except PayloadError as exc:  # lists of unequal lengths: pandas refuses the frame
-            raise SchemaMismatch(
-                None, "one value per key, or lists of one length", "neither"
-            ) from exc
-
-
-@contextmanager
-def llm_errors() -> Iterator[None]:
-    """MLflow enforces an unwrapped LLM body on the model without casting it first, so a value
-    that does not fit its column is ``INVALID_PARAMETER_VALUE`` there, not ``BAD_REQUEST``."""
-    try:
-        yield
-    except InvalidColumnValue as exc:
-        raise SchemaMismatch(exc.column, exc.expected, exc.found) from exc
 
 
 def _split(value: object, plan: DecodePlan) -> pd.DataFrame:
@@ -236,12 +195,13 @@ def _columns_of_records(
     if plan.kind == "columns" and plan.by_name:
         # the union of the rows' keys, checked and narrowed to the declared columns before a
         # single value is taken out of the rows
-        seen = dict.fromkeys(names)
-        for r in records:
-            seen.update(dict.fromkeys(r))
+        seen = dict.fromkeys(chain.from_iterable(records))
         keep = plan.kept(list(seen))
         if keep is not None:
             kept = [n for i, n in enumerate(seen) if i in set(keep)]
+            if kept and set(map(len, records)) == {len(seen)}:  # every row has every key
+                rows = list(map(itemgetter(*kept), records))
+                return kept, list(zip(*rows, strict=True)) if len(kept) > 1 else [tuple(rows)]
             return kept, [tuple(r.get(n) for r in records) for n in kept]
     if names and set(map(len, records)) == {len(names)}:
         try:
@@ -300,11 +260,12 @@ def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
     if plan.kind == "tensor":
         # MLflow: rows of named values for an unnamed tensor are refused by its enforcement
         raise SchemaMismatch(None, "a single tensor (nested lists)", "rows of named values")
-    names, values = _columns_of_records(value, "instances", plan)
-    return {
-        str(n): _tensor(list(v), plan, str(n), f"instances.{n}")
-        for n, v in zip(names, values, strict=True)
-    }
+    plan.check_rows(len(value))
+    cells = present_cells(value)
+    plan.check_columns(len(cells))
+    arrays = {str(n): _tensor(v, plan, str(n), f"instances.{n}") for n, v in cells.items()}
+    check_instance_lengths(arrays, set(plan.names) if plan.kind == "tensors" else None)
+    return arrays
 
 
 def _tensor(value: object, plan: DecodePlan, name: str | None, where: str) -> np.ndarray:
@@ -316,7 +277,7 @@ def _tensor(value: object, plan: DecodePlan, name: str | None, where: str) -> np
         dtype = rule.dtype if rule is not None else None
         if rule is not None and rule.kind == "string":  # a str tensor: values as written
             dtype = np.dtype(str)
-    return to_array(value, dtype, where, booleans=plan.json_booleans)
+    return to_array(value, dtype, where, plan.json_booleans, objects_are_rows=name is None)
 
 
 def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
@@ -336,7 +297,10 @@ def _tensor_or_columns(value: object, plan: DecodePlan, where: str) -> Decoded:
             raise PayloadError(
                 f"'{where}' is an object; this model takes a single tensor (nested lists)"
             )
-        return {str(k): _tensor(v, plan, str(k), f"{where}.{k}") for k, v in value.items()}
+        arrays = {str(k): _tensor(v, plan, str(k), f"{where}.{k}") for k, v in value.items()}
+        if where == "instances":
+            check_instance_lengths(arrays, set(plan.names) if plan.kind == "tensors" else None)
+        return arrays
     if plan.kind == "tensors":
         if plan.single_column is None:
             raise SchemaMismatch(
@@ -373,10 +337,11 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
             # MLflow: the list is the one named column's value, and an array or object column's
             # value is one row: [1.5, 2.5] is one array
             return _records([{plan.labels[0]: value}], plan, where)
-        # MLflow casts the list as one value of several columns, which it cannot be
-        raise PayloadError(
-            f"'{where}' must be an object of columns or a list of objects (rows) for this "
-            "model's array or object columns"
+        # MLflow casts the list as one value of the first column, and its enforcement then
+        # finds none of the columns in the one it makes of it
+        cast_as_first_column(value, plan, where)
+        raise SchemaMismatch(
+            None, "an object of columns or a list of objects (rows)", "one list of values"
         )
     if not isinstance(value, list):
         # one value: MLflow makes it pd.DataFrame([value]), one column labelled 0 (so a model
@@ -396,6 +361,9 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
                 None, f"rows of {len(plan.names or plan.by_position)} values", "a flat list"
             )
         return frame_from_columns([0], [value], plan, nrows=len(value))
-    # rows: pd.DataFrame(rows) in MLflow, labelled by position 0..n-1, which meets a signature
-    # by those integer names (or an unnamed one), not one named "a", "b" or "0", "1"
+    # rows: MLflow casts them whole as the first column's type (a failure: BAD_REQUEST), then
+    # pd.DataFrame(rows) labels them by position 0..n-1, which meets a signature by those
+    # integer names (or an unnamed one), not one named "a", "b" or "0", "1"
+    cast_as_first_column(value, plan, where)
+    refuse_floats_for_other_types(plan)
     return frame_from_rows(value, None, plan, where)

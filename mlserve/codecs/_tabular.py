@@ -209,7 +209,11 @@ def coerce_frame(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
 
 
 def to_array(
-    data: object, dtype: np.dtype | None, where: str, booleans: bool = False
+    data: object,
+    dtype: np.dtype | None,
+    where: str,
+    booleans: bool = False,
+    objects_are_rows: bool = True,
 ) -> np.ndarray:
     """A numpy array from nested lists, typed ``dtype`` where that is lossless.
 
@@ -217,7 +221,9 @@ def to_array(
     a ``str`` dtype to each value as written (:func:`string_tensor`, null refused); other data
     keeps numpy's inferred dtype for the enforcer to judge. Raises
     :class:`PayloadError` for ragged nesting, and with ``booleans`` :class:`SchemaMismatch`
-    for a JSON boolean where ``dtype`` is numeric.
+    for a JSON boolean where ``dtype`` is numeric. ``objects_are_rows``: a list of objects is
+    rows of named values, which MLflow hands its enforcement (a whole body's ``inputs``), not
+    values its ``np.array(data, dtype)`` casts (a named tensor's).
     """
     if booleans and dtype is not None and dtype.kind in "fiu" and _has_bool(data):
         raise SchemaMismatch(None, f"{dtype.name} values", "a boolean")
@@ -226,7 +232,12 @@ def to_array(
         floats = ColumnRule("float", dtype).as_float(data)
         if floats is not None:
             return floats
-        if not (isinstance(data, list) and data and all(isinstance(v, dict) for v in data)):
+        if not (
+            objects_are_rows
+            and isinstance(data, list)
+            and data
+            and all(isinstance(v, dict) for v in data)
+        ):
             # text or objects among the numbers: MLflow casts with np.array(data, dtype), which
             # reads numbers written as text ("0.5") and fails on anything else (BAD_REQUEST);
             # a list of objects is rows to it, which its enforcement refuses (the enforcer's)
@@ -253,4 +264,27 @@ def to_array(
         raise PayloadError(reason) from exc
     if dtype is not None and dtype.kind in "iu" and arr.dtype.kind in "iu" and arr.ndim:
         return ColumnRule("int", dtype).narrow_int(arr.ravel()).reshape(arr.shape)
+    if dtype is not None and dtype.kind in "iu" and arr.dtype.kind in "UO" and arr.ndim:
+        return _integer_text(data, arr, dtype, where, objects_are_rows)
     return arr
+
+
+def _integer_text(
+    data: object, arr: np.ndarray, dtype: np.dtype, where: str, objects_are_rows: bool
+) -> np.ndarray:
+    """Text (or objects) among an integer tensor's values: MLflow casts them with
+    ``np.array(data, dtype)``, which reads integers written as text (``"5"``, ``" -7"``,
+    ``"1_000"``, as Python's ``int()``) and fails on other text or objects (BAD_REQUEST). A
+    fraction it would truncate is refused as among numbers; rows of objects stay for the
+    enforcer to refuse."""
+    if objects_are_rows and isinstance(data, list) and all(isinstance(v, dict) for v in data):
+        return arr
+    try:
+        ints = np.array(data, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise PayloadError(f"'{where}' holds values that are not {dtype.name} numbers") from exc
+    sent = np.array(data, dtype=object)  # the values as sent: numpy made 1.5 "1.5" in arr
+    whole = [type(v) is not float or v.is_integer() for v in sent.flat]
+    if not all(whole):
+        raise SchemaMismatch(None, f"{dtype.name} values", "a non-integer float")
+    return ints

@@ -225,7 +225,8 @@ def _as_given(s: pd.Series) -> None:
 
 
 def _complex(spec: ColSpec, rule: ColumnRule) -> Converter:
-    """The converter of an array, object, map or any column: every value checked, one by one."""
+    """The converter of an array, object or map column: every value checked, one by one. An
+    any column's values pass as given (MLflow's enforcement checks nothing there either)."""
     if isinstance(spec.type, AnyType):
         return _as_given  # anything fits, in the dtype it came in (MLflow's enforcement)
     checker = compile_checker(spec.type, spec.required)

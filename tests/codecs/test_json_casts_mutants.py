@@ -48,8 +48,9 @@ def test_a_flat_list_that_fails_the_first_columns_cast_is_the_bodys_mistake() ->
     exc = _refusal({"inputs": [1.0, "q"]}, TWO_DOUBLES)
     assert type(exc) is PayloadError
     assert exc.reason == (
-        "'inputs' is one list of values, which does not cast to the first column's type "
-        "(double); send rows under 'dataframe_split' or 'dataframe_records'"
+        "'inputs' is a list, which MLflow casts whole as the first column's type (double), "
+        "and some of its values do not cast; send rows of several types under "
+        "'dataframe_split' or 'dataframe_records'"
     )
 
 

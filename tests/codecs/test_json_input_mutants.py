@@ -126,8 +126,9 @@ def test_instances_rows_without_the_array_column_are_read() -> None:
         pytest.param(
             [{"a": [1.5, 2.5], "x": 1.0}, {"a": [1.5], "x": 2.0}],
             PayloadError,
-            "Invalid request body: the values of 'a' in 'instances' have unequal lengths; send "
-            "the rows under 'inputs' or 'dataframe_records'",
+            "Invalid request body: the values of 'a' in 'instances' have unequal lengths (or "
+            "are lists among single values); send the rows under 'inputs' or "
+            "'dataframe_records'",
             id="ragged",
         ),
         # a row that is not an object: refused before any cell is cast (MLflow's

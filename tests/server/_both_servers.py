@@ -34,6 +34,7 @@ from mlserve.schema import (
     ParamSpec,
     Property,
     Schema,
+    TensorSpec,
 )
 
 from .helpers import CHAT_SIGNATURE, Server, by_value
@@ -169,6 +170,8 @@ SHAPES_PARAMS = ParamSchema(
     ]
 )
 
+PROMPT_PARAMS = ParamSchema([ParamSpec("temperature", "double", 0.1)])
+
 COLUMNS = ["0", "1", "2", "3"]  # the forest's, as JSON keys and CSV headers name them
 
 
@@ -195,7 +198,10 @@ def save_wire_models(root: Path) -> dict[str, Path]:
     0 and 1), all three Shapes with SHAPES_PARAMS, "chat" (CHAT_SIGNATURE), "tensor" (a
     LogisticRegression logged with an ndarray example: a float64 [-1, 4] tensor signature) and
     "nosig" (Echo, no signature), "complex" (Echo; a: Array(double), o: Object(p: long), x: double)
-    "map" (Echo; m: Map(double)) and "array" (Echo; a: Array(double))."""
+    "map" (Echo; m: Map(double)) and "array" (Echo; a: Array(double)), and, answering what
+    they were given with its dtypes (Dtypes): "any" (z: Any, x: optional double), "mixed-ints"
+    (double 0, string 1), "tensors" (float64 tensors a and b), "int-tensor" (int64 [-1, 2]) and
+    "prompt" (string prompt, a temperature param)."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LogisticRegression
 
@@ -230,8 +236,23 @@ def save_wire_models(root: Path) -> dict[str, Path]:
         Schema([ColSpec(AnyType(), "z"), ColSpec("double", "x", required=False)])
     )
     save_custom(root / "any", DTYPES_SOURCE, "Dtypes", anything)
+    more = {
+        # a double then a string, named 0 and 1: rows are cast whole as the first's type
+        "mixed-ints": Schema([ColSpec("double", 0), ColSpec("string", 1)]),
+        "tensors": Schema(
+            [
+                TensorSpec(np.dtype("float64"), (-1,), "a"),
+                TensorSpec(np.dtype("float64"), (-1,), "b"),
+            ]
+        ),
+        "int-tensor": Schema([TensorSpec(np.dtype("int64"), (-1, 2))]),
+    }
+    for name, inputs in more.items():
+        save_custom(root / name, DTYPES_SOURCE, "Dtypes", ModelSignature(inputs))
+    prompt = ModelSignature(Schema([ColSpec("string", "prompt")]), params=PROMPT_PARAMS)
+    save_custom(root / "prompt", DTYPES_SOURCE, "Dtypes", prompt)
     names = ("rf", "shapes", "typed", "ints", "chat", "tensor", "nosig", "complex", "map", "array")
-    names += ("any",)
+    names += ("any", "mixed-ints", "tensors", "int-tensor", "prompt")
     return {name: root / name for name in names}
 
 

@@ -24,11 +24,16 @@ def _instances(*rows: object) -> Case:
     return Case("complex", {"instances": list(rows)})
 
 
+def _rf_rows(first: dict[str, object], second: dict[str, object]) -> Case:
+    """Two rows of the forest's columns under ``instances``, each updated by its dict."""
+    return Case("rf", {"instances": [{**RECORD, **first}, {**RECORD, **second}]})
+
+
 SAME = {
     # instances rows with array/object columns: MLflow casts each cell (a failure: BAD_REQUEST),
     # stacks each key's cells, checks the counts, and its enforcement refuses the stacks
     "instances-array-item-not-a-number": _instances({**ROW, "a": ["x"]}),
-    "instances-array-item-a-fraction-for-long": _instances({**ROW, "a": [1.5], "x": "1"}),
+    "instances-array-short-and-plain-as-text": _instances({**ROW, "a": [1.5], "x": "1"}),
     "instances-array-null": _instances({**ROW, "a": None}),
     "instances-object-null": _instances({**ROW, "o": None}),
     "instances-object-property-not-a-number": _instances({**ROW, "o": {"p": "z"}}),
@@ -111,6 +116,73 @@ SAME = {
         "typed", {"inputs": {"s": [10**20, -(2**64)], "t": [T0, T0]}, **ECHO}
     ),
     "huge-integer-for-any": Case("any", {"dataframe_records": [{"z": 10**30}, {"z": 2**64}]}),
+    # instances rows: each key's values from the rows that have it, stacked into one array
+    # (BAD_REQUEST when they do not stack), the required plain columns counted (BAD_REQUEST),
+    # then a frame of the arrays, which pandas refuses for uneven keys (INVALID_PARAMETER_VALUE)
+    "instances-undeclared-list-and-single": _rf_rows({"e": 1}, {"e": [2]}),
+    "instances-undeclared-lists-ragged": _rf_rows({"e": [1]}, {"e": [1, 2]}),
+    "instances-undeclared-lists-stack": _rf_rows({"e": [1]}, {"e": [2]}),
+    "instances-undeclared-in-one-row": _rf_rows({"e": 1}, {}),
+    "instances-plain-list-and-single": _rf_rows({}, {"0": [0.2]}),
+    "instances-row-lacks-a-column": Case("rf", {"instances": [RECORD, {"1": 0.5}]}),
+    "instances-any-ragged": Case("any", {"instances": [{"z": [1]}, {"z": [1, 2]}]}),
+    "instances-row-lacks-an-optional": Case("any", {"instances": [{"z": 1, "x": 1.0}, {"z": 2}]}),
+    "instances-no-signature-rows-of-other-keys": Case("nosig", {"instances": [{"a": 1}, {"b": 2}]}),
+    "instances-no-signature-ragged": Case("nosig", {"instances": [{"a": [1]}, {"a": [1, 2]}]}),
+    "instances-no-signature-unequal": Case("nosig", {"instances": {"a": [1, 2], "b": [1]}}),
+    "instances-no-signature-single": Case("nosig", {"instances": {"a": [1, 2], "b": 5}}),
+    "instances-tensors-unequal": Case("tensors", {"instances": {"a": [1.0, 2.0], "b": [1.0]}}),
+    "instances-tensors-row-lacks-one": Case(
+        "tensors", {"instances": [{"a": 1.0, "b": 1.0}, {"a": 2.0}]}
+    ),
+    "inputs-tensors-unequal": Case("tensors", {"inputs": {"a": [1.0, 2.0], "b": [1.0]}}),
+    "inputs-tensors-object": Case("tensors", {"inputs": {"a": [{"k": 1}], "b": [1.0]}}),
+    # an object of columns: MLflow makes an undeclared key's value an array, never single
+    "inputs-columns-undeclared-null": Case("shapes", {"inputs": {"v": 1.0, "e": None}, **ECHO}),
+    "inputs-columns-undeclared-object": Case(
+        "shapes", {"inputs": {"v": 1.0, "e": {"k": 1}}, **ECHO}
+    ),
+    "inputs-columns-undeclared-text": Case("rf", {"inputs": {**RECORD, "id": "abc"}}),
+    "inputs-columns-undeclared-list-repeats": Case(
+        "shapes", {"inputs": {"v": 1.0, "e": [1, 2]}, **ECHO}
+    ),
+    "inputs-columns-undeclared-beside-lists": Case(
+        "shapes", {"inputs": {"v": [1.0, 2.0], "e": "x"}, **ECHO}
+    ),
+    "inputs-columns-undeclared-breaks-one-row": Case(
+        "any", {"inputs": {"z": ["a", "b"], "e": "q"}}
+    ),
+    "inputs-columns-undeclared-beside-one-value": Case("any", {"inputs": {"z": "a", "e": "q"}}),
+    "instances-columns-undeclared-uncounted": Case(
+        "shapes", {"instances": {"v": [1.0, 2.0], "e": [1, 2, 3]}, **ECHO}
+    ),
+    "instances-columns-optional-uncounted": Case("any", {"instances": {"z": [1, 2], "x": [1.0]}}),
+    # lists for several columns: cast whole as the first column's type
+    "inputs-flat-for-array-first-casts": Case("complex", {"inputs": [1.5, 2.5]}),
+    "inputs-flat-null-for-array-first": Case("complex", {"inputs": [None]}),
+    "inputs-flat-for-the-one-array": Case("array", {"inputs": [1.5, 2.5]}),
+    "inputs-rows-text": Case("rf", {"inputs": [["x", 1, 2, 3]]}),
+    "instances-rows-text": Case("rf", {"instances": [["x", 1, 2, 3]]}),
+    "inputs-rows-object": Case("rf", {"inputs": [[{"a": 1}, 1, 2, 3]]}),
+    "inputs-rows-list": Case("rf", {"inputs": [[[1], 1, 2, 3]]}),
+    "inputs-rows-text-in-a-later-row": Case("rf", {"inputs": [["0.5", 1, 2, 3], ["x", 1, 2, 3]]}),
+    "inputs-rows-integer-names": Case("ints", {"inputs": [[1, 0.5]], "params": {}}),
+    "inputs-rows-text-for-a-later-text-column": Case(
+        "mixed-ints", {"inputs": [[1, "x", 9], [2, "y", 9]]}
+    ),
+    "inputs-rows-floats-for-a-text-column": Case("mixed-ints", {"inputs": [[1, 2]]}),
+    # an int tensor reads integers written as text, as np.array(data, int64)
+    "int-tensor-text": Case("int-tensor", {"inputs": [["5", 1]]}),
+    "int-tensor-text-spaced": Case("int-tensor", {"inputs": [[" 5", "1_000"]]}),
+    "int-tensor-text-instances": Case("int-tensor", {"instances": [["-7", 1]]}),
+    "int-tensor-fraction-text": Case("int-tensor", {"inputs": [["1.5", 1]]}),
+    "int-tensor-exponent-text": Case("int-tensor", {"inputs": [["1e3", 1]]}),
+    "int-tensor-object": Case("int-tensor", {"inputs": [[{"k": 1}, 1]]}),
+    # an unwrapped LLM body: single values and lists of text are one row (a batch of prompts)
+    "llm-prompts-one-row": Case("prompt", {"prompt": ["a", "b"], "temperature": 0.5}),
+    "llm-prompts-one-row-undeclared": Case("prompt", {"prompt": ["a", "b"], "extra": "q"}),
+    "llm-prompt-repeated-by-undeclared": Case("prompt", {"prompt": "a", "extra": [1, 2]}),
+    "llm-prompts-mixed-rows": Case("prompt", {"prompt": ["a", 1]}),
 }
 
 # Deliberate differences, with the reason: the table in docs/payloads.md.
@@ -124,6 +196,20 @@ DIFFERENT = {
         Case("map", {"inputs": {"m": {}}}),
         "refused (INVALID_PARAMETER_VALUE); MLflow's pd.DataFrame(dict) makes an empty map no "
         "rows at all",
+    ),
+    "instances-any-mixed": (
+        Case("any", {"instances": [{"z": 1}, {"z": "a"}]}),
+        "an Any column keeps the values as sent; MLflow's np.array of the key's values makes "
+        "1 the text '1'",
+    ),
+    "int-tensor-fraction": (
+        Case("int-tensor", {"inputs": [[1.5, 1]]}),
+        "refused (INVALID_PARAMETER_VALUE); MLflow's np.array(data, int64) truncates 1.5 to 1",
+    ),
+    "llm-undeclared-object-as-rows": (
+        Case("prompt", {"prompt": "a", "extra": {"k": 1, "j": 2}}),
+        "refused (INVALID_PARAMETER_VALUE); MLflow's pd.DataFrame(body) makes the ignored key's "
+        "object keys the rows, so the model gets the prompt once per key",
     ),
 }
 

@@ -1,0 +1,259 @@
+"""What MLflow's ``inputs``/``instances`` casts make of keys a signature does not declare, of
+``instances`` rows whose keys or lengths differ, of lists cast whole as the first column's type,
+of text in an integer tensor and of an unwrapped LLM body's lists of text.
+
+Each expected answer is what MLflow 3.17.2's server gives the same body (the same bodies are
+replayed against ``mlflow models serve`` in tests/server/test_mlflow_wire_casts.py): its casts'
+failures are BAD_REQUEST (``PayloadError``), its enforcement's INVALID_PARAMETER_VALUE (a plain
+``SchemaMismatch``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlserve.codecs import RequestDecoder
+from mlserve.errors import PayloadError, SchemaMismatch
+from mlserve.schema import AnyType, Array, ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
+
+JSON = "application/json"
+V = Schema([ColSpec("double", "v")])
+AB = Schema([ColSpec("double", "a"), ColSpec("double", "b")])
+ANY_X = Schema([ColSpec(AnyType(), "z"), ColSpec("double", "x", required=False)])
+TENSORS = Schema(
+    [TensorSpec(np.dtype("float64"), (-1,), "a"), TensorSpec(np.dtype("float64"), (-1,), "b")]
+)
+INT_TENSOR = Schema([TensorSpec(np.dtype("int64"), (-1, 2))])
+PROMPT = Schema([ColSpec("string", "prompt")])
+
+
+def _decode(doc: Any, schema: Schema | None, params: ParamSchema | None = None) -> Any:
+    return RequestDecoder(schema, params).decode(json.dumps(doc).encode(), JSON).data
+
+
+def _refusal(doc: Any, schema: Schema | None) -> PayloadError | SchemaMismatch:
+    with pytest.raises((PayloadError, SchemaMismatch)) as info:
+        _decode(doc, schema)
+    return info.value
+
+
+def _frame(doc: Any, schema: Schema) -> dict[str, list[Any]]:
+    frame = _decode(doc, schema)
+    assert isinstance(frame, pd.DataFrame)
+    return {str(c): list(frame[c]) for c in frame.columns}
+
+
+# -- an object of columns: an undeclared key's value is an array to MLflow, never single ------
+
+
+@pytest.mark.parametrize("extra", [None, {"k": 1}, "q", 5])
+def test_an_undeclared_key_beside_single_values_leaves_pandas_no_index(extra: Any) -> None:
+    exc = _refusal({"inputs": {"v": 1.0, "e": extra}}, V)
+    assert type(exc) is SchemaMismatch
+    assert "beside the keys the signature does not declare" in str(exc)
+
+
+def test_the_same_single_values_alone_are_one_row() -> None:
+    assert _frame({"inputs": {"v": 1.0}}, V) == {"v": [1.0]}
+
+
+def test_an_undeclared_list_repeats_the_single_values_down_its_rows() -> None:
+    assert _frame({"inputs": {"v": 1.0, "e": [1, 2]}}, V) == {"v": [1.0, 1.0]}
+    assert _frame({"inputs": {"v": [1.0, 2.0], "e": "x"}}, V) == {"v": [1.0, 2.0]}
+
+
+def test_an_undeclared_key_turns_off_the_one_row_rule_for_texts() -> None:
+    assert _frame({"inputs": {"z": ["a", "b"]}}, ANY_X) == {"z": [["a", "b"]]}
+    assert _frame({"inputs": {"z": ["a", "b"], "e": "q"}}, ANY_X) == {"z": ["a", "b"]}
+
+
+def test_a_json_key_does_not_name_an_integer_named_column() -> None:
+    exc = _refusal({"inputs": {"0": 1.0}}, Schema([ColSpec("double", 0)]))
+    assert type(exc) is SchemaMismatch
+
+
+def test_instances_count_only_the_required_declared_lists() -> None:
+    # an undeclared or optional key's other length meets pandas: INVALID_PARAMETER_VALUE
+    assert type(_refusal({"instances": {"v": [1.0, 2.0], "e": [1, 2, 3]}}, V)) is SchemaMismatch
+    assert type(_refusal({"instances": {"z": [1, 2], "x": [1.0]}}, ANY_X)) is SchemaMismatch
+    # two required columns of other lengths: MLflow's own check, BAD_REQUEST
+    exc = _refusal({"instances": {"a": [1.0, 2.0], "b": [1.0]}}, AB)
+    assert type(exc) is PayloadError
+    assert exc.reason == "the lists in 'instances' have unequal lengths [1, 2]"
+    # under inputs pandas refuses them all alike
+    assert type(_refusal({"inputs": {"a": [1.0, 2.0], "b": [1.0]}}, AB)) is SchemaMismatch
+
+
+# -- instances rows: each key's values from the rows that have it, stacked, then counted -----
+
+
+def _rows(*extra: dict[str, Any]) -> dict[str, Any]:
+    return {"instances": [{"a": 1.0, "b": 2.0, **e} for e in extra]}
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [({"e": 1}, {"e": [2]}), ({"e": [1]}, {"e": [1, 2]}), ({}, {"a": [0.5]})],
+    ids=["list-and-single", "ragged", "declared-list-and-single"],
+)
+def test_values_that_do_not_stack_are_the_bodys_mistake(first: Any, second: Any) -> None:
+    exc = _refusal(_rows(first, second), AB)
+    assert type(exc) is PayloadError
+    key = next(iter(second))
+    assert exc.reason.startswith(f"the values of '{key}' in 'instances' have unequal lengths")
+
+
+def test_lists_that_stack_pass_and_the_undeclared_key_is_dropped() -> None:
+    assert _frame(_rows({"e": [1]}, {"e": [2]}), AB) == {"a": [1.0, 1.0], "b": [2.0, 2.0]}
+
+
+def test_a_row_lacking_a_required_column_is_counted() -> None:
+    exc = _refusal({"instances": [{"a": 1.0, "b": 2.0}, {"b": 3.0}]}, AB)
+    assert type(exc) is PayloadError
+    assert "different numbers of values" in exc.reason
+
+
+@pytest.mark.parametrize(
+    ("doc", "schema"),
+    [
+        (_rows({"e": 1}, {}), AB),
+        ({"instances": [{"z": 1, "x": 1.0}, {"z": 2}]}, ANY_X),
+    ],
+    ids=["undeclared-in-one-row", "optional-in-one-row"],
+)
+def test_uneven_keys_not_counted_meet_pandas(doc: Any, schema: Schema) -> None:
+    exc = _refusal(doc, schema)
+    assert type(exc) is SchemaMismatch and "rows with different keys" in str(exc)
+
+
+def test_a_list_that_does_not_cast_to_its_plain_column_is_the_bodys_mistake() -> None:
+    exc = _refusal(_rows({"a": [1.0]}, {"a": ["x"]}), AB)
+    assert type(exc) is PayloadError
+    assert exc.reason == "a value of 'a' in 'instances' does not cast to float64"
+
+
+def test_an_array_column_is_not_counted() -> None:
+    # MLflow's check skips Array columns; its enforcement then refuses the stack
+    schema = Schema([ColSpec(Array("double"), "a"), ColSpec("double", "x")])
+    exc = _refusal({"instances": [{"a": [1.0], "x": 1.0}, {"x": 2.0}]}, schema)
+    assert type(exc) is SchemaMismatch and "one value per row" in str(exc)
+
+
+# -- instances for a tensor signature or none: gathered without gaps, then counted -------------
+
+
+def test_rows_of_other_keys_without_a_signature_are_gathered_without_nulls() -> None:
+    got = _decode({"instances": [{"a": 1}, {"b": 2}]}, None)
+    assert {k: v.tolist() for k, v in got.items()} == {"a": [1], "b": [2]}
+
+
+@pytest.mark.parametrize(
+    ("doc", "schema"),
+    [
+        ({"instances": [{"a": [1]}, {"a": [1, 2]}]}, None),
+        ({"instances": [{"a": 1, "b": 1}, {"a": 2}]}, None),
+        ({"instances": {"a": [1, 2], "b": [1]}}, None),
+        ({"instances": {"a": [1, 2], "b": 5}}, None),
+        ({"instances": {"a": [1.0, 2.0], "b": [1.0]}}, TENSORS),
+        ({"instances": [{"a": 1.0, "b": 1.0}, {"a": 2.0}]}, TENSORS),
+    ],
+    ids=["ragged", "uneven-rows", "unequal", "single", "tensors-unequal", "tensors-uneven"],
+)
+def test_instances_of_unequal_lengths_are_refused(doc: Any, schema: Schema | None) -> None:
+    assert type(_refusal(doc, schema)) is PayloadError
+
+
+def test_an_undeclared_key_is_not_counted_for_named_tensors() -> None:
+    rows = [{"a": 1.0, "b": 1.0, "e": 1}, {"a": 2.0, "b": 2.0}]
+    got = _decode({"instances": rows}, TENSORS)
+    assert got["a"].tolist() == [1.0, 2.0] and got["b"].tolist() == [1.0, 2.0]
+
+
+def test_inputs_of_named_tensors_are_not_counted() -> None:
+    got = _decode({"inputs": {"a": [1.0, 2.0], "b": [1.0]}}, TENSORS)
+    assert got["a"].tolist() == [1.0, 2.0] and got["b"].tolist() == [1.0]
+
+
+def test_an_object_for_a_named_tensor_fails_its_cast() -> None:
+    exc = _refusal({"inputs": {"a": [{"k": 1}], "b": [1.0]}}, TENSORS)
+    assert type(exc) is PayloadError
+
+
+# -- an int tensor reads integers written as text --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "want"),
+    [([["5", 1]], [[5, 1]]), ([[" 5", "1_000"]], [[5, 1000]]), ([["-7", 1]], [[-7, 1]])],
+)
+def test_an_int_tensor_reads_integer_text(rows: Any, want: Any) -> None:
+    got = _decode({"inputs": rows}, INT_TENSOR)
+    assert got.dtype == np.int64 and got.tolist() == want
+
+
+@pytest.mark.parametrize("rows", [[["1.5", 1]], [["1e3", 1]], [[{"k": 1}, 1]]])
+def test_other_text_in_an_int_tensor_fails_its_cast(rows: Any) -> None:
+    exc = _refusal({"inputs": rows}, INT_TENSOR)
+    assert type(exc) is PayloadError
+    assert exc.reason == "'inputs' holds values that are not int64 numbers"
+
+
+def test_a_fraction_beside_text_is_not_truncated() -> None:
+    exc = _refusal({"inputs": [[1.5, "5"]]}, INT_TENSOR)
+    assert type(exc) is SchemaMismatch and "a non-integer float" in str(exc)
+
+
+def test_rows_of_objects_for_an_int_tensor_meet_its_enforcement() -> None:
+    assert type(_refusal({"inputs": [{"k": 1}]}, INT_TENSOR)) is SchemaMismatch
+
+
+# -- rows for several columns: cast whole as the first column's type -------------------------
+
+
+def test_rows_with_text_for_a_first_double_column_fail_the_cast() -> None:
+    schema = Schema([ColSpec("double", 0), ColSpec("string", 1)])
+    exc = _refusal({"inputs": [[1, "x"]]}, schema)
+    assert type(exc) is PayloadError and "casts whole as the first column's type" in exc.reason
+
+
+@pytest.mark.parametrize("later", ["string", "long", "integer", "boolean", "datetime", "float"])
+def test_floats_cast_from_rows_do_not_fit_a_later_column_of_another_type(later: str) -> None:
+    exc = _refusal({"inputs": [[1, 2]]}, Schema([ColSpec("double", 0), ColSpec(later, 1)]))
+    assert type(exc) is SchemaMismatch and "column '1'" in str(exc)
+
+
+@pytest.mark.parametrize(
+    ("first", "later"), [("double", "double"), ("float", "double"), ("float", "float")]
+)
+def test_floats_cast_from_rows_fit_a_later_float_column(first: str, later: str) -> None:
+    frame = _decode({"inputs": [[1, 2]]}, Schema([ColSpec(first, 0), ColSpec(later, 1)]))
+    assert frame.shape == (1, 2) and list(frame[1]) == [2.0]
+
+
+def test_a_flat_list_for_an_array_first_is_cast_then_refused() -> None:
+    schema = Schema([ColSpec(Array("double"), "a"), ColSpec("double", "x")])
+    assert type(_refusal({"inputs": [1.5, 2.5]}, schema)) is SchemaMismatch
+    assert type(_refusal({"inputs": ["x", 2.5]}, schema)) is not SchemaMismatch
+
+
+# -- an unwrapped LLM body: single values and lists of text are one row -----------------------
+
+TEMPERATURE = ParamSchema([ParamSpec("temperature", "double", 0.1)])
+
+
+@pytest.mark.parametrize(
+    ("doc", "want"),
+    [
+        ({"prompt": ["a", "b"], "temperature": 0.5}, [["a", "b"]]),
+        ({"prompt": ["a", "b"], "extra": "q"}, [["a", "b"]]),
+        ({"prompt": "a", "extra": [1, 2]}, ["a", "a"]),
+        ({"prompt": ["a", 1]}, ["a", 1]),
+    ],
+    ids=["batch", "batch-undeclared-single", "repeated-by-undeclared-list", "mixed"],
+)
+def test_an_llm_body_is_one_row_of_single_values_and_texts(doc: Any, want: list[Any]) -> None:
+    assert list(_decode(doc, PROMPT, TEMPERATURE)["prompt"]) == want
