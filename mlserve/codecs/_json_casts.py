@@ -21,6 +21,7 @@ __all__ = [
     "all_objects",
     "arrays_as_ndarrays",
     "cast_as_first_column",
+    "cast_declared_values",
     "check_instance_lengths",
     "check_instance_rows",
     "dict_columns",
@@ -56,6 +57,27 @@ def cast_as_first_column(value: list[Any], plan: DecodePlan, where: str) -> None
     elif first is not None and plan.compiled is not None:
         # an array, object or map column: the list is checked as one value of it
         _check_cells([value], plan.compiled.converters[0])
+
+
+def cast_declared_values(value: dict[Any, Any], plan: DecodePlan, where: str) -> None:
+    """An object of columns for a signature with an array or object column, which MLflow makes
+    one row: its ``_cast_schema_type`` first casts each declared key's value against its column
+    (a plain column's with ``np.array(value, dtype)``, a complex one's with its checks), and a
+    value that does not cast is BAD_REQUEST there; what casts meets its enforcement."""
+    for key, (spec, convert) in zip(value, _declared(value, plan), strict=True):
+        v = value[key]
+        if spec is None:
+            continue
+        if isinstance(spec.type, DataType):
+            try:
+                with np.errstate(over="ignore", invalid="ignore"):
+                    np.array(v if isinstance(v, list) else [v], spec.type.to_numpy())
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise PayloadError(
+                    f"'{where}.{key}' does not cast to the column's type ({spec.type.name})"
+                ) from exc
+        else:
+            _check_cells([v], convert)
 
 
 def refuse_floats_for_other_types(plan: DecodePlan) -> None:

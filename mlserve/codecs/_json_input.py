@@ -36,6 +36,7 @@ from mlserve.codecs._json_casts import (
     all_objects,
     arrays_as_ndarrays,
     cast_as_first_column,
+    cast_declared_values,
     check_instance_lengths,
     check_instance_rows,
     dict_columns,
@@ -315,6 +316,7 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     if plan.dict_is_row:
         # as MLflow: {"messages": [...]} is one row, and so is each object of a list of them
         if isinstance(value, dict):
+            cast_declared_values(value, plan, where)
             return _records([value], plan, where)
         if isinstance(value, list) and value and isinstance(value[0], dict):
             return _records(value, plan, where)
@@ -351,6 +353,10 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         # MLflow's _cast_schema_type: a list is the one named column's values, so rows of one
         # value each are a column of lists (refused unless the column holds lists)
         label = plan.labels[0]
+        if plan.rule(label, 0).kind == "any" and all(isinstance(v, str) for v in value):
+            # ... but an any column keeps a list of text whole, and MLflow's enforcement makes
+            # one row of it (its one-row rule for texts)
+            return frame_from_columns([label], [[value]], plan, nrows=1)
         _refuse_lists([label], [value], plan)
         plan.check_rows(len(value))
         return frame_from_columns([label], [value], plan, nrows=len(value))

@@ -257,3 +257,35 @@ TEMPERATURE = ParamSchema([ParamSpec("temperature", "double", 0.1)])
 )
 def test_an_llm_body_is_one_row_of_single_values_and_texts(doc: Any, want: list[Any]) -> None:
     assert list(_decode(doc, PROMPT, TEMPERATURE)["prompt"]) == want
+
+
+# -- an object of columns for an array or object signature: each declared value cast first ---
+
+COMPLEX = Schema([ColSpec(Array("double"), "a"), ColSpec("double", "x")])
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"inputs": {"a": [[1.5], [2.5]], "x": 1.0}},
+        {"inputs": {"a": ["x"], "x": 1.0}},
+        {"inputs": {"a": [1.5], "x": "q"}},
+        {"inputs": {"a": [1.5], "x": [1.0, "q"]}},
+    ],
+    ids=["nested-list-for-array", "text-in-array", "text-for-plain", "text-in-plain-list"],
+)
+def test_a_value_that_does_not_cast_to_its_column_is_the_bodys_mistake(doc: Any) -> None:
+    assert type(_refusal(doc, COMPLEX)) is not SchemaMismatch
+
+
+def test_values_that_cast_meet_the_one_row_enforcement() -> None:
+    # the list for the plain column casts; the one row MLflow makes holds it: refused there
+    assert type(_refusal({"inputs": {"a": [1.5], "x": [1.0, 2.0]}}, COMPLEX)) is SchemaMismatch
+    assert _frame({"inputs": {"a": [1.5], "x": 1.0}}, COMPLEX)["x"] == [1.0]
+
+
+def test_a_list_of_texts_for_a_single_any_column_is_one_row() -> None:
+    schema = Schema([ColSpec(AnyType(), "z")])
+    assert _frame({"inputs": ["a", "b"]}, schema) == {"z": [["a", "b"]]}
+    assert _frame({"instances": ["a", "b"]}, schema) == {"z": [["a", "b"]]}
+    assert _frame({"inputs": [1, 2]}, schema) == {"z": [1, 2]}

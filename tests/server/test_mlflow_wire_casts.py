@@ -157,6 +157,19 @@ SAME = {
         "shapes", {"instances": {"v": [1.0, 2.0], "e": [1, 2, 3]}, **ECHO}
     ),
     "instances-columns-optional-uncounted": Case("any", {"instances": {"z": [1, 2], "x": [1.0]}}),
+    # an object of columns for an array or object signature: each value cast first
+    "inputs-columns-nested-list-for-array": Case(
+        "complex", {"inputs": {"a": [[1.5], [2.5]], "o": {"p": 1}, "x": [1.0, 2.0]}}
+    ),
+    "inputs-columns-text-in-array": Case(
+        "complex", {"inputs": {"a": ["x"], "o": {"p": 1}, "x": [1.0, 2.0]}}
+    ),
+    "inputs-columns-text-for-plain": Case(
+        "complex", {"inputs": {"a": [1.5], "o": {"p": 1}, "x": "q"}}
+    ),
+    "inputs-columns-list-for-plain": Case(
+        "complex", {"inputs": {"a": [1.5], "o": {"p": 1}, "x": [1.0, 2.0]}}
+    ),
     # lists for several columns: cast whole as the first column's type
     "inputs-flat-for-array-first-casts": Case("complex", {"inputs": [1.5, 2.5]}),
     "inputs-flat-null-for-array-first": Case("complex", {"inputs": [None]}),
