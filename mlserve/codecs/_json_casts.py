@@ -6,7 +6,6 @@ check and its per-key arrays give, and orjson's floats for integers past 64 bits
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -15,20 +14,19 @@ import pandas as pd
 from mlserve.codecs import _json
 from mlserve.codecs._plan import DecodePlan
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
-from mlserve.schema import AnyType, Array, DataType, Map, Object
+from mlserve.schema import AnyType, Array, DataType, Map
 
 __all__ = [
     "all_objects",
     "arrays_as_ndarrays",
     "cast_as_first_column",
     "cast_declared_values",
-    "check_instance_lengths",
-    "check_instance_rows",
+    "check_cells",
+    "declared_columns",
     "dict_columns",
     "np_array",
-    "present_cells",
+    "pad_rows_for_any",
     "refloat",
-    "refuse_complex_instances",
     "refuse_float_arrays",
     "refuse_floats_for_other_types",
 ]
@@ -56,7 +54,22 @@ def cast_as_first_column(value: list[Any], plan: DecodePlan, where: str) -> None
             ) from exc
     elif first is not None and plan.compiled is not None:
         # an array, object or map column: the list is checked as one value of it
-        _check_cells([value], plan.compiled.converters[0])
+        check_cells([value], plan.compiled.converters[0])
+
+
+def pad_rows_for_any(rows: list[Any], plan: DecodePlan) -> list[Any]:
+    """Rows of other lengths for a signature whose first column is ``Any``: MLflow casts
+    nothing then, and ``pd.DataFrame(rows)`` pads the short rows with nulls (where a cast as
+    another first column's type fails on them, BAD_REQUEST)."""
+    if (
+        plan.schema is None
+        or not isinstance(plan.schema.inputs[0].type, AnyType)
+        or not all(isinstance(r, list) for r in rows)
+        or len(widths := set(map(len, rows))) < 2
+    ):
+        return rows
+    width = max(widths)
+    return [r + [None] * (width - len(r)) for r in rows]
 
 
 def cast_declared_values(value: dict[Any, Any], plan: DecodePlan, where: str) -> None:
@@ -64,7 +77,7 @@ def cast_declared_values(value: dict[Any, Any], plan: DecodePlan, where: str) ->
     one row: its ``_cast_schema_type`` first casts each declared key's value against its column
     (a plain column's with ``np.array(value, dtype)``, a complex one's with its checks), and a
     value that does not cast is BAD_REQUEST there; what casts meets its enforcement."""
-    for key, (spec, convert) in zip(value, _declared(value, plan), strict=True):
+    for key, (spec, convert) in zip(value, declared_columns(value, plan), strict=True):
         v = value[key]
         if spec is None:
             continue
@@ -77,7 +90,7 @@ def cast_declared_values(value: dict[Any, Any], plan: DecodePlan, where: str) ->
                     f"'{where}.{key}' does not cast to the column's type ({spec.type.name})"
                 ) from exc
         else:
-            _check_cells([v], convert)
+            check_cells([v], convert)
 
 
 def refuse_floats_for_other_types(plan: DecodePlan) -> None:
@@ -110,7 +123,7 @@ def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[li
     their rows; only single values and arrays of none (an undeclared ``{"e": 5}``) are
     refused there, as pandas finds no index (INVALID_PARAMETER_VALUE)."""
     values = list(value.values())
-    specs = _declared(value, plan)
+    specs = declared_columns(value, plan)
     kinds = [type(spec.type) if spec is not None else None for spec, _ in specs]
     loose = [spec is None for spec, _ in specs]  # undeclared: an array in MLflow, never single
     if not any(loose) and not any(isinstance(v, (list, dict)) for v in values):
@@ -126,12 +139,18 @@ def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[li
             # MLflow casts the object as one value of the column first: a map whose values
             # do not fit is BAD_REQUEST there
             if convert is not None:
-                _check_cells([v], convert)
+                check_cells([v], convert)
             # then pd.DataFrame(dict) reads an object's keys as row labels and its values as
             # the column's: a map's keys would be dropped (MLflow then refuses the numbers)
             raise SchemaMismatch(
                 str(key), "one value per row; send rows as a list of objects", "an object"
             )
+    for (key, v), is_loose, kind in zip(value.items(), loose, kinds, strict=True):
+        if isinstance(v, list) and (
+            is_loose or (kind is DataType and v and isinstance(v[0], list))
+        ):
+            # MLflow's np.array(v) (with the column's dtype if declared): ragged lists fail
+            np_array(v, f"{where}.{key}")
     if not any(loose) and all(
         not isinstance(v, (list, dict))
         or (kind is AnyType and isinstance(v, list) and all(isinstance(x, str) for x in v))
@@ -163,7 +182,7 @@ def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[li
     return [v if isinstance(v, list) else [v] * nrows for v in values]
 
 
-def _declared(value: dict[Any, Any], plan: DecodePlan) -> list[tuple[Any, Any]]:
+def declared_columns(value: dict[Any, Any], plan: DecodePlan) -> list[tuple[Any, Any]]:
     """The column spec and compiled converter of each key, or ``(None, None)`` for a key the
     signature does not declare, as MLflow's ``types_dict.get(key)`` finds it: a column named
     ``0`` is not the JSON key ``"0"``, and an unnamed signature declares no key."""
@@ -263,127 +282,7 @@ def arrays_as_ndarrays(frame: pd.DataFrame, plan: DecodePlan) -> pd.DataFrame:
     return frame
 
 
-def check_instance_rows(rows: list[Any], plan: DecodePlan) -> None:
-    """``instances`` as rows of objects for a column signature, refused as MLflow's
-    ``parse_instances_data`` refuses them before its enforcement. It gathers each key's values
-    from the rows that have it, casts a plain column's values with numpy and stacks each key's
-    into one array (a list among them that does not stack: BAD_REQUEST), counts the required
-    declared columns other than arrays (unequal counts: BAD_REQUEST), and makes a frame of the
-    arrays, which pandas refuses when any two keys' counts differ (INVALID_PARAMETER_VALUE).
-    The array and object columns' own refusals come between (:func:`refuse_complex_instances`).
-    Rows of the same keys holding no list, the common body, cost two passes at C speed."""
-    if not all_objects(rows):
-        refuse_complex_instances(rows, plan)
-        return
-    keys = dict.fromkeys(chain.from_iterable(rows))
-    gaps = set(map(len, rows)) != {len(keys)}
-    nested = list in set(map(type, chain.from_iterable(map(dict.values, rows))))
-    if gaps or nested:
-        plan.check_columns(len(keys))
-        specs = dict(zip(keys, _declared(keys, plan), strict=True))
-        cells = {k: [r[k] for r in rows if k in r] for k in keys}
-        if nested:
-            for key, values in cells.items():
-                spec = specs[key][0]
-                if spec is not None and isinstance(spec.type, DataType):
-                    _cast_cells(key, values, spec.type.to_numpy())
-                if any(isinstance(v, list) for v in values):
-                    try:
-                        np.array(values)
-                    except ValueError as exc:
-                        raise PayloadError(
-                            f"the values of {key!r} in 'instances' have unequal lengths (or "
-                            "are lists among single values); send the rows under 'inputs' or "
-                            "'dataframe_records'"
-                        ) from exc
-        counted = {
-            len(cells[k])
-            for k, (spec, _) in specs.items()
-            if spec is not None and spec.required and not isinstance(spec.type, Array)
-        }
-        if len(counted) > 1:
-            raise PayloadError(
-                "the rows of 'instances' give the columns different numbers of values; send "
-                "the rows under 'inputs' or 'dataframe_records'"
-            )
-    refuse_complex_instances(rows, plan)
-    if gaps:
-        raise SchemaMismatch(
-            None,
-            "every key in every row of 'instances' (MLflow makes one array of each key's values)",
-            "rows with different keys",
-        )
-
-
-def present_cells(rows: list[dict[Any, Any]]) -> dict[Any, list[Any]]:
-    """Each key's values from the rows that have it (no null for a row that lacks it), as
-    MLflow's ``parse_instances_data`` gathers ``instances`` rows."""
-    keys = dict.fromkeys(chain.from_iterable(rows))
-    return {k: [r[k] for r in rows if k in r] for k in keys}
-
-
-def check_instance_lengths(arrays: dict[str, np.ndarray], counted: Any) -> None:
-    """MLflow's check of ``instances`` made arrays (by key) for a tensor signature or none:
-    the arrays of the ``counted`` keys (all keys without a signature, the declared tensors
-    otherwise) hold as many values each (BAD_REQUEST); a single value has no length."""
-    lengths = {
-        len(a) if a.ndim else None for k, a in arrays.items() if counted is None or k in counted
-    }
-    if None in lengths or len(lengths) > 1:
-        raise PayloadError(
-            "the values in 'instances' have different lengths (or a single value beside lists); "
-            "send one list per input, each as long as the others"
-        )
-
-
-def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
-    """``instances`` as rows of objects holding an array or object column, refused as MLflow's
-    ``parse_instances_data`` refuses them, after :func:`check_instance_rows`' stacks and counts.
-    It casts every cell against its column's type (a cell that does not fit: BAD_REQUEST), and
-    then gives its enforcement a 2-D array or an array of dicts, which it refuses
-    (INVALID_PARAMETER_VALUE). ``inputs`` takes the same rows."""
-    compiled = plan.compiled
-    if plan.schema is None or compiled is None:
-        return
-    complex_names = [
-        s.name for s in plan.schema.inputs if isinstance(getattr(s, "type", None), (Array, Object))
-    ]
-    sent = [n for n in complex_names if any(isinstance(r, dict) and n in r for r in rows)]
-    if not sent:
-        return
-    if not all_objects(rows):
-        raise PayloadError("'instances' must be a list of objects (one per row)")
-    cells = {label: [r[label] for r in rows if label in r] for label in compiled.labels}
-    for i, spec in enumerate(plan.schema.inputs):
-        sent_cells = cells[compiled.labels[i]]
-        if not sent_cells:
-            continue
-        if isinstance(spec.type, DataType):
-            _cast_cells(spec.name, sent_cells, spec.type.to_numpy())
-        else:
-            _check_cells(sent_cells, compiled.converters[i])
-    raise SchemaMismatch(
-        str(sent[0]),
-        "one value per row ('instances' makes an array or object column one array of them)",
-        "rows of objects; send them under 'inputs' or 'dataframe_records'",
-    )
-
-
-def _cast_cells(name: Any, cells: list[Any], dtype: np.dtype, where: str = "instances") -> None:
-    """A plain column's sent values cast one by one as MLflow's ``convert_data_type`` casts
-    them (``np.array([value], dtype)``): what that cast fails on (``"x"`` for a double) is
-    BAD_REQUEST; what it takes (``true`` for a double) reaches its enforcement, which refuses
-    the stacked arrays anyway."""
-    for value in cells:
-        try:
-            np.array([value], dtype)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise PayloadError(
-                f"a value of {name!r} in '{where}' does not cast to {dtype.name}"
-            ) from exc
-
-
-def _check_cells(cells: list[Any], convert: Any) -> None:
+def check_cells(cells: list[Any], convert: Any) -> None:
     """A column's sent values against its type, as MLflow casts each cell of ``instances`` rows
     before it stacks them: a value that does not fit (``[0.5]`` for ``Array(float)``, a null for
     a required array) is the compiled converter's :class:`~mlserve.errors.InvalidColumnValue`

@@ -37,14 +37,17 @@ from mlserve.codecs._json_casts import (
     arrays_as_ndarrays,
     cast_as_first_column,
     cast_declared_values,
-    check_instance_lengths,
-    check_instance_rows,
     dict_columns,
     np_array,
-    present_cells,
+    pad_rows_for_any,
     refloat,
     refuse_float_arrays,
     refuse_floats_for_other_types,
+)
+from mlserve.codecs._json_instances import (
+    check_instance_lengths,
+    check_instance_rows,
+    present_cells,
 )
 from mlserve.codecs._json_llm import LLM_INPUT, LLM_KEYS, llm_errors, read_llm
 from mlserve.codecs._plan import DecodePlan
@@ -144,8 +147,8 @@ def _decode_doc(body: bytes, plan: DecodePlan) -> tuple[Decoded, Any, str]:
         else:
             # MLflow casts every cell and stacks each key's (a failure: BAD_REQUEST) before its
             # enforcement refuses an array or object column's stack, or uneven keys
-            check_instance_rows(value, plan)
-            data = _records(value, plan, key)
+            cells = check_instance_rows(value, plan)
+            data = _records(value, plan, key) if cells is None else _cells_frame(cells, plan)
     else:
         data = _tensor_or_columns(value, plan, key)
     if plan.kind == "none" and not plan.stdlib_json and refloat(data):
@@ -241,6 +244,18 @@ def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     return frame_from_columns(names, values, plan, nrows=len(value))
 
 
+def _cells_frame(cells: dict[Any, list[Any]], plan: DecodePlan) -> pd.DataFrame:
+    """A frame of each key's values (``instances`` rows of other keys, paired by position)."""
+    keys, cols = list(cells), list(cells.values())
+    keep = plan.kept(keys)
+    if keep is not None:
+        keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
+    nrows = len(cols[0]) if cols else 0
+    plan.check_rows(nrows)
+    _refuse_lists(keys, cols, plan)
+    return frame_from_columns(keys, cols, plan, nrows=nrows)
+
+
 def _refuse_lists(keys: Sequence[Any], cols: Sequence[Sequence[Any]], plan: DecodePlan) -> None:
     """Lists as the values of a column of single values, in ``inputs`` or ``instances``: MLflow
     hands these bodies to its enforcement uncast, which refuses them (INVALID_PARAMETER_VALUE),
@@ -249,8 +264,14 @@ def _refuse_lists(keys: Sequence[Any], cols: Sequence[Sequence[Any]], plan: Deco
     for i, (key, col) in enumerate(zip(keys, cols, strict=True)):
         if col and isinstance(col[0], list):
             rule = plan.rule(key, i)
+            if rule.kind == "string" and all(map(_texts, col)):
+                continue  # lists of text: MLflow's string column takes any object as it is
             if rule.kind not in ("object", "any"):
                 raise SchemaMismatch(rule.name, rule.expected, "lists")
+
+
+def _texts(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
@@ -370,6 +391,7 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     # rows: MLflow casts them whole as the first column's type (a failure: BAD_REQUEST), then
     # pd.DataFrame(rows) labels them by position 0..n-1, which meets a signature by those
     # integer names (or an unnamed one), not one named "a", "b" or "0", "1"
+    value = pad_rows_for_any(value, plan)
     cast_as_first_column(value, plan, where)
     refuse_floats_for_other_types(plan)
     return frame_from_rows(value, None, plan, where)

@@ -8,9 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from mlserve.codecs._plan import DecodePlan
 from mlserve.codecs._tabular import frame_from_columns
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
+from mlserve.schema._rules import ColumnRule
 
 __all__ = ["LLM_INPUT", "LLM_KEYS", "llm_errors", "read_llm"]
 
@@ -42,14 +46,22 @@ def read_llm(
         )
     raw = {k: v for k, v in doc.items() if k not in declared}
     data = {k: v for k, v in raw.items() if k in plan.by_name}
+    one_row = plan.dict_is_row or all(map(_llm_single, raw.values()))
+    if not one_row and any(isinstance(v, dict) for v in raw.values()):
+        # pd.DataFrame(body) reads an object's keys as row labels, or refuses it beside lists
+        raise SchemaMismatch(
+            None, "single values or lists under the body's keys", "an object among lists"
+        )
     for key, value in data.items():
-        # no cast before MLflow's enforcement: text is not a number or a datetime there
+        # no cast before MLflow's enforcement: it meets the dtype pandas infers
         rule = plan.by_name[key]
         values = value if isinstance(value, list) else [value]
         if rule.kind in ("float", "int", "datetime") and any(isinstance(v, str) for v in values):
             raise SchemaMismatch(rule.name, rule.expected, "a string")
+        if not plan.dict_is_row:
+            _refuse_inferred_dtype(rule, [value] if one_row else values)
     with llm_errors():
-        if not plan.dict_is_row and all(map(_llm_single, raw.values())):
+        if not plan.dict_is_row and one_row:
             # MLflow's enforcement makes one row of uncast single values and lists of text
             # (a batch of prompts), the undeclared keys' values among them
             keys = list(data)
@@ -61,6 +73,34 @@ def read_llm(
             raise SchemaMismatch(
                 None, "one value per key, or lists of one length", "neither"
             ) from exc
+
+
+def _refuse_inferred_dtype(rule: ColumnRule, cells: list[Any]) -> None:
+    """The dtype pandas infers for a column's uncast values, judged as MLflow's enforcement
+    judges it (``_enforce_mlflow_datatype``): a string column takes an object or text column,
+    not numbers or booleans; a numeric column its own dtype, a narrower one of the same kind,
+    a narrow integer for a double, or int64 of only 0 and 1 for a float. A column of mixed
+    Python objects is left to the enforcer."""
+    if rule.kind not in ("string", "float", "int", "bool") or not cells:
+        return
+    dtype = pd.Series(cells).dtype
+    if dtype == np.dtype(object) or isinstance(dtype, pd.StringDtype):
+        return  # text, or mixed values: taken by a string column, else the enforcer's to judge
+    want = np.dtype(bool) if rule.kind == "bool" else rule.dtype
+    if want is None:  # a string column: numbers or booleans are not text to MLflow
+        fits = False
+    elif dtype == want:
+        fits = True
+    elif dtype.kind == want.kind:
+        fits = dtype.itemsize <= want.itemsize
+    elif dtype.kind in "iu" and want == np.float64:
+        fits = dtype.itemsize <= 6
+    else:
+        fits = False
+    if not fits and want is not None and dtype == np.int64 and want.kind == "f":
+        fits = all(v in (0, 1) for v in cells)
+    if not fits:
+        raise SchemaMismatch(rule.name, rule.expected, f"{dtype} values")
 
 
 def _llm_single(value: object) -> bool:

@@ -266,7 +266,21 @@ def to_array(
         return ColumnRule("int", dtype).narrow_int(arr.ravel()).reshape(arr.shape)
     if dtype is not None and dtype.kind in "iu" and arr.dtype.kind in "UO" and arr.ndim:
         return _integer_text(data, arr, dtype, where, objects_are_rows)
+    if dtype is not None and dtype.kind in "iu" and arr.dtype.kind == "f" and arr.ndim:
+        return _whole_floats(arr, dtype, where)
     return arr
+
+
+def _whole_floats(arr: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
+    """Floats for an integer tensor, cast as MLflow's ``np.array(data, dtype)`` casts them when
+    each is a whole number (``2.0`` -> ``2``). A NaN, an infinity or a number past the dtype's
+    range fails that cast (BAD_REQUEST); a fraction, which it would truncate, is refused."""
+    info = np.iinfo(dtype)
+    if not np.isfinite(arr).all() or arr.min() < info.min or arr.max() > info.max:
+        raise PayloadError(f"'{where}' holds values that are not {dtype.name} numbers")
+    if not (arr == np.floor(arr)).all():
+        raise SchemaMismatch(None, f"{dtype.name} values", "a non-integer float")
+    return arr.astype(dtype)
 
 
 def _integer_text(

@@ -391,6 +391,9 @@ def _as_text_column(values: Sequence[Any], arr: Any, numpy_cast: bool) -> Any:
     dtype = getattr(arr, "dtype", None)
     if isinstance(dtype, pd.StringDtype) or getattr(dtype, "kind", "") in ("U", "S"):
         return arr  # text (and nulls): the common case, as inferred
+    if numpy_cast and not len(values):
+        # numpy's cast of no values is an empty array of text, which pandas makes a str column
+        return pd.array([], dtype=_string_dtype())
     if dtype == np.dtype(object) and all(v is None or type(v) is str for v in values):
         return arr
     if numpy_cast:

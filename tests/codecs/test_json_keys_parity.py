@@ -127,7 +127,7 @@ def test_a_row_lacking_a_required_column_is_counted() -> None:
 )
 def test_uneven_keys_not_counted_meet_pandas(doc: Any, schema: Schema) -> None:
     exc = _refusal(doc, schema)
-    assert type(exc) is SchemaMismatch and "rows with different keys" in str(exc)
+    assert type(exc) is SchemaMismatch and "keys missing from some rows" in str(exc)
 
 
 def test_a_list_that_does_not_cast_to_its_plain_column_is_the_bodys_mistake() -> None:
@@ -289,3 +289,128 @@ def test_a_list_of_texts_for_a_single_any_column_is_one_row() -> None:
     assert _frame({"inputs": ["a", "b"]}, schema) == {"z": [["a", "b"]]}
     assert _frame({"instances": ["a", "b"]}, schema) == {"z": [["a", "b"]]}
     assert _frame({"inputs": [1, 2]}, schema) == {"z": [1, 2]}
+
+
+# -- rows of other keys are paired by position when every key has as many values -------------
+
+AB_TEXT = Schema([ColSpec("double", "a"), ColSpec("string", "b")])
+
+
+@pytest.mark.parametrize(
+    ("rows", "want"),
+    [
+        ([{"a": 1.5, "b": "x"}, {}], {"a": [1.5], "b": ["x"]}),
+        ([{"a": 1.5}, {"b": "x"}], {"a": [1.5], "b": ["x"]}),
+        ([{"b": "x"}, {"a": 1.5}], {"a": [1.5], "b": ["x"]}),
+        ([{"a": 1.5, "b": "x"}, {"a": 2.5}, {"b": "y"}], {"a": [1.5, 2.5], "b": ["x", "y"]}),
+        ([{"a": 1.5, "b": "x"}, {"e": 1}], {"a": [1.5], "b": ["x"]}),
+    ],
+)
+def test_rows_of_other_keys_are_paired_by_position(rows: Any, want: Any) -> None:
+    assert _frame({"instances": rows}, AB_TEXT) == want
+
+
+def test_a_value_that_does_not_cast_in_rows_of_other_keys_is_the_bodys_mistake() -> None:
+    exc = _refusal({"instances": [{"a": "x"}, {"b": "x"}]}, AB_TEXT)
+    assert type(exc) is PayloadError and "does not cast to float64" in exc.reason
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"inputs": {"a": 1.5, "b": "x", "e": [[1, 2], [3]]}},
+        {"inputs": {"a": [1.5, 2.5], "b": ["x", "y"], "e": [1, [2]]}},
+        {"instances": {"a": [1.5, 2.5], "b": ["x", "y"], "e": [[1], [2, 3]]}},
+        {"inputs": {"a": [1.5, 2.5], "b": [["x"], ["y", "z"]]}},
+    ],
+    ids=["undeclared-ragged", "undeclared-mixed", "undeclared-ragged-instances", "text-ragged"],
+)
+def test_lists_that_numpy_cannot_stack_are_the_bodys_mistake(doc: Any) -> None:
+    assert type(_refusal(doc, AB_TEXT)) is PayloadError
+
+
+def test_lists_of_text_for_a_string_column_pass_as_objects() -> None:
+    got = _frame({"inputs": {"a": [1.5, 2.5], "b": [["x"], ["y"]]}}, AB_TEXT)
+    assert got == {"a": [1.5, 2.5], "b": [["x"], ["y"]]}
+    # lists of numbers stay refused: MLflow would hand the model their text
+    assert type(_refusal({"inputs": {"a": [1.5], "b": [[1]]}}, AB_TEXT)) is SchemaMismatch
+
+
+def test_no_values_for_a_string_column_under_inputs_is_a_str_column() -> None:
+    frame = _decode({"inputs": {"a": [], "b": []}}, AB_TEXT)
+    assert len(frame) == 0 and isinstance(frame["b"].dtype, pd.StringDtype)
+
+
+def test_ragged_rows_for_an_any_first_column_are_padded_as_pandas_pads_them() -> None:
+    schema = Schema([ColSpec(AnyType(), 0), ColSpec("double", 1, required=False)])
+    frame = _decode({"inputs": [[1, 2.5], [3]]}, schema)
+    assert list(frame[0]) == [1, 3] and frame[1].iloc[0] == 2.5 and np.isnan(frame[1].iloc[1])
+    # a named signature then lacks its columns: INVALID_PARAMETER_VALUE, not a cast failure
+    assert type(_refusal({"inputs": [[1, 2], [3]]}, ANY_X)) is SchemaMismatch
+
+
+@pytest.mark.parametrize(
+    ("rows", "want"), [([[1.0, 2.0]], [[1, 2]]), ([[2.0, 3]], [[2, 3]]), ([["1", 2.0]], [[1, 2]])]
+)
+def test_whole_floats_for_an_int_tensor_are_cast(rows: Any, want: Any) -> None:
+    got = _decode({"inputs": rows}, INT_TENSOR)
+    assert got.dtype == np.int64 and got.tolist() == want
+
+
+@pytest.mark.parametrize("rows", [[[1e20, 2.0]], [[float("inf"), 1.0]], [[-1e19, 1.0]]])
+def test_floats_an_int_tensor_cannot_hold_fail_the_cast(rows: Any) -> None:
+    assert type(_refusal({"inputs": rows}, INT_TENSOR)) is PayloadError
+
+
+# -- an unwrapped LLM body meets MLflow's enforcement with the dtypes pandas infers ----------
+
+LLM_COLUMNS = Schema(
+    [
+        ColSpec("string", "prompt"),
+        ColSpec("double", "x", required=False),
+        ColSpec("float", "f", required=False),
+        ColSpec("long", "n", required=False),
+        ColSpec("integer", "i", required=False),
+        ColSpec("boolean", "b", required=False),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"prompt": [1, 2]},
+        {"prompt": 5},
+        {"prompt": [1, None]},
+        {"prompt": [True]},
+        {"prompt": ["a", "b"], "x": [1, 2]},
+        {"prompt": "a", "x": 3},
+        {"prompt": "a", "f": 1.5},
+        {"prompt": "a", "n": 1.0},
+        {"prompt": "a", "i": 1},
+        {"prompt": "a", "b": 1},
+        {"prompt": ["a", "b"], "params": {"temperature": 0.5}},
+        {"prompt": {"k": "a"}},
+    ],
+)
+def test_llm_values_mlflow_enforcement_refuses(doc: Any) -> None:
+    with pytest.raises(SchemaMismatch) as info:
+        _decode(doc, LLM_COLUMNS, TEMPERATURE)
+    assert type(info.value) is SchemaMismatch
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"prompt": [True, 1]},
+        {"prompt": [None]},
+        {"prompt": ["a", "b"], "x": [0, 1]},
+        {"prompt": ["a", "b"], "x": [1, 2.5]},
+        {"prompt": "a", "f": 1},
+        {"prompt": "a", "n": 1},
+        {"prompt": "a", "b": True},
+        {"prompt": [["a"], ["b"]]},
+    ],
+)
+def test_llm_values_mlflow_enforcement_takes(doc: Any) -> None:
+    assert len(_decode(doc, LLM_COLUMNS, TEMPERATURE)) >= 1

@@ -191,6 +191,49 @@ SAME = {
     "int-tensor-fraction-text": Case("int-tensor", {"inputs": [["1.5", 1]]}),
     "int-tensor-exponent-text": Case("int-tensor", {"inputs": [["1e3", 1]]}),
     "int-tensor-object": Case("int-tensor", {"inputs": [[{"k": 1}, 1]]}),
+    # instances rows of other keys: paired by position when every key has as many values
+    "instances-rows-of-other-keys-paired": Case(
+        "typed", {"instances": [{"s": "a"}, {"t": T0}], **ECHO}
+    ),
+    "instances-rows-an-empty-row": Case("typed", {"instances": [{"s": "a", "t": T0}, {}], **ECHO}),
+    "instances-rows-of-other-keys-text-for-datetime": Case(
+        "typed", {"instances": [{"s": "a"}, {"t": "x"}], **ECHO}
+    ),
+    # lists numpy cannot stack: an undeclared key's, or a string column's
+    "inputs-columns-undeclared-ragged": Case(
+        "shapes", {"inputs": {"v": [1.0, 2.0], "e": [[1], [2, 3]]}, **ECHO}
+    ),
+    "inputs-columns-undeclared-mixed": Case(
+        "shapes", {"inputs": {"v": [1.0, 2.0], "e": [1, [2]]}, **ECHO}
+    ),
+    "inputs-columns-text-lists-ragged": Case(
+        "typed", {"inputs": {"s": [["x"], ["y", "z"]], "t": [T0, T0]}, **ECHO}
+    ),
+    # ... and lists of text for a string column pass, as any object does
+    "inputs-columns-text-lists": Case(
+        "typed", {"inputs": {"s": [["a"], ["b"]], "t": [T0, T0]}, **ECHO}
+    ),
+    "inputs-rows-text-list": Case("typed", {"inputs": [{"s": ["a"], "t": T0}], **ECHO}),
+    "instances-rows-text-list": Case("typed", {"instances": [{"s": ["a"], "t": T0}], **ECHO}),
+    # no values for a string column: numpy's empty text array, a str column
+    "inputs-columns-no-text": Case("prompt", {"inputs": {"prompt": []}}),
+    # ragged rows when the first column is Any: no cast, pandas pads them
+    "inputs-rows-ragged-any-first": Case("any", {"inputs": [[1, 2], [3]]}),
+    # an int tensor casts whole floats, and fails on floats past its range
+    "int-tensor-whole-floats": Case("int-tensor", {"inputs": [[1.0, 2.0]]}),
+    "int-tensor-whole-floats-instances": Case("int-tensor", {"instances": [[2.0, 3]]}),
+    "int-tensor-past-its-range": Case("int-tensor", {"inputs": [[1e20, 2.0]]}),
+    # an unwrapped LLM body meets MLflow's enforcement with the dtypes pandas infers
+    "llm-numbers-for-text": Case("prompt", {"prompt": [1, 2]}),
+    "llm-number-for-text": Case("prompt", {"prompt": 5}),
+    "llm-booleans-for-text": Case("prompt", {"prompt": [True]}),
+    "llm-number-or-null-for-text": Case("prompt", {"prompt": [1, None]}),
+    "llm-mixed-for-text": Case("prompt", {"prompt": [True, 1]}),
+    "llm-null-for-text": Case("prompt", {"prompt": [None]}),
+    "llm-lists-of-text": Case("prompt", {"prompt": [["a"], ["b"]]}),
+    "llm-params-key-beside-lists": Case(
+        "prompt", {"prompt": ["a", "b"], "params": {"temperature": 0.5}}
+    ),
     # an unwrapped LLM body: single values and lists of text are one row (a batch of prompts)
     "llm-prompts-one-row": Case("prompt", {"prompt": ["a", "b"], "temperature": 0.5}),
     "llm-prompts-one-row-undeclared": Case("prompt", {"prompt": ["a", "b"], "extra": "q"}),
@@ -218,6 +261,11 @@ DIFFERENT = {
     "int-tensor-fraction": (
         Case("int-tensor", {"inputs": [[1.5, 1]]}),
         "refused (INVALID_PARAMETER_VALUE); MLflow's np.array(data, int64) truncates 1.5 to 1",
+    ),
+    "llm-object-as-rows": (
+        Case("prompt", {"prompt": {"k": "a", "j": "b"}}),
+        "refused (INVALID_PARAMETER_VALUE); MLflow's pd.DataFrame(body) makes the object's keys "
+        "the rows and its values the prompts",
     ),
     "llm-undeclared-object-as-rows": (
         Case("prompt", {"prompt": "a", "extra": {"k": 1, "j": 2}}),
