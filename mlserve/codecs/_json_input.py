@@ -202,7 +202,8 @@ def _columns_of_records(
         seen = dict.fromkeys(chain.from_iterable(records))
         keep = plan.kept(list(seen))
         if keep is not None:
-            kept = [n for i, n in enumerate(seen) if i in set(keep)]
+            keep_set = set(keep)
+            kept = [n for i, n in enumerate(seen) if i in keep_set]
             if kept and set(map(len, records)) == {len(seen)}:  # every row has every key
                 rows = list(map(itemgetter(*kept), records))
                 return kept, list(zip(*rows, strict=True)) if len(kept) > 1 else [tuple(rows)]

@@ -105,7 +105,8 @@ def check_instance_lengths(arrays: dict[str, np.ndarray], counted: Any) -> None:
 
 
 def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
-    """``instances`` as rows of objects holding an array or object column, refused as MLflow's
+    """``instances`` as rows of objects for a signature with an array or object column (sent
+    or not), refused as MLflow's
     ``parse_instances_data`` refuses them, after :func:`check_instance_rows`' stacks and counts.
     It casts every cell against its column's type (a cell that does not fit: BAD_REQUEST), and
     then gives its enforcement a 2-D array or an array of dicts, which it refuses
@@ -116,9 +117,10 @@ def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
     complex_names = [
         s.name for s in plan.schema.inputs if isinstance(getattr(s, "type", None), (Array, Object))
     ]
-    sent = [n for n in complex_names if any(isinstance(r, dict) and n in r for r in rows)]
-    if not sent:
+    if not complex_names:
         return
+    # sent or not (an optional array column), MLflow's enforcement makes one row of the stacks
+    sent = [n for n in complex_names if any(isinstance(r, dict) and n in r for r in rows)]
     if not all_objects(rows):
         raise PayloadError("'instances' must be a list of objects (one per row)")
     cells = {label: [r[label] for r in rows if label in r] for label in compiled.labels}
@@ -131,8 +133,9 @@ def refuse_complex_instances(rows: list[Any], plan: DecodePlan) -> None:
         else:
             check_cells(sent_cells, compiled.converters[i])
     raise SchemaMismatch(
-        str(sent[0]),
-        "one value per row ('instances' makes an array or object column one array of them)",
+        str(sent[0]) if sent else None,
+        "one value per row ('instances' makes each column one array of them, which a "
+        "signature with an array or object column takes as one row)",
         "rows of objects; send them under 'inputs' or 'dataframe_records'",
     )
 

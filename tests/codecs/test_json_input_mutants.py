@@ -106,10 +106,12 @@ def test_only_array_columns_become_ndarrays_under_inputs() -> None:
     assert isinstance(data["a"][1], np.ndarray) and data["a"][1].tolist() == [1.5]
 
 
-def test_instances_rows_without_the_array_column_are_read() -> None:
-    # the refusal is for an array or object column the rows carry
-    data = _decode({"instances": [{"x": 1.0}]}, OPTIONAL_ARRAY).data
-    assert data.to_dict("list") == {"x": [1.0]}
+def test_instances_rows_without_the_optional_array_column_are_refused_too() -> None:
+    # MLflow 3.17.2's server: the signature's array column makes its enforcement read the
+    # stacked values as one row, x an array of them (INVALID_PARAMETER_VALUE)
+    with pytest.raises(SchemaMismatch) as info:
+        _decode({"instances": [{"x": 1.0}]}, OPTIONAL_ARRAY)
+    assert type(info.value) is SchemaMismatch and info.value.column is None
 
 
 @pytest.mark.parametrize(
@@ -118,9 +120,10 @@ def test_instances_rows_without_the_array_column_are_read() -> None:
         pytest.param(
             [{"a": [1.5, 2.5], "x": 1.0}],
             SchemaMismatch,
-            "Schema mismatch for column 'a': expected one value per row ('instances' makes an "
-            "array or object column one array of them), found rows of objects; send them under "
-            "'inputs' or 'dataframe_records'.",
+            "Schema mismatch for column 'a': expected one value per row ('instances' makes each "
+            "column one array of them, which a signature with an array or object column takes "
+            "as one row), found rows of objects; send them under 'inputs' or "
+            "'dataframe_records'.",
             id="rectangular",
         ),
         pytest.param(

@@ -192,6 +192,9 @@ SAME = {
     "int-tensor-exponent-text": Case("int-tensor", {"inputs": [["1e3", 1]]}),
     "int-tensor-object": Case("int-tensor", {"inputs": [[{"k": 1}, 1]]}),
     # instances rows of other keys: paired by position when every key has as many values
+    "instances-rows-without-the-array-column": Case(
+        "complex", {"instances": [{"o": {"p": 1}, "x": 1.0}]}
+    ),
     "instances-rows-of-other-keys-paired": Case(
         "typed", {"instances": [{"s": "a"}, {"t": T0}], **ECHO}
     ),
