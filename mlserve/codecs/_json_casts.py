@@ -1,8 +1,9 @@
 """What MLflow's ``inputs``/``instances`` path (its ``_cast_schema_type`` and numpy) does to
 a JSON body's values beyond building a frame, for :mod:`mlserve.codecs._json_input`: an object
-of columns as its ``pd.DataFrame(dict)`` reads it, array values as ndarrays, the refusals its
-casts (each cell of ``instances`` rows, a flat list as the first column's type), its double
-check and its per-key arrays give, and orjson's floats for integers past 64 bits."""
+of columns as its cast and ``pd.DataFrame(dict)`` read it (undeclared keys included), array
+values as ndarrays, the refusals its casts give (a list or rows as the first column's type,
+each declared value of a one-row object), its double check, and orjson's floats for integers
+past 64 bits. ``instances`` rows are :mod:`mlserve.codecs._json_instances`'."""
 
 from __future__ import annotations
 
@@ -120,8 +121,8 @@ def dict_columns(value: dict[Any, Any], plan: DecodePlan, where: str) -> list[li
     single value single, and makes an undeclared key's value an array (``np.array(v)``). Then
     its enforcement makes one row when every value is single (or an ``any`` column's list of
     strings), else ``pd.DataFrame(dict)``: lists of one length, a single value repeated down
-    their rows; only single values and arrays of none (an undeclared ``{"e": 5}``) are
-    refused there, as pandas finds no index (INVALID_PARAMETER_VALUE)."""
+    their rows. Single values beside an undeclared key's (``{"v": 1.0, "e": 5}``) leave pandas
+    no index there (INVALID_PARAMETER_VALUE)."""
     values = list(value.values())
     specs = declared_columns(value, plan)
     kinds = [type(spec.type) if spec is not None else None for spec, _ in specs]

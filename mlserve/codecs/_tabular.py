@@ -217,8 +217,9 @@ def to_array(
 ) -> np.ndarray:
     """A numpy array from nested lists, typed ``dtype`` where that is lossless.
 
-    Floating dtypes are applied directly; integer dtypes only to integer data (range-checked);
-    a ``str`` dtype to each value as written (:func:`string_tensor`, null refused); other data
+    Floating dtypes are applied directly; integer dtypes to integers (range-checked), whole
+    floats and integers written as text, as MLflow's cast reads them (a fraction refused); a
+    ``str`` dtype to each value as written (:func:`string_tensor`, null refused); other data
     keeps numpy's inferred dtype for the enforcer to judge. Raises
     :class:`PayloadError` for ragged nesting, and with ``booleans`` :class:`SchemaMismatch`
     for a JSON boolean where ``dtype`` is numeric. ``objects_are_rows``: a list of objects is
