@@ -21,10 +21,8 @@ What each shape becomes (MLflow's behaviour unless ``docs/payloads.md`` says oth
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from itertools import chain
-from operator import itemgetter
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -49,11 +47,12 @@ from mlserve.codecs._json_instances import (
     check_instance_rows,
     present_cells,
 )
-from mlserve.codecs._json_llm import LLM_INPUT, LLM_KEYS, llm_errors, read_llm
+from mlserve.codecs._json_llm import LLM_BODY, LLM_INPUT, LLM_KEYS, llm_errors, read_llm
 from mlserve.codecs._plan import DecodePlan
 from mlserve.codecs._tabular import (
     Refloat,
     check_column_names,
+    columns_of_records,
     frame_from_columns,
     frame_from_rows,
     to_array,
@@ -187,42 +186,6 @@ def _split(value: object, plan: DecodePlan) -> pd.DataFrame:
     return frame_from_rows(value["data"], columns, plan, "dataframe_split.data", index)
 
 
-def _columns_of_records(
-    records: list[Any], where: str, plan: DecodePlan
-) -> tuple[list[Hashable], list[Any]]:
-    """Column names in first-seen order and the column-major values of a list of objects,
-    only of the columns the plan keeps (the width of the body is checked first)."""
-    if set(map(type, records)) != {dict}:
-        raise PayloadError(f"'{where}' must be a list of objects (one per row)")
-    names: list[Hashable] = list(records[0])
-    plan.check_columns(len(names))
-    if plan.kind == "columns" and plan.by_name:
-        # the union of the rows' keys, checked and narrowed to the declared columns before a
-        # single value is taken out of the rows
-        seen = dict.fromkeys(chain.from_iterable(records))
-        keep = plan.kept(list(seen))
-        if keep is not None:
-            keep_set = set(keep)
-            kept = [n for i, n in enumerate(seen) if i in keep_set]
-            if kept and set(map(len, records)) == {len(seen)}:  # every row has every key
-                rows = list(map(itemgetter(*kept), records))
-                return kept, list(zip(*rows, strict=True)) if len(kept) > 1 else [tuple(rows)]
-            return kept, [tuple(r.get(n) for r in records) for n in kept]
-    if names and set(map(len, records)) == {len(names)}:
-        try:
-            rows = list(map(itemgetter(*names), records))
-        except KeyError:
-            pass  # same sizes, different keys
-        else:
-            return names, list(zip(*rows, strict=True)) if len(names) > 1 else [tuple(rows)]
-    # rows with differing keys: pandas fills the gaps with nulls, so do we
-    seen = dict.fromkeys(names)
-    for r in records:
-        seen.update(dict.fromkeys(r))
-    names = list(seen)
-    return names, [tuple(r.get(n) for r in records) for n in names]
-
-
 def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
     if not isinstance(value, list):
         raise PayloadError(
@@ -239,7 +202,7 @@ def _records(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
             raise SchemaMismatch(None, "rows (lists of values)", "rows mixed with objects")
         return frame_from_rows(value, None, plan, where)
     plan.check_rows(len(value))
-    names, values = _columns_of_records(value, where, plan)
+    names, values = columns_of_records(value, where, plan)
     if where != "dataframe_records":
         _refuse_lists(names, values, plan)
     return frame_from_columns(names, values, plan, nrows=len(value))
@@ -257,7 +220,9 @@ def _cells_frame(cells: dict[Any, list[Any]], plan: DecodePlan) -> pd.DataFrame:
     return frame_from_columns(keys, cols, plan, nrows=nrows)
 
 
-def _refuse_lists(keys: Sequence[Any], cols: Sequence[Sequence[Any]], plan: DecodePlan) -> None:
+def _refuse_lists(
+    keys: Sequence[Any], cols: Sequence[Sequence[Any]], plan: DecodePlan, uncast: bool = False
+) -> None:
     """Lists as the values of a column of single values, in ``inputs`` or ``instances``: MLflow
     hands these bodies to its enforcement uncast, which refuses them (INVALID_PARAMETER_VALUE),
     where ``dataframe_split`` and ``dataframe_records`` fail its cast (BAD_REQUEST). The first
@@ -265,8 +230,10 @@ def _refuse_lists(keys: Sequence[Any], cols: Sequence[Sequence[Any]], plan: Deco
     for i, (key, col) in enumerate(zip(keys, cols, strict=True)):
         if col and isinstance(col[0], list):
             rule = plan.rule(key, i)
-            if rule.kind == "string" and all(map(_texts, col)):
-                continue  # lists of text: MLflow's string column takes any object as it is
+            if rule.kind == "string" and (uncast or all(map(_texts, col))):
+                # lists of text (or any lists MLflow did not cast first, an unwrapped LLM
+                # body's): its string column takes any object as it is
+                continue
             if rule.kind not in ("object", "any"):
                 raise SchemaMismatch(rule.name, rule.expected, "lists")
 
@@ -286,7 +253,15 @@ def _row_objects(value: list[Any], plan: DecodePlan) -> dict[str, np.ndarray]:
     plan.check_rows(len(value))
     cells = present_cells(value)
     plan.check_columns(len(cells))
-    arrays = {str(n): _tensor(v, plan, str(n), f"instances.{n}") for n, v in cells.items()}
+    arrays = {
+        str(n): (
+            # MLflow casts each value with np.array first: an object stays a 0-d array
+            np_array([np.array(x) for x in v], f"instances.{n}")
+            if plan.kind == "none" and any(isinstance(x, dict) for x in v)
+            else _tensor(v, plan, str(n), f"instances.{n}")
+        )
+        for n, v in cells.items()
+    }
     check_instance_lengths(arrays, set(plan.names) if plan.kind == "tensors" else None)
     return arrays
 
@@ -350,7 +325,7 @@ def _columnar(value: object, plan: DecodePlan, where: str) -> pd.DataFrame:
         plan.check_rows(nrows)
         if keep is not None:
             keys, cols = [keys[i] for i in keep], [cols[i] for i in keep]
-        _refuse_lists(keys, cols, plan)
+        _refuse_lists(keys, cols, plan, uncast=where == LLM_BODY)
         return frame_from_columns(keys, cols, plan, nrows=nrows)
     if isinstance(value, list) and value and all_objects(value):
         # MLflow's _cast_schema_type: a list of objects is rows of named values, also for a

@@ -16,12 +16,15 @@ from mlserve.codecs._tabular import frame_from_columns
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
 from mlserve.schema._rules import ColumnRule
 
-__all__ = ["LLM_INPUT", "LLM_KEYS", "llm_errors", "read_llm"]
+__all__ = ["LLM_BODY", "LLM_INPUT", "LLM_KEYS", "llm_errors", "read_llm"]
 
 #: MLflow's unwrapped LLM keys: chat, completions, embeddings
 LLM_KEYS = ("messages", "prompt", "input")
 #: the input format of an unwrapped LLM body; its predictions are answered unwrapped
 LLM_INPUT = "llm"
+#: where an unwrapped LLM body's data is, in messages (and how its reader tells the columns
+#: reader that MLflow did not cast it)
+LLM_BODY = "the request body"
 
 
 def read_llm(
@@ -68,7 +71,7 @@ def read_llm(
             return frame_from_columns(keys, [[data[k]] for k in keys], plan, nrows=1), params
         try:
             # else pd.DataFrame(body), the undeclared keys' lists counted
-            return columnar(raw, plan, "the request body"), params
+            return columnar(raw, plan, LLM_BODY), params
         except PayloadError as exc:  # lists of unequal lengths: pandas refuses the frame
             raise SchemaMismatch(
                 None, "one value per key, or lists of one length", "neither"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Hashable, Sequence
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,7 @@ __all__ = [
     "check_column_names",
     "coerce_column",
     "coerce_frame",
+    "columns_of_records",
     "frame_from_columns",
     "frame_from_rows",
     "to_array",
@@ -303,3 +306,39 @@ def _integer_text(
     if not all(whole):
         raise SchemaMismatch(None, f"{dtype.name} values", "a non-integer float")
     return ints
+
+
+def columns_of_records(
+    records: list[Any], where: str, plan: DecodePlan
+) -> tuple[list[Hashable], list[Any]]:
+    """Column names in first-seen order and the column-major values of a list of objects,
+    only of the columns the plan keeps (the width of the body is checked first)."""
+    if set(map(type, records)) != {dict}:
+        raise PayloadError(f"'{where}' must be a list of objects (one per row)")
+    names: list[Hashable] = list(records[0])
+    plan.check_columns(len(names))
+    if plan.kind == "columns" and plan.by_name:
+        # the union of the rows' keys, checked and narrowed to the declared columns before a
+        # single value is taken out of the rows
+        seen = dict.fromkeys(chain.from_iterable(records))
+        keep = plan.kept(list(seen))
+        if keep is not None:
+            keep_set = set(keep)
+            kept = [n for i, n in enumerate(seen) if i in keep_set]
+            if kept and set(map(len, records)) == {len(seen)}:  # every row has every key
+                rows = list(map(itemgetter(*kept), records))
+                return kept, list(zip(*rows, strict=True)) if len(kept) > 1 else [tuple(rows)]
+            return kept, [tuple(r.get(n) for r in records) for n in kept]
+    if names and set(map(len, records)) == {len(names)}:
+        try:
+            rows = list(map(itemgetter(*names), records))
+        except KeyError:
+            pass  # same sizes, different keys
+        else:
+            return names, list(zip(*rows, strict=True)) if len(names) > 1 else [tuple(rows)]
+    # rows with differing keys: pandas fills the gaps with nulls, so do we
+    seen = dict.fromkeys(names)
+    for r in records:
+        seen.update(dict.fromkeys(r))
+    names = list(seen)
+    return names, [tuple(r.get(n) for r in records) for n in names]

@@ -414,3 +414,18 @@ def test_llm_values_mlflow_enforcement_refuses(doc: Any) -> None:
 )
 def test_llm_values_mlflow_enforcement_takes(doc: Any) -> None:
     assert len(_decode(doc, LLM_COLUMNS, TEMPERATURE)) >= 1
+
+
+def test_llm_lists_of_any_values_pass_a_string_column_uncast() -> None:
+    # MLflow casts nothing in an unwrapped LLM body: its string column takes lists as objects
+    frame = _decode({"prompt": [[1], [2]]}, PROMPT, TEMPERATURE)
+    assert list(frame["prompt"]) == [[1], [2]]
+    # under inputs, where MLflow casts them to text first, lists of numbers stay refused
+    assert type(_refusal({"inputs": {"prompt": [[1], [2]]}}, PROMPT)) is SchemaMismatch
+
+
+def test_objects_in_instances_rows_without_a_signature_are_0d_arrays() -> None:
+    got = _decode({"instances": [{"a": {"k": 1}}, {"a": {"k": 2}}]}, None)["a"]
+    assert got.dtype == object and [type(v) for v in got] == [np.ndarray, np.ndarray]
+    assert [v.item() for v in got] == [{"k": 1}, {"k": 2}]
+    assert type(_refusal({"instances": [{"a": {"k": 1}}, {"a": [1]}]}, None)) is PayloadError
