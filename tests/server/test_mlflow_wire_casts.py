@@ -234,6 +234,10 @@ SAME = {
     "llm-mixed-for-text": Case("prompt", {"prompt": [True, 1]}),
     "llm-null-for-text": Case("prompt", {"prompt": [None]}),
     "llm-lists-of-text": Case("prompt", {"prompt": [["a"], ["b"]]}),
+    "llm-lists-of-numbers": Case("prompt", {"prompt": [[1], [2]]}),
+    "instances-no-signature-objects": Case(
+        "nosig", {"instances": [{"a": {"k": 1}, "b": 1}, {"a": {"k": 2}, "b": 2}]}
+    ),
     "llm-params-key-beside-lists": Case(
         "prompt", {"prompt": ["a", "b"], "params": {"temperature": 0.5}}
     ),
