@@ -59,7 +59,14 @@ def read_llm(
         # no cast before MLflow's enforcement: it meets the dtype pandas infers
         rule = plan.by_name[key]
         values = value if isinstance(value, list) else [value]
-        if rule.kind in ("float", "int", "datetime") and any(isinstance(v, str) for v in values):
+        texts = [isinstance(v, str) for v in values]
+        # text is not a number or a datetime to MLflow's enforcement, but among numbers for a
+        # double column, which it reads (pd.to_numeric of the object column), as our rule does
+        if (
+            rule.kind in ("float", "int", "datetime")
+            and any(texts)
+            and not (rule.dtype == np.float64 and not all(texts))
+        ):
             raise SchemaMismatch(rule.name, rule.expected, "a string")
         if not plan.dict_is_row:
             _refuse_inferred_dtype(rule, [value] if one_row else values)

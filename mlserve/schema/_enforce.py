@@ -198,6 +198,10 @@ class SchemaEnforcer:
             if missing_required:
                 raise _missing("column", missing_required)
             present = [(i, pos) for i, pos in enumerate(located) if pos is not None]
+            if not present:
+                # none of the (all optional) columns sent: MLflow's enforcement hands the model
+                # a frame of no columns and no rows, whatever else the input held
+                return pd.DataFrame()
             chosen = [pos for _, pos in present]
             todo = [
                 j

@@ -18,7 +18,16 @@ import pytest
 
 from mlserve.codecs import RequestDecoder
 from mlserve.errors import PayloadError, SchemaMismatch
-from mlserve.schema import AnyType, Array, ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec
+from mlserve.schema import (
+    AnyType,
+    Array,
+    ColSpec,
+    ParamSchema,
+    ParamSpec,
+    Schema,
+    SchemaEnforcer,
+    TensorSpec,
+)
 
 JSON = "application/json"
 V = Schema([ColSpec("double", "v")])
@@ -429,3 +438,27 @@ def test_objects_in_instances_rows_without_a_signature_are_0d_arrays() -> None:
     assert got.dtype == object and [type(v) for v in got] == [np.ndarray, np.ndarray]
     assert [v.item() for v in got] == [{"k": 1}, {"k": 2}]
     assert type(_refusal({"instances": [{"a": {"k": 1}}, {"a": [1]}]}, None)) is PayloadError
+
+
+def test_llm_text_among_numbers_for_a_double_is_read() -> None:
+    # MLflow's enforcement reads an object column of numbers and numeric text for a double
+    frame = _decode({"prompt": "hi", "x": [1.0, "0.5"]}, LLM_COLUMNS, TEMPERATURE)
+    assert list(frame["x"]) == [1.0, 0.5]
+    for alone in (["0.5"], "0.5", [1.0, "x"]):
+        with pytest.raises(SchemaMismatch):
+            _decode({"prompt": "hi", "x": alone}, LLM_COLUMNS, TEMPERATURE)
+    with pytest.raises(SchemaMismatch):  # not for a long column
+        _decode({"prompt": "hi", "n": [1, "2"]}, LLM_COLUMNS, TEMPERATURE)
+
+
+def test_no_declared_column_sent_leaves_the_model_no_rows_and_no_columns() -> None:
+    # every column optional, none sent: MLflow hands the model a 0 x 0 frame, whatever the
+    # input format (checked over HTTP for inputs, rows, records and an LLM body)
+    schema = Schema(
+        [ColSpec("string", "prompt", required=False), ColSpec("double", "x", required=False)]
+    )
+    enforce = SchemaEnforcer(schema)
+    for frame in (pd.DataFrame({"e": [1, 2]}), pd.DataFrame({"e": ["a"]})):
+        out = enforce(frame)
+        assert out.shape == (0, 0)
+    assert enforce(pd.DataFrame({"x": [1.5], "e": [1]})).shape == (1, 1)
