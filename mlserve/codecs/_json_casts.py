@@ -26,11 +26,23 @@ __all__ = [
     "declared_columns",
     "dict_columns",
     "np_array",
+    "numpy_casts",
     "pad_rows_for_any",
     "refloat",
     "refuse_float_arrays",
     "refuse_floats_for_other_types",
 ]
+
+
+def numpy_casts(values: Any, dtype: np.dtype) -> bool:
+    """Whether MLflow's ``np.array(values, dtype)`` succeeds: what it fails on is the body's
+    mistake there (BAD_REQUEST). An overflow (1e300 for a float) is inf to it, not an error."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            np.array(values, dtype)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def all_objects(values: list[Any]) -> bool:
@@ -44,15 +56,12 @@ def cast_as_first_column(value: list[Any], plan: DecodePlan, where: str) -> None
     numbers, even for a later column of text) is the body's mistake there, BAD_REQUEST."""
     first = plan.schema.inputs[0].type if plan.schema is not None else None
     if isinstance(first, DataType):
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):  # 1e300 for a float: inf here
-                np.array(value, dtype=first.to_numpy())
-        except (TypeError, ValueError, OverflowError) as exc:
+        if not numpy_casts(value, first.to_numpy()):
             raise PayloadError(
                 f"'{where}' is a list, which MLflow casts whole as the first column's type "
                 f"({first.name}), and some of its values do not cast; send rows of several "
                 "types under 'dataframe_split' or 'dataframe_records'"
-            ) from exc
+            )
     elif first is not None and plan.compiled is not None:
         # an array, object or map column: the list is checked as one value of it
         check_cells([value], plan.compiled.converters[0])
@@ -83,13 +92,10 @@ def cast_declared_values(value: dict[Any, Any], plan: DecodePlan, where: str) ->
         if spec is None:
             continue
         if isinstance(spec.type, DataType):
-            try:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    np.array(v if isinstance(v, list) else [v], spec.type.to_numpy())
-            except (TypeError, ValueError, OverflowError) as exc:
+            if not numpy_casts(v if isinstance(v, list) else [v], spec.type.to_numpy()):
                 raise PayloadError(
                     f"'{where}.{key}' does not cast to the column's type ({spec.type.name})"
-                ) from exc
+                )
         else:
             check_cells([v], convert)
 

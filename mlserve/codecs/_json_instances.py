@@ -5,12 +5,13 @@ stacked into one array and counted, with the code MLflow answers each refusal wi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
 import numpy as np
 
-from mlserve.codecs._json_casts import all_objects, check_cells, declared_columns
+from mlserve.codecs._json_casts import all_objects, check_cells, declared_columns, numpy_casts
 from mlserve.codecs._plan import DecodePlan
 from mlserve.errors import PayloadError, SchemaMismatch
 from mlserve.schema import Array, DataType, Object
@@ -46,7 +47,7 @@ def check_instance_rows(rows: list[Any], plan: DecodePlan) -> dict[Any, list[Any
     if gaps or nested:
         plan.check_columns(len(keys))
         specs = dict(zip(keys, declared_columns(keys, plan), strict=True))
-        cells = present_cells(rows)
+        cells = present_cells(rows, keys)
         for key, values in cells.items():
             spec = specs[key][0]
             if spec is not None and isinstance(spec.type, DataType):
@@ -83,10 +84,14 @@ def check_instance_rows(rows: list[Any], plan: DecodePlan) -> dict[Any, list[Any
     return cells
 
 
-def present_cells(rows: list[dict[Any, Any]]) -> dict[Any, list[Any]]:
+def present_cells(
+    rows: list[dict[Any, Any]], keys: Iterable[Any] | None = None
+) -> dict[Any, list[Any]]:
     """Each key's values from the rows that have it (no null for a row that lacks it), as
-    MLflow's ``parse_instances_data`` gathers ``instances`` rows."""
-    keys = dict.fromkeys(chain.from_iterable(rows))
+    MLflow's ``parse_instances_data`` gathers ``instances`` rows. ``keys``: the rows' keys in
+    first-seen order, when the caller has them already."""
+    if keys is None:
+        keys = dict.fromkeys(chain.from_iterable(rows))
     return {k: [r[k] for r in rows if k in r] for k in keys}
 
 
@@ -145,16 +150,8 @@ def _cast_cells(name: Any, cells: list[Any], dtype: np.dtype, where: str = "inst
     them (``np.array([value], dtype)``): what that cast fails on (``"x"`` for a double) is
     BAD_REQUEST; what it takes (``true`` for a double) reaches its enforcement, which refuses
     the stacked arrays anyway."""
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            np.array(cells, dtype)  # the whole column at once: the common case, one call
+    if numpy_casts(cells, dtype):  # the whole column at once: the common case, one call
         return
-    except (TypeError, ValueError, OverflowError):
-        pass  # a value that does not cast, or lists among single values: cell by cell
-    for value in cells:
-        try:
-            np.array([value], dtype)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise PayloadError(
-                f"a value of {name!r} in '{where}' does not cast to {dtype.name}"
-            ) from exc
+    # a value that does not cast, or lists among single values (which do not stack): each alone
+    if not all(numpy_casts([value], dtype) for value in cells):
+        raise PayloadError(f"a value of {name!r} in '{where}' does not cast to {dtype.name}")
