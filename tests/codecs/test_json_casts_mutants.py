@@ -11,33 +11,22 @@ INVALID_PARAMETER_VALUE (a plain ``SchemaMismatch``)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _codec_support import decoded as _decode
 from _codec_support import json_backend  # noqa: F401 (a fixture)
+from _codec_support import refusal as _refusal
 
-from mlserve.codecs import RequestDecoder
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
 from mlserve.schema import AnyType, Array, ColSpec, Map, Schema, TensorSpec
 
-JSON = "application/json"
 ARRAY_AND_DOUBLE = Schema([ColSpec(Array("double"), "a"), ColSpec("double", "x")])
 TWO_DOUBLES = Schema([ColSpec("double", "x"), ColSpec("double", "y")])
 MAP_AND_DOUBLE = Schema([ColSpec(Map("double"), "m"), ColSpec("double", "x")])
 FLOAT_TENSOR = Schema([TensorSpec(np.dtype("float64"), (-1,))])
-
-
-def _decode(doc: Any, schema: Schema | None = None) -> Any:
-    return RequestDecoder(schema, None).decode(json.dumps(doc).encode(), JSON).data
-
-
-def _refusal(doc: Any, schema: Schema | None) -> Exception:
-    with pytest.raises((PayloadError, SchemaMismatch)) as info:
-        _decode(doc, schema)
-    return info.value
 
 
 # -- a flat list for several columns: cast as the first column's type ---------------------------

@@ -11,29 +11,18 @@ Each expected answer is what MLflow 3.17.2 gives the same body (checked with its
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _codec_support import decoded as _decode
+from _codec_support import refusal as _refusal
 
-from mlserve.codecs import RequestDecoder
 from mlserve.errors import InvalidColumnValue, PayloadError, SchemaMismatch
 from mlserve.schema import AnyType, Array, ColSpec, Map, Schema, TensorSpec
 
-JSON = "application/json"
 MAP_AND_DOUBLE = Schema([ColSpec(Map("double"), "m"), ColSpec("double", "x")])
-
-
-def _decode(doc: Any, schema: Schema | None = None) -> Any:
-    return RequestDecoder(schema, None).decode(json.dumps(doc).encode(), JSON).data
-
-
-def _refusal(doc: Any, schema: Schema | None) -> Exception:
-    with pytest.raises((PayloadError, SchemaMismatch)) as info:
-        _decode(doc, schema)
-    return info.value
 
 
 # -- an object of columns ----------------------------------------------------------------------

@@ -9,14 +9,14 @@ failures are BAD_REQUEST (``PayloadError``), its enforcement's INVALID_PARAMETER
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from _codec_support import decoded as _decode
+from _codec_support import refusal as _refusal
 
-from mlserve.codecs import RequestDecoder
 from mlserve.errors import PayloadError, SchemaMismatch
 from mlserve.schema import (
     AnyType,
@@ -29,7 +29,6 @@ from mlserve.schema import (
     TensorSpec,
 )
 
-JSON = "application/json"
 V = Schema([ColSpec("double", "v")])
 AB = Schema([ColSpec("double", "a"), ColSpec("double", "b")])
 ANY_X = Schema([ColSpec(AnyType(), "z"), ColSpec("double", "x", required=False)])
@@ -38,16 +37,6 @@ TENSORS = Schema(
 )
 INT_TENSOR = Schema([TensorSpec(np.dtype("int64"), (-1, 2))])
 PROMPT = Schema([ColSpec("string", "prompt")])
-
-
-def _decode(doc: Any, schema: Schema | None, params: ParamSchema | None = None) -> Any:
-    return RequestDecoder(schema, params).decode(json.dumps(doc).encode(), JSON).data
-
-
-def _refusal(doc: Any, schema: Schema | None) -> PayloadError | SchemaMismatch:
-    with pytest.raises((PayloadError, SchemaMismatch)) as info:
-        _decode(doc, schema)
-    return info.value
 
 
 def _frame(doc: Any, schema: Schema) -> dict[str, list[Any]]:
